@@ -1,0 +1,1 @@
+fn main() { lenet_playground::hello(); }
