@@ -1,1 +1,21 @@
-pub fn hello() {}
+//! LeNet-5 Playground: watch a convolutional network learn to read handwriting.
+//!
+//! ```text
+//! assets/mnist/*.gz ─► engine::mnist ─► engine::model ─► engine::train (plain loop)
+//!                                                           │ emit(TrainEvent)
+//!                CLI: prints events ◄───────────────────────┤
+//!                GUI: engine::worker thread ─ crossbeam-channel ─► app (drain per frame) ─► views
+//!                      ▲ Control (stop/pause flags)                                         │
+//!                      └──────────────────────────── UiCommand ◄────────────────────────────┘
+//! canvas strokes ─► digit (pure preprocessing) ─► engine::predict ─► prediction bars + inspector maps
+//! ```
+//!
+//! The engine holds no GUI code; the app holds no candle code. Data flows one way.
+
+pub mod atomic;
+pub mod cli;
+pub mod digit;
+pub mod engine;
+pub mod error;
+
+pub use error::{Error, Result};

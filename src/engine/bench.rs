@@ -1,0 +1,106 @@
+//! Measures what a user feels: training throughput (classic model, batch 100), evaluation throughput (batch 1000,
+//! no gradients), single-image prediction latency with preprocessing, and peak memory. The same figures are printed
+//! by the PyTorch peer in benches/, so the two can be compared in one run.
+
+use crate::digit::{preprocess, GrayImage};
+use crate::engine::config::{Preset, TrainConfig};
+use crate::engine::control::Control;
+use crate::engine::events::TrainEvent;
+use crate::engine::mnist::DataSet;
+use crate::engine::model::LeNet;
+use crate::engine::predict::Predictor;
+use crate::engine::train::{evaluate, train};
+use crate::Result;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    pub train_images_per_sec: f64,
+    pub train_secs_per_epoch: f64,
+    pub eval_images_per_sec: f64,
+    pub predict_p50_us: f64,
+    pub predict_p99_us: f64,
+    pub peak_rss_mb: f64,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[((v.len() - 1) as f64 * p).round() as usize] }
+}
+
+/// Peak resident memory of this process (VmHWM), in MB; 0 where /proc is not available.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs the benchmark; `train_steps` training steps are timed (after warm-up) and extrapolated to an epoch.
+pub fn run(data: &DataSet, train_steps: usize, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
+    let cfg = TrainConfig { epochs: 1, limit: Some((train_steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
+    let batches_per_full_epoch = data.train.len().div_ceil(cfg.batch_size);
+    progress(&format!("training {train_steps} steps of the classic model, batch {}", cfg.batch_size));
+    let mut step_secs = Vec::new();
+    let mut last_elapsed = 0.0;
+    let control = Control::new();
+    // Time each step from the batch events' elapsed clock; skip 5 warm-up steps; stop before the epoch's test pass.
+    let weights = {
+        let mut emit = |e: TrainEvent| {
+            if let TrainEvent::Batch(b) = e {
+                if b.batch > 5 {
+                    step_secs.push(b.elapsed_secs - last_elapsed);
+                }
+                last_elapsed = b.elapsed_secs;
+                if b.batch >= train_steps + 5 {
+                    control.request_stop();
+                }
+            }
+        };
+        train(&cfg, data, None, &control, &mut emit)?
+    };
+    let step = median(&mut step_secs);
+    let train_images_per_sec = cfg.batch_size as f64 / step.max(1e-12);
+
+    progress("evaluating the 10k test set, batch 1000, three times");
+    let model = LeNet::from_weights(&weights)?;
+    let mut eval_secs = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        evaluate(&model, &data.test, None)?;
+        eval_secs.push(t.elapsed().as_secs_f64());
+    }
+    let eval_images_per_sec = data.test.len() as f64 / median(&mut eval_secs).max(1e-12);
+
+    progress("predicting one image 1000 times, preprocessing included");
+    let predictor = Predictor::new(&weights)?;
+    let raw = GrayImage { width: 28, height: 28, pixels: data.test.image(0).to_vec() };
+    let mut lat = Vec::with_capacity(1000);
+    for i in 0..1100 {
+        let t = Instant::now();
+        let input = preprocess(&raw).ok_or_else(|| crate::Error::Compute("test image 0 is blank".into()))?;
+        let p = predictor.predict(&input)?;
+        std::hint::black_box(p);
+        if i >= 100 {
+            lat.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    Ok(BenchReport {
+        implementation: "candle".into(),
+        train_images_per_sec,
+        train_secs_per_epoch: step * batches_per_full_epoch as f64,
+        eval_images_per_sec,
+        predict_p50_us: percentile(&mut lat.clone(), 0.5),
+        predict_p99_us: percentile(&mut lat, 0.99),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

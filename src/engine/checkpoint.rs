@@ -1,0 +1,88 @@
+//! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
+//! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
+
+use crate::atomic::write_atomic;
+use crate::engine::config::ModelConfig;
+use crate::engine::weights::{ModelWeights, Param, PARAM_SHAPES};
+use crate::{Error, Result};
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use std::collections::HashMap;
+use std::path::Path;
+
+const FORMAT: &str = "lenet-playground/1";
+
+/// The weights as safetensors bytes.
+pub fn to_bytes(w: &ModelWeights) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = w.params.iter().map(|p| p.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+    let views = w
+        .params
+        .iter()
+        .zip(&bytes)
+        .map(|(p, b)| {
+            TensorView::new(Dtype::F32, p.shape.clone(), b)
+                .map(|v| (p.name.clone(), v))
+                .map_err(|e| Error::Compute(format!("cannot encode {}: {e}", p.name)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut meta = HashMap::new();
+    meta.insert("format".to_string(), FORMAT.to_string());
+    meta.insert("activation".to_string(), w.config.activation.key().to_string());
+    meta.insert("pooling".to_string(), w.config.pooling.key().to_string());
+    meta.insert("dataset".to_string(), w.dataset.clone());
+    meta.insert("classes".to_string(), serde_json::to_string(&w.class_names).unwrap_or_default());
+    safetensors::serialize(views, Some(meta)).map_err(|e| Error::Compute(format!("cannot encode weights: {e}")))
+}
+
+/// Saves atomically: the file is either the old one or the complete new one.
+pub fn save(path: &Path, w: &ModelWeights) -> Result<()> {
+    write_atomic(path, &to_bytes(w)?)
+}
+
+/// Loads and validates a weights file; any problem is an error naming the file.
+pub fn load(path: &Path) -> Result<ModelWeights> {
+    let bytes = std::fs::read(path).map_err(|e| Error::weights(path, format!("cannot read: {e}")))?;
+    from_bytes(&bytes).map_err(|m| Error::weights(path, m))
+}
+
+pub fn from_bytes(bytes: &[u8]) -> std::result::Result<ModelWeights, String> {
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors weights file ({e})"))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid safetensors file ({e})"))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    let get = |k: &str| meta.get(k).cloned();
+    match get("format") {
+        Some(f) if f == FORMAT => {}
+        Some(f) => return Err(format!("unsupported weights format '{f}' (expected {FORMAT})")),
+        None => return Err("not a LeNet-5 Playground weights file (no format metadata)".into()),
+    }
+    let activation = get("activation").ok_or("metadata lacks 'activation'")?.parse()?;
+    let pooling = get("pooling").ok_or("metadata lacks 'pooling'")?.parse()?;
+    let class_names: Vec<String> = match get("classes") {
+        Some(c) => serde_json::from_str(&c).map_err(|e| format!("metadata 'classes' is not a list of names: {e}"))?,
+        None => crate::engine::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
+    };
+    let names = st.names();
+    if let Some(extra) = names.iter().find(|n| !PARAM_SHAPES.iter().any(|(p, _)| p == *n)) {
+        return Err(format!("unexpected tensor '{extra}': this is not a LeNet-5 weights file"));
+    }
+    let mut params = Vec::new();
+    for (name, shape) in PARAM_SHAPES {
+        let t = st.tensor(name).map_err(|_| format!("missing tensor '{name}'"))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(format!("tensor '{name}' is {:?}, expected F32", t.dtype()));
+        }
+        if t.shape() != shape {
+            return Err(format!("tensor '{name}' has shape {:?}, LeNet-5 needs {:?}", t.shape(), shape));
+        }
+        let data = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        params.push(Param { name: name.to_string(), shape: shape.to_vec(), data });
+    }
+    let w = ModelWeights {
+        config: ModelConfig { activation, pooling },
+        dataset: get("dataset").unwrap_or_else(|| "MNIST".into()),
+        class_names,
+        params,
+    };
+    w.check_shapes()?;
+    Ok(w)
+}

@@ -1,0 +1,171 @@
+//! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
+//! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! choice_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $key:literal, $label:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The lowercase key used on the command line and in weight files.
+            pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
+            /// The human label used in the UI and the stage table.
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.key()) }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let lower = s.to_ascii_lowercase();
+                $(if lower == $key { return Ok($name::$variant); })+
+                Err(format!("unknown {} '{}' (expected one of: {})", stringify!($name).to_lowercase(), s,
+                    [$($key),+].join(", ")))
+            }
+        }
+    };
+}
+
+choice_enum!(
+    /// The non-linearity after each conv and hidden linear layer.
+    Activation { Sigmoid => "sigmoid", "Sigmoid"; Relu => "relu", "ReLU"; }
+);
+choice_enum!(
+    /// The 2×2 subsampling after each convolution.
+    Pooling { Avg => "avg", "AvgPool2d"; Max => "max", "MaxPool2d"; }
+);
+choice_enum!(
+    /// How weights are drawn before training (biases start at zero, except `normal`, the tutorial's N(0,1) for all).
+    Init { Normal => "normal", "Normal (σ=1)"; Xavier => "xavier", "Xavier"; Kaiming => "kaiming", "Kaiming"; }
+);
+choice_enum!(
+    /// The update rule.
+    Optimizer { Sgd => "sgd", "SGD"; Momentum => "momentum", "SGD + momentum 0.9"; Adam => "adam", "Adam"; }
+);
+choice_enum!(
+    /// Named starting points; `Default` is what the app and CLI use when nothing is chosen.
+    Preset { Default => "default", "Default"; Seed => "seed", "Seed"; Classic => "classic", "Classic"; Modern => "modern", "Modern"; }
+);
+
+/// The architecture: what a weights file must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub activation: Activation,
+    pub pooling: Pooling,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg }
+    }
+}
+
+/// Everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    pub model: ModelConfig,
+    pub init: Init,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    /// Train on the first N training images only (quick tries and tests).
+    pub limit: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig::preset(Preset::Default)
+    }
+}
+
+pub const LR_RANGE: (f64, f64) = (1e-4, 2.0);
+pub const EPOCHS_RANGE: (usize, usize) = (1, 50);
+pub const BATCH_RANGE: (usize, usize) = (1, 1000);
+
+impl TrainConfig {
+    /// The presets. `Default` keeps the classic architecture (sigmoid, average pooling) but uses Xavier init and
+    /// Adam, which passes 90 % test accuracy within the first epoch; `Classic` is the textbook SGD recipe.
+    pub fn preset(p: Preset) -> Self {
+        let classic = ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg };
+        let base = TrainConfig {
+            model: classic,
+            init: Init::Xavier,
+            optimizer: Optimizer::Adam,
+            lr: 3e-3,
+            epochs: 5,
+            batch_size: 100,
+            seed: 42,
+            limit: None,
+        };
+        match p {
+            Preset::Default => base,
+            Preset::Seed => TrainConfig { init: Init::Normal, optimizer: Optimizer::Sgd, lr: 0.01, epochs: 1, ..base },
+            Preset::Classic => TrainConfig { init: Init::Xavier, optimizer: Optimizer::Sgd, lr: 0.9, epochs: 10, ..base },
+            Preset::Modern => TrainConfig {
+                model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max },
+                init: Init::Kaiming,
+                optimizer: Optimizer::Adam,
+                lr: 1e-3,
+                epochs: 5,
+                ..base
+            },
+        }
+    }
+
+    /// Rejects settings the trainer cannot run, with a message a user can act on.
+    pub fn validate(&self) -> crate::Result<()> {
+        use crate::Error::Config;
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Config(format!("learning rate must be a positive number, got {}", self.lr)));
+        }
+        if self.epochs == 0 || self.epochs > 1000 {
+            return Err(Config(format!("epochs must be between 1 and 1000, got {}", self.epochs)));
+        }
+        if self.batch_size == 0 || self.batch_size > 60_000 {
+            return Err(Config(format!("batch size must be between 1 and 60000, got {}", self.batch_size)));
+        }
+        if self.limit == Some(0) {
+            return Err(Config("--limit must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(a.key().parse::<Activation>().unwrap(), *a);
+        }
+        assert!("tanh".parse::<Activation>().unwrap_err().contains("sigmoid, relu"));
+        assert_eq!("CLASSIC".parse::<Preset>().unwrap(), Preset::Classic);
+    }
+
+    #[test]
+    fn presets_follow_the_lesson() {
+        let seed = TrainConfig::preset(Preset::Seed);
+        assert_eq!((seed.init, seed.optimizer, seed.lr, seed.batch_size, seed.epochs), (Init::Normal, Optimizer::Sgd, 0.01, 100, 1));
+        let classic = TrainConfig::preset(Preset::Classic);
+        assert_eq!((classic.init, classic.lr, classic.epochs), (Init::Xavier, 0.9, 10));
+        let d = TrainConfig::default();
+        assert_eq!(d.model, ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
+        assert!(TrainConfig { lr: f64::NAN, ..d.clone() }.validate().is_err());
+        assert!(TrainConfig { batch_size: 0, ..d }.validate().is_err());
+    }
+}

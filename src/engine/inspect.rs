@@ -1,0 +1,121 @@
+//! The stage table of the classic lesson — each layer's output shape for a 1×1×28×28 input — computed by really
+//! running an input through the model, with parameter counts, the size arithmetic, and a line on what each stage
+//! computes. The CLI prints it; the app's inspector shows it.
+
+use crate::engine::config::{Activation, ModelConfig, Pooling};
+use crate::engine::model::{images_tensor, LeNet, StageKind};
+use crate::engine::weights::ModelWeights;
+use crate::engine::config::Init;
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageInfo {
+    pub key: &'static str,
+    pub kind: StageKind,
+    pub out_shape: Vec<usize>,
+    pub params: usize,
+    /// Output-size arithmetic for conv and pool rows, e.g. "(28 + 2·2 − 5)/1 + 1 = 28".
+    pub formula: Option<String>,
+    pub computes: String,
+}
+
+impl StageInfo {
+    pub fn layer_name(&self) -> &'static str {
+        self.kind.layer_name()
+    }
+    /// The classic table's line: `Conv2d out shape: [1, 6, 28, 28]`.
+    pub fn line(&self) -> String {
+        format!("{} out shape: {:?}", self.layer_name(), self.out_shape)
+    }
+}
+
+/// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
+pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
+    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); 10]);
+    let model = LeNet::from_weights(&weights)?;
+    let trace = model.trace(&images_tensor(&[0.0; 784], 1)?)?;
+    let mut in_side = 28;
+    let mut rows = Vec::new();
+    for (stage, t) in trace {
+        let out_shape = t.dims().to_vec();
+        let (params, formula, computes) = match stage.kind {
+            StageKind::Conv { in_channels, out_channels, kernel, padding } => (
+                out_channels * in_channels * kernel * kernel + out_channels,
+                Some(format!("({in_side} + 2·{padding} − {kernel})/1 + 1 = {}", out_shape[2])),
+                format!(
+                    "{out_channels} filters of {in_channels}×{kernel}×{kernel}, each slid over the input (stride 1, padding {padding}); one feature map per filter, plus a bias"
+                ),
+            ),
+            StageKind::Pool(p) => (
+                0,
+                Some(format!("({in_side} − 2)/2 + 1 = {}", out_shape[2])),
+                match p {
+                    Pooling::Avg => "mean of each 2×2 block (stride 2): halves width and height".to_string(),
+                    Pooling::Max => "maximum of each 2×2 block (stride 2): halves width and height".to_string(),
+                },
+            ),
+            StageKind::Activation(a) => (
+                0,
+                None,
+                match a {
+                    Activation::Sigmoid => "σ(x) = 1 / (1 + e^−x), element-wise: squashes to 0..1".to_string(),
+                    Activation::Relu => "max(0, x), element-wise: keeps positives, zeroes negatives".to_string(),
+                },
+            ),
+            StageKind::Flatten => (0, None, "reshapes 16×5×5 feature maps into one vector of 400".to_string()),
+            StageKind::Linear { inputs, outputs } => (
+                inputs * outputs + outputs,
+                None,
+                if outputs == 10 {
+                    format!("y = W·x + b with W {outputs}×{inputs}: one score (logit) per class")
+                } else {
+                    format!("y = W·x + b with W {outputs}×{inputs}: every output sees every input")
+                },
+            ),
+        };
+        if out_shape.len() == 4 {
+            in_side = out_shape[2];
+        }
+        rows.push(StageInfo { key: stage.key, kind: stage.kind, out_shape, params, formula, computes });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classic_table_is_exact() {
+        let rows = stage_table(ModelConfig::default()).unwrap();
+        let lines: Vec<String> = rows.iter().map(|r| r.line()).collect();
+        assert_eq!(
+            lines,
+            [
+                "Conv2d out shape: [1, 6, 28, 28]",
+                "Sigmoid out shape: [1, 6, 28, 28]",
+                "AvgPool2d out shape: [1, 6, 14, 14]",
+                "Conv2d out shape: [1, 16, 10, 10]",
+                "Sigmoid out shape: [1, 16, 10, 10]",
+                "AvgPool2d out shape: [1, 16, 5, 5]",
+                "Flatten out shape: [1, 400]",
+                "Linear out shape: [1, 120]",
+                "Sigmoid out shape: [1, 120]",
+                "Linear out shape: [1, 84]",
+                "Sigmoid out shape: [1, 84]",
+                "Linear out shape: [1, 10]",
+            ]
+        );
+        assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 61_706);
+        assert_eq!(rows[0].formula.as_deref(), Some("(28 + 2·2 − 5)/1 + 1 = 28"));
+        assert_eq!(rows[3].formula.as_deref(), Some("(14 + 2·0 − 5)/1 + 1 = 10"));
+        assert_eq!(rows[5].formula.as_deref(), Some("(10 − 2)/2 + 1 = 5"));
+    }
+
+    #[test]
+    fn variant_names_follow_the_config() {
+        let rows = stage_table(ModelConfig { activation: Activation::Relu, pooling: Pooling::Max }).unwrap();
+        assert_eq!(rows[1].line(), "ReLU out shape: [1, 6, 28, 28]");
+        assert_eq!(rows[2].line(), "MaxPool2d out shape: [1, 6, 14, 14]");
+    }
+}

@@ -1,0 +1,19 @@
+//! Everything the playground computes, with no GUI code: data, model, training, prediction, weight files.
+//! The CLI and the app are two front ends over this module.
+
+pub mod checkpoint;
+pub mod config;
+pub mod control;
+pub mod events;
+pub mod bench;
+pub mod inspect;
+pub mod metrics;
+pub mod mnist;
+pub mod model;
+pub mod ops;
+pub mod optim;
+pub mod predict;
+pub mod rng;
+pub mod train;
+pub mod weights;
+pub mod worker;

@@ -1,0 +1,90 @@
+//! Prediction for one image, with no gradient tracking: the canvas calls it on every stroke, the CLI on files. It
+//! also traces every stage's activations for the inspector.
+
+use crate::digit::{preprocess, GrayImage};
+use crate::engine::mnist::IMAGE_PIXELS;
+use crate::engine::model::{images_tensor, LeNet, StageKind};
+use crate::engine::ops;
+use crate::engine::weights::ModelWeights;
+use crate::{Error, Result};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub probabilities: Vec<f32>,
+    pub class: usize,
+}
+
+impl Prediction {
+    pub fn confidence(&self) -> f32 {
+        self.probabilities[self.class]
+    }
+}
+
+/// One stage's output for one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageActivation {
+    pub key: &'static str,
+    pub kind: StageKind,
+    /// Output shape including the batch dimension of 1.
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+pub struct Predictor {
+    model: LeNet,
+    weights: ModelWeights,
+}
+
+impl Predictor {
+    pub fn new(weights: &ModelWeights) -> Result<Self> {
+        weights.check_shapes().map_err(Error::Config)?;
+        ops::init_compute();
+        Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone() })
+    }
+
+    pub fn weights(&self) -> &ModelWeights {
+        &self.weights
+    }
+
+    pub fn class_names(&self) -> &[String] {
+        &self.weights.class_names
+    }
+
+    /// Class probabilities for one preprocessed 28×28 input (0..1, ink = 1).
+    pub fn predict(&self, input: &[f32; IMAGE_PIXELS]) -> Result<Prediction> {
+        let logits = self.model.forward(&images_tensor(input, 1)?)?;
+        let probs = candle_nn::ops::softmax_last_dim(&logits)?.flatten_all()?.to_vec1::<f32>()?;
+        let class = argmax(&probs);
+        Ok(Prediction { probabilities: probs, class })
+    }
+
+    /// Every stage's activations for one input, in order.
+    pub fn trace(&self, input: &[f32; IMAGE_PIXELS]) -> Result<Vec<StageActivation>> {
+        self.model
+            .trace(&images_tensor(input, 1)?)?
+            .into_iter()
+            .map(|(stage, t)| {
+                Ok(StageActivation {
+                    key: stage.key,
+                    kind: stage.kind,
+                    shape: t.dims().to_vec(),
+                    values: t.flatten_all()?.to_vec1::<f32>()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no
+    /// visible digit is an error naming the file.
+    pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
+        let img = image::open(path).map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
+        let input = preprocess(&GrayImage::from_dynamic(&img))
+            .ok_or_else(|| Error::Image { path: path.into(), message: "no digit found (the image is blank or uniform)".into() })?;
+        self.predict(&input)
+    }
+}
+
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
+}

@@ -1,0 +1,190 @@
+//! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
+//! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
+
+use crate::engine::config::TrainConfig;
+use crate::engine::control::Control;
+use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
+use crate::engine::mnist::{DataSet, Dataset, IMAGE_PIXELS, NUM_CLASSES};
+use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
+use crate::engine::optim::Optim;
+use crate::engine::rng::Rng;
+use crate::engine::weights::ModelWeights;
+use crate::engine::ops;
+use crate::{Error, Result};
+use candle_core::{Device, Tensor, Var};
+use std::time::{Duration, Instant};
+
+/// How often the trainer sends a copy of the weights for live prediction and the inspector.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+/// Evaluation batch: large for throughput, no gradients.
+const EVAL_BATCH: usize = 1000;
+
+/// Test loss, accuracy and per-class accuracy of `model` on `data`. Returns None if stopped part-way.
+pub fn evaluate(model: &LeNet, data: &Dataset, control: Option<&Control>) -> Result<Option<(f32, f32, Vec<f32>)>> {
+    let (mut loss_sum, mut correct_total) = (0f64, 0usize);
+    let mut per_class = [(0usize, 0usize); NUM_CLASSES];
+    let n = data.len();
+    let mut start = 0;
+    while start < n {
+        if control.is_some_and(|c| c.stop_requested()) {
+            return Ok(None);
+        }
+        let end = (start + EVAL_BATCH).min(n);
+        let idx: Vec<usize> = (start..end).collect();
+        let (pixels, labels) = data.batch(&idx);
+        let x = images_tensor(&pixels, idx.len())?;
+        let y = Tensor::from_slice(&labels, idx.len(), &Device::Cpu)?;
+        let logits = model.forward(&x)?;
+        let (loss, correct) = loss_and_correct(&logits, &y)?;
+        loss_sum += loss.to_scalar::<f32>()? as f64 * idx.len() as f64;
+        correct_total += correct;
+        let preds = logits.argmax(1)?.to_vec1::<u32>()?;
+        for (p, l) in preds.iter().zip(&labels) {
+            per_class[*l as usize].1 += 1;
+            if p == l {
+                per_class[*l as usize].0 += 1;
+            }
+        }
+        start = end;
+    }
+    let per_class = per_class.iter().map(|(c, t)| if *t == 0 { 0.0 } else { *c as f32 / *t as f32 }).collect();
+    Ok(Some(((loss_sum / n.max(1) as f64) as f32, correct_total as f32 / n.max(1) as f32, per_class)))
+}
+
+/// Runs training to the end, a stop, or a failure, emitting events on the way. Starts from `initial` weights if
+/// given (they must match the configured architecture), else from fresh ones drawn with the config's init and seed.
+///
+/// Returns the final weights; on divergence emits `Failed` (with the last good weights) and returns the error.
+pub fn train(
+    cfg: &TrainConfig,
+    data: &DataSet,
+    initial: Option<&ModelWeights>,
+    control: &Control,
+    emit: &mut dyn FnMut(TrainEvent),
+) -> Result<ModelWeights> {
+    cfg.validate()?;
+    ops::init_compute();
+    let train_set = match cfg.limit {
+        Some(n) if n < data.train.len() => data.train.truncated(n),
+        _ => data.train.clone(),
+    };
+    let test_set = &data.test;
+    if train_set.is_empty() {
+        return Err(Error::Config("the training set is empty".into()));
+    }
+    let batch_size = cfg.batch_size.min(train_set.len());
+    let batches_per_epoch = train_set.len().div_ceil(batch_size);
+
+    let start_weights = match initial {
+        Some(w) if w.config == cfg.model => w.clone(),
+        Some(_) => {
+            return Err(Error::Config("the loaded weights are for another architecture than the one selected".into()))
+        }
+        None => ModelWeights::init(cfg.model, cfg.init, cfg.seed, &data.name, &data.class_names),
+    };
+    let vars = start_weights
+        .params
+        .iter()
+        .map(|p| Var::from_slice(&p.data, p.shape.as_slice(), &Device::Cpu))
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let model = LeNet::new(cfg.model, vars.iter().map(|v| v.as_tensor().clone()).collect())?;
+    let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?;
+    let snapshot = |m: &LeNet| m.to_weights(&data.name, &data.class_names);
+
+    emit(TrainEvent::Started {
+        config: cfg.clone(),
+        epochs: cfg.epochs,
+        batches_per_epoch,
+        train_images: train_set.len(),
+        test_images: test_set.len(),
+        dataset: data.name.clone(),
+    });
+    emit(TrainEvent::Weights(start_weights.clone()));
+
+    let mut rng = Rng::new(cfg.seed.wrapping_add(1));
+    let run_start = Instant::now();
+    let mut last_snapshot = Instant::now();
+    let mut last_good = start_weights;
+
+    for epoch in 1..=cfg.epochs {
+        let epoch_start = Instant::now();
+        let order = train_set.shuffled_indices(&mut rng);
+        let (mut loss_sum, mut correct_sum, mut seen) = (0f64, 0usize, 0usize);
+        for (b, chunk) in order.chunks(batch_size).enumerate() {
+            if control.checkpoint() {
+                let weights = snapshot(&model)?;
+                emit(TrainEvent::Stopped { epoch, batch: b, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+                return Ok(weights);
+            }
+            let t0 = Instant::now();
+            let (pixels, labels) = train_set.batch(chunk);
+            let x = images_tensor(&pixels, chunk.len())?;
+            let y = Tensor::from_slice(&labels, chunk.len(), &Device::Cpu)?;
+            let logits = model.forward(&x)?;
+            let (loss, correct) = loss_and_correct(&logits, &y)?;
+            let loss_value = loss.to_scalar::<f32>()?;
+            if !loss_value.is_finite() {
+                let message = format!(
+                    "training diverged at epoch {epoch}, batch {}: the loss became {loss_value}. The learning rate \
+                     ({}) is probably too high for {}: try a lower one (e.g. {}). The last good weights are kept.",
+                    b + 1,
+                    cfg.lr,
+                    cfg.optimizer.label(),
+                    format_lr(cfg.lr / 10.0)
+                );
+                emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good) });
+                return Err(Error::Diverged(message));
+            }
+            let grads = loss.backward()?;
+            last_good = snapshot(&model)?;
+            optim.step(&vars, &grads)?;
+            let step_secs = t0.elapsed().as_secs_f64();
+            loss_sum += loss_value as f64 * chunk.len() as f64;
+            correct_sum += correct;
+            seen += chunk.len();
+            emit(TrainEvent::Batch(BatchMetrics {
+                epoch,
+                batch: b + 1,
+                batches_per_epoch,
+                loss: loss_value,
+                accuracy: correct as f32 / chunk.len() as f32,
+                images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
+                elapsed_secs: run_start.elapsed().as_secs_f64(),
+            }));
+            if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
+                emit(TrainEvent::Weights(snapshot(&model)?));
+                last_snapshot = Instant::now();
+            }
+        }
+        let eval_model = LeNet::from_weights(&snapshot(&model)?)?;
+        let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))? else {
+            let weights = snapshot(&model)?;
+            emit(TrainEvent::Stopped { epoch, batch: batches_per_epoch, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+            return Ok(weights);
+        };
+        emit(TrainEvent::Epoch(EpochMetrics {
+            epoch,
+            train_loss: (loss_sum / seen.max(1) as f64) as f32,
+            train_accuracy: correct_sum as f32 / seen.max(1) as f32,
+            test_loss,
+            test_accuracy,
+            test_class_accuracy,
+            epoch_secs: epoch_start.elapsed().as_secs_f64(),
+            elapsed_secs: run_start.elapsed().as_secs_f64(),
+        }));
+        emit(TrainEvent::Weights(snapshot(&model)?));
+        if epoch == cfg.epochs {
+            let weights = snapshot(&model)?;
+            emit(TrainEvent::Finished { test_accuracy, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+            return Ok(weights);
+        }
+    }
+    unreachable!("the loop returns at the last epoch")
+}
+
+fn format_lr(lr: f64) -> String {
+    if lr >= 0.01 { format!("{lr:.2}") } else { format!("{lr:.0e}") }
+}
+
+/// Number of pixels per image, re-exported for callers that build inputs.
+pub const PIXELS: usize = IMAGE_PIXELS;

@@ -1,0 +1,69 @@
+//! The one place a trainer thread is spawned. It runs `train::train` and forwards every event over a
+//! crossbeam-channel, calling a wake-up hook after each send so a GUI can repaint without polling.
+
+use crate::engine::config::TrainConfig;
+use crate::engine::control::Control;
+use crate::engine::events::TrainEvent;
+use crate::engine::mnist::DataSet;
+use crate::engine::train::train;
+use crate::engine::weights::ModelWeights;
+use crossbeam_channel::{unbounded, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+pub struct TrainerHandle {
+    pub events: Receiver<TrainEvent>,
+    pub control: Arc<Control>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TrainerHandle {
+    pub fn stop(&self) {
+        self.control.request_stop();
+    }
+    pub fn set_paused(&self, paused: bool) {
+        self.control.set_paused(paused);
+    }
+    /// True once the thread has returned (all its events are in the channel).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl Drop for TrainerHandle {
+    /// Dropping the handle stops the run; the thread ends after its current batch (not joined here, so a drop on
+    /// the UI thread never waits).
+    fn drop(&mut self) {
+        self.control.request_stop();
+        self.control.set_paused(false);
+    }
+}
+
+/// Starts training on a new thread. `wake` is called after every event (e.g. the GUI's request_repaint).
+pub fn spawn(
+    cfg: TrainConfig,
+    data: Arc<DataSet>,
+    initial: Option<ModelWeights>,
+    wake: impl Fn() + Send + 'static,
+) -> std::io::Result<TrainerHandle> {
+    let (tx, rx) = unbounded();
+    let control = Arc::new(Control::new());
+    let thread_control = control.clone();
+    let thread = std::thread::Builder::new().name("trainer".into()).spawn(move || {
+        let mut emit = |e: TrainEvent| {
+            // A dropped receiver means nobody listens any more: stop.
+            if tx.send(e).is_err() {
+                thread_control.request_stop();
+            }
+            wake();
+        };
+        let result = train(&cfg, &data, initial.as_ref(), &thread_control, &mut emit);
+        // Diverged runs have already sent Failed; other errors are reported here.
+        if let Err(e) = result {
+            if !matches!(e, crate::Error::Diverged(_)) {
+                emit(TrainEvent::Failed { message: e.to_string(), weights: None });
+            }
+        }
+    })?;
+    Ok(TrainerHandle { events: rx, control, thread: Some(thread) })
+}
