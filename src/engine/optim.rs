@@ -30,6 +30,9 @@ impl Optim {
         self.step += 1;
         for (i, var) in vars.iter().enumerate() {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
+            // A leaf's gradient still references the forward graph; keeping it in the moments would chain every
+            // step's graph to the next (unbounded memory). Detach it.
+            let g = &g.detach();
             let update = match self.kind {
                 Optimizer::Sgd => (g * self.lr)?,
                 Optimizer::Momentum => {
