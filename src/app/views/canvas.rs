@@ -289,7 +289,7 @@ impl CanvasView {
             let name = class_name(predictor, t.label as usize);
             ui.label(format!("Test image #{} — true label: {name}", t.index));
         } else {
-            ui.weak("Draw with the left mouse button.");
+            ui.weak("Draw with the left mouse button. Undo: Ctrl+Z. Clear: Delete or C over the canvas.");
         }
         if let Some(n) = &self.notice {
             ui.colored_label(ui.visuals().warn_fg_color, n);
