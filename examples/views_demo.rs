@@ -46,10 +46,15 @@ fn main() -> eframe::Result {
             Ok(w) => (w, format!("weights: {path}")),
             Err(e) => {
                 eprintln!("cannot load {path}: {e}");
-                (ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names), "untrained weights".into())
+                (
+                    ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names),
+                    "untrained weights".into(),
+                )
             }
         },
-        None => (ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names), "untrained weights".into()),
+        None => {
+            (ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names), "untrained weights".into())
+        }
     };
     let predictor = Predictor::new(&weights).map_err(|e| eprintln!("{e}")).ok();
     let data = DataSet::shipped_mnist().map_err(|e| eprintln!("{e}")).ok();
@@ -60,6 +65,14 @@ fn main() -> eframe::Result {
     eframe::run_native(
         "LeNet-5 views demo",
         options,
-        Box::new(move |_cc| Ok(Box::new(Demo { canvas: CanvasView::default(), inspector: InspectorView::default(), predictor, data, message }))),
+        Box::new(move |_cc| {
+            Ok(Box::new(Demo {
+                canvas: CanvasView::default(),
+                inspector: InspectorView::default(),
+                predictor,
+                data,
+                message,
+            }))
+        }),
     )
 }

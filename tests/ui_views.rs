@@ -57,7 +57,12 @@ fn canvas_harness(state: CanvasState) -> Harness<'static, CanvasState> {
 }
 
 fn new_canvas_state() -> CanvasState {
-    CanvasState { canvas: CanvasView::default(), predictor: Some(predictor(1)), test_set: Some(tiny_test_set()), version: 1 }
+    CanvasState {
+        canvas: CanvasView::default(),
+        predictor: Some(predictor(1)),
+        test_set: Some(tiny_test_set()),
+        version: 1,
+    }
 }
 
 /// Drags the pointer through `points` (0..1 canvas coordinates), one frame per point.
@@ -221,7 +226,14 @@ struct InspectorState {
 fn inspector_harness(state: InspectorState) -> Harness<'static, InspectorState> {
     Harness::builder().with_size(Vec2::new(1200.0, 1100.0)).build_ui_state(
         |ui, s: &mut InspectorState| {
-            s.inspector.ui(ui, ModelConfig::default(), s.predictor.as_ref(), s.input.as_ref(), s.fallback.as_ref(), s.version)
+            s.inspector.ui(
+                ui,
+                ModelConfig::default(),
+                s.predictor.as_ref(),
+                s.input.as_ref(),
+                s.fallback.as_ref(),
+                s.version,
+            )
         },
         state,
     )

@@ -192,7 +192,9 @@ impl CanvasView {
         let nothing_focused = ui.memory(|m| m.focused().is_none());
         if response.hovered() && nothing_focused {
             let clear = ui.input(|i| {
-                i.key_pressed(Key::Delete) || i.key_pressed(Key::Backspace) || (i.key_pressed(Key::C) && i.modifiers.is_none())
+                i.key_pressed(Key::Delete)
+                    || i.key_pressed(Key::Backspace)
+                    || (i.key_pressed(Key::C) && i.modifiers.is_none())
             });
             if clear {
                 self.clear();
@@ -267,7 +269,10 @@ impl CanvasView {
                 self.clear();
             }
             let can_undo = !self.is_empty();
-            if ui.add_enabled(can_undo, egui::Button::new("Undo")).on_hover_text("Remove the last stroke (Ctrl+Z)").clicked()
+            if ui
+                .add_enabled(can_undo, egui::Button::new("Undo"))
+                .on_hover_text("Remove the last stroke (Ctrl+Z)")
+                .clicked()
             {
                 self.undo();
             }

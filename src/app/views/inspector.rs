@@ -207,8 +207,12 @@ impl InspectorView {
                     for (i, tex) in textures.iter().enumerate() {
                         let range = value_range(map_values(stage, i));
                         ui.vertical(|ui| {
-                            ui.add(egui::Image::new((tex.id(), size)))
-                                .on_hover_text(format!("map {} of {key}: min {:.3}, max {:.3}", i + 1, range.0, range.1));
+                            ui.add(egui::Image::new((tex.id(), size))).on_hover_text(format!(
+                                "map {} of {key}: min {:.3}, max {:.3}",
+                                i + 1,
+                                range.0,
+                                range.1
+                            ));
                             ui.small(format!("map {}", i + 1));
                         });
                         if (i + 1) % per_row == 0 {
@@ -255,7 +259,8 @@ impl InspectorView {
                 .map(|f| ColorImage::new([5, 5], f.iter().map(|&v| diverging(v / range)).collect()))
                 .collect();
             let reuse = self.filter_textures.take().map(|(_, t)| t).unwrap_or_default();
-            self.filter_textures = Some((weights_version, upload(ui.ctx(), "inspector-filter", reuse, images, TextureOptions::NEAREST)));
+            self.filter_textures =
+                Some((weights_version, upload(ui.ctx(), "inspector-filter", reuse, images, TextureOptions::NEAREST)));
             self.filter_range = range;
         }
         ui.weak(format!("blue negative, white 0, red positive (±{:.3})", self.filter_range));
@@ -292,9 +297,7 @@ fn value_range(v: &[f32]) -> (f32, f32) {
 /// Greyscale, min → black, max → white (a constant map is mid-grey).
 fn normalise(v: &[f32]) -> Vec<u8> {
     let (lo, hi) = value_range(v);
-    v.iter()
-        .map(|&x| if hi - lo > 1e-12 { (((x - lo) / (hi - lo)) * 255.0).round() as u8 } else { 128 })
-        .collect()
+    v.iter().map(|&x| if hi - lo > 1e-12 { (((x - lo) / (hi - lo)) * 255.0).round() as u8 } else { 128 }).collect()
 }
 
 /// The images to show for one stage: a greyscale image per feature map, or one strip for a vector.
