@@ -293,6 +293,7 @@ impl CanvasView {
         if let Some(t) = &self.test_digit {
             let name = class_name(predictor, t.label as usize);
             ui.label(format!("Test image #{} — true label: {name}", t.index));
+            ui.weak("This is what the network was trained on. Draw to start a fresh drawing.");
         } else {
             ui.weak("Draw with the left mouse button. Undo: Ctrl+Z. Clear: Delete or C over the canvas.");
         }
