@@ -293,9 +293,11 @@ impl CanvasView {
         if let Some(t) = &self.test_digit {
             let name = class_name(predictor, t.label as usize);
             ui.label(format!("Test image #{} — true label: {name}", t.index));
-            ui.weak("This is what the network was trained on. Draw to start a fresh drawing.");
+            ui.weak("A digit like those the network trained on.");
+            ui.weak("Draw to start a fresh drawing.");
         } else {
-            ui.weak("Draw with the left mouse button. Undo: Ctrl+Z. Clear: Delete or C over the canvas.");
+            ui.weak("Draw with the left mouse button.");
+            ui.weak("Undo: Ctrl+Z. Clear: Delete or C.");
         }
         if let Some(n) = &self.notice {
             ui.colored_label(ui.visuals().warn_fg_color, n);

@@ -95,12 +95,19 @@ impl InspectorView {
             None => return,
         };
         let selected = self.selected_stage();
+        egui::ScrollArea::horizontal().id_salt("inspector-table-scroll").show(ui, |ui| self.grid_ui(ui, &rows, selected));
+        if let Some(row) = rows.iter().find(|r| Some(r.key) == selected) {
+            ui.label(format!("{} ({}): {}", row.key, row.layer_name(), row.computes));
+        }
+    }
+
+    fn grid_ui(&mut self, ui: &mut egui::Ui, rows: &[StageInfo], selected: Option<&'static str>) {
         egui::Grid::new("inspector-stage-table").striped(true).num_columns(5).spacing([16.0, 3.0]).show(ui, |ui| {
             for h in ["Stage", "Layer", "Output shape", "Parameters", "Size arithmetic"] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-            for row in &rows {
+            for row in rows {
                 let response = ui.selectable_label(selected == Some(row.key), row.key).on_hover_text(&row.computes);
                 if response.clicked() {
                     self.selected = Some(row.key);
@@ -118,9 +125,6 @@ impl InspectorView {
             ui.label("");
             ui.end_row();
         });
-        if let Some(row) = rows.iter().find(|r| Some(r.key) == selected) {
-            ui.label(format!("{} ({}): {}", row.key, row.layer_name(), row.computes));
-        }
     }
 
     fn refresh_trace(
