@@ -204,7 +204,9 @@ impl InspectorView {
             [_, c, h, w] => {
                 ui.label(format!("{c} feature maps {h}×{w}"));
                 ui.weak("each map scaled to its own min (black) … max (white)");
-                let scale = (84.0 / *h.max(&1) as f32).floor().max(1.0);
+                // Many small maps (c3, s4) are drawn smaller so that all of them fit on screen.
+                let target = if *c > 6 { 50.0 } else { 84.0 };
+                let scale = (target / *h.max(&1) as f32).floor().max(1.0);
                 let size = Vec2::new(*w as f32 * scale, *h as f32 * scale);
                 let per_row = ((ui.available_width() / (size.x + 8.0)).floor() as usize).clamp(1, 8);
                 egui::Grid::new("inspector-maps").spacing([6.0, 6.0]).show(ui, |ui| {
