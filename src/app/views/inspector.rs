@@ -1,0 +1,397 @@
+//! The layer inspector: LeNet-5's stage table (the CLI's `inspect`), and for the selected stage its activations for
+//! the digit on the canvas (or a test image), plus the first convolution's six 5×5 filters.
+//!
+//! The trace is recomputed only when the weights (`weights_version`), the input or the architecture change; textures
+//! are cached and re-uploaded only when their data changes.
+
+use crate::engine::config::ModelConfig;
+use crate::engine::inspect::{stage_table, StageInfo};
+use crate::engine::mnist::IMAGE_PIXELS;
+use crate::engine::model::StageKind;
+use crate::engine::predict::{Predictor, StageActivation};
+use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Vec2};
+
+/// Where the traced input came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Canvas,
+    TestImage,
+}
+
+struct Trace {
+    weights_version: u64,
+    config: ModelConfig,
+    source: Source,
+    input: Box<[f32; IMAGE_PIXELS]>,
+    result: Result<Vec<StageActivation>, String>,
+    /// Bumped on every recomputation, so textures know when they are stale.
+    generation: u64,
+}
+
+/// Textures for the selected stage: one per feature map (or one strip for a vector).
+struct StageTextures {
+    key: &'static str,
+    generation: u64,
+    textures: Vec<TextureHandle>,
+}
+
+#[derive(Default)]
+pub struct InspectorView {
+    table: Option<(ModelConfig, Result<Vec<StageInfo>, String>)>,
+    /// The selected stage's key; None selects the first stage.
+    selected: Option<&'static str>,
+    trace: Option<Trace>,
+    generations: u64,
+    stage_textures: Option<StageTextures>,
+    /// The first conv layer's filters and the weights version they show.
+    filter_textures: Option<(u64, Vec<TextureHandle>)>,
+    filter_range: f32,
+}
+
+impl InspectorView {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        config: ModelConfig,
+        predictor: Option<&Predictor>,
+        input: Option<&[f32; 784]>,
+        fallback_test_image: Option<&[f32; 784]>,
+        weights_version: u64,
+    ) {
+        if self.table.as_ref().is_none_or(|(c, _)| *c != config) {
+            self.table = Some((config, stage_table(config).map_err(|e| e.to_string())));
+        }
+        ui.heading("LeNet-5, stage by stage");
+        ui.label("Output shapes for one 1×1×28×28 input. Click a stage to see its activations.");
+        self.table_ui(ui);
+        ui.separator();
+
+        let Some(predictor) = predictor else {
+            ui.label("No weights yet: start training (or load a weights file) to see activations and filters.");
+            return;
+        };
+        ui.columns(2, |cols| {
+            self.activations_ui(&mut cols[0], config, predictor, input, fallback_test_image, weights_version);
+            self.filters_ui(&mut cols[1], predictor, weights_version);
+        });
+    }
+
+    /// The selected stage key (the first stage if none was chosen).
+    pub fn selected_stage(&self) -> Option<&'static str> {
+        self.selected.or_else(|| self.rows().and_then(|r| r.first()).map(|r| r.key))
+    }
+
+    fn rows(&self) -> Option<&[StageInfo]> {
+        self.table.as_ref().and_then(|(_, r)| r.as_ref().ok()).map(|r| r.as_slice())
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui) {
+        let rows = match self.table.as_ref().map(|(_, r)| r) {
+            Some(Ok(rows)) => rows.clone(),
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Cannot build the stage table: {e}"));
+                return;
+            }
+            None => return,
+        };
+        let selected = self.selected_stage();
+        egui::ScrollArea::horizontal().id_salt("inspector-table-scroll").show(ui, |ui| self.grid_ui(ui, &rows, selected));
+        if let Some(row) = rows.iter().find(|r| Some(r.key) == selected) {
+            ui.label(format!("{} ({}): {}", row.key, row.layer_name(), row.computes));
+        }
+    }
+
+    fn grid_ui(&mut self, ui: &mut egui::Ui, rows: &[StageInfo], selected: Option<&'static str>) {
+        egui::Grid::new("inspector-stage-table").striped(true).num_columns(5).spacing([16.0, 3.0]).show(ui, |ui| {
+            for h in ["Stage", "Layer", "Output shape", "Parameters", "Size arithmetic"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for row in rows {
+                let response = ui.selectable_label(selected == Some(row.key), row.key).on_hover_text(&row.computes);
+                if response.clicked() {
+                    self.selected = Some(row.key);
+                }
+                ui.label(row.layer_name()).on_hover_text(&row.computes);
+                ui.monospace(format!("{:?}", row.out_shape));
+                ui.label(thousands(row.params));
+                ui.label(row.formula.clone().unwrap_or_default());
+                ui.end_row();
+            }
+            ui.label(RichText::new("Total").strong());
+            ui.label("");
+            ui.label("");
+            ui.label(RichText::new(thousands(rows.iter().map(|r| r.params).sum())).strong());
+            ui.label("");
+            ui.end_row();
+        });
+    }
+
+    fn refresh_trace(
+        &mut self,
+        config: ModelConfig,
+        predictor: &Predictor,
+        input: Option<&[f32; 784]>,
+        fallback: Option<&[f32; 784]>,
+        weights_version: u64,
+    ) {
+        let (source, image) = match (input, fallback) {
+            (Some(i), _) => (Source::Canvas, i),
+            (None, Some(f)) => (Source::TestImage, f),
+            (None, None) => {
+                self.trace = None;
+                return;
+            }
+        };
+        let fresh = self.trace.as_ref().is_some_and(|t| {
+            t.weights_version == weights_version && t.config == config && t.source == source && *t.input == *image
+        });
+        if fresh {
+            return;
+        }
+        self.generations = self.generations.wrapping_add(1);
+        self.trace = Some(Trace {
+            weights_version,
+            config,
+            source,
+            input: Box::new(*image),
+            result: predictor.trace(image).map_err(|e| e.to_string()),
+            generation: self.generations,
+        });
+    }
+
+    fn activations_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        config: ModelConfig,
+        predictor: &Predictor,
+        input: Option<&[f32; 784]>,
+        fallback: Option<&[f32; 784]>,
+        weights_version: u64,
+    ) {
+        self.refresh_trace(config, predictor, input, fallback, weights_version);
+        let Some(key) = self.selected_stage() else { return };
+        ui.label(RichText::new(format!("Activations of {key}")).strong());
+        let Some(trace) = &self.trace else {
+            ui.label("Draw a digit on the canvas (or load the test set) to see this stage's activations.");
+            return;
+        };
+        ui.weak(match trace.source {
+            Source::Canvas => "for the digit on the canvas",
+            Source::TestImage => "for a test image (the canvas is empty)",
+        });
+        let stages = match &trace.result {
+            Ok(s) => s,
+            Err(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Tracing failed: {e}"));
+                return;
+            }
+        };
+        let Some(stage) = stages.iter().find(|s| s.key == key) else {
+            ui.label(format!("stage {key} is not in this model"));
+            return;
+        };
+        let generation = trace.generation;
+        let stale = self.stage_textures.as_ref().is_none_or(|t| t.key != key || t.generation != generation);
+        if stale {
+            let images = stage_images(stage);
+            let reuse = self.stage_textures.take().map(|t| t.textures).unwrap_or_default();
+            let textures = upload(ui.ctx(), "inspector-stage", reuse, images, TextureOptions::NEAREST);
+            self.stage_textures = Some(StageTextures { key, generation, textures });
+        }
+        let textures = self.stage_textures.as_ref().map(|t| t.textures.as_slice()).unwrap_or_default();
+        match stage.shape.as_slice() {
+            [_, c, h, w] => {
+                ui.label(format!("{c} feature maps {h}×{w}"));
+                ui.weak("each map scaled to its own min (black) … max (white)");
+                // Many small maps (c3, s4) are drawn smaller so that all of them fit on screen.
+                let target = if *c > 6 { 50.0 } else { 84.0 };
+                let scale = (target / *h.max(&1) as f32).floor().max(1.0);
+                let size = Vec2::new(*w as f32 * scale, *h as f32 * scale);
+                let per_row = ((ui.available_width() / (size.x + 8.0)).floor() as usize).clamp(1, 8);
+                egui::Grid::new("inspector-maps").spacing([6.0, 6.0]).show(ui, |ui| {
+                    for (i, tex) in textures.iter().enumerate() {
+                        let range = value_range(map_values(stage, i));
+                        ui.vertical(|ui| {
+                            ui.add(egui::Image::new((tex.id(), size))).on_hover_text(format!(
+                                "map {} of {key}: min {:.3}, max {:.3}",
+                                i + 1,
+                                range.0,
+                                range.1
+                            ));
+                            ui.small(format!("map {}", i + 1));
+                        });
+                        if (i + 1).is_multiple_of(per_row) {
+                            ui.end_row();
+                        }
+                    }
+                });
+            }
+            [_, n] => {
+                let (lo, hi) = value_range(&stage.values);
+                ui.label(format!("vector of {n} values"));
+                ui.weak(format!("min {lo:.3} (black) … max {hi:.3} (white), {VECTOR_COLUMNS} per row"));
+                if stage.kind == (StageKind::Linear { inputs: 84, outputs: 10 }) || *n <= 10 {
+                    logit_bars(ui, predictor, &stage.values);
+                }
+                if let Some(tex) = textures.first() {
+                    let [tw, th] = tex.size();
+                    let scale = (ui.available_width() / tw as f32).clamp(4.0, 12.0);
+                    ui.add(egui::Image::new((tex.id(), Vec2::new(tw as f32 * scale, th as f32 * scale))));
+                }
+            }
+            other => {
+                ui.label(format!("output shape {other:?}"));
+            }
+        }
+    }
+
+    fn filters_ui(&mut self, ui: &mut egui::Ui, predictor: &Predictor, weights_version: u64) {
+        ui.label(RichText::new("First convolution (c1): 6 filters, 5×5").strong());
+        let Some(param) = predictor.weights().param("c1.weight") else {
+            ui.label("these weights have no c1.weight");
+            return;
+        };
+        if param.shape != [6, 1, 5, 5] || param.data.len() != 150 {
+            ui.label(format!("c1.weight has shape {:?}, expected [6, 1, 5, 5]", param.shape));
+            return;
+        }
+        let stale = self.filter_textures.as_ref().is_none_or(|(v, _)| *v != weights_version);
+        if stale {
+            let range = param.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            let images: Vec<ColorImage> = param
+                .data
+                .chunks(25)
+                .map(|f| ColorImage::new([5, 5], f.iter().map(|&v| diverging(v / range)).collect()))
+                .collect();
+            let reuse = self.filter_textures.take().map(|(_, t)| t).unwrap_or_default();
+            self.filter_textures =
+                Some((weights_version, upload(ui.ctx(), "inspector-filter", reuse, images, TextureOptions::NEAREST)));
+            self.filter_range = range;
+        }
+        ui.weak(format!("blue negative, white 0, red positive (±{:.3})", self.filter_range));
+        let Some((_, textures)) = &self.filter_textures else { return };
+        egui::Grid::new("inspector-filters").spacing([6.0, 6.0]).show(ui, |ui| {
+            for (i, tex) in textures.iter().enumerate() {
+                ui.vertical(|ui| {
+                    ui.add(egui::Image::new((tex.id(), Vec2::splat(60.0))));
+                    ui.small(format!("filter {}", i + 1));
+                });
+                if i % 3 == 2 {
+                    ui.end_row();
+                }
+            }
+        });
+    }
+}
+
+/// Values per row when a vector is shown as a strip.
+const VECTOR_COLUMNS: usize = 20;
+
+/// The values of feature map `i` of a [1, C, H, W] activation.
+fn map_values(stage: &StageActivation, i: usize) -> &[f32] {
+    match stage.shape.as_slice() {
+        [_, _, h, w] => stage.values.get(i * h * w..(i + 1) * h * w).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+fn value_range(v: &[f32]) -> (f32, f32) {
+    v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+/// Greyscale, min → black, max → white (a constant map is mid-grey).
+fn normalise(v: &[f32]) -> Vec<u8> {
+    let (lo, hi) = value_range(v);
+    v.iter().map(|&x| if hi - lo > 1e-12 { (((x - lo) / (hi - lo)) * 255.0).round() as u8 } else { 128 }).collect()
+}
+
+/// The images to show for one stage: a greyscale image per feature map, or one strip for a vector.
+fn stage_images(stage: &StageActivation) -> Vec<ColorImage> {
+    match stage.shape.as_slice() {
+        [_, c, h, w] => (0..*c)
+            .map(|i| {
+                let v = map_values(stage, i);
+                if v.len() == h * w {
+                    ColorImage::from_gray([*w, *h], &normalise(v))
+                } else {
+                    ColorImage::filled([*w, *h], Color32::RED)
+                }
+            })
+            .collect(),
+        [_, n] if *n > 0 => {
+            let cols = (*n).min(VECTOR_COLUMNS);
+            let rows = n.div_ceil(cols);
+            let mut gray = normalise(&stage.values);
+            let mut px: Vec<Color32> = gray.drain(..).map(Color32::from_gray).collect();
+            px.resize(cols * rows, Color32::from_rgb(60, 20, 20));
+            vec![ColorImage::new([cols, rows], px)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Re-uses existing texture handles (same count) or allocates new ones.
+fn upload(
+    ctx: &egui::Context,
+    name: &str,
+    mut existing: Vec<TextureHandle>,
+    images: Vec<ColorImage>,
+    options: TextureOptions,
+) -> Vec<TextureHandle> {
+    existing.truncate(images.len());
+    let mut out = Vec::with_capacity(images.len());
+    let mut existing = existing.into_iter();
+    for (i, img) in images.into_iter().enumerate() {
+        match existing.next() {
+            Some(mut tex) if tex.size() == img.size => {
+                tex.set(img, options);
+                out.push(tex);
+            }
+            _ => out.push(ctx.load_texture(format!("{name}-{i}"), img, options)),
+        }
+    }
+    out
+}
+
+/// Blue (−1) – white (0) – red (+1).
+fn diverging(x: f32) -> Color32 {
+    let t = x.clamp(-1.0, 1.0);
+    let fade = |c: f32| (255.0 * (1.0 - t.abs() * (1.0 - c))).round() as u8;
+    if t >= 0.0 {
+        Color32::from_rgb(fade(0.85), fade(0.2), fade(0.15))
+    } else {
+        Color32::from_rgb(fade(0.15), fade(0.35), fade(0.85))
+    }
+}
+
+/// The output layer's logits, one bar per class (longest = highest score).
+fn logit_bars(ui: &mut egui::Ui, predictor: &Predictor, logits: &[f32]) {
+    let (lo, hi) = value_range(logits);
+    egui::Grid::new("inspector-logits").num_columns(3).spacing([6.0, 1.0]).show(ui, |ui| {
+        for (i, &v) in logits.iter().enumerate() {
+            let name = predictor.class_names().get(i).cloned().unwrap_or_else(|| i.to_string());
+            ui.small(name);
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(120.0, 10.0), egui::Sense::hover());
+            let frac = if hi - lo > 1e-12 { (v - lo) / (hi - lo) } else { 0.5 };
+            ui.painter().rect_filled(rect, 1.0, ui.visuals().extreme_bg_color);
+            let bar = egui::Rect::from_min_size(rect.min, Vec2::new(rect.width() * frac, rect.height()));
+            ui.painter().rect_filled(bar, 1.0, Color32::from_rgb(40, 120, 220));
+            ui.small(format!("{v:+.2}"));
+            ui.end_row();
+        }
+    });
+}
+
+/// 61706 → "61,706".
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
