@@ -12,6 +12,7 @@
 //!
 //! The engine holds no GUI code; the app holds no candle code. Data flows one way.
 
+pub mod app;
 pub mod atomic;
 pub mod cli;
 pub mod digit;
