@@ -556,7 +556,7 @@ impl PlaygroundApp {
             .corner_radius(4.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().error_fg_color, "⚠");
+                    ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new("Error:").strong());
                     ui.add(egui::Label::new(egui::RichText::new(&message).color(ui.visuals().strong_text_color())).wrap());
                 });
                 if ui.button("Dismiss").clicked() {

@@ -70,6 +70,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
                     .on_disabled_hover_text(LOCKED);
                 let mut n = t.limit.unwrap_or(2000);
                 ui.add_enabled(limited, DragValue::new(&mut n).range(1..=60_000).speed(50))
+                    .on_hover_text("How many training images")
                     .on_disabled_hover_text(if locked { LOCKED } else { "Tick 'first' to train on part of the set" });
                 t.limit = limited.then_some(n);
             });
@@ -160,7 +161,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
 }
 
 fn choice<T: Copy + PartialEq>(ui: &mut Ui, label: &str, id: &str, value: &mut T, all: &[T], name: impl Fn(T) -> &'static str) {
-    ui.label(label);
+    let label = ui.label(label);
     ComboBox::from_id_salt(id)
         .selected_text(name(*value))
         .show_ui(ui, |ui| {
@@ -169,6 +170,7 @@ fn choice<T: Copy + PartialEq>(ui: &mut Ui, label: &str, id: &str, value: &mut T
             }
         })
         .response
+        .labelled_by(label.id)
         .on_disabled_hover_text(LOCKED);
     ui.end_row();
 }
