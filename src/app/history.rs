@@ -112,7 +112,12 @@ pub fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: us
     let scale = buckets as f64 / (x_max - x_min);
     let bucket_of = |x: f64| ((x - x_min) * scale).floor().clamp(-1.0, buckets as f64) as i64;
     let mut out = Vec::with_capacity(2 * buckets + 4);
-    let mut i = 0;
+    // The first and last points always stay, so the line reaches the newest value exactly.
+    out.push(visible[0]);
+    let mut i = 1;
+    let last = visible.len() - 1;
+    let visible_inner = &visible[..last];
+    let visible = visible_inner;
     while i < visible.len() {
         let b = bucket_of(visible[i][0]);
         let (mut lo, mut hi) = (i, i);
@@ -133,6 +138,7 @@ pub fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: us
         }
         i = j;
     }
+    out.push(points[end - 1]);
     out
 }
 
@@ -179,7 +185,7 @@ mod tests {
         pts[12_345][1] = 100.0; // a spike must survive
         pts[20_000][1] = -50.0;
         let d = decimate_min_max(&pts, 0.0, 30.0, 500);
-        assert!(d.len() <= 2 * 500 + 4, "{} points", d.len());
+        assert!(d.len() <= 2 * 500 + 6, "{} points", d.len());
         assert!(d.iter().any(|p| p[1] == 100.0));
         assert!(d.iter().any(|p| p[1] == -50.0));
         assert!(d.windows(2).all(|w| w[0][0] <= w[1][0]), "x stays sorted");
