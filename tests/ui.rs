@@ -113,7 +113,12 @@ fn train_stop_export_reset() {
     // Load the saved weights back.
     click(&mut h, "Load weights…");
     run_until(&mut h, "weights to load", |a| a.session.jobs_in_flight == 0);
-    assert!(h.state().session.weights_from_file, "status: {} / {:?}", h.state().session.status, h.state().session.error);
+    assert!(
+        h.state().session.weights_from_file,
+        "status: {} / {:?}",
+        h.state().session.status,
+        h.state().session.error
+    );
 }
 
 #[test]
@@ -227,5 +232,7 @@ fn plot_frame_time_with_30000_points() {
     let (mean, median, p95, max) = stats(times);
     println!("plot view ui with 30,000 points: mean {mean:.2} ms, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms ({} points drawn)", view.drawn_points);
     let (mean, median, p95, max) = stats(&step_ms);
-    println!("whole egui frame (kittest step): mean {mean:.2} ms, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms");
+    println!(
+        "whole egui frame (kittest step): mean {mean:.2} ms, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms"
+    );
 }

@@ -65,7 +65,9 @@ fn check_size(width: u32, height: u32) -> Result<(), String> {
     if ok(width) && ok(height) {
         Ok(())
     } else {
-        Err(format!("export size must be between {MIN_EXPORT_SIDE} and {MAX_EXPORT_SIDE} pixels per side, got {width}×{height}"))
+        Err(format!(
+            "export size must be between {MIN_EXPORT_SIDE} and {MAX_EXPORT_SIDE} pixels per side, got {width}×{height}"
+        ))
     }
 }
 
@@ -129,7 +131,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot render the plots: {e}");
     root.fill(&WHITE).map_err(err)?;
     let (w, h) = root.dim_in_pixel();
-    let title = if s.subtitle.is_empty() { "LeNet-5 training".to_string() } else { format!("LeNet-5 training — {}", s.subtitle) };
+    let title = if s.subtitle.is_empty() {
+        "LeNet-5 training".to_string()
+    } else {
+        format!("LeNet-5 training — {}", s.subtitle)
+    };
     let root = root.titled(&title, ("sans-serif", (h / 36).clamp(14, 40))).map_err(err)?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let x_max = s.loss.last().map_or(1.0, |p| p[0]).max(s.test_accuracy.last().map_or(0.0, |p| p[0])).max(1e-3);
@@ -169,7 +175,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
                 .label(format!("{name} (per batch)"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], faint));
         }
-        let label = if s.smoothing > 1 { format!("{name} (moving average of {})", s.smoothing) } else { name.to_string() };
+        let label =
+            if s.smoothing > 1 { format!("{name} (moving average of {})", s.smoothing) } else { name.to_string() };
         chart
             .draw_series(LineSeries::new(thin(smooth).into_iter().map(|p| (p[0], p[1])), color.stroke_width(2)))
             .map_err(err)?

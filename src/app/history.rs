@@ -147,7 +147,15 @@ mod tests {
     use super::*;
 
     fn batch(epoch: usize, batch: usize, per_epoch: usize, loss: f32) -> BatchMetrics {
-        BatchMetrics { epoch, batch, batches_per_epoch: per_epoch, loss, accuracy: 0.5, images_per_sec: 1.0, elapsed_secs: 0.0 }
+        BatchMetrics {
+            epoch,
+            batch,
+            batches_per_epoch: per_epoch,
+            loss,
+            accuracy: 0.5,
+            images_per_sec: 1.0,
+            elapsed_secs: 0.0,
+        }
     }
 
     #[test]

@@ -317,7 +317,10 @@ impl PlaygroundApp {
                 Some(weights)
             }
             TrainEvent::Stopped { epoch, batch, elapsed_secs, weights } => {
-                s.status = format!("Stopped at epoch {epoch}, batch {batch} after {}", views::controls::format_secs(elapsed_secs));
+                s.status = format!(
+                    "Stopped at epoch {epoch}, batch {batch} after {}",
+                    views::controls::format_secs(elapsed_secs)
+                );
                 self.end_run();
                 Some(weights)
             }
@@ -423,7 +426,11 @@ impl PlaygroundApp {
             }
             PickKind::ExportMetrics => {
                 let h = &self.session.history;
-                let job = ExportJob::Metrics { path: with_extension(path, "csv"), batches: h.batches.clone(), epochs: h.epochs.clone() };
+                let job = ExportJob::Metrics {
+                    path: with_extension(path, "csv"),
+                    batches: h.batches.clone(),
+                    epochs: h.epochs.clone(),
+                };
                 self.spawn_job(job);
             }
             PickKind::SaveWeights => {
@@ -527,7 +534,9 @@ impl PlaygroundApp {
                             config.pooling.label()
                         );
                     }
-                    Err(e) => self.session.error = Some(format!("Cannot load weights (the current model is kept): {e}")),
+                    Err(e) => {
+                        self.session.error = Some(format!("Cannot load weights (the current model is kept): {e}"))
+                    }
                 }
             }
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
@@ -557,7 +566,9 @@ impl PlaygroundApp {
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new("Error:").strong());
-                    ui.add(egui::Label::new(egui::RichText::new(&message).color(ui.visuals().strong_text_color())).wrap());
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(&message).color(ui.visuals().strong_text_color())).wrap(),
+                    );
                 });
                 if ui.button("Dismiss").clicked() {
                     self.commands.push(UiCommand::DismissError);
@@ -576,7 +587,10 @@ impl PlaygroundApp {
             .order(egui::Order::Foreground)
             .show(ctx, |ui| {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.monospace(format!("UI work/frame: {mean:.2} ms avg, {max:.2} ms max (last {})", self.debug.recent_ms.len()));
+                    ui.monospace(format!(
+                        "UI work/frame: {mean:.2} ms avg, {max:.2} ms max (last {})",
+                        self.debug.recent_ms.len()
+                    ));
                     ui.monospace(format!("frame interval: {:.1} ms", ctx.input(|i| i.unstable_dt) * 1000.0));
                     ui.monospace(format!(
                         "batches: {} · drawn points: {} · events last frame: {}",
@@ -595,6 +609,12 @@ fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
     } else {
         path.with_extension(ext)
     }
+}
+
+/// Answers every save/load question with the default file name in `dir` (no dialogs). Used when
+/// `LENET_PLAYGROUND_EXPORT_DIR` is set (scripted sessions, screenshots) and by tests. Folders are not picked.
+pub fn fixed_dir_picker(dir: PathBuf) -> PathPicker {
+    Arc::new(move |kind: PickKind| kind.file().map(|(name, _)| dir.join(name)))
 }
 
 /// The real dialogs (rfd, xdg portal). Called on a helper thread: it may block until the user answers.
@@ -617,7 +637,8 @@ impl eframe::App for PlaygroundApp {
             self.handle_msg(msg);
         }
         self.debug.events_last_frame = self.drain_training();
-        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space)) {
+        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space))
+        {
             self.execute(UiCommand::ToggleTrainPause);
         }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
@@ -708,7 +729,11 @@ pub fn run() -> i32 {
         options,
         Box::new(|cc| {
             let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
-            Ok(Box::new(PlaygroundApp::new(&cc.egui_ctx, settings, None)))
+            let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, None);
+            if let Some(dir) = std::env::var_os("LENET_PLAYGROUND_EXPORT_DIR") {
+                app.set_path_picker(fixed_dir_picker(PathBuf::from(dir)));
+            }
+            Ok(Box::new(app))
         }),
     );
     match result {
@@ -716,8 +741,10 @@ pub fn run() -> i32 {
         Err(e) => {
             let no_display = std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
             if no_display {
-                eprintln!("error: cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set). \
-                           Run it in a desktop session, or use a subcommand (see --help). ({e})");
+                eprintln!(
+                    "error: cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+                           Run it in a desktop session, or use a subcommand (see --help). ({e})"
+                );
             } else {
                 eprintln!("error: cannot open the window: {e}");
             }

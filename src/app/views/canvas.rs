@@ -11,7 +11,13 @@ pub struct CanvasView {
 
 impl CanvasView {
     /// Drawing area, Clear / Undo / "Random test digit" buttons, the 28×28 input the network sees, probability bars.
-    pub fn ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, test_set: Option<&Dataset>, weights_version: u64) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        predictor: Option<&Predictor>,
+        test_set: Option<&Dataset>,
+        weights_version: u64,
+    ) {
         ui.heading("Draw a digit");
         ui.label("(canvas view placeholder)");
         ui.label(format!(

@@ -89,7 +89,10 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
             .then(|| commands.push(UiCommand::Train));
         match session.phase {
             Phase::Paused => {
-                ui.button("Resume").on_hover_text("Continue the run (Space)").clicked().then(|| commands.push(UiCommand::Resume));
+                ui.button("Resume")
+                    .on_hover_text("Continue the run (Space)")
+                    .clicked()
+                    .then(|| commands.push(UiCommand::Resume));
             }
             phase => {
                 ui.add_enabled(phase == Phase::Training, Button::new("Pause"))
@@ -123,15 +126,23 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
     });
     ui.horizontal(|ui| {
         ui.label("Export plots:");
-        ui.button("PNG…").on_hover_text("Render both plots off-screen at the size above").clicked()
+        ui.button("PNG…")
+            .on_hover_text("Render both plots off-screen at the size above")
+            .clicked()
             .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png)));
-        ui.button("SVG…").on_hover_text("Vector drawing of both plots").clicked()
+        ui.button("SVG…")
+            .on_hover_text("Vector drawing of both plots")
+            .clicked()
             .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg)));
-        ui.button("Screen PNG…").on_hover_text("The plots exactly as they are on screen").clicked()
+        ui.button("Screen PNG…")
+            .on_hover_text("The plots exactly as they are on screen")
+            .clicked()
             .then(|| commands.push(UiCommand::ExportScreenPng));
     });
     ui.horizontal(|ui| {
-        ui.button("Metrics CSV…").on_hover_text("One row per batch and per epoch").clicked()
+        ui.button("Metrics CSV…")
+            .on_hover_text("One row per batch and per epoch")
+            .clicked()
             .then(|| commands.push(UiCommand::ExportMetrics));
         ui.add_enabled(session.weights.is_some(), Button::new("Save weights…"))
             .on_hover_text("safetensors, with the architecture in its metadata")
@@ -158,9 +169,18 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
     });
     ui.add_space(6.0);
     ui.weak("Space: train / pause · F12: frame-time overlay");
+    ui.separator();
+    messages_ui(ui, session);
 }
 
-fn choice<T: Copy + PartialEq>(ui: &mut Ui, label: &str, id: &str, value: &mut T, all: &[T], name: impl Fn(T) -> &'static str) {
+fn choice<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    label: &str,
+    id: &str,
+    value: &mut T,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) {
     let label = ui.label(label);
     ComboBox::from_id_salt(id)
         .selected_text(name(*value))
@@ -175,7 +195,8 @@ fn choice<T: Copy + PartialEq>(ui: &mut Ui, label: &str, id: &str, value: &mut T
     ui.end_row();
 }
 
-/// Where the run is: phase, epoch and batch, speed, time, last test accuracy, data set.
+/// Where the run is: phase, epoch and batch, speed, time, last test accuracy. Always the same number of lines, so
+/// the buttons below never move while a run starts or ends.
 fn status_ui(ui: &mut Ui, s: &Session) {
     let phase = match s.phase {
         Phase::LoadingData => "Loading data…",
@@ -191,26 +212,39 @@ fn status_ui(ui: &mut Ui, s: &Session) {
             ui.spinner();
         }
     });
-    if let (Some(run), Some(b)) = (&s.run, &s.last_batch) {
-        let total = (run.epochs * run.batches_per_epoch).max(1);
-        let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
-        let fraction = done as f32 / total as f32;
-        ui.label(format!("Epoch {}/{} · batch {}/{}", b.epoch, run.epochs, b.batch, b.batches_per_epoch));
-        ui.add(ProgressBar::new(fraction).show_percentage());
-        let eta = if fraction > 0.0 && s.run_active() { b.elapsed_secs * (1.0 / fraction as f64 - 1.0) } else { 0.0 };
-        ui.label(format!(
-            "{:.0} images/s · elapsed {} · ETA {}",
-            b.images_per_sec,
-            format_secs(b.elapsed_secs),
-            if s.run_active() { format_secs(eta) } else { "—".into() }
-        ));
-    } else if let Some(run) = &s.run {
-        ui.label(format!("Starting: {} epochs × {} batches", run.epochs, run.batches_per_epoch));
+    match (&s.run, &s.last_batch) {
+        (Some(run), Some(b)) => {
+            let total = (run.epochs * run.batches_per_epoch).max(1);
+            let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
+            let fraction = done as f32 / total as f32;
+            ui.label(format!("Epoch {}/{} · batch {}/{}", b.epoch, run.epochs, b.batch, b.batches_per_epoch));
+            ui.add(ProgressBar::new(fraction).show_percentage());
+            let eta =
+                if fraction > 0.0 && s.run_active() { b.elapsed_secs * (1.0 / fraction as f64 - 1.0) } else { 0.0 };
+            ui.label(format!(
+                "{:.0} images/s · elapsed {} · ETA {}",
+                b.images_per_sec,
+                format_secs(b.elapsed_secs),
+                if s.run_active() { format_secs(eta) } else { "—".into() }
+            ));
+        }
+        (run, _) => {
+            match run {
+                Some(run) => ui.label(format!("Starting: {} epochs × {} batches", run.epochs, run.batches_per_epoch)),
+                None => ui.weak("Epoch — · batch —"),
+            };
+            ui.add(ProgressBar::new(0.0));
+            ui.weak("— images/s · elapsed — · ETA —");
+        }
     }
     match s.last_test_accuracy {
         Some(a) => ui.label(format!("Last test accuracy: {:.2} %", a * 100.0)),
         None => ui.weak("Last test accuracy: — (after the first epoch)"),
     };
+}
+
+/// The data set in use and the last thing that happened; at the bottom, where a long line moves nothing.
+pub fn messages_ui(ui: &mut Ui, s: &Session) {
     match (&s.data, &s.loading) {
         (_, Some(what)) => ui.label(format!("Loading {what}…")),
         (Some(d), None) => ui.label(format!("Data: {}", d.describe())),

@@ -26,7 +26,13 @@ impl InspectorView {
             config.activation.label(),
             config.pooling.label(),
             if predictor.is_some() { "ready" } else { "none" },
-            if input.is_some() { "canvas" } else if fallback_test_image.is_some() { "first test image" } else { "none" },
+            if input.is_some() {
+                "canvas"
+            } else if fallback_test_image.is_some() {
+                "first test image"
+            } else {
+                "none"
+            },
         ));
     }
 }

@@ -11,6 +11,9 @@ pub const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
 pub const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
 pub const TEST_COLOR: Color32 = Color32::from_rgb(40, 110, 220);
 
+/// Same width on both plots so their x axes line up.
+const Y_AXIS_WIDTH: f32 = 60.0;
+
 #[derive(Default)]
 struct SmoothCache {
     key: Option<(u64, usize, usize)>,
@@ -50,65 +53,78 @@ impl PlotsView {
         let height = ((ui.available_height() - ui.spacing().item_spacing.y) / 2.0).max(120.0);
         let mut drawn = 0;
 
-        let raw_loss = &history.loss;
-        let smooth_loss = &self.cache.loss;
-        let loss = Plot::new("loss_plot")
-            .height(height)
-            .legend(Legend::default())
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .x_axis_label("epoch")
-            .y_axis_label("loss")
-            .include_x(0.0)
-            .include_y(0.0)
-            .allow_scroll(false)
-            .show(ui, |p| {
-                let (x0, x1, buckets) = visible(p, full);
-                if show_raw {
-                    let pts = decimate_min_max(raw_loss, x0, x1, buckets);
+        let both = ui.vertical(|ui| {
+            let raw_loss = &history.loss;
+            let smooth_loss = &self.cache.loss;
+            let empty = history.is_empty();
+            let loss = Plot::new("loss_plot")
+                .height(height)
+                .legend(Legend::default())
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .x_axis_label("epoch")
+                .y_axis_label("loss")
+                .include_x(0.0)
+                .include_x(if empty { 1.0 } else { 0.0 })
+                .include_y(0.0)
+                .include_y(if empty { 2.5 } else { 0.0 })
+                .y_axis_min_width(Y_AXIS_WIDTH)
+                .allow_scroll(false)
+                .show(ui, |p| {
+                    let (x0, x1, buckets) = visible(p, full);
+                    if show_raw {
+                        let pts = decimate_min_max(raw_loss, x0, x1, buckets);
+                        drawn += pts.len();
+                        p.line(Line::new("loss (raw)", PlotPoints::from(pts)).color(LOSS_COLOR.gamma_multiply(0.3)));
+                    }
+                    let pts = decimate_min_max(smooth_loss, x0, x1, buckets);
                     drawn += pts.len();
-                    p.line(Line::new("loss (raw)", PlotPoints::from(pts)).color(LOSS_COLOR.gamma_multiply(0.3)));
-                }
-                let pts = decimate_min_max(smooth_loss, x0, x1, buckets);
-                drawn += pts.len();
-                p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
-            });
+                    p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
+                });
 
-        let raw_acc = &history.accuracy;
-        let smooth_acc = &self.cache.accuracy;
-        let test = &history.test_accuracy;
-        let acc = Plot::new("accuracy_plot")
-            .height(height)
-            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .x_axis_label("epoch")
-            .y_axis_label("accuracy (%)")
-            .include_x(0.0)
-            .include_y(0.0)
-            .include_y(100.0)
-            .allow_scroll(false)
-            .show(ui, |p| {
-                let (x0, x1, buckets) = visible(p, full);
-                if show_raw {
-                    let pts = decimate_min_max(raw_acc, x0, x1, buckets);
+            let raw_acc = &history.accuracy;
+            let smooth_acc = &self.cache.accuracy;
+            let test = &history.test_accuracy;
+            let acc = Plot::new("accuracy_plot")
+                .height(height)
+                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .x_axis_label("epoch")
+                .y_axis_label("accuracy (%)")
+                .include_x(0.0)
+                .include_x(if empty { 1.0 } else { 0.0 })
+                .include_y(0.0)
+                .include_y(100.0)
+                .y_axis_min_width(Y_AXIS_WIDTH)
+                .allow_scroll(false)
+                .show(ui, |p| {
+                    let (x0, x1, buckets) = visible(p, full);
+                    if show_raw {
+                        let pts = decimate_min_max(raw_acc, x0, x1, buckets);
+                        drawn += pts.len();
+                        p.line(
+                            Line::new("train accuracy (raw)", PlotPoints::from(pts))
+                                .color(ACC_COLOR.gamma_multiply(0.3)),
+                        );
+                    }
+                    let pts = decimate_min_max(smooth_acc, x0, x1, buckets);
                     drawn += pts.len();
-                    p.line(Line::new("train accuracy (raw)", PlotPoints::from(pts)).color(ACC_COLOR.gamma_multiply(0.3)));
-                }
-                let pts = decimate_min_max(smooth_acc, x0, x1, buckets);
-                drawn += pts.len();
-                p.line(Line::new("train accuracy", PlotPoints::from(pts)).color(ACC_COLOR).width(2.0));
-                if !test.is_empty() {
-                    p.points(
-                        Points::new("test accuracy (per epoch)", PlotPoints::from(test.clone()))
-                            .shape(MarkerShape::Circle)
-                            .filled(true)
-                            .radius(5.0)
-                            .color(TEST_COLOR),
-                    );
-                }
-            });
-        self.plots_rect = Some(loss.response.rect.union(acc.response.rect));
+                    p.line(Line::new("train accuracy", PlotPoints::from(pts)).color(ACC_COLOR).width(2.0));
+                    if !test.is_empty() {
+                        p.points(
+                            Points::new("test accuracy (per epoch)", PlotPoints::from(test.clone()))
+                                .shape(MarkerShape::Circle)
+                                .filled(true)
+                                .radius(5.0)
+                                .color(TEST_COLOR),
+                        );
+                    }
+                });
+            let _ = (loss, acc);
+        });
+        // The whole area, axes and labels included (the plots' own rects are only their frames).
+        self.plots_rect = Some(both.response.rect);
         self.drawn_points = drawn;
     }
 }
