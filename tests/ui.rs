@@ -167,6 +167,29 @@ fn space_toggles_and_bad_inputs_show_errors() {
     assert!(h.state().session.error.as_deref().unwrap_or("").contains("cannot write"));
 }
 
+/// Opening another MNIST-format folder (Fashion-MNIST is installed on the build machine; skipped where it is not).
+#[test]
+fn open_fashion_mnist_folder() {
+    let dir = PathBuf::from("/usr/share/datasets/fashion-mnist");
+    if !dir.join("train-images-idx3-ubyte.gz").is_file() {
+        eprintln!("skipped: {} not installed", dir.display());
+        return;
+    }
+    let mut h = harness(quick_settings());
+    h.step();
+    let version = h.state().session.weights_version;
+    h.state_mut().command(lenet_playground::app::command::UiCommand::LoadDataFolder(dir.clone()));
+    h.step();
+    assert!(h.state().session.loading.is_some(), "loading in the background, the window keeps running");
+    run_until(&mut h, "Fashion-MNIST to load", |a| a.session.jobs_in_flight == 0);
+    let app = h.state();
+    assert!(app.session.error.is_none(), "{:?}", app.session.error);
+    assert_eq!(app.session.data.as_ref().unwrap().name, "Fashion-MNIST");
+    assert_eq!(app.settings.data_folder.as_deref(), Some(dir.as_path()), "remembered for the next start");
+    assert!(app.session.weights_version > version, "new data, new weights");
+    assert!(h.query_by_label_contains("Data: Fashion-MNIST").is_some());
+}
+
 #[test]
 fn settings_round_trip_through_serde() {
     let mut s = quick_settings();

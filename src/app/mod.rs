@@ -291,8 +291,8 @@ impl PlaygroundApp {
     fn apply_event(&mut self, ev: TrainEvent) -> Option<ModelWeights> {
         let s = &mut self.session;
         match ev {
-            TrainEvent::Started { epochs, batches_per_epoch, train_images, test_images, dataset, .. } => {
-                s.run = Some(RunInfo { epochs, batches_per_epoch, train_images, test_images, dataset });
+            TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset } => {
+                s.run = Some(RunInfo { config, epochs, batches_per_epoch, train_images, test_images, dataset });
                 s.last_batch = None;
                 None
             }
@@ -458,8 +458,12 @@ impl PlaygroundApp {
 
     fn plot_series(&self) -> PlotSeries {
         let h = &self.session.history;
-        let t = &self.settings.train;
-        let data = self.session.data.as_ref().map_or("no data".to_string(), |d| d.name.clone());
+        // Describe the run the curves come from, not what the side panel says now.
+        let t = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+        let data = match &self.session.run {
+            Some(r) => r.dataset.clone(),
+            None => self.session.data.as_ref().map_or("no data".to_string(), |d| d.name.clone()),
+        };
         PlotSeries {
             loss: h.loss.clone(),
             accuracy: h.accuracy.clone(),

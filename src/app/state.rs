@@ -59,6 +59,8 @@ pub enum Phase {
 /// Facts about the current (or last) run, from its `Started` event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
+    /// The settings the run was started with (the side panel may have changed since).
+    pub config: TrainConfig,
     pub epochs: usize,
     pub batches_per_epoch: usize,
     pub train_images: usize,
