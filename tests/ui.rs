@@ -259,3 +259,29 @@ fn plot_frame_time_with_30000_points() {
         "whole egui frame (kittest step): mean {mean:.2} ms, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms"
     );
 }
+
+/// The whole window (all panels, logic + ui) with 30,000 batches in the history, measured by the app's own
+/// frame-time readout (the F12 overlay). Run with `cargo test --test ui whole_window -- --nocapture`.
+#[test]
+fn whole_window_frame_time_with_30000_points() {
+    let mut h = harness(quick_settings());
+    h.step();
+    let per_epoch = 600;
+    for i in 0..30_000usize {
+        h.state_mut().session.history.push_batch(BatchMetrics {
+            epoch: i / per_epoch + 1,
+            batch: i % per_epoch + 1,
+            batches_per_epoch: per_epoch,
+            loss: 2.3 * (-(i as f32) / 6000.0).exp() + 0.05 * ((i * 7919 % 100) as f32 / 100.0),
+            accuracy: 1.0 - 0.9 * (-(i as f32) / 6000.0).exp(),
+            images_per_sec: 1000.0,
+            elapsed_secs: i as f64,
+        });
+    }
+    for _ in 0..150 {
+        h.step();
+    }
+    let (mean, max) = h.state().frame_time_ms().expect("frames were measured");
+    println!("whole window with 30,000 points: UI work {mean:.2} ms mean, {max:.2} ms max over the last 120 frames");
+    assert!(mean > 0.0);
+}

@@ -127,6 +127,18 @@ const LOSS_COLOR: RGBColor = RGBColor(214, 39, 40);
 const ACC_COLOR: RGBColor = RGBColor(44, 160, 44);
 const TEST_COLOR: RGBColor = RGBColor(31, 119, 180);
 
+/// One of the two stacked charts.
+struct Panel<'a, DB: DrawingBackend> {
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &'a str,
+    y_desc: &'a str,
+    y_max: f64,
+    raw: &'a [[f64; 2]],
+    smooth: &'a [[f64; 2]],
+    color: RGBColor,
+    with_test: bool,
+}
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot render the plots: {e}");
     root.fill(&WHITE).map_err(err)?;
@@ -145,12 +157,30 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
     let acc_smooth = moving_average(&s.accuracy, s.smoothing);
     let loss_max = s.loss.iter().map(|p| p[1]).filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(1e-3) * 1.05;
 
-    let panels: [(&DrawingArea<DB, Shift>, &str, &str, f64, &[[f64; 2]], &[[f64; 2]], RGBColor, bool); 2] = [
-        (&top, "Loss per batch", "loss (cross-entropy)", loss_max, &s.loss, &loss_smooth, LOSS_COLOR, false),
-        (&bottom, "Accuracy per batch", "accuracy (%)", 100.0, &s.accuracy, &acc_smooth, ACC_COLOR, true),
+    let panels = [
+        Panel {
+            area: &top,
+            caption: "Loss per batch",
+            y_desc: "loss (cross-entropy)",
+            y_max: loss_max,
+            raw: &s.loss,
+            smooth: &loss_smooth,
+            color: LOSS_COLOR,
+            with_test: false,
+        },
+        Panel {
+            area: &bottom,
+            caption: "Accuracy per batch",
+            y_desc: "accuracy (%)",
+            y_max: 100.0,
+            raw: &s.accuracy,
+            smooth: &acc_smooth,
+            color: ACC_COLOR,
+            with_test: true,
+        },
     ];
     let text = (h / 60).clamp(10, 28);
-    for (area, caption, y_desc, y_max, raw, smooth, color, with_test) in panels {
+    for Panel { area, caption, y_desc, y_max, raw, smooth, color, with_test } in panels {
         let mut chart = ChartBuilder::on(area)
             .caption(caption, ("sans-serif", text + 4))
             .margin(text)
