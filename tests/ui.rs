@@ -3,7 +3,7 @@
 //! step counts and a generous wall-clock guard, never by timing figures.
 
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use lenet_playground::app::command::{PickKind, PlotFormat};
 use lenet_playground::app::history::History;
@@ -47,6 +47,10 @@ fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(
     h.step();
 }
 
+fn disabled(h: &Harness<'static, PlaygroundApp>, label: &str) -> bool {
+    h.get_by_role_and_label(Role::Button, label).accesskit_node().is_disabled()
+}
+
 fn click(h: &mut Harness<'static, PlaygroundApp>, label: &str) {
     h.get_by_role_and_label(Role::Button, label).click();
     h.step();
@@ -78,6 +82,10 @@ fn train_stop_export_reset() {
     click(&mut h, "Train");
     assert_eq!(h.state().session.phase, Phase::Training);
     assert!(h.query_by_label("Status: Training").is_some(), "status shows training");
+    for locked in ["Train", "Reset", "Load weights…", "Open data folder…"] {
+        assert!(disabled(&h, locked), "{locked} is disabled during a run");
+    }
+    assert!(!disabled(&h, "Stop") && !disabled(&h, "Pause"));
     run_until(&mut h, "batch curves", |a| a.session.history.len() >= 5);
     assert!(h.query_by_label_contains("Epoch 1/50").is_some(), "progress line shows the epoch");
 
@@ -87,6 +95,7 @@ fn train_stop_export_reset() {
     assert!(h.state().session.error.is_none(), "error: {:?}", h.state().session.error);
     let batches = h.state().session.history.len();
     assert!(batches >= 5);
+    assert!(!disabled(&h, "Reset") && !disabled(&h, "Train") && disabled(&h, "Stop"));
 
     // Exports go through the same helper threads as with dialogs.
     for label in ["PNG…", "SVG…", "Metrics CSV…", "Save weights…"] {
