@@ -233,7 +233,7 @@ fn status_ui(ui: &mut Ui, s: &Session) {
                 Some(run) => ui.label(format!("Starting: {} epochs × {} batches", run.epochs, run.batches_per_epoch)),
                 None => ui.weak("Epoch — · batch —"),
             };
-            ui.add(ProgressBar::new(0.0));
+            ui.add(ProgressBar::new(0.0).fill(egui::Color32::TRANSPARENT));
             ui.weak("— images/s · elapsed — · ETA —");
         }
     }
