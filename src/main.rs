@@ -20,6 +20,5 @@ fn main() {
 }
 
 fn run_app() -> i32 {
-    eprintln!("error: the window is not built yet; use a subcommand (see --help)");
-    2
+    lenet_playground::app::run()
 }

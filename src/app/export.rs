@@ -1,0 +1,260 @@
+//! Files the app writes besides weights: the two plots rendered off-screen with plotters (PNG or SVG, any size,
+//! independent of the window), the plots as they are on screen (cropped from a screenshot), and the metrics CSV.
+//! Everything here runs on a helper thread (see `run_job`); every file goes through `write_atomic`, so a failed
+//! export never leaves half a file.
+
+use crate::app::command::PlotFormat;
+use crate::app::history::{decimate_min_max, moving_average};
+use crate::atomic::write_atomic;
+use crate::engine::events::{BatchMetrics, EpochMetrics};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// A copy of the plotted series, taken on the UI thread (cheap) and rendered elsewhere.
+#[derive(Debug, Clone, Default)]
+pub struct PlotSeries {
+    pub loss: Vec<[f64; 2]>,
+    pub accuracy: Vec<[f64; 2]>,
+    pub test_accuracy: Vec<[f64; 2]>,
+    pub smoothing: usize,
+    /// Shown under the title, e.g. the data set and settings.
+    pub subtitle: String,
+}
+
+/// One unit of background work.
+pub enum ExportJob {
+    Plots { path: PathBuf, format: PlotFormat, width: u32, height: u32, series: PlotSeries },
+    Screen { path: PathBuf, image: Arc<egui::ColorImage>, rect: egui::Rect, pixels_per_point: f32 },
+    Metrics { path: PathBuf, batches: Vec<BatchMetrics>, epochs: Vec<EpochMetrics> },
+}
+
+/// Does the job; Ok is a message for the status line, Err one for the error banner.
+pub fn run_job(job: ExportJob) -> Result<String, String> {
+    match job {
+        ExportJob::Plots { path, format, width, height, series } => {
+            let bytes = match format {
+                PlotFormat::Png => render_png(&series, width, height)?,
+                PlotFormat::Svg => render_svg(&series, width, height)?.into_bytes(),
+            };
+            write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+            Ok(format!("Plots exported to {} ({width}×{height})", path.display()))
+        }
+        ExportJob::Screen { path, image, rect, pixels_per_point } => {
+            let region = image.region(&rect, Some(pixels_per_point));
+            let [w, h] = region.size;
+            let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
+            let bytes = encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8)?;
+            write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+            Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
+        }
+        ExportJob::Metrics { path, batches, epochs } => {
+            let csv = crate::engine::metrics::to_csv(&batches, &epochs);
+            write_atomic(&path, csv.as_bytes()).map_err(|e| e.to_string())?;
+            Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
+        }
+    }
+}
+
+pub const MIN_EXPORT_SIDE: u32 = 200;
+pub const MAX_EXPORT_SIDE: u32 = 8000;
+
+fn check_size(width: u32, height: u32) -> Result<(), String> {
+    let ok = |v: u32| (MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).contains(&v);
+    if ok(width) && ok(height) {
+        Ok(())
+    } else {
+        Err(format!(
+            "export size must be between {MIN_EXPORT_SIDE} and {MAX_EXPORT_SIDE} pixels per side, got {width}×{height}"
+        ))
+    }
+}
+
+/// Both plots, loss above accuracy, as PNG bytes.
+pub fn render_png(series: &PlotSeries, width: u32, height: u32) -> Result<Vec<u8>, String> {
+    check_size(width, height)?;
+    register_font()?;
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        draw(&root, series)?;
+        root.present().map_err(|e| format!("cannot render the plots: {e}"))?;
+    }
+    encode_png(&rgb, width, height, image::ExtendedColorType::Rgb8)
+}
+
+/// Both plots as an SVG document.
+pub fn render_svg(series: &PlotSeries, width: u32, height: u32) -> Result<String, String> {
+    check_size(width, height)?;
+    register_font()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        draw(&root, series)?;
+        root.present().map_err(|e| format!("cannot render the plots: {e}"))?;
+    }
+    Ok(svg)
+}
+
+pub fn encode_png(pixels: &[u8], width: u32, height: u32, color: image::ExtendedColorType) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(pixels, width, height, color)
+        .map_err(|e| format!("cannot encode PNG: {e}"))?;
+    Ok(out)
+}
+
+/// plotters draws text only with a registered font; egui's bundled Ubuntu-Light serves (no system fonts needed).
+fn register_font() -> Result<(), String> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let defs = egui::FontDefinitions::default();
+        let data = defs
+            .font_data
+            .get("Ubuntu-Light")
+            .or_else(|| defs.font_data.values().next())
+            .ok_or_else(|| "no bundled font to draw text with".to_string())?;
+        let bytes: &'static [u8] = Box::leak((*data.font).as_ref().to_vec().into_boxed_slice());
+        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+            .map_err(|_| "the bundled font could not be read".to_string())
+    })
+    .clone()
+}
+
+const LOSS_COLOR: RGBColor = RGBColor(214, 39, 40);
+const ACC_COLOR: RGBColor = RGBColor(44, 160, 44);
+const TEST_COLOR: RGBColor = RGBColor(31, 119, 180);
+
+/// One of the two stacked charts.
+struct Panel<'a, DB: DrawingBackend> {
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &'a str,
+    y_desc: &'a str,
+    y_max: f64,
+    raw: &'a [[f64; 2]],
+    smooth: &'a [[f64; 2]],
+    color: RGBColor,
+    with_test: bool,
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot render the plots: {e}");
+    root.fill(&WHITE).map_err(err)?;
+    let (w, h) = root.dim_in_pixel();
+    let title = if s.subtitle.is_empty() {
+        "LeNet-5 training".to_string()
+    } else {
+        format!("LeNet-5 training — {}", s.subtitle)
+    };
+    let root = root.titled(&title, ("sans-serif", (h / 36).clamp(14, 40))).map_err(err)?;
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    let x_max = s.loss.last().map_or(1.0, |p| p[0]).max(s.test_accuracy.last().map_or(0.0, |p| p[0])).max(1e-3);
+    let buckets = (w as usize).clamp(100, 4000);
+    let thin = |pts: &[[f64; 2]]| decimate_min_max(pts, 0.0, x_max, buckets);
+    let loss_smooth = moving_average(&s.loss, s.smoothing);
+    let acc_smooth = moving_average(&s.accuracy, s.smoothing);
+    let loss_max = s.loss.iter().map(|p| p[1]).filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(1e-3) * 1.05;
+
+    let panels = [
+        Panel {
+            area: &top,
+            caption: "Loss per batch",
+            y_desc: "loss (cross-entropy)",
+            y_max: loss_max,
+            raw: &s.loss,
+            smooth: &loss_smooth,
+            color: LOSS_COLOR,
+            with_test: false,
+        },
+        Panel {
+            area: &bottom,
+            caption: "Accuracy per batch",
+            y_desc: "accuracy (%)",
+            y_max: 100.0,
+            raw: &s.accuracy,
+            smooth: &acc_smooth,
+            color: ACC_COLOR,
+            with_test: true,
+        },
+    ];
+    let text = (h / 60).clamp(10, 28);
+    for Panel { area, caption, y_desc, y_max, raw, smooth, color, with_test } in panels {
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", text + 4))
+            .margin(text)
+            .x_label_area_size(text * 3)
+            .y_label_area_size(text * 4)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(y_desc)
+            .label_style(("sans-serif", text))
+            .axis_desc_style(("sans-serif", text + 2))
+            .draw()
+            .map_err(err)?;
+        let name = if with_test { "train accuracy" } else { "loss" };
+        if s.smoothing > 1 {
+            let faint = color.mix(0.25);
+            chart
+                .draw_series(LineSeries::new(thin(raw).into_iter().map(|p| (p[0], p[1])), faint))
+                .map_err(err)?
+                .label(format!("{name} (per batch)"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], faint));
+        }
+        let label =
+            if s.smoothing > 1 { format!("{name} (moving average of {})", s.smoothing) } else { name.to_string() };
+        chart
+            .draw_series(LineSeries::new(thin(smooth).into_iter().map(|p| (p[0], p[1])), color.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        if with_test && !s.test_accuracy.is_empty() {
+            let r = (text / 3).max(3) as i32;
+            chart
+                .draw_series(s.test_accuracy.iter().map(|p| Circle::new((p[0], p[1]), r, TEST_COLOR.filled())))
+                .map_err(err)?
+                .label("test accuracy (per epoch)")
+                .legend(move |(x, y)| Circle::new((x + 10, y), r, TEST_COLOR.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(if with_test { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
+            .label_font(("sans-serif", text))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(n: usize) -> PlotSeries {
+        PlotSeries {
+            loss: (0..n).map(|i| [i as f64 / 100.0, 2.3 / (1.0 + i as f64 / 50.0)]).collect(),
+            accuracy: (0..n).map(|i| [i as f64 / 100.0, 100.0 - 90.0 / (1.0 + i as f64 / 50.0)]).collect(),
+            test_accuracy: (1..=n / 100).map(|e| [e as f64, 95.0]).collect(),
+            smoothing: 10,
+            subtitle: "MNIST, test".into(),
+        }
+    }
+
+    #[test]
+    fn png_and_svg_render_with_text() {
+        let png = render_png(&series(3000), 800, 600).unwrap();
+        let img = image::load_from_memory(&png).unwrap();
+        assert_eq!((img.width(), img.height()), (800, 600));
+        let svg = render_svg(&series(3000), 800, 600).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("epoch") && svg.contains("test accuracy"));
+        // Empty history still gives axes.
+        assert!(render_svg(&PlotSeries::default(), 400, 300).unwrap().contains("<svg"));
+        assert!(render_png(&series(10), 10, 10).unwrap_err().contains("between"));
+    }
+}

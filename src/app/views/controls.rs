@@ -1,0 +1,265 @@
+//! The side panel: the run's settings, Train / Pause / Stop / Reset, where the run is, and file actions. Settings
+//! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
+
+use crate::app::command::{PlotFormat, UiCommand};
+use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
+use crate::app::state::{Phase, Session, Settings};
+use crate::engine::config::{Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
+use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
+
+const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
+
+pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
+    ui.heading("LeNet-5 Playground");
+    ui.add_space(4.0);
+    let locked = session.run_active();
+
+    ui.strong("Training settings");
+    ui.add_enabled_ui(!locked, |ui| {
+        egui::Grid::new("train_settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+            ui.label("Preset");
+            let mut preset = settings.preset;
+            ComboBox::from_id_salt("preset")
+                .selected_text(preset.label())
+                .show_ui(ui, |ui| {
+                    for p in Preset::ALL {
+                        ui.selectable_value(&mut preset, *p, p.label());
+                    }
+                })
+                .response
+                .on_hover_text("Fill in all settings below from a named recipe")
+                .on_disabled_hover_text(LOCKED);
+            if preset != settings.preset {
+                commands.push(UiCommand::ApplyPreset(preset));
+            }
+            ui.end_row();
+
+            let t = &mut settings.train;
+            ui.label("Learning rate");
+            ui.add(Slider::new(&mut t.lr, LR_RANGE.0..=LR_RANGE.1).logarithmic(true).max_decimals(4))
+                .on_hover_text("Step size of each update (log scale)")
+                .on_disabled_hover_text(LOCKED);
+            ui.end_row();
+
+            ui.label("Epochs");
+            ui.add(Slider::new(&mut t.epochs, EPOCHS_RANGE.0..=EPOCHS_RANGE.1))
+                .on_hover_text("Passes over the training images")
+                .on_disabled_hover_text(LOCKED);
+            ui.end_row();
+
+            ui.label("Batch size");
+            ui.add(Slider::new(&mut t.batch_size, BATCH_RANGE.0..=BATCH_RANGE.1).logarithmic(true))
+                .on_hover_text("Images per update")
+                .on_disabled_hover_text(LOCKED);
+            ui.end_row();
+
+            choice(ui, "Activation", "activation", &mut t.model.activation, Activation::ALL, |a| a.label());
+            choice(ui, "Pooling", "pooling", &mut t.model.pooling, Pooling::ALL, |p| p.label());
+            choice(ui, "Init", "init", &mut t.init, Init::ALL, |i| i.label());
+            choice(ui, "Optimizer", "optimizer", &mut t.optimizer, Optimizer::ALL, |o| o.label());
+
+            ui.label("Seed");
+            ui.add(DragValue::new(&mut t.seed)).on_hover_text("Same seed, same run").on_disabled_hover_text(LOCKED);
+            ui.end_row();
+
+            ui.label("Images");
+            ui.horizontal(|ui| {
+                let mut limited = t.limit.is_some();
+                ui.checkbox(&mut limited, "first")
+                    .on_hover_text("Train on the first N training images only: quick tries")
+                    .on_disabled_hover_text(LOCKED);
+                let mut n = t.limit.unwrap_or(2000);
+                ui.add_enabled(limited, DragValue::new(&mut n).range(1..=60_000).speed(50))
+                    .on_hover_text("How many training images")
+                    .on_disabled_hover_text(if locked { LOCKED } else { "Tick 'first' to train on part of the set" });
+                t.limit = limited.then_some(n);
+            });
+            ui.end_row();
+        });
+    });
+
+    ui.add_space(8.0);
+    let has_data = session.data.is_some();
+    ui.horizontal(|ui| {
+        let can_train = has_data && session.phase == Phase::Idle;
+        ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
+            .on_hover_text("Start training (Space)")
+            .on_disabled_hover_text(if has_data { "A run is already going" } else { "Waiting for the data set" })
+            .clicked()
+            .then(|| commands.push(UiCommand::Train));
+        match session.phase {
+            Phase::Paused => {
+                ui.button("Resume")
+                    .on_hover_text("Continue the run (Space)")
+                    .clicked()
+                    .then(|| commands.push(UiCommand::Resume));
+            }
+            phase => {
+                ui.add_enabled(phase == Phase::Training, Button::new("Pause"))
+                    .on_hover_text("Pause after the current batch (Space)")
+                    .clicked()
+                    .then(|| commands.push(UiCommand::Pause));
+            }
+        }
+        ui.add_enabled(matches!(session.phase, Phase::Training | Phase::Paused), Button::new("Stop"))
+            .on_hover_text("End the run after the current batch; the weights are kept")
+            .clicked()
+            .then(|| commands.push(UiCommand::Stop));
+        ui.add_enabled(!locked && has_data, Button::new("Reset"))
+            .on_hover_text("New weights from the settings above; clears the curves")
+            .on_disabled_hover_text(LOCKED)
+            .clicked()
+            .then(|| commands.push(UiCommand::Reset));
+    });
+
+    ui.add_space(6.0);
+    status_ui(ui, session);
+
+    ui.add_space(8.0);
+    ui.separator();
+    ui.strong("Files");
+    ui.horizontal(|ui| {
+        ui.label("Export size");
+        ui.add(DragValue::new(&mut settings.export_width).range(MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).suffix(" px"));
+        ui.label("×");
+        ui.add(DragValue::new(&mut settings.export_height).range(MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).suffix(" px"));
+    });
+    ui.horizontal(|ui| {
+        ui.label("Export plots:");
+        ui.button("PNG…")
+            .on_hover_text("Render both plots off-screen at the size above")
+            .clicked()
+            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png)));
+        ui.button("SVG…")
+            .on_hover_text("Vector drawing of both plots")
+            .clicked()
+            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg)));
+        ui.button("Screen PNG…")
+            .on_hover_text("The plots exactly as they are on screen")
+            .clicked()
+            .then(|| commands.push(UiCommand::ExportScreenPng));
+    });
+    ui.horizontal(|ui| {
+        ui.button("Metrics CSV…")
+            .on_hover_text("One row per batch and per epoch")
+            .clicked()
+            .then(|| commands.push(UiCommand::ExportMetrics));
+        ui.add_enabled(session.weights.is_some(), Button::new("Save weights…"))
+            .on_hover_text("safetensors, with the architecture in its metadata")
+            .clicked()
+            .then(|| commands.push(UiCommand::SaveWeights));
+        ui.add_enabled(!locked, Button::new("Load weights…"))
+            .on_hover_text("Restores the model and its architecture; training continues from it")
+            .on_disabled_hover_text(LOCKED)
+            .clicked()
+            .then(|| commands.push(UiCommand::LoadWeights));
+    });
+    ui.horizontal(|ui| {
+        let idle = !locked && session.loading.is_none();
+        let why = if locked { LOCKED } else { "Data is loading" };
+        ui.add_enabled(idle, Button::new("Open data folder…"))
+            .on_hover_text("A folder with the four MNIST-format files, e.g. Fashion-MNIST")
+            .on_disabled_hover_text(why)
+            .clicked()
+            .then(|| commands.push(UiCommand::OpenDataFolder));
+        ui.add_enabled(idle && settings.data_folder.is_some(), Button::new("Use shipped MNIST"))
+            .on_disabled_hover_text(if idle { "Already using it" } else { why })
+            .clicked()
+            .then(|| commands.push(UiCommand::UseShippedMnist));
+    });
+    ui.add_space(6.0);
+    ui.weak("Space: train / pause · F12: frame-time overlay");
+    ui.separator();
+    messages_ui(ui, session);
+}
+
+fn choice<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    label: &str,
+    id: &str,
+    value: &mut T,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) {
+    let label = ui.label(label);
+    ComboBox::from_id_salt(id)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for v in all {
+                ui.selectable_value(value, *v, name(*v));
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_disabled_hover_text(LOCKED);
+    ui.end_row();
+}
+
+/// Where the run is: phase, epoch and batch, speed, time, last test accuracy. Always the same number of lines, so
+/// the buttons below never move while a run starts or ends.
+fn status_ui(ui: &mut Ui, s: &Session) {
+    let phase = match s.phase {
+        Phase::LoadingData => "Loading data…",
+        Phase::NoData => "No data set",
+        Phase::Idle => "Idle",
+        Phase::Training => "Training",
+        Phase::Paused => "Paused",
+        Phase::Stopping => "Stopping…",
+    };
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Status: {phase}")).strong());
+        if matches!(s.phase, Phase::LoadingData | Phase::Training | Phase::Stopping) || s.jobs_in_flight > 0 {
+            ui.spinner();
+        }
+    });
+    match (&s.run, &s.last_batch) {
+        (Some(run), Some(b)) => {
+            let total = (run.epochs * run.batches_per_epoch).max(1);
+            let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
+            let fraction = done as f32 / total as f32;
+            ui.label(format!("Epoch {}/{} · batch {}/{}", b.epoch, run.epochs, b.batch, b.batches_per_epoch));
+            ui.add(ProgressBar::new(fraction).show_percentage());
+            let eta =
+                if fraction > 0.0 && s.run_active() { b.elapsed_secs * (1.0 / fraction as f64 - 1.0) } else { 0.0 };
+            ui.label(format!(
+                "{:.0} images/s · elapsed {} · ETA {}",
+                b.images_per_sec,
+                format_secs(b.elapsed_secs),
+                if s.run_active() { format_secs(eta) } else { "—".into() }
+            ));
+        }
+        (run, _) => {
+            match run {
+                Some(run) => ui.label(format!("Starting: {} epochs × {} batches", run.epochs, run.batches_per_epoch)),
+                None => ui.weak("Epoch — · batch —"),
+            };
+            ui.add(ProgressBar::new(0.0).fill(egui::Color32::TRANSPARENT));
+            ui.weak("— images/s · elapsed — · ETA —");
+        }
+    }
+    match s.last_test_accuracy {
+        Some(a) => ui.label(format!("Last test accuracy: {:.2} %", a * 100.0)),
+        None => ui.weak("Last test accuracy: — (after the first epoch)"),
+    };
+}
+
+/// The data set in use and the last thing that happened; at the bottom, where a long line moves nothing.
+pub fn messages_ui(ui: &mut Ui, s: &Session) {
+    match (&s.data, &s.loading) {
+        (_, Some(what)) => ui.label(format!("Loading {what}…")),
+        (Some(d), None) => ui.label(format!("Data: {}", d.describe())),
+        (None, None) => ui.colored_label(ui.visuals().error_fg_color, "Data: none loaded"),
+    };
+    if !s.status.is_empty() {
+        ui.label(RichText::new(&s.status).italics());
+    }
+}
+
+pub fn format_secs(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
