@@ -156,3 +156,14 @@ fn bad_input_is_one_clear_line_and_status_2() {
     assert_clean_failure(&run(&["train", "--lr", "0"]), "learning rate");
     assert_clean_failure(&run(&["train", "--save", dir.path().join("no/dir/w.safetensors").to_str().unwrap()]), "no/dir");
 }
+
+#[test]
+fn bench_reports_every_figure() {
+    let out = run(&["bench", "--steps", "3", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(v["impl"], "candle");
+    for key in ["train_images_per_sec", "train_secs_per_epoch", "eval_images_per_sec", "predict_p50_us", "predict_p99_us", "peak_rss_mb"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {v}");
+    }
+}

@@ -660,7 +660,7 @@ impl eframe::App for PlaygroundApp {
                 views::controls::controls_ui(ui, &mut self.settings, &self.session, &mut self.commands);
             });
         });
-        egui::Panel::right("canvas").resizable(true).default_size(300.0).min_size(220.0).show(ui, |ui| {
+        egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0).show(ui, |ui| {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });

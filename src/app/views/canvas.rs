@@ -71,19 +71,38 @@ impl CanvasView {
         test_set: Option<&Dataset>,
         weights_version: u64,
     ) {
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| {
-                self.canvas_ui(ui);
-                self.buttons_ui(ui, predictor, test_set);
+        // Side by side when there is room for both columns; otherwise the canvas on top and the network's view
+        // with the prediction below it, so neither is squeezed in a narrow panel.
+        const RESULT_COLUMN: f32 = 300.0;
+        if ui.available_width() >= 2.0 * RESULT_COLUMN {
+            let canvas_side = ui.available_width() - RESULT_COLUMN;
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_max_width(canvas_side);
+                    self.canvas_ui(ui);
+                    self.buttons_ui(ui, predictor, test_set);
+                });
+                ui.add_space(12.0);
+                ui.vertical(|ui| {
+                    self.refresh_input();
+                    self.preview_ui(ui);
+                    ui.add_space(8.0);
+                    self.prediction_ui(ui, predictor, weights_version);
+                });
             });
-            ui.add_space(12.0);
-            ui.vertical(|ui| {
-                self.refresh_input();
-                self.preview_ui(ui);
-                ui.add_space(8.0);
-                self.prediction_ui(ui, predictor, weights_version);
+        } else {
+            self.canvas_ui(ui);
+            self.buttons_ui(ui, predictor, test_set);
+            ui.separator();
+            self.refresh_input();
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_max_width(120.0);
+                    self.preview_ui(ui);
+                });
+                ui.vertical(|ui| self.prediction_ui(ui, predictor, weights_version));
             });
-        });
+        }
     }
 
     /// The 28×28 input (0..1, ink = 1) the network sees, if something is on the canvas.
@@ -161,7 +180,7 @@ impl CanvasView {
     }
 
     fn canvas_ui(&mut self, ui: &mut egui::Ui) {
-        let side = ui.available_width().min(ui.available_height() - 40.0).clamp(160.0, 320.0);
+        let side = ui.available_width().min(ui.available_height() - 40.0).clamp(160.0, 340.0);
         let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::drag());
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Drawing canvas"));
         let rect = response.rect;
@@ -386,7 +405,8 @@ fn class_name(predictor: Option<&Predictor>, class: usize) -> String {
 
 /// One row per class: name, a bar as long as the probability, the percentage. The predicted class is highlighted.
 fn probability_bars(ui: &mut egui::Ui, predictor: &Predictor, p: &Prediction) {
-    let bar_width = 160.0;
+    // Room for the class name and the percentage beside the bar (Fashion-MNIST names are long).
+    let bar_width = (ui.available_width() - 140.0).clamp(50.0, 160.0);
     egui::Grid::new("canvas-probability-bars").num_columns(3).spacing([6.0, 2.0]).show(ui, |ui| {
         for (i, &prob) in p.probabilities.iter().enumerate() {
             let name = class_name(Some(predictor), i);
