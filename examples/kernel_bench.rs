@@ -1,0 +1,167 @@
+//! LeNet-5 training-step benchmark: plain candle ops vs `lenet_playground::kernels`.
+//!
+//! `cargo run --example kernel_bench [-- --steps 30 --warmup 5]`
+//!
+//! Full step at batch 100 (forward, cross-entropy, backward, SGD update of Vars), median ms over
+//! `--steps` steps after `--warmup`, for sigmoid+avg-pool (classic) and relu+max-pool; then
+//! batch-1000 no-grad forward throughput. Random inputs and labels, Xavier-uniform weights.
+
+use candle_core::{DType, Device, Result, Tensor, Var, D};
+use candle_nn::{Optimizer, SGD};
+use lenet_playground::kernels;
+use std::time::Instant;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Act {
+    Sigmoid,
+    Relu,
+}
+#[derive(Clone, Copy, PartialEq)]
+enum Pool {
+    Avg,
+    Max,
+}
+#[derive(Clone, Copy, PartialEq)]
+enum Impl {
+    Plain,
+    Fast,
+}
+
+struct Net {
+    vars: Vec<Var>, // c1w c1b c3w c3b f5w f5b f6w f6b f7w f7b
+}
+
+fn xavier(fan_in: usize, fan_out: usize, shape: &[usize], dev: &Device) -> Result<Var> {
+    let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    Var::from_tensor(&Tensor::rand(-a as f32, a as f32, shape, dev)?)
+}
+
+impl Net {
+    fn new(dev: &Device) -> Result<Self> {
+        let zeros = |n: usize| Var::zeros(n, DType::F32, dev);
+        Ok(Self {
+            vars: vec![
+                xavier(25, 150, &[6, 1, 5, 5], dev)?,
+                zeros(6)?,
+                xavier(150, 400, &[16, 6, 5, 5], dev)?,
+                zeros(16)?,
+                xavier(400, 120, &[120, 400], dev)?,
+                zeros(120)?,
+                xavier(120, 84, &[84, 120], dev)?,
+                zeros(84)?,
+                xavier(84, 10, &[10, 84], dev)?,
+                zeros(10)?,
+            ],
+        })
+    }
+
+    fn forward(&self, x: &Tensor, act: Act, pool: Pool, imp: Impl, grad: bool) -> Result<Tensor> {
+        let p: Vec<Tensor> = self
+            .vars
+            .iter()
+            .map(|v| if grad { v.as_tensor().clone() } else { v.as_tensor().detach() })
+            .collect();
+        let act_f = |t: Tensor| match act {
+            Act::Sigmoid => candle_nn::ops::sigmoid(&t),
+            Act::Relu => t.relu(),
+        };
+        let conv = |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| match imp {
+            Impl::Plain => kernels::generic_conv2d(x, w, b, pad),
+            Impl::Fast => kernels::conv2d(x, w, b, pad, input_grad),
+        };
+        let pool_f = |t: &Tensor| match (imp, pool) {
+            (Impl::Plain, Pool::Avg) => t.avg_pool2d(2),
+            (Impl::Plain, Pool::Max) => t.max_pool2d(2),
+            (Impl::Fast, Pool::Avg) => kernels::avg_pool2x2(t),
+            (Impl::Fast, Pool::Max) => kernels::max_pool2x2(t),
+        };
+        let linear = |t: &Tensor, w: &Tensor, b: &Tensor| t.matmul(&w.t()?)?.broadcast_add(b);
+        let h = pool_f(&act_f(conv(x, &p[0], &p[1], 2, false)?)?)?;
+        let h = pool_f(&act_f(conv(&h, &p[2], &p[3], 0, true)?)?)?;
+        let h = h.flatten_from(1)?;
+        let h = act_f(linear(&h, &p[4], &p[5])?)?;
+        let h = act_f(linear(&h, &p[6], &p[7])?)?;
+        linear(&h, &p[8], &p[9])
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn train_ms(act: Act, pool: Pool, imp: Impl, steps: usize, warmup: usize) -> Result<(f64, f32)> {
+    let dev = Device::Cpu;
+    let net = Net::new(&dev)?;
+    let mut opt = SGD::new(net.vars.clone(), 0.1)?;
+    let x = Tensor::rand(0f32, 1f32, (100, 1, 28, 28), &dev)?;
+    let y = Tensor::rand(0f32, 10f32, 100, &dev)?.to_dtype(DType::U32)?;
+    let mut times = Vec::new();
+    let mut loss_v = 0f32;
+    for i in 0..warmup + steps {
+        let t = Instant::now();
+        let logits = net.forward(&x, act, pool, imp, true)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        opt.backward_step(&loss)?;
+        loss_v = loss.to_scalar::<f32>()?;
+        if i >= warmup {
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    Ok((median(times), loss_v))
+}
+
+fn eval_images_per_sec(act: Act, pool: Pool, imp: Impl, reps: usize) -> Result<f64> {
+    let dev = Device::Cpu;
+    let net = Net::new(&dev)?;
+    let x = Tensor::rand(0f32, 1f32, (1000, 1, 28, 28), &dev)?;
+    let mut times = Vec::new();
+    for i in 0..reps + 2 {
+        let t = Instant::now();
+        let pred = net.forward(&x, act, pool, imp, false)?.argmax(D::Minus1)?;
+        let _ = pred.to_vec1::<u32>()?;
+        if i >= 2 {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    Ok(1000.0 / median(times))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let (steps, warmup) = (arg("--steps", 30), arg("--warmup", 5));
+    kernels::init_compute_threads();
+    println!(
+        "LeNet-5, batch 100, {} compute threads (RAYON_NUM_THREADS={}), FTZ={}, median of {steps} steps after {warmup} warm-up, profile: {}",
+        kernels::compute_threads(),
+        std::env::var("RAYON_NUM_THREADS").unwrap_or_default(),
+        kernels::flush_to_zero_enabled(),
+        if cfg!(debug_assertions) { "dev" } else { "release" }
+    );
+    println!();
+    println!("| config            | plain ms/step | fast ms/step | speed-up | fast train img/s | plain eval img/s | fast eval img/s | speed-up |");
+    println!("|-------------------|--------------:|-------------:|---------:|-----------------:|-----------------:|----------------:|---------:|");
+    for (name, act, pool) in [("sigmoid+avg", Act::Sigmoid, Pool::Avg), ("relu+max", Act::Relu, Pool::Max)] {
+        let (plain, lp) = train_ms(act, pool, Impl::Plain, steps, warmup)?;
+        let (fast, lf) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
+        let ep = eval_images_per_sec(act, pool, Impl::Plain, 10)?;
+        let ef = eval_images_per_sec(act, pool, Impl::Fast, 10)?;
+        println!(
+            "| {name:<17} | {plain:>13.2} | {fast:>12.2} | {:>7.2}x | {:>16.0} | {ep:>16.0} | {ef:>15.0} | {:>7.2}x |",
+            plain / fast,
+            100.0 * 1000.0 / fast,
+            ef / ep
+        );
+        if !lp.is_finite() || !lf.is_finite() {
+            eprintln!("warning: non-finite loss (plain {lp}, fast {lf})");
+        }
+    }
+    Ok(())
+}
