@@ -138,6 +138,16 @@ fn main() -> Result<()> {
     };
     let (steps, warmup) = (arg("--steps", 30), arg("--warmup", 5));
     kernels::init_compute_threads();
+    // `--profile-fast sigmoid|relu`: only fast-kernel training steps (for perf record).
+    if let Some(i) = args.iter().position(|a| a == "--profile-fast") {
+        let (act, pool) = match args.get(i + 1).map(String::as_str) {
+            Some("relu") => (Act::Relu, Pool::Max),
+            _ => (Act::Sigmoid, Pool::Avg),
+        };
+        let (ms, _) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
+        println!("fast: {ms:.2} ms/step");
+        return Ok(());
+    }
     println!(
         "LeNet-5, batch 100, {} compute threads (RAYON_NUM_THREADS={}), FTZ={}, median of {steps} steps after {warmup} warm-up, profile: {}",
         kernels::compute_threads(),

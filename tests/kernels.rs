@@ -210,3 +210,75 @@ fn init_compute_threads_sets_flush_to_zero() {
         assert!(all.iter().all(|&b| b), "every rayon worker flushes subnormals");
     }
 }
+
+fn act_pool_generic(z: &Tensor, act: kernels::Activation, pool: kernels::Pooling) -> Result<Tensor> {
+    let a = match act {
+        kernels::Activation::Identity => z.clone(),
+        kernels::Activation::Sigmoid => candle_nn::ops::sigmoid(z)?,
+        kernels::Activation::Relu => z.relu()?,
+    };
+    match pool {
+        kernels::Pooling::Avg => a.avg_pool2d(2),
+        kernels::Pooling::Max => kernels::generic_max_pool2x2(&a),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_fused(n: usize, c: usize, h: usize, w: usize, o: usize, k: usize, pad: usize, input_grad: bool) {
+    use kernels::{Activation::*, Pooling::*};
+    let x = randn(&[n, c, h, w]);
+    let wt = (randn(&[o, c, k, k]) * 0.3).unwrap();
+    let b = randn(&[o]);
+    let (ho, wo) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
+    let r = randn(&[n, o, ho / 2, wo / 2]);
+    for (act, pool) in [(Sigmoid, Avg), (Relu, Max), (Identity, Avg), (Sigmoid, Max), (Relu, Avg)] {
+        let tag = format!("fused {act:?}+{pool:?} n{n} c{c} {h}x{w} o{o} k{k} p{pad}");
+        let run = |fast: bool| {
+            let (xv, wv, bv) = (Var::from_tensor(&x).unwrap(), Var::from_tensor(&wt).unwrap(), Var::from_tensor(&b).unwrap());
+            let out = if fast {
+                kernels::conv2d_act_pool(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad, act, pool, input_grad).unwrap()
+            } else {
+                let z = kernels::generic_conv2d(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad).unwrap();
+                act_pool_generic(&z, act, pool).unwrap()
+            };
+            let grads = (&out * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            let get = |v: &Var| grads.get(v.as_tensor()).cloned();
+            (out, get(&xv), get(&wv).unwrap(), get(&bv).unwrap())
+        };
+        let (fo, fdx, fdw, fdb) = run(true);
+        let (so, sdx, sdw, sdb) = run(false);
+        assert_close(&format!("{tag} forward"), &fo, &so);
+        if input_grad {
+            assert_close(&format!("{tag} dx"), fdx.as_ref().unwrap(), sdx.as_ref().unwrap());
+        } else {
+            assert!(fdx.is_none(), "{tag}: input_grad=false must not produce an input gradient");
+        }
+        assert_close(&format!("{tag} dw"), &fdw, &sdw);
+        assert_close(&format!("{tag} db"), &fdb, &sdb);
+        // No-grad (inference) path: nothing tracked, same output.
+        let inf = kernels::conv2d_act_pool(&x, &wt, &b, pad, act, pool, input_grad).unwrap();
+        assert!(!inf.track_op());
+        assert_close(&format!("{tag} inference forward"), &inf, &so);
+    }
+}
+
+#[test]
+fn fused_conv_act_pool_model_shapes() {
+    check_fused(12, 1, 28, 28, 6, 5, 2, false);
+    check_fused(12, 6, 14, 14, 16, 5, 0, true);
+    check_fused(1, 6, 14, 14, 16, 5, 0, true);
+}
+
+#[test]
+fn fused_conv_act_pool_odd_shapes() {
+    check_fused(3, 2, 10, 8, 5, 3, 1, true);
+    check_fused(2, 3, 3, 5, 4, 4, 2, true);
+    // Odd convolution output is an error, f64 falls back to generic ops.
+    let (x, w, b) = (randn(&[2, 2, 9, 8]), randn(&[3, 2, 3, 3]), randn(&[3]));
+    assert!(kernels::conv2d_act_pool(&x, &w, &b, 1, kernels::Activation::Relu, kernels::Pooling::Max, true).is_err());
+    let f64s = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
+    let x = randn(&[2, 2, 8, 8]);
+    let out = kernels::conv2d_act_pool(&f64s(&x), &f64s(&w), &f64s(&b), 1, kernels::Activation::Sigmoid, kernels::Pooling::Avg, true).unwrap();
+    let expect = kernels::conv2d_act_pool(&x, &w, &b, 1, kernels::Activation::Sigmoid, kernels::Pooling::Avg, true).unwrap();
+    assert_close("fused f64 fallback", &out, &expect);
+}

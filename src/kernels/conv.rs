@@ -36,19 +36,19 @@ impl Geom {
         let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
         Ok(Self { n, c, h, w: wd, o, k: kh, p: padding, ho, wo })
     }
-    fn ckk(&self) -> usize {
+    pub fn ckk(&self) -> usize {
         self.c * self.k * self.k
     }
-    fn plane(&self) -> usize {
+    pub fn plane(&self) -> usize {
         self.ho * self.wo
     }
-    fn in_img(&self) -> usize {
+    pub fn in_img(&self) -> usize {
         self.c * self.h * self.w
     }
-    fn out_img(&self) -> usize {
+    pub fn out_img(&self) -> usize {
         self.o * self.plane()
     }
-    fn out_shape(&self) -> Shape {
+    pub fn out_shape(&self) -> Shape {
         Shape::from((self.n, self.o, self.ho, self.wo))
     }
 }
@@ -57,7 +57,7 @@ impl Geom {
 const MIN_PARALLEL_WORK: usize = 150_000;
 
 /// How many contiguous ranges of images to split a batch into.
-fn n_tasks(n_items: usize, work_per_item: usize) -> usize {
+pub(crate) fn n_tasks(n_items: usize, work_per_item: usize) -> usize {
     let threads = rayon::current_num_threads();
     if threads <= 1 || n_items <= 1 || n_items.saturating_mul(work_per_item) < MIN_PARALLEL_WORK {
         1
@@ -89,7 +89,7 @@ fn for_each_segment(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usiz
 }
 
 /// `cols[(c,ki,kj), (oy,ox)] = x[c, oy+ki-p, ox+kj-p]` (zero outside), `cols` is `[ckk, ho*wo]`.
-fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
+pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
     let (plane, wo, w) = (g.plane(), g.wo, g.w);
     for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
         let r = &mut cols[row * plane + oy * wo..row * plane + (oy + 1) * wo];
@@ -106,7 +106,7 @@ fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
 }
 
 /// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.
-fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
+pub(crate) fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
     let (plane, wo, w) = (g.plane(), g.wo, g.w);
     for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
         if let Some(iy) = iy {
@@ -122,7 +122,7 @@ fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
 /// Row-major `dst[m,n] (=|+=) a[m,k] * b[k,n]` with explicit strides (column stride, row stride).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn sgemm(
+pub(crate) fn sgemm(
     m: usize,
     n: usize,
     k: usize,
@@ -197,6 +197,17 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
 
 /// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
 pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
+    let out_img = g.out_img();
+    backward_with(g, x, w, input_grad, |n, _cols, gy_n| gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img]))
+}
+
+/// Backward pass where `make_gy(n, cols_n, gy_n)` writes the gradient w.r.t. the convolution output
+/// (pre-activation) of image `n` into `gy_n` (`[o, ho*wo]`), given that image's im2col matrix.
+/// Returns `[dx (only if input_grad) | dw | db]`.
+pub(crate) fn backward_with<F>(g: &Geom, x: &[f32], w: &[f32], input_grad: bool, make_gy: F) -> Vec<f32>
+where
+    F: Fn(usize, &[f32], &mut [f32]) + Sync,
+{
     let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
     let nx = if input_grad { g.n * in_img } else { 0 };
     let nwb = g.o * ckk + g.o;
@@ -212,19 +223,20 @@ pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: b
             return acc;
         }
         let mut cols = vec![0f32; ckk * plane];
+        let mut gy_n = vec![0f32; out_img];
         let mut dcols = if dx.is_some() { vec![0f32; ckk * plane] } else { Vec::new() };
         let (dw, db) = acc.split_at_mut(g.o * ckk);
         for n in n0..n1 {
-            let gy_n = &gy[n * out_img..(n + 1) * out_img];
             im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+            make_gy(n, &cols, &mut gy_n);
             // dw[o, r] += sum_p gy[o, p] * cols[r, p]
-            sgemm(g.o, ckk, plane, dw, ckk, n > n0, gy_n, 1, plane, &cols, plane, 1);
+            sgemm(g.o, ckk, plane, dw, ckk, n > n0, &gy_n, 1, plane, &cols, plane, 1);
             for (o, row) in gy_n.chunks_exact(plane).enumerate() {
                 db[o] += row.iter().sum::<f32>();
             }
             if let Some(dx) = dx.as_deref_mut() {
                 // dcols[r, p] = sum_o w[o, r] * gy[o, p]
-                sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, gy_n, 1, plane);
+                sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane);
                 col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
             }
         }

@@ -14,8 +14,11 @@
 //! range are single-threaded, so there is no nested parallelism.
 
 mod conv;
+mod fused;
 mod pool;
 mod threads;
+
+pub use fused::{Activation, Pooling};
 
 use candle_core::{bail, DType, Result, Tensor};
 
@@ -98,6 +101,61 @@ pub fn max_pool2x2(x: &Tensor) -> Result<Tensor> {
 pub fn generic_max_pool2x2(x: &Tensor) -> Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
     x.reshape((n, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
+}
+
+/// Fused `pool(act(conv2d(x, w, b, padding)))` with 2x2 / stride-2 pooling: same results as
+/// composing [`conv2d`], the activation (candle_nn::ops::sigmoid / relu) and [`avg_pool2x2`] /
+/// [`max_pool2x2`], but the large pre-pool tensors never become candle tensors, which removes
+/// most elementwise work and gradient bookkeeping from a LeNet-5 step. The convolution output
+/// must have even height and width. Falls back to the composed generic ops off the fast path.
+pub fn conv2d_act_pool(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    act: Activation,
+    pool: Pooling,
+    input_grad: bool,
+) -> Result<Tensor> {
+    let (_n, c, h, wd) = x.dims4()?;
+    let (o, cw, kh, kw) = w.dims4()?;
+    let ob = b.dims1()?;
+    if c != cw || o != ob {
+        bail!(
+            "conv2d_act_pool: incompatible shapes: input {:?}, weight {:?}, bias {:?}",
+            x.dims(),
+            w.dims(),
+            b.dims()
+        )
+    }
+    if h + 2 * padding < kh || wd + 2 * padding < kw {
+        bail!("conv2d_act_pool: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})", x.dims())
+    }
+    if (h + 2 * padding - kh + 1) % 2 != 0 || (wd + 2 * padding - kw + 1) % 2 != 0 {
+        bail!("conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling", x.dims())
+    }
+    let x = if input_grad { x.clone() } else { x.detach() };
+    if kh == kw && fast_path(&[&x, w, b]) {
+        let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
+        let save = x.track_op() || w.track_op() || b.track_op();
+        let op = fused::ConvActPoolOp { padding, act, pool, input_grad, save, saved: Default::default() };
+        if save {
+            x.apply_op3(&w, &b, op)
+        } else {
+            x.apply_op3_no_bwd(&w, &b, &op)
+        }
+    } else {
+        let z = generic_conv2d(&x, w, b, padding)?;
+        let a = match act {
+            Activation::Identity => z,
+            Activation::Sigmoid => candle_nn::ops::sigmoid(&z)?,
+            Activation::Relu => z.relu()?,
+        };
+        match pool {
+            Pooling::Avg => a.avg_pool2d(2),
+            Pooling::Max => generic_max_pool2x2(&a),
+        }
+    }
 }
 
 /// Idempotent: size the compute thread pool(s) to the machine's cores once, set RAYON_NUM_THREADS if unset, and set
