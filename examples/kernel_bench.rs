@@ -23,8 +23,12 @@ enum Pool {
 }
 #[derive(Clone, Copy, PartialEq)]
 enum Impl {
+    /// candle's generic conv2d + broadcast bias, avg_pool2d / max_pool2d.
     Plain,
+    /// `kernels::conv2d` + activation + `kernels::{avg,max}_pool2x2`.
     Fast,
+    /// `kernels::conv2d_act_pool`.
+    Fused,
 }
 
 struct Net {
@@ -67,17 +71,32 @@ impl Net {
         };
         let conv = |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| match imp {
             Impl::Plain => kernels::generic_conv2d(x, w, b, pad),
-            Impl::Fast => kernels::conv2d(x, w, b, pad, input_grad),
+            _ => kernels::conv2d(x, w, b, pad, input_grad),
         };
         let pool_f = |t: &Tensor| match (imp, pool) {
             (Impl::Plain, Pool::Avg) => t.avg_pool2d(2),
             (Impl::Plain, Pool::Max) => t.max_pool2d(2),
-            (Impl::Fast, Pool::Avg) => kernels::avg_pool2x2(t),
-            (Impl::Fast, Pool::Max) => kernels::max_pool2x2(t),
+            (_, Pool::Avg) => kernels::avg_pool2x2(t),
+            (_, Pool::Max) => kernels::max_pool2x2(t),
         };
         let linear = |t: &Tensor, w: &Tensor, b: &Tensor| t.matmul(&w.t()?)?.broadcast_add(b);
-        let h = pool_f(&act_f(conv(x, &p[0], &p[1], 2, false)?)?)?;
-        let h = pool_f(&act_f(conv(&h, &p[2], &p[3], 0, true)?)?)?;
+        let block = |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| -> Result<Tensor> {
+            if imp == Impl::Fused {
+                let a = match act {
+                    Act::Sigmoid => kernels::Activation::Sigmoid,
+                    Act::Relu => kernels::Activation::Relu,
+                };
+                let pl = match pool {
+                    Pool::Avg => kernels::Pooling::Avg,
+                    Pool::Max => kernels::Pooling::Max,
+                };
+                kernels::conv2d_act_pool(x, w, b, pad, a, pl, input_grad)
+            } else {
+                pool_f(&act_f(conv(x, w, b, pad, input_grad)?)?)
+            }
+        };
+        let h = block(x, &p[0], &p[1], 2, false)?;
+        let h = block(&h, &p[2], &p[3], 0, true)?;
         let h = h.flatten_from(1)?;
         let h = act_f(linear(&h, &p[4], &p[5])?)?;
         let h = act_f(linear(&h, &p[6], &p[7])?)?;
@@ -144,7 +163,8 @@ fn main() -> Result<()> {
             Some("relu") => (Act::Relu, Pool::Max),
             _ => (Act::Sigmoid, Pool::Avg),
         };
-        let (ms, _) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
+        let imp = if args.iter().any(|a| a == "--separate") { Impl::Fast } else { Impl::Fused };
+        let (ms, _) = train_ms(act, pool, imp, steps, warmup)?;
         println!("fast: {ms:.2} ms/step");
         return Ok(());
     }
@@ -156,22 +176,34 @@ fn main() -> Result<()> {
         if cfg!(debug_assertions) { "dev" } else { "release" }
     );
     println!();
-    println!("| config            | plain ms/step | fast ms/step | speed-up | fast train img/s | plain eval img/s | fast eval img/s | speed-up |");
-    println!("|-------------------|--------------:|-------------:|---------:|-----------------:|-----------------:|----------------:|---------:|");
-    for (name, act, pool) in [("sigmoid+avg", Act::Sigmoid, Pool::Avg), ("relu+max", Act::Relu, Pool::Max)] {
+    println!("Training step (forward + cross-entropy + backward + SGD), batch 100, ms/step (lower is better):");
+    println!();
+    println!("| config      | plain candle | kernels (separate ops) | kernels (fused conv+act+pool) | speed-up plain/fused | fused train img/s |");
+    println!("|-------------|-------------:|-----------------------:|------------------------------:|---------------------:|------------------:|");
+    let configs = [("sigmoid+avg", Act::Sigmoid, Pool::Avg), ("relu+max", Act::Relu, Pool::Max)];
+    for (name, act, pool) in configs {
         let (plain, lp) = train_ms(act, pool, Impl::Plain, steps, warmup)?;
         let (fast, lf) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
+        let (fused, lu) = train_ms(act, pool, Impl::Fused, steps, warmup)?;
+        println!(
+            "| {name:<11} | {plain:>12.2} | {fast:>22.2} | {fused:>29.2} | {:>19.2}x | {:>17.0} |",
+            plain / fused,
+            100.0 * 1000.0 / fused
+        );
+        if !(lp.is_finite() && lf.is_finite() && lu.is_finite()) {
+            eprintln!("warning: non-finite loss (plain {lp}, separate {lf}, fused {lu})");
+        }
+    }
+    println!();
+    println!("No-grad forward, batch 1000, images/s (higher is better):");
+    println!();
+    println!("| config      | plain candle | kernels (separate ops) | kernels (fused) | speed-up fused/plain |");
+    println!("|-------------|-------------:|-----------------------:|----------------:|---------------------:|");
+    for (name, act, pool) in configs {
         let ep = eval_images_per_sec(act, pool, Impl::Plain, 10)?;
         let ef = eval_images_per_sec(act, pool, Impl::Fast, 10)?;
-        println!(
-            "| {name:<17} | {plain:>13.2} | {fast:>12.2} | {:>7.2}x | {:>16.0} | {ep:>16.0} | {ef:>15.0} | {:>7.2}x |",
-            plain / fast,
-            100.0 * 1000.0 / fast,
-            ef / ep
-        );
-        if !lp.is_finite() || !lf.is_finite() {
-            eprintln!("warning: non-finite loss (plain {lp}, fast {lf})");
-        }
+        let eu = eval_images_per_sec(act, pool, Impl::Fused, 10)?;
+        println!("| {name:<11} | {ep:>12.0} | {ef:>22.0} | {eu:>15.0} | {:>19.2}x |", eu / ep);
     }
     Ok(())
 }
