@@ -5,22 +5,28 @@ use lenet_playground::kernels;
 
 const TOL: f64 = 1e-4;
 
-/// Asserts |a - b| <= 1e-4 * max(1, |b|) elementwise, where b is the reference.
+/// Asserts |a - b| <= 1e-4 * max(1, |b|) + 1e-5 * rms(b) elementwise, where b is the reference.
+///
+/// The second term covers entries that are sums of many terms which cancel (weight and bias
+/// gradients sum ~10^4 products): both f32 implementations then carry rounding errors of order
+/// eps * sqrt(terms) * term size, i.e. proportional to the tensor's typical magnitude (rms), not to
+/// the small entry itself. A 1e-3 relative error anywhere still fails.
 fn assert_close(what: &str, a: &Tensor, b: &Tensor) {
     assert_eq!(a.dims(), b.dims(), "{what}: shape");
     let a: Vec<f64> = a.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap();
     let b: Vec<f64> = b.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap();
+    let rms = (b.iter().map(|v| v * v).sum::<f64>() / b.len().max(1) as f64).sqrt();
     let mut worst = (0.0f64, 0usize);
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        let err = (x - y).abs() / y.abs().max(1.0);
-        assert!(err.is_finite(), "{what}: non-finite at {i}: {x} vs {y}");
+        assert!(x.is_finite(), "{what}: non-finite at {i}: {x} vs {y}");
+        let err = (x - y).abs() / (TOL * y.abs().max(1.0) + 1e-5 * rms);
         if err > worst.0 {
             worst = (err, i);
         }
     }
     assert!(
-        worst.0 <= TOL,
-        "{what}: element {} differs: {} vs reference {} (rel err {:.3e})",
+        worst.0 <= 1.0,
+        "{what}: element {} differs: {} vs reference {} ({:.2}x the tolerance, rms {rms:.3e})",
         worst.1,
         a[worst.1],
         b[worst.1],

@@ -195,18 +195,52 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
+/// `cols_t[(oy,ox), (c,ki,kj)] = x[c, oy+ki-p, ox+kj-p]` (zero outside): the transposed im2col
+/// matrix `[ho*wo, ckk]`, whose rows are contiguous along the gemm's contraction for `dw`.
+pub(crate) fn im2col_t(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    let (k, p, ckk) = (g.k, g.p, g.ckk());
+    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
+        let (oy, ox) = (pi / g.wo, pi % g.wo);
+        // Valid kj: 0 <= ox + kj - p < w.
+        let kj0 = p.saturating_sub(ox).min(k);
+        let kj1 = (g.w + p).saturating_sub(ox).min(k).max(kj0);
+        for (ci, seg) in row.chunks_exact_mut(k).enumerate() {
+            let (c, ki) = (ci / k, ci % k);
+            let iy = oy + ki;
+            if iy < p || iy - p >= g.h || kj0 >= kj1 {
+                seg.fill(0.0);
+                continue;
+            }
+            let base = (c * g.h + iy - p) * g.w + ox + kj0 - p;
+            if kj0 == 0 && kj1 == k {
+                for (d, s) in seg.iter_mut().zip(&x[base..base + k]) {
+                    *d = *s;
+                }
+            } else {
+                seg[..kj0].fill(0.0);
+                seg[kj1..].fill(0.0);
+                for (d, s) in seg[kj0..kj1].iter_mut().zip(&x[base..base + kj1 - kj0]) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+}
+
 /// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
 pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
     let out_img = g.out_img();
-    backward_with(g, x, w, input_grad, |n, _cols, gy_n| gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img]))
+    backward_with(g, x, w, input_grad, |n, gy_n| gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img]))
 }
 
-/// Backward pass where `make_gy(n, cols_n, gy_n)` writes the gradient w.r.t. the convolution output
-/// (pre-activation) of image `n` into `gy_n` (`[o, ho*wo]`), given that image's im2col matrix.
-/// Returns `[dx (only if input_grad) | dw | db]`.
+/// Images per weight-gradient gemm (its contraction runs over `BWD_CHUNK * ho * wo`).
+const BWD_CHUNK: usize = 16;
+
+/// Backward pass where `make_gy(n, gy_n)` writes the gradient w.r.t. the convolution output
+/// (pre-activation) of image `n` into `gy_n` (`[o, ho*wo]`). Returns `[dx (only if input_grad) | dw | db]`.
 pub(crate) fn backward_with<F>(g: &Geom, x: &[f32], w: &[f32], input_grad: bool, make_gy: F) -> Vec<f32>
 where
-    F: Fn(usize, &[f32], &mut [f32]) + Sync,
+    F: Fn(usize, &mut [f32]) + Sync,
 {
     let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
     let nx = if input_grad { g.n * in_img } else { 0 };
@@ -222,23 +256,39 @@ where
         if n0 >= n1 {
             return acc;
         }
-        let mut cols = vec![0f32; ckk * plane];
+        let chunk = BWD_CHUNK.min(n1 - n0);
+        let mut cols_t = vec![0f32; chunk * plane * ckk];
+        let mut gy_t = vec![0f32; chunk * plane * g.o];
         let mut gy_n = vec![0f32; out_img];
         let mut dcols = if dx.is_some() { vec![0f32; ckk * plane] } else { Vec::new() };
         let (dw, db) = acc.split_at_mut(g.o * ckk);
-        for n in n0..n1 {
-            im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
-            make_gy(n, &cols, &mut gy_n);
-            // dw[o, r] += sum_p gy[o, p] * cols[r, p]
-            sgemm(g.o, ckk, plane, dw, ckk, n > n0, &gy_n, 1, plane, &cols, plane, 1);
-            for (o, row) in gy_n.chunks_exact(plane).enumerate() {
-                db[o] += row.iter().sum::<f32>();
+        let mut first = true;
+        let mut c0 = n0;
+        while c0 < n1 {
+            let c1 = (c0 + chunk).min(n1);
+            for n in c0..c1 {
+                let j = n - c0;
+                make_gy(n, &mut gy_n);
+                im2col_t(g, &x[n * in_img..(n + 1) * in_img], &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk]);
+                // gy_t[(j,p), o] = gy[o, p]
+                let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
+                for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                    db[o] += row.iter().sum::<f32>();
+                    for (pi, v) in row.iter().enumerate() {
+                        gt[pi * g.o + o] = *v;
+                    }
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    // dcols[r, p] = sum_o w[o, r] * gy[o, p]
+                    sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane);
+                    col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
+                }
             }
-            if let Some(dx) = dx.as_deref_mut() {
-                // dcols[r, p] = sum_o w[o, r] * gy[o, p]
-                sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane);
-                col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
-            }
+            // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
+            let kk = (c1 - c0) * plane;
+            sgemm(g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk);
+            first = false;
+            c0 = c1;
         }
         acc
     };

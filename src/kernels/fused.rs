@@ -118,6 +118,18 @@ fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f
     }
 }
 
+/// All post-activation images `[n, o, ho, wo]` (used only if the forward pass saved none).
+fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let mut a = vec![0f32; g.n * out_img];
+    let mut cols = vec![0f32; ckk * plane];
+    for (n, a_n) in a.chunks_exact_mut(out_img.max(1)).enumerate() {
+        im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+        conv_act_image(g, act, w, b, &cols, a_n);
+    }
+    a
+}
+
 fn check_geom(g: &Geom) -> Result<()> {
     if g.ho % 2 != 0 || g.wo % 2 != 0 {
         bail!("conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling", g.ho, g.wo)
@@ -260,19 +272,20 @@ impl CustomOp3 for ConvActPoolBwdOp {
         let gp = f32_slice(s3, l3, "pooled gradient")?;
         let out_img = g.out_img();
         let y_img = out_img / 4;
-        let saved = self.saved.as_ref().filter(|a| a.len() == g.n * out_img);
-        let bias: Vec<f32> = if saved.is_none() { self.bias.flatten_all()?.to_vec1()? } else { Vec::new() };
-        let (act, pool) = (self.act, self.pool);
-        let packed = conv::backward_with(&g, x, w, self.input_grad, |n, cols, gz| {
-            let gp_n = &gp[n * y_img..(n + 1) * y_img];
-            match saved {
-                Some(a) => pre_act_grad(&g, act, pool, &a[n * out_img..(n + 1) * out_img], gp_n, gz),
-                None => {
-                    let mut a_n = vec![0f32; out_img];
-                    conv_act_image(&g, act, w, &bias, cols, &mut a_n);
-                    pre_act_grad(&g, act, pool, &a_n, gp_n, gz)
-                }
+        // The saved post-activation tensor, or (defensively, if missing) a recomputation.
+        let recomputed;
+        let a: &[f32] = match self.saved.as_ref().filter(|a| a.len() == g.n * out_img) {
+            Some(a) => a,
+            None => {
+                let bias: Vec<f32> = self.bias.flatten_all()?.to_vec1()?;
+                recomputed = forward_activations(&g, self.act, x, w, &bias);
+                &recomputed
             }
+        };
+        let (act, pool) = (self.act, self.pool);
+        let packed = conv::backward_with(&g, x, w, self.input_grad, |n, gz| {
+            let gp_n = &gp[n * y_img..(n + 1) * y_img];
+            pre_act_grad(&g, act, pool, &a[n * out_img..(n + 1) * out_img], gp_n, gz)
         });
         let len = packed.len();
         Ok((CpuStorage::F32(packed), Shape::from(len)))
