@@ -161,6 +161,10 @@ pub fn conv2d_act_pool(
 /// Idempotent: size the compute thread pool(s) to the machine's cores once, set RAYON_NUM_THREADS if unset, and set
 /// flush-to-zero / denormals-are-zero on every thread that computes (x86_64 MXCSR; no-op elsewhere).
 ///
+/// Also sets `CANDLE_NUM_THREADS=1` if unset: candle's spin-waiting elementwise "barrier pool"
+/// otherwise competes with rayon's pool for the cores (see `threads.rs`); gemm and these kernels
+/// still use all cores through rayon. Call it early, before candle computes anything.
+///
 /// MXCSR is per thread: the pools' threads are covered once, and the calling thread on every call, so
 /// call this from each thread that drives training (e.g. a background worker) before computing.
 pub fn init_compute_threads() {
