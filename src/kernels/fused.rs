@@ -92,6 +92,25 @@ fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
 fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+    // Monomorphised so the per-element activation/pooling choice is resolved at compile time.
+    use Activation::*;
+    match (act, pool) {
+        (Identity, Pooling::Avg) => pre_act_grad_impl::<0, false>(g, a_img, gp, gz),
+        (Sigmoid, Pooling::Avg) => pre_act_grad_impl::<1, false>(g, a_img, gp, gz),
+        (Relu, Pooling::Avg) => pre_act_grad_impl::<2, false>(g, a_img, gp, gz),
+        (Identity, Pooling::Max) => pre_act_grad_impl::<0, true>(g, a_img, gp, gz),
+        (Sigmoid, Pooling::Max) => pre_act_grad_impl::<1, true>(g, a_img, gp, gz),
+        (Relu, Pooling::Max) => pre_act_grad_impl::<2, true>(g, a_img, gp, gz),
+    }
+}
+
+fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+    let act = match ACT {
+        0 => Activation::Identity,
+        1 => Activation::Sigmoid,
+        _ => Activation::Relu,
+    };
+    let pool = if MAX { Pooling::Max } else { Pooling::Avg };
     let (wo, wp) = (g.wo, g.wo / 2);
     let rows = g.o * (g.ho / 2);
     if pool == Pooling::Max {
