@@ -63,7 +63,13 @@ impl Net {
         let p: Vec<Tensor> = self
             .vars
             .iter()
-            .map(|v| if grad { v.as_tensor().clone() } else { v.as_tensor().detach() })
+            .map(|v| {
+                if grad {
+                    v.as_tensor().clone()
+                } else {
+                    v.as_tensor().detach()
+                }
+            })
             .collect();
         let act_f = |t: Tensor| match act {
             Act::Sigmoid => candle_nn::ops::sigmoid(&t),
@@ -80,21 +86,22 @@ impl Net {
             (_, Pool::Max) => kernels::max_pool2x2(t),
         };
         let linear = |t: &Tensor, w: &Tensor, b: &Tensor| t.matmul(&w.t()?)?.broadcast_add(b);
-        let block = |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| -> Result<Tensor> {
-            if imp == Impl::Fused {
-                let a = match act {
-                    Act::Sigmoid => kernels::Activation::Sigmoid,
-                    Act::Relu => kernels::Activation::Relu,
-                };
-                let pl = match pool {
-                    Pool::Avg => kernels::Pooling::Avg,
-                    Pool::Max => kernels::Pooling::Max,
-                };
-                kernels::conv2d_act_pool(x, w, b, pad, a, pl, input_grad)
-            } else {
-                pool_f(&act_f(conv(x, w, b, pad, input_grad)?)?)
-            }
-        };
+        let block =
+            |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| -> Result<Tensor> {
+                if imp == Impl::Fused {
+                    let a = match act {
+                        Act::Sigmoid => kernels::Activation::Sigmoid,
+                        Act::Relu => kernels::Activation::Relu,
+                    };
+                    let pl = match pool {
+                        Pool::Avg => kernels::Pooling::Avg,
+                        Pool::Max => kernels::Pooling::Max,
+                    };
+                    kernels::conv2d_act_pool(x, w, b, pad, a, pl, input_grad)
+                } else {
+                    pool_f(&act_f(conv(x, w, b, pad, input_grad)?)?)
+                }
+            };
         let h = block(x, &p[0], &p[1], 2, false)?;
         let h = block(&h, &p[2], &p[3], 0, true)?;
         let h = h.flatten_from(1)?;
@@ -163,7 +170,11 @@ fn main() -> Result<()> {
             Some("relu") => (Act::Relu, Pool::Max),
             _ => (Act::Sigmoid, Pool::Avg),
         };
-        let imp = if args.iter().any(|a| a == "--separate") { Impl::Fast } else { Impl::Fused };
+        let imp = if args.iter().any(|a| a == "--separate") {
+            Impl::Fast
+        } else {
+            Impl::Fused
+        };
         let (ms, _) = train_ms(act, pool, imp, steps, warmup)?;
         println!("fast: {ms:.2} ms/step");
         return Ok(());
@@ -180,7 +191,10 @@ fn main() -> Result<()> {
     println!();
     println!("| config      | plain candle | kernels (separate ops) | kernels (fused conv+act+pool) | speed-up plain/fused | fused train img/s |");
     println!("|-------------|-------------:|-----------------------:|------------------------------:|---------------------:|------------------:|");
-    let configs = [("sigmoid+avg", Act::Sigmoid, Pool::Avg), ("relu+max", Act::Relu, Pool::Max)];
+    let configs = [
+        ("sigmoid+avg", Act::Sigmoid, Pool::Avg),
+        ("relu+max", Act::Relu, Pool::Max),
+    ];
     for (name, act, pool) in configs {
         let (plain, lp) = train_ms(act, pool, Impl::Plain, steps, warmup)?;
         let (fast, lf) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
@@ -203,7 +217,10 @@ fn main() -> Result<()> {
         let ep = eval_images_per_sec(act, pool, Impl::Plain, 10)?;
         let ef = eval_images_per_sec(act, pool, Impl::Fast, 10)?;
         let eu = eval_images_per_sec(act, pool, Impl::Fused, 10)?;
-        println!("| {name:<11} | {ep:>12.0} | {ef:>22.0} | {eu:>15.0} | {:>19.2}x |", eu / ep);
+        println!(
+            "| {name:<11} | {ep:>12.0} | {ef:>22.0} | {eu:>15.0} | {:>19.2}x |",
+            eu / ep
+        );
     }
     Ok(())
 }

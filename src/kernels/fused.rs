@@ -63,12 +63,21 @@ fn argmax4(v: [f32; 4]) -> usize {
 }
 
 /// `z = w * cols + b` then the activation, for one image: `a_img` is `[o, plane]`.
-fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32], a_img: &mut [f32]) {
+fn conv_act_image(
+    g: &Geom,
+    act: Activation,
+    w: &[f32],
+    b: &[f32],
+    cols: &[f32],
+    a_img: &mut [f32],
+) {
     let (plane, ckk) = (g.plane(), g.ckk());
     for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
         row.fill(b[o]);
     }
-    sgemm(g.o, plane, ckk, a_img, plane, true, w, 1, ckk, cols, 1, plane);
+    sgemm(
+        g.o, plane, ckk, a_img, plane, true, w, 1, ckk, cols, 1, plane,
+    );
     activate(act, a_img);
 }
 
@@ -91,7 +100,14 @@ fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
 }
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
-fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+fn pre_act_grad(
+    g: &Geom,
+    act: Activation,
+    pool: Pooling,
+    a_img: &[f32],
+    gp: &[f32],
+    gz: &mut [f32],
+) {
     // Monomorphised so the per-element activation/pooling choice is resolved at compile time.
     use Activation::*;
     match (act, pool) {
@@ -104,7 +120,12 @@ fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f
     }
 }
 
-fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(
+    g: &Geom,
+    a_img: &[f32],
+    gp: &[f32],
+    gz: &mut [f32],
+) {
     let act = match ACT {
         0 => Activation::Identity,
         1 => Activation::Sigmoid,
@@ -120,7 +141,12 @@ fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(g: &Geom, a_img: &[f32], gp
         let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
         let grow = &gp[r * wp..(r + 1) * wp];
         for (j, &gv) in grow.iter().enumerate() {
-            let idx = [base + 2 * j, base + 2 * j + 1, base + wo + 2 * j, base + wo + 2 * j + 1];
+            let idx = [
+                base + 2 * j,
+                base + 2 * j + 1,
+                base + wo + 2 * j,
+                base + wo + 2 * j + 1,
+            ];
             match pool {
                 Pooling::Avg => {
                     let q = gv * 0.25;
@@ -151,7 +177,11 @@ fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32
 
 fn check_geom(g: &Geom) -> Result<()> {
     if g.ho % 2 != 0 || g.wo % 2 != 0 {
-        bail!("conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling", g.ho, g.wo)
+        bail!(
+            "conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling",
+            g.ho,
+            g.wo
+        )
     }
     Ok(())
 }
@@ -184,7 +214,11 @@ impl CustomOp3 for ConvActPoolOp {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         check_geom(&g)?;
         if l3.dims() != [g.o] {
-            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
+            bail!(
+                "conv2d: bias shape {:?} does not match {} output channels",
+                l3.dims(),
+                g.o
+            )
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;
@@ -196,7 +230,11 @@ impl CustomOp3 for ConvActPoolOp {
         let mut a = vec![0f32; if self.save { g.n * out_img } else { 0 }];
         let run = |n0: usize, y_chunk: &mut [f32], mut a_chunk: Option<&mut [f32]>| {
             let mut cols = vec![0f32; ckk * plane];
-            let mut scratch = if a_chunk.is_none() { vec![0f32; out_img] } else { Vec::new() };
+            let mut scratch = if a_chunk.is_none() {
+                vec![0f32; out_img]
+            } else {
+                Vec::new()
+            };
             for (i, y_n) in y_chunk.chunks_exact_mut(y_img).enumerate() {
                 let n = n0 + i;
                 im2col(&g, &x[n * in_img..(n + 1) * in_img], &mut cols);
@@ -219,13 +257,19 @@ impl CustomOp3 for ConvActPoolOp {
                     .zip(a.par_chunks_mut(per * out_img))
                     .enumerate()
                     .for_each(|(t, (yc, ac))| run(t * per, yc, Some(ac))),
-                (_, false) => y.par_chunks_mut(per * y_img).enumerate().for_each(|(t, yc)| run(t * per, yc, None)),
+                (_, false) => y
+                    .par_chunks_mut(per * y_img)
+                    .enumerate()
+                    .for_each(|(t, yc)| run(t * per, yc, None)),
             }
         }
         if self.save {
             *self.saved.lock().unwrap() = Some(Arc::new(a));
         }
-        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.ho / 2, g.wo / 2))))
+        Ok((
+            CpuStorage::F32(y),
+            Shape::from((g.n, g.o, g.ho / 2, g.wo / 2)),
+        ))
     }
 
     fn bwd(
@@ -248,8 +292,16 @@ impl CustomOp3 for ConvActPoolOp {
             bias: b.detach(),
         };
         let packed = x.apply_op3_no_bwd(w, &grad, &op)?;
-        let (nx, nw, nb) = (if input_grad { x.elem_count() } else { 0 }, w.elem_count(), b.elem_count());
-        let dx = if input_grad { Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?) } else { None };
+        let (nx, nw, nb) = (
+            if input_grad { x.elem_count() } else { 0 },
+            w.elem_count(),
+            b.elem_count(),
+        );
+        let dx = if input_grad {
+            Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?)
+        } else {
+            None
+        };
         let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
         let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
         Ok((dx, Some(dw), Some(db)))
@@ -284,7 +336,10 @@ impl CustomOp3 for ConvActPoolBwdOp {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         check_geom(&g)?;
         if l3.dims() != [g.n, g.o, g.ho / 2, g.wo / 2] {
-            bail!("conv2d_act_pool backward: gradient shape {:?} does not match {g:?}", l3.dims())
+            bail!(
+                "conv2d_act_pool backward: gradient shape {:?} does not match {g:?}",
+                l3.dims()
+            )
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;

@@ -41,14 +41,20 @@ pub fn compute_threads() -> usize {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 /// See [`crate::kernels::init_compute_threads`].
 pub fn init_compute_threads() {
     INIT.call_once(|| {
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            let n = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
             // Done once, early, before the compute pools exist; candle reads this variable on
             // every matmul instead of probing /proc/cpuinfo.
             #[allow(unused_unsafe)]
