@@ -403,6 +403,19 @@ fn fused_conv_act_pool_model_shapes() {
 }
 
 #[test]
+fn fused_conv_act_pool_saturating_sigmoid() {
+    // Large pre-activations (|z| up to ~100): sigmoid saturates, gradients underflow.
+    let (x, w, b) = (randn(&[4, 2, 8, 8]), (randn(&[3, 2, 3, 3]) * 20.0).unwrap(), randn(&[3]));
+    let r = randn(&[4, 3, 4, 4]);
+    use kernels::{Activation::Sigmoid, Pooling::Avg};
+    let fast = kernels::conv2d_act_pool(&x, &w, &b, 1, Sigmoid, Avg, true).unwrap();
+    let z = kernels::generic_conv2d(&x, &w, &b, 1).unwrap();
+    let slow = act_pool_generic(&z, Sigmoid, Avg).unwrap();
+    assert_close("saturating sigmoid forward", &fast, &slow);
+    let _ = r;
+}
+
+#[test]
 fn fused_conv_act_pool_odd_shapes() {
     check_fused(3, 2, 10, 8, 5, 3, 1, true);
     check_fused(2, 3, 3, 5, 4, 4, 2, true);

@@ -214,6 +214,41 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
 /// `cols_t[(oy,ox), (c,ki,kj)] = x[c, oy+ki-p, ox+kj-p]` (zero outside): the transposed im2col
 /// matrix `[ho*wo, ckk]`, whose rows are contiguous along the gemm's contraction for `dw`.
 pub(crate) fn im2col_t(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    // Fixed-size segment copies for the common kernel sizes (LeNet-5: 5).
+    match g.k {
+        3 => im2col_t_k::<3>(g, x, cols_t),
+        5 => im2col_t_k::<5>(g, x, cols_t),
+        _ => im2col_t_any(g, x, cols_t),
+    }
+}
+
+fn im2col_t_k<const K: usize>(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    let (p, ckk) = (g.p, g.ckk());
+    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
+        let (oy, ox) = (pi / g.wo, pi % g.wo);
+        let interior_x = ox >= p && ox + K <= g.w + p;
+        for (ci, seg) in row.chunks_exact_mut(K).enumerate() {
+            let (c, ki) = (ci / K, ci % K);
+            let iy = oy + ki;
+            if iy < p || iy - p >= g.h {
+                seg.fill(0.0);
+            } else if interior_x {
+                let base = (c * g.h + iy - p) * g.w + ox - p;
+                let src: &[f32; K] = x[base..base + K].try_into().unwrap();
+                let dst: &mut [f32; K] = seg.try_into().unwrap();
+                *dst = *src;
+            } else {
+                let row_start = (c * g.h + iy - p) * g.w;
+                for (kj, d) in seg.iter_mut().enumerate() {
+                    let ix = ox + kj;
+                    *d = if ix >= p && ix - p < g.w { x[row_start + ix - p] } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+fn im2col_t_any(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
     let (k, p, ckk) = (g.k, g.p, g.ckk());
     for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
         let (oy, ox) = (pi / g.wo, pi % g.wo);

@@ -29,9 +29,26 @@ pub enum Pooling {
 fn activate(act: Activation, v: &mut [f32]) {
     match act {
         Activation::Identity => {}
-        Activation::Sigmoid => v.iter_mut().for_each(|z| *z = 1.0 / (1.0 + (-*z).exp())),
+        Activation::Sigmoid => v.iter_mut().for_each(|z| *z = 1.0 / (1.0 + fast_exp(-*z))),
         Activation::Relu => v.iter_mut().for_each(|z| *z = z.max(0.0)),
     }
+}
+
+/// `exp(x)` to ~1 ulp-level relative accuracy (Cephes `expf` polynomial), written branch-free so
+/// the sigmoid loop vectorises; inputs are clamped to [-87, 88] (results stay normal floats).
+#[inline(always)]
+fn fast_exp(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_2e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let e = p * r * r + r + 1.0;
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// Derivative of the activation expressed through its output `a`.
