@@ -241,7 +241,11 @@ fn im2col_t_k<const K: usize>(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
                 let row_start = (c * g.h + iy - p) * g.w;
                 for (kj, d) in seg.iter_mut().enumerate() {
                     let ix = ox + kj;
-                    *d = if ix >= p && ix - p < g.w { x[row_start + ix - p] } else { 0.0 };
+                    *d = if ix >= p && ix - p < g.w {
+                        x[row_start + ix - p]
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
