@@ -290,6 +290,63 @@ pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: b
     })
 }
 
+/// Weight gradient of a single-channel image, computed directly:
+/// `dw[o, ki, kj] += sum_{oy,ox} gy[o, oy, ox] * x[oy+ki-p, ox+kj-p]`.
+fn dw_direct_c1(g: &Geom, x: &[f32], gy: &[f32], dw: &mut [f32], xpad: &mut Vec<f32>) {
+    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
+    xpad.clear();
+    xpad.resize(hp * wp, 0.0);
+    for iy in 0..g.h {
+        let dst = (iy + g.p) * wp + g.p;
+        xpad[dst..dst + g.w].copy_from_slice(&x[iy * g.w..(iy + 1) * g.w]);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the required CPU features were just detected.
+        return unsafe { dw_direct_c1_avx2(g, xpad, gy, dw) };
+    }
+    dw_direct_c1_body(g, xpad, gy, dw)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dw_direct_c1_avx2(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    dw_direct_c1_body(g, xpad, gy, dw)
+}
+
+#[inline(always)]
+fn dw_direct_c1_body(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (k, wo, plane) = (g.k, g.wo, g.plane());
+    let wp = g.w + 2 * g.p;
+    let main = wo / 8 * 8;
+    for o in 0..g.o {
+        let gz = &gy[o * plane..(o + 1) * plane];
+        for ki in 0..k {
+            for kj in 0..k {
+                let mut acc = [0f32; 8];
+                let mut tail = 0f32;
+                for oy in 0..g.ho {
+                    let grow = &gz[oy * wo..(oy + 1) * wo];
+                    let start = (oy + ki) * wp + kj;
+                    let xrow = &xpad[start..start + wo];
+                    for (gc, xc) in grow[..main]
+                        .chunks_exact(8)
+                        .zip(xrow[..main].chunks_exact(8))
+                    {
+                        for l in 0..8 {
+                            acc[l] += gc[l] * xc[l];
+                        }
+                    }
+                    for (a, b) in grow[main..].iter().zip(&xrow[main..]) {
+                        tail += a * b;
+                    }
+                }
+                dw[(o * k + ki) * k + kj] += acc.iter().sum::<f32>() + tail;
+            }
+        }
+    }
+}
+
 /// Images per weight-gradient gemm (its contraction runs over `BWD_CHUNK * ho * wo`).
 const BWD_CHUNK: usize = 16;
 
@@ -313,6 +370,8 @@ where
     if g.n == 0 || nwb == 0 || plane == 0 {
         return packed;
     }
+    // Single-channel inputs with wide rows (LeNet's c1): direct weight gradient, no im2col.
+    let direct_dw = g.c == 1 && g.wo >= 16;
     // Gradients for images n0..n1; returns the partial [dw | db].
     let run = |n0: usize, n1: usize, mut dx: Option<&mut [f32]>| -> Vec<f32> {
         let mut acc = vec![0f32; nwb];
@@ -320,8 +379,11 @@ where
             return acc;
         }
         let chunk = BWD_CHUNK.min(n1 - n0);
-        let mut cols_t = vec![0f32; chunk * plane * ckk];
-        let mut gy_t = vec![0f32; chunk * plane * g.o];
+        let (mut cols_t, mut gy_t, mut xpad) = (Vec::new(), Vec::new(), Vec::new());
+        if !direct_dw {
+            cols_t = vec![0f32; chunk * plane * ckk];
+            gy_t = vec![0f32; chunk * plane * g.o];
+        }
         let mut gy_n = vec![0f32; out_img];
         let mut dcols = if dx.is_some() {
             vec![0f32; ckk * plane]
@@ -336,17 +398,24 @@ where
             for n in c0..c1 {
                 let j = n - c0;
                 make_gy(n, &mut gy_n);
-                im2col_t(
-                    g,
-                    &x[n * in_img..(n + 1) * in_img],
-                    &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk],
-                );
-                // gy_t[(j,p), o] = gy[o, p]
-                let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
-                for (o, row) in gy_n.chunks_exact(plane).enumerate() {
-                    db[o] += row.iter().sum::<f32>();
-                    for (pi, v) in row.iter().enumerate() {
-                        gt[pi * g.o + o] = *v;
+                if direct_dw {
+                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                        db[o] += row.iter().sum::<f32>();
+                    }
+                    dw_direct_c1(g, &x[n * in_img..(n + 1) * in_img], &gy_n, dw, &mut xpad);
+                } else {
+                    im2col_t(
+                        g,
+                        &x[n * in_img..(n + 1) * in_img],
+                        &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk],
+                    );
+                    // gy_t[(j,p), o] = gy[o, p]
+                    let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
+                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                        db[o] += row.iter().sum::<f32>();
+                        for (pi, v) in row.iter().enumerate() {
+                            gt[pi * g.o + o] = *v;
+                        }
                     }
                 }
                 if let Some(dx) = dx.as_deref_mut() {
@@ -358,11 +427,13 @@ where
                 }
             }
             // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
-            let kk = (c1 - c0) * plane;
-            sgemm(
-                g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
-            );
-            first = false;
+            if !direct_dw {
+                let kk = (c1 - c0) * plane;
+                sgemm(
+                    g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
+                );
+                first = false;
+            }
             c0 = c1;
         }
         acc
