@@ -153,6 +153,26 @@ fn eval_images_per_sec(act: Act, pool: Pool, imp: Impl, reps: usize) -> Result<f
     Ok(1000.0 / median(times))
 }
 
+/// Single-image forward latency (p50, p99) in microseconds.
+fn predict_us(act: Act, pool: Pool, imp: Impl, reps: usize) -> Result<(f64, f64)> {
+    let dev = Device::Cpu;
+    let net = Net::new(&dev)?;
+    let x = Tensor::rand(0f32, 1f32, (1, 1, 28, 28), &dev)?;
+    let mut times = Vec::new();
+    for i in 0..reps + 20 {
+        let t = Instant::now();
+        let pred = net.forward(&x, act, pool, imp, false)?.argmax(D::Minus1)?;
+        let _ = pred.to_vec1::<u32>()?;
+        if i >= 20 {
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct =
+        |q: f64| times[((q * (times.len() - 1) as f64).round() as usize).min(times.len() - 1)];
+    Ok((pct(0.5), pct(0.99)))
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: usize| {
