@@ -242,5 +242,15 @@ fn main() -> Result<()> {
             eu / ep
         );
     }
+    println!();
+    println!("Single-image forward (1x1x28x28) latency, µs, 1000 reps:");
+    println!();
+    println!("| config      | plain p50 | plain p99 | fused p50 | fused p99 |");
+    println!("|-------------|----------:|----------:|----------:|----------:|");
+    for (name, act, pool) in configs {
+        let (p50, p99) = predict_us(act, pool, Impl::Plain, 1000)?;
+        let (f50, f99) = predict_us(act, pool, Impl::Fused, 1000)?;
+        println!("| {name:<11} | {p50:>9.1} | {p99:>9.1} | {f50:>9.1} | {f99:>9.1} |");
+    }
     Ok(())
 }
