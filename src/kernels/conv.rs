@@ -316,32 +316,67 @@ unsafe fn dw_direct_c1_avx2(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) 
 
 #[inline(always)]
 fn dw_direct_c1_body(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    let (k, wo, plane) = (g.k, g.wo, g.plane());
+    match g.k {
+        5 => dw_direct_c1_k::<5>(g, xpad, gy, dw),
+        3 => dw_direct_c1_k::<3>(g, xpad, gy, dw),
+        _ => dw_direct_c1_any(g, xpad, gy, dw),
+    }
+}
+
+/// Register-blocked over the K horizontal taps: each gradient row chunk is loaded once per K taps.
+#[inline(always)]
+fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (wo, plane) = (g.wo, g.plane());
     let wp = g.w + 2 * g.p;
     let main = wo / 8 * 8;
     for o in 0..g.o {
         let gz = &gy[o * plane..(o + 1) * plane];
-        for ki in 0..k {
-            for kj in 0..k {
-                let mut acc = [0f32; 8];
-                let mut tail = 0f32;
-                for oy in 0..g.ho {
-                    let grow = &gz[oy * wo..(oy + 1) * wo];
-                    let start = (oy + ki) * wp + kj;
-                    let xrow = &xpad[start..start + wo];
-                    for (gc, xc) in grow[..main]
-                        .chunks_exact(8)
-                        .zip(xrow[..main].chunks_exact(8))
-                    {
+        for ki in 0..K {
+            let mut acc = [[0f32; 8]; K];
+            let mut tail = [0f32; K];
+            for oy in 0..g.ho {
+                let grow = &gz[oy * wo..(oy + 1) * wo];
+                let xrow = &xpad[(oy + ki) * wp..(oy + ki) * wp + wo + K - 1];
+                for c in (0..main).step_by(8) {
+                    let gc: &[f32; 8] = grow[c..c + 8].try_into().unwrap();
+                    for kj in 0..K {
+                        let xc: &[f32; 8] = xrow[c + kj..c + kj + 8].try_into().unwrap();
                         for l in 0..8 {
-                            acc[l] += gc[l] * xc[l];
+                            acc[kj][l] += gc[l] * xc[l];
                         }
                     }
-                    for (a, b) in grow[main..].iter().zip(&xrow[main..]) {
-                        tail += a * b;
+                }
+                for c in main..wo {
+                    for kj in 0..K {
+                        tail[kj] += grow[c] * xrow[c + kj];
                     }
                 }
-                dw[(o * k + ki) * k + kj] += acc.iter().sum::<f32>() + tail;
+            }
+            for kj in 0..K {
+                dw[(o * K + ki) * K + kj] += acc[kj].iter().sum::<f32>() + tail[kj];
+            }
+        }
+    }
+}
+
+fn dw_direct_c1_any(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (k, wo, plane) = (g.k, g.wo, g.plane());
+    let wp = g.w + 2 * g.p;
+    for o in 0..g.o {
+        let gz = &gy[o * plane..(o + 1) * plane];
+        for ki in 0..k {
+            for kj in 0..k {
+                let mut acc = 0f32;
+                for oy in 0..g.ho {
+                    let start = (oy + ki) * wp + kj;
+                    for (a, b) in gz[oy * wo..(oy + 1) * wo]
+                        .iter()
+                        .zip(&xpad[start..start + wo])
+                    {
+                        acc += a * b;
+                    }
+                }
+                dw[(o * k + ki) * k + kj] += acc;
             }
         }
     }

@@ -59,7 +59,7 @@ fn sigmoid_slice(v: &mut [f32]) {
 /// the sigmoid loop vectorises (no `floor` call); inputs are clamped to [-87, 88] (results stay normal floats).
 #[inline(always)]
 fn fast_exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
+    let x = x.max(-87.0).min(88.0);
     // Round to nearest without a libm call: adding 1.5 * 2^23 pushes the fraction out.
     const MAGIC: f32 = 12_582_912.0;
     let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
@@ -71,7 +71,9 @@ fn fast_exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5.000_000_1e-1;
     let e = p * r * r + r + 1.0;
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // SAFETY: n is an integer in [-126, 127] (x clamped above), so the conversion is exact.
+    let ni = unsafe { n.to_int_unchecked::<i32>() };
+    e * f32::from_bits(((ni + 127) as u32) << 23)
 }
 
 /// Derivative of the activation expressed through its output `a`.
