@@ -333,6 +333,7 @@ fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [
         let gz = &gy[o * plane..(o + 1) * plane];
         for ki in 0..K {
             let mut acc = [[0f32; 8]; K];
+            let mut acc4 = [[0f32; 4]; K];
             let mut tail = [0f32; K];
             for oy in 0..g.ho {
                 let grow = &gz[oy * wo..(oy + 1) * wo];
@@ -346,14 +347,26 @@ fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [
                         }
                     }
                 }
-                for c in main..wo {
+                let mut c = main;
+                if c + 4 <= wo {
+                    let gc: &[f32; 4] = grow[c..c + 4].try_into().unwrap();
+                    for kj in 0..K {
+                        let xc: &[f32; 4] = xrow[c + kj..c + kj + 4].try_into().unwrap();
+                        for l in 0..4 {
+                            acc4[kj][l] += gc[l] * xc[l];
+                        }
+                    }
+                    c += 4;
+                }
+                for c in c..wo {
                     for kj in 0..K {
                         tail[kj] += grow[c] * xrow[c + kj];
                     }
                 }
             }
             for kj in 0..K {
-                dw[(o * K + ki) * K + kj] += acc[kj].iter().sum::<f32>() + tail[kj];
+                dw[(o * K + ki) * K + kj] +=
+                    acc[kj].iter().sum::<f32>() + acc4[kj].iter().sum::<f32>() + tail[kj];
             }
         }
     }
