@@ -1,0 +1,631 @@
+//! Stride-1, zero-padded 2-D convolution on f32 CPU tensors: im2col + gemm per image, batch split
+//! across the rayon pool (one contiguous range of images per thread, single-threaded gemm inside),
+//! bias fused into the gemm's destination, and a single fused backward pass computing the weight,
+//! bias and (optionally) input gradients.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
+
+/// Geometry of one convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Geom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub k: usize,
+    pub p: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl Geom {
+    pub fn new(x: &[usize], w: &[usize], padding: usize) -> Result<Self> {
+        let (&[n, c, h, wd], &[o, cw, kh, kw]) = (x, w) else {
+            bail!("conv2d: expected rank-4 input and weight, got {x:?} and {w:?}")
+        };
+        if c != cw || kh != kw || kh == 0 {
+            bail!("conv2d: incompatible input {x:?} and weight {w:?}")
+        }
+        if h + 2 * padding < kh || wd + 2 * padding < kw {
+            bail!("conv2d: kernel {kh}x{kw} larger than padded input {x:?} (padding {padding})")
+        }
+        let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
+        Ok(Self {
+            n,
+            c,
+            h,
+            w: wd,
+            o,
+            k: kh,
+            p: padding,
+            ho,
+            wo,
+        })
+    }
+    pub fn ckk(&self) -> usize {
+        self.c * self.k * self.k
+    }
+    pub fn plane(&self) -> usize {
+        self.ho * self.wo
+    }
+    pub fn in_img(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    pub fn out_img(&self) -> usize {
+        self.o * self.plane()
+    }
+    pub fn out_shape(&self) -> Shape {
+        Shape::from((self.n, self.o, self.ho, self.wo))
+    }
+}
+
+/// Multiply-adds below which a call stays on the calling thread.
+const MIN_PARALLEL_WORK: usize = 150_000;
+
+/// How many contiguous ranges of images to split a batch into.
+pub(crate) fn n_tasks(n_items: usize, work_per_item: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    if threads <= 1 || n_items <= 1 || n_items.saturating_mul(work_per_item) < MIN_PARALLEL_WORK {
+        1
+    } else {
+        threads.min(n_items)
+    }
+}
+
+/// Calls `f(row, oy, ox_range, ix_start, iy)` for each im2col row `(c, ki, kj)` and output row
+/// `oy`; `iy` is `None` when the whole output row reads padding.
+#[inline(always)]
+fn for_each_segment(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usize, Option<usize>)) {
+    let (k, p) = (g.k, g.p);
+    for c in 0..g.c {
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = (c * k + ki) * k + kj;
+                // Valid ox: 0 <= ox + kj - p < w.
+                let ox0 = p.saturating_sub(kj).min(g.wo);
+                let ox1 = (g.w + p).saturating_sub(kj).min(g.wo).max(ox0);
+                for oy in 0..g.ho {
+                    let iy = oy + ki;
+                    let iy = if iy >= p && iy - p < g.h && ox0 < ox1 {
+                        Some(c * g.h + iy - p)
+                    } else {
+                        None
+                    };
+                    f(row, oy, ox0, ox1, (ox0 + kj).saturating_sub(p), iy);
+                }
+            }
+        }
+    }
+}
+
+/// `cols[(c,ki,kj), (oy,ox)] = x[c, oy+ki-p, ox+kj-p]` (zero outside), `cols` is `[ckk, ho*wo]`.
+pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
+    let (plane, wo, w) = (g.plane(), g.wo, g.w);
+    for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
+        let r = &mut cols[row * plane + oy * wo..row * plane + (oy + 1) * wo];
+        match iy {
+            None => r.fill(0.0),
+            Some(iy) => {
+                r[..ox0].fill(0.0);
+                r[ox1..].fill(0.0);
+                let src = &x[iy * w + ix0..iy * w + ix0 + (ox1 - ox0)];
+                r[ox0..ox1].copy_from_slice(src);
+            }
+        }
+    });
+}
+
+/// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.
+pub(crate) fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
+    let (plane, wo, w) = (g.plane(), g.wo, g.w);
+    for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
+        if let Some(iy) = iy {
+            let src = &dcols[row * plane + oy * wo + ox0..row * plane + oy * wo + ox1];
+            let dst = &mut dx[iy * w + ix0..iy * w + ix0 + (ox1 - ox0)];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += *s;
+            }
+        }
+    });
+}
+
+/// Row-major `dst[m,n] (=|+=) a[m,k] * b[k,n]` with explicit strides (column stride, row stride).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn sgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_rs: usize,
+    accumulate: bool,
+    a: &[f32],
+    a_cs: usize,
+    a_rs: usize,
+    b: &[f32],
+    b_cs: usize,
+    b_rs: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    debug_assert!(dst.len() >= (m - 1) * dst_rs + n);
+    debug_assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
+    debug_assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
+}
+
+/// Forward pass: `[n, o, ho, wo]`, contiguous.
+pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let mut out = vec![0f32; g.n * out_img];
+    if out.is_empty() {
+        return out;
+    }
+    let run = |n0: usize, out_chunk: &mut [f32]| {
+        let mut cols = vec![0f32; ckk * plane];
+        for (i, y) in out_chunk.chunks_exact_mut(out_img).enumerate() {
+            let n = n0 + i;
+            im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+            for (o, row) in y.chunks_exact_mut(plane).enumerate() {
+                row.fill(b[o]);
+            }
+            sgemm(g.o, plane, ckk, y, plane, true, w, 1, ckk, &cols, 1, plane);
+        }
+    };
+    let tasks = n_tasks(g.n, g.o * ckk * plane);
+    if tasks == 1 {
+        run(0, &mut out);
+    } else {
+        let per = g.n.div_ceil(tasks);
+        out.par_chunks_mut(per * out_img)
+            .enumerate()
+            .for_each(|(t, ch)| run(t * per, ch));
+    }
+    out
+}
+
+/// `cols_t[(oy,ox), (c,ki,kj)] = x[c, oy+ki-p, ox+kj-p]` (zero outside): the transposed im2col
+/// matrix `[ho*wo, ckk]`, whose rows are contiguous along the gemm's contraction for `dw`.
+pub(crate) fn im2col_t(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    // Fixed-size segment copies for the common kernel sizes (LeNet-5: 5).
+    match g.k {
+        3 => im2col_t_k::<3>(g, x, cols_t),
+        5 => im2col_t_k::<5>(g, x, cols_t),
+        _ => im2col_t_any(g, x, cols_t),
+    }
+}
+
+fn im2col_t_k<const K: usize>(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    let (p, ckk) = (g.p, g.ckk());
+    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
+        let (oy, ox) = (pi / g.wo, pi % g.wo);
+        let interior_x = ox >= p && ox + K <= g.w + p;
+        for (ci, seg) in row.chunks_exact_mut(K).enumerate() {
+            let (c, ki) = (ci / K, ci % K);
+            let iy = oy + ki;
+            if iy < p || iy - p >= g.h {
+                seg.fill(0.0);
+            } else if interior_x {
+                let base = (c * g.h + iy - p) * g.w + ox - p;
+                let src: &[f32; K] = x[base..base + K].try_into().unwrap();
+                let dst: &mut [f32; K] = seg.try_into().unwrap();
+                *dst = *src;
+            } else {
+                let row_start = (c * g.h + iy - p) * g.w;
+                for (kj, d) in seg.iter_mut().enumerate() {
+                    let ix = ox + kj;
+                    *d = if ix >= p && ix - p < g.w {
+                        x[row_start + ix - p]
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
+}
+
+fn im2col_t_any(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
+    let (k, p, ckk) = (g.k, g.p, g.ckk());
+    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
+        let (oy, ox) = (pi / g.wo, pi % g.wo);
+        // Valid kj: 0 <= ox + kj - p < w.
+        let kj0 = p.saturating_sub(ox).min(k);
+        let kj1 = (g.w + p).saturating_sub(ox).min(k).max(kj0);
+        for (ci, seg) in row.chunks_exact_mut(k).enumerate() {
+            let (c, ki) = (ci / k, ci % k);
+            let iy = oy + ki;
+            if iy < p || iy - p >= g.h || kj0 >= kj1 {
+                seg.fill(0.0);
+                continue;
+            }
+            let base = (c * g.h + iy - p) * g.w + ox + kj0 - p;
+            if kj0 == 0 && kj1 == k {
+                for (d, s) in seg.iter_mut().zip(&x[base..base + k]) {
+                    *d = *s;
+                }
+            } else {
+                seg[..kj0].fill(0.0);
+                seg[kj1..].fill(0.0);
+                for (d, s) in seg[kj0..kj1].iter_mut().zip(&x[base..base + kj1 - kj0]) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+}
+
+/// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
+pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
+    let out_img = g.out_img();
+    backward_with(g, x, w, input_grad, |n, gy_n| {
+        gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img])
+    })
+}
+
+/// Weight gradient of a single-channel image, computed directly:
+/// `dw[o, ki, kj] += sum_{oy,ox} gy[o, oy, ox] * x[oy+ki-p, ox+kj-p]`.
+fn dw_direct_c1(g: &Geom, x: &[f32], gy: &[f32], dw: &mut [f32], xpad: &mut Vec<f32>) {
+    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
+    xpad.clear();
+    xpad.resize(hp * wp, 0.0);
+    for iy in 0..g.h {
+        let dst = (iy + g.p) * wp + g.p;
+        xpad[dst..dst + g.w].copy_from_slice(&x[iy * g.w..(iy + 1) * g.w]);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the required CPU features were just detected.
+        return unsafe { dw_direct_c1_avx2(g, xpad, gy, dw) };
+    }
+    dw_direct_c1_body(g, xpad, gy, dw)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dw_direct_c1_avx2(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    dw_direct_c1_body(g, xpad, gy, dw)
+}
+
+#[inline(always)]
+fn dw_direct_c1_body(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    match g.k {
+        5 => dw_direct_c1_k::<5>(g, xpad, gy, dw),
+        3 => dw_direct_c1_k::<3>(g, xpad, gy, dw),
+        _ => dw_direct_c1_any(g, xpad, gy, dw),
+    }
+}
+
+/// Register-blocked over the K horizontal taps: each gradient row chunk is loaded once per K taps.
+#[inline(always)]
+fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (wo, plane) = (g.wo, g.plane());
+    let wp = g.w + 2 * g.p;
+    let main = wo / 8 * 8;
+    for o in 0..g.o {
+        let gz = &gy[o * plane..(o + 1) * plane];
+        for ki in 0..K {
+            let mut acc = [[0f32; 8]; K];
+            let mut acc4 = [[0f32; 4]; K];
+            let mut tail = [0f32; K];
+            for oy in 0..g.ho {
+                let grow = &gz[oy * wo..(oy + 1) * wo];
+                let xrow = &xpad[(oy + ki) * wp..(oy + ki) * wp + wo + K - 1];
+                for c in (0..main).step_by(8) {
+                    let gc: &[f32; 8] = grow[c..c + 8].try_into().unwrap();
+                    for kj in 0..K {
+                        let xc: &[f32; 8] = xrow[c + kj..c + kj + 8].try_into().unwrap();
+                        for l in 0..8 {
+                            acc[kj][l] += gc[l] * xc[l];
+                        }
+                    }
+                }
+                let mut c = main;
+                if c + 4 <= wo {
+                    let gc: &[f32; 4] = grow[c..c + 4].try_into().unwrap();
+                    for kj in 0..K {
+                        let xc: &[f32; 4] = xrow[c + kj..c + kj + 4].try_into().unwrap();
+                        for l in 0..4 {
+                            acc4[kj][l] += gc[l] * xc[l];
+                        }
+                    }
+                    c += 4;
+                }
+                for c in c..wo {
+                    for kj in 0..K {
+                        tail[kj] += grow[c] * xrow[c + kj];
+                    }
+                }
+            }
+            for kj in 0..K {
+                dw[(o * K + ki) * K + kj] +=
+                    acc[kj].iter().sum::<f32>() + acc4[kj].iter().sum::<f32>() + tail[kj];
+            }
+        }
+    }
+}
+
+fn dw_direct_c1_any(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (k, wo, plane) = (g.k, g.wo, g.plane());
+    let wp = g.w + 2 * g.p;
+    for o in 0..g.o {
+        let gz = &gy[o * plane..(o + 1) * plane];
+        for ki in 0..k {
+            for kj in 0..k {
+                let mut acc = 0f32;
+                for oy in 0..g.ho {
+                    let start = (oy + ki) * wp + kj;
+                    for (a, b) in gz[oy * wo..(oy + 1) * wo]
+                        .iter()
+                        .zip(&xpad[start..start + wo])
+                    {
+                        acc += a * b;
+                    }
+                }
+                dw[(o * k + ki) * k + kj] += acc;
+            }
+        }
+    }
+}
+
+/// Images per weight-gradient gemm (its contraction runs over `BWD_CHUNK * ho * wo`).
+const BWD_CHUNK: usize = 16;
+
+/// Backward pass where `make_gy(n, gy_n)` writes the gradient w.r.t. the convolution output
+/// (pre-activation) of image `n` into `gy_n` (`[o, ho*wo]`). Returns `[dx (only if input_grad) | dw | db]`.
+pub(crate) fn backward_with<F>(
+    g: &Geom,
+    x: &[f32],
+    w: &[f32],
+    input_grad: bool,
+    make_gy: F,
+) -> Vec<f32>
+where
+    F: Fn(usize, &mut [f32]) + Sync,
+{
+    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let nx = if input_grad { g.n * in_img } else { 0 };
+    let nwb = g.o * ckk + g.o;
+    let mut packed = vec![0f32; nx + nwb];
+    let (dx_all, dwb) = packed.split_at_mut(nx);
+    if g.n == 0 || nwb == 0 || plane == 0 {
+        return packed;
+    }
+    // Single-channel inputs with wide rows (LeNet's c1): direct weight gradient, no im2col.
+    let direct_dw = g.c == 1 && g.wo >= 16;
+    // Gradients for images n0..n1; returns the partial [dw | db].
+    let run = |n0: usize, n1: usize, mut dx: Option<&mut [f32]>| -> Vec<f32> {
+        let mut acc = vec![0f32; nwb];
+        if n0 >= n1 {
+            return acc;
+        }
+        let chunk = BWD_CHUNK.min(n1 - n0);
+        let (mut cols_t, mut gy_t, mut xpad) = (Vec::new(), Vec::new(), Vec::new());
+        if !direct_dw {
+            cols_t = vec![0f32; chunk * plane * ckk];
+            gy_t = vec![0f32; chunk * plane * g.o];
+        }
+        let mut gy_n = vec![0f32; out_img];
+        let mut dcols = if dx.is_some() {
+            vec![0f32; ckk * plane]
+        } else {
+            Vec::new()
+        };
+        let (dw, db) = acc.split_at_mut(g.o * ckk);
+        let mut first = true;
+        let mut c0 = n0;
+        while c0 < n1 {
+            let c1 = (c0 + chunk).min(n1);
+            for n in c0..c1 {
+                let j = n - c0;
+                make_gy(n, &mut gy_n);
+                if direct_dw {
+                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                        db[o] += row.iter().sum::<f32>();
+                    }
+                    dw_direct_c1(g, &x[n * in_img..(n + 1) * in_img], &gy_n, dw, &mut xpad);
+                } else {
+                    im2col_t(
+                        g,
+                        &x[n * in_img..(n + 1) * in_img],
+                        &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk],
+                    );
+                    // gy_t[(j,p), o] = gy[o, p]
+                    let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
+                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                        db[o] += row.iter().sum::<f32>();
+                        for (pi, v) in row.iter().enumerate() {
+                            gt[pi * g.o + o] = *v;
+                        }
+                    }
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    // dcols[r, p] = sum_o w[o, r] * gy[o, p]
+                    sgemm(
+                        ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane,
+                    );
+                    col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
+                }
+            }
+            // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
+            if !direct_dw {
+                let kk = (c1 - c0) * plane;
+                sgemm(
+                    g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
+                );
+                first = false;
+            }
+            c0 = c1;
+        }
+        acc
+    };
+    let mac = g.o * ckk * plane * if input_grad { 3 } else { 2 };
+    let tasks = n_tasks(g.n, mac);
+    let partials: Vec<Vec<f32>> = if tasks == 1 {
+        vec![run(0, g.n, input_grad.then_some(dx_all))]
+    } else {
+        let per = g.n.div_ceil(tasks);
+        if input_grad && in_img > 0 {
+            dx_all
+                .par_chunks_mut(per * in_img)
+                .enumerate()
+                .map(|(t, ch)| run(t * per, ((t + 1) * per).min(g.n), Some(ch)))
+                .collect()
+        } else {
+            (0..tasks)
+                .into_par_iter()
+                .map(|t| run((t * per).min(g.n), ((t + 1) * per).min(g.n), None))
+                .collect()
+        }
+    };
+    for part in &partials {
+        for (d, s) in dwb.iter_mut().zip(part) {
+            *d += *s;
+        }
+    }
+    packed
+}
+
+pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+    let data = match s {
+        CpuStorage::F32(v) => v.as_slice(),
+        other => bail!("fast kernels: {what} must be f32, got {:?}", other.dtype()),
+    };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => bail!("fast kernels: {what} must be contiguous"),
+    }
+}
+
+/// Forward op on `(x, w, b)`.
+pub(crate) struct Conv2dOp {
+    pub padding: usize,
+    pub input_grad: bool,
+}
+
+impl CustomOp3 for Conv2dOp {
+    fn name(&self) -> &'static str {
+        "fast-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
+        if l3.dims() != [g.o] {
+            bail!(
+                "conv2d: bias shape {:?} does not match {} output channels",
+                l3.dims(),
+                g.o
+            )
+        }
+        let x = f32_slice(s1, l1, "conv2d input")?;
+        let w = f32_slice(s2, l2, "conv2d weight")?;
+        let b = f32_slice(s3, l3, "conv2d bias")?;
+        let out = forward(&g, x, w, b);
+        Ok((CpuStorage::F32(out), g.out_shape()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let input_grad = self.input_grad;
+        let grad = grad.contiguous()?;
+        let packed = x.apply_op3_no_bwd(
+            w,
+            &grad,
+            &Conv2dBwdOp {
+                padding: self.padding,
+                input_grad,
+            },
+        )?;
+        let (nx, nw, nb) = (
+            if input_grad { x.elem_count() } else { 0 },
+            w.elem_count(),
+            b.elem_count(),
+        );
+        let dx = if input_grad {
+            Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?)
+        } else {
+            None
+        };
+        let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
+        let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
+        Ok((dx, Some(dw), Some(db)))
+    }
+}
+
+/// Backward op on `(x, w, grad_out)`, producing the packed gradients of [`backward`].
+struct Conv2dBwdOp {
+    padding: usize,
+    input_grad: bool,
+}
+
+impl CustomOp3 for Conv2dBwdOp {
+    fn name(&self) -> &'static str {
+        "fast-conv2d-bwd"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
+        if l3.dims() != g.out_shape().dims() {
+            bail!(
+                "conv2d backward: gradient shape {:?}, expected {:?}",
+                l3.dims(),
+                g.out_shape()
+            )
+        }
+        let x = f32_slice(s1, l1, "conv2d input")?;
+        let w = f32_slice(s2, l2, "conv2d weight")?;
+        let gy = f32_slice(s3, l3, "conv2d output gradient")?;
+        let packed = backward(&g, x, w, gy, self.input_grad);
+        let len = packed.len();
+        Ok((CpuStorage::F32(packed), Shape::from(len)))
+    }
+}

@@ -1,0 +1,409 @@
+//! Fused conv2d + bias + activation + 2x2 pooling (one custom op), so the large pre-pool tensors
+//! never enter candle's graph: no elementwise candle ops or gradient accumulations on them.
+//!
+//! Forward keeps the post-activation tensor `a` (`[n, o, ho, wo]`) inside the op for the backward
+//! pass; backward turns the pooled gradient into the pre-activation gradient image by image and
+//! feeds it to the shared convolution backward.
+
+use super::conv::{self, f32_slice, im2col, n_tasks, sgemm, Geom};
+use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// Activation applied after the convolution's bias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    Sigmoid,
+    Relu,
+}
+
+/// 2x2, stride-2 pooling applied after the activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pooling {
+    Avg,
+    Max,
+}
+
+#[inline(always)]
+fn activate(act: Activation, v: &mut [f32]) {
+    match act {
+        Activation::Identity => {}
+        Activation::Sigmoid => sigmoid_slice(v),
+        Activation::Relu => v.iter_mut().for_each(|z| *z = z.max(0.0)),
+    }
+}
+
+#[inline(always)]
+fn sigmoid_slice_body(v: &mut [f32]) {
+    v.iter_mut().for_each(|z| *z = 1.0 / (1.0 + fast_exp(-*z)));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sigmoid_slice_avx2(v: &mut [f32]) {
+    sigmoid_slice_body(v)
+}
+
+/// In-place logistic sigmoid, 8-wide AVX2+FMA when the CPU has it.
+fn sigmoid_slice(v: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the required CPU features were just detected.
+        return unsafe { sigmoid_slice_avx2(v) };
+    }
+    sigmoid_slice_body(v)
+}
+
+/// `exp(x)` to ~1 ulp-level relative accuracy (Cephes `expf` polynomial), written branch-free so
+/// the sigmoid loop vectorises (no `floor` call); inputs are clamped to [-87, 88] (results stay normal floats).
+#[inline(always)]
+fn fast_exp(x: f32) -> f32 {
+    let x = x.max(-87.0).min(88.0);
+    // Round to nearest without a libm call: adding 1.5 * 2^23 pushes the fraction out.
+    const MAGIC: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_2e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let e = p * r * r + r + 1.0;
+    // SAFETY: n is an integer in [-126, 127] (x clamped above), so the conversion is exact.
+    let ni = unsafe { n.to_int_unchecked::<i32>() };
+    e * f32::from_bits(((ni + 127) as u32) << 23)
+}
+
+/// Derivative of the activation expressed through its output `a`.
+#[inline(always)]
+fn act_grad(act: Activation, a: f32) -> f32 {
+    match act {
+        Activation::Identity => 1.0,
+        Activation::Sigmoid => a * (1.0 - a),
+        Activation::Relu => {
+            if a > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn argmax4(v: [f32; 4]) -> usize {
+    let (mut i, mut m) = (0, v[0]);
+    for (k, &x) in v.iter().enumerate().skip(1) {
+        if x > m {
+            i = k;
+            m = x;
+        }
+    }
+    i
+}
+
+/// `z = w * cols + b` then the activation, for one image: `a_img` is `[o, plane]`.
+fn conv_act_image(
+    g: &Geom,
+    act: Activation,
+    w: &[f32],
+    b: &[f32],
+    cols: &[f32],
+    a_img: &mut [f32],
+) {
+    let (plane, ckk) = (g.plane(), g.ckk());
+    for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
+        row.fill(b[o]);
+    }
+    sgemm(
+        g.o, plane, ckk, a_img, plane, true, w, 1, ckk, cols, 1, plane,
+    );
+    activate(act, a_img);
+}
+
+/// Pools one image `a_img` (`[o, ho, wo]`) into `y_img` (`[o, ho/2, wo/2]`).
+fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
+    let (wo, wp) = (g.wo, g.wo / 2);
+    let rows = g.o * (g.ho / 2);
+    for r in 0..rows {
+        let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
+        let (r0, r1) = (&a_img[base..base + wo], &a_img[base + wo..base + 2 * wo]);
+        let yrow = &mut y_img[r * wp..(r + 1) * wp];
+        for (j, y) in yrow.iter_mut().enumerate() {
+            let v = [r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]];
+            *y = match pool {
+                Pooling::Avg => (v[0] + v[1] + v[2] + v[3]) * 0.25,
+                Pooling::Max => v[argmax4(v)],
+            };
+        }
+    }
+}
+
+/// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
+fn pre_act_grad(
+    g: &Geom,
+    act: Activation,
+    pool: Pooling,
+    a_img: &[f32],
+    gp: &[f32],
+    gz: &mut [f32],
+) {
+    // Monomorphised so the per-element activation/pooling choice is resolved at compile time.
+    use Activation::*;
+    match (act, pool) {
+        (Identity, Pooling::Avg) => pre_act_grad_impl::<0, false>(g, a_img, gp, gz),
+        (Sigmoid, Pooling::Avg) => pre_act_grad_impl::<1, false>(g, a_img, gp, gz),
+        (Relu, Pooling::Avg) => pre_act_grad_impl::<2, false>(g, a_img, gp, gz),
+        (Identity, Pooling::Max) => pre_act_grad_impl::<0, true>(g, a_img, gp, gz),
+        (Sigmoid, Pooling::Max) => pre_act_grad_impl::<1, true>(g, a_img, gp, gz),
+        (Relu, Pooling::Max) => pre_act_grad_impl::<2, true>(g, a_img, gp, gz),
+    }
+}
+
+fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(
+    g: &Geom,
+    a_img: &[f32],
+    gp: &[f32],
+    gz: &mut [f32],
+) {
+    let act = match ACT {
+        0 => Activation::Identity,
+        1 => Activation::Sigmoid,
+        _ => Activation::Relu,
+    };
+    let pool = if MAX { Pooling::Max } else { Pooling::Avg };
+    let (wo, wp) = (g.wo, g.wo / 2);
+    let rows = g.o * (g.ho / 2);
+    if pool == Pooling::Max {
+        gz.fill(0.0);
+    }
+    for r in 0..rows {
+        let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
+        let grow = &gp[r * wp..(r + 1) * wp];
+        for (j, &gv) in grow.iter().enumerate() {
+            let idx = [
+                base + 2 * j,
+                base + 2 * j + 1,
+                base + wo + 2 * j,
+                base + wo + 2 * j + 1,
+            ];
+            match pool {
+                Pooling::Avg => {
+                    let q = gv * 0.25;
+                    for i in idx {
+                        gz[i] = q * act_grad(act, a_img[i]);
+                    }
+                }
+                Pooling::Max => {
+                    let k = argmax4(idx.map(|i| a_img[i]));
+                    gz[idx[k]] = gv * act_grad(act, a_img[idx[k]]);
+                }
+            }
+        }
+    }
+}
+
+/// All post-activation images `[n, o, ho, wo]` (used only if the forward pass saved none).
+fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let mut a = vec![0f32; g.n * out_img];
+    let mut cols = vec![0f32; ckk * plane];
+    for (n, a_n) in a.chunks_exact_mut(out_img.max(1)).enumerate() {
+        im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+        conv_act_image(g, act, w, b, &cols, a_n);
+    }
+    a
+}
+
+fn check_geom(g: &Geom) -> Result<()> {
+    if g.ho % 2 != 0 || g.wo % 2 != 0 {
+        bail!(
+            "conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling",
+            g.ho,
+            g.wo
+        )
+    }
+    Ok(())
+}
+
+/// Forward op on `(x, w, b)`.
+pub(crate) struct ConvActPoolOp {
+    pub padding: usize,
+    pub act: Activation,
+    pub pool: Pooling,
+    pub input_grad: bool,
+    /// Keep the post-activation tensor for the backward pass.
+    pub save: bool,
+    pub saved: Mutex<Option<Arc<Vec<f32>>>>,
+}
+
+impl CustomOp3 for ConvActPoolOp {
+    fn name(&self) -> &'static str {
+        "fast-conv2d-act-pool"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
+        check_geom(&g)?;
+        if l3.dims() != [g.o] {
+            bail!(
+                "conv2d: bias shape {:?} does not match {} output channels",
+                l3.dims(),
+                g.o
+            )
+        }
+        let x = f32_slice(s1, l1, "conv2d input")?;
+        let w = f32_slice(s2, l2, "conv2d weight")?;
+        let b = f32_slice(s3, l3, "conv2d bias")?;
+        let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+        let y_img = out_img / 4;
+        let mut y = vec![0f32; g.n * y_img];
+        // The full activation tensor when saving; else one image's worth of scratch per task.
+        let mut a = vec![0f32; if self.save { g.n * out_img } else { 0 }];
+        let run = |n0: usize, y_chunk: &mut [f32], mut a_chunk: Option<&mut [f32]>| {
+            let mut cols = vec![0f32; ckk * plane];
+            let mut scratch = if a_chunk.is_none() {
+                vec![0f32; out_img]
+            } else {
+                Vec::new()
+            };
+            for (i, y_n) in y_chunk.chunks_exact_mut(y_img).enumerate() {
+                let n = n0 + i;
+                im2col(&g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+                let a_n = match a_chunk.as_deref_mut() {
+                    Some(a) => &mut a[i * out_img..(i + 1) * out_img],
+                    None => &mut scratch[..],
+                };
+                conv_act_image(&g, self.act, w, b, &cols, a_n);
+                pool_image(&g, self.pool, a_n, y_n);
+            }
+        };
+        if !y.is_empty() {
+            let tasks = n_tasks(g.n, g.o * ckk * plane);
+            let per = g.n.div_ceil(tasks);
+            match (tasks, self.save) {
+                (1, true) => run(0, &mut y, Some(&mut a)),
+                (1, false) => run(0, &mut y, None),
+                (_, true) => y
+                    .par_chunks_mut(per * y_img)
+                    .zip(a.par_chunks_mut(per * out_img))
+                    .enumerate()
+                    .for_each(|(t, (yc, ac))| run(t * per, yc, Some(ac))),
+                (_, false) => y
+                    .par_chunks_mut(per * y_img)
+                    .enumerate()
+                    .for_each(|(t, yc)| run(t * per, yc, None)),
+            }
+        }
+        if self.save {
+            *self.saved.lock().unwrap() = Some(Arc::new(a));
+        }
+        Ok((
+            CpuStorage::F32(y),
+            Shape::from((g.n, g.o, g.ho / 2, g.wo / 2)),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let input_grad = self.input_grad;
+        let grad = grad.contiguous()?;
+        let saved = self.saved.lock().unwrap().clone();
+        let op = ConvActPoolBwdOp {
+            padding: self.padding,
+            act: self.act,
+            pool: self.pool,
+            input_grad,
+            saved,
+            bias: b.detach(),
+        };
+        let packed = x.apply_op3_no_bwd(w, &grad, &op)?;
+        let (nx, nw, nb) = (
+            if input_grad { x.elem_count() } else { 0 },
+            w.elem_count(),
+            b.elem_count(),
+        );
+        let dx = if input_grad {
+            Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?)
+        } else {
+            None
+        };
+        let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
+        let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
+        Ok((dx, Some(dw), Some(db)))
+    }
+}
+
+/// Backward op on `(x, w, grad_pooled)`, producing `[dx | dw | db]`.
+struct ConvActPoolBwdOp {
+    padding: usize,
+    act: Activation,
+    pool: Pooling,
+    input_grad: bool,
+    saved: Option<Arc<Vec<f32>>>,
+    /// Only read when the activation was not saved and has to be recomputed.
+    bias: Tensor,
+}
+
+impl CustomOp3 for ConvActPoolBwdOp {
+    fn name(&self) -> &'static str {
+        "fast-conv2d-act-pool-bwd"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
+        check_geom(&g)?;
+        if l3.dims() != [g.n, g.o, g.ho / 2, g.wo / 2] {
+            bail!(
+                "conv2d_act_pool backward: gradient shape {:?} does not match {g:?}",
+                l3.dims()
+            )
+        }
+        let x = f32_slice(s1, l1, "conv2d input")?;
+        let w = f32_slice(s2, l2, "conv2d weight")?;
+        let gp = f32_slice(s3, l3, "pooled gradient")?;
+        let out_img = g.out_img();
+        let y_img = out_img / 4;
+        // The saved post-activation tensor, or (defensively, if missing) a recomputation.
+        let recomputed;
+        let a: &[f32] = match self.saved.as_ref().filter(|a| a.len() == g.n * out_img) {
+            Some(a) => a,
+            None => {
+                let bias: Vec<f32> = self.bias.flatten_all()?.to_vec1()?;
+                recomputed = forward_activations(&g, self.act, x, w, &bias);
+                &recomputed
+            }
+        };
+        let (act, pool) = (self.act, self.pool);
+        let packed = conv::backward_with(&g, x, w, self.input_grad, |n, gz| {
+            let gp_n = &gp[n * y_img..(n + 1) * y_img];
+            pre_act_grad(&g, act, pool, &a[n * out_img..(n + 1) * out_img], gp_n, gz)
+        });
+        let len = packed.len();
+        Ok((CpuStorage::F32(packed), Shape::from(len)))
+    }
+}

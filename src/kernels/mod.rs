@@ -1,0 +1,199 @@
+//! Fast CPU kernels for LeNet-5 training inside candle.
+//!
+//! * [`conv2d`]: stride-1 zero-padded convolution with bias as im2col + gemm over the batch, with
+//!   a fused backward pass (weight, bias and optional input gradient in one sweep).
+//! * [`avg_pool2x2`], [`max_pool2x2`]: direct 2x2 / stride-2 pooling, forward and backward.
+//! * [`init_compute_threads`]: thread-pool sizing and flush-to-zero.
+//!
+//! The fast paths cover contiguous-or-not f32 tensors on the CPU; anything else (other dtypes,
+//! devices, non-square kernels, empty tensors) goes through candle's generic ops, which give the
+//! same results. Invalid shapes return candle errors.
+//!
+//! Work is split over the batch into one contiguous range per rayon thread (of whichever pool is
+//! current: rayon's global pool, or candle's inside `Device::with_context`); the gemm calls inside a
+//! range are single-threaded, so there is no nested parallelism.
+
+mod conv;
+mod fused;
+mod pool;
+mod threads;
+
+pub use fused::{Activation, Pooling};
+
+use candle_core::{bail, DType, Result, Tensor};
+
+pub use threads::{compute_threads, flush_to_zero_enabled, set_flush_to_zero};
+
+fn fast_path(ts: &[&Tensor]) -> bool {
+    let dev = ts[0].device();
+    ts.iter()
+        .all(|t| t.dtype() == DType::F32 && t.device().is_cpu() && t.device().same_device(dev))
+        && ts.iter().all(|t| t.elem_count() > 0)
+}
+
+/// Conv2d with bias, stride 1, symmetric zero padding. x [N,C,H,W], w [O,C,K,K], b [O] -> [N,O,H+2p-K+1, W+2p-K+1].
+/// Differentiable through candle autograd (custom op with bwd). If `input_grad` is false, no gradient is computed for x.
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    input_grad: bool,
+) -> Result<Tensor> {
+    let (_n, c, h, wd) = x.dims4()?;
+    let (o, cw, kh, kw) = w.dims4()?;
+    let ob = b.dims1()?;
+    if c != cw || o != ob {
+        bail!(
+            "conv2d: incompatible shapes: input {:?}, weight {:?}, bias {:?}",
+            x.dims(),
+            w.dims(),
+            b.dims()
+        )
+    }
+    if h + 2 * padding < kh || wd + 2 * padding < kw {
+        bail!(
+            "conv2d: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})",
+            x.dims()
+        )
+    }
+    let x = if input_grad { x.clone() } else { x.detach() };
+    if kh == kw && fast_path(&[&x, w, b]) {
+        x.contiguous()?.apply_op3(
+            &w.contiguous()?,
+            &b.contiguous()?,
+            conv::Conv2dOp {
+                padding,
+                input_grad,
+            },
+        )
+    } else {
+        generic_conv2d(&x, w, b, padding)
+    }
+}
+
+/// candle's generic conv2d + broadcast bias (the reference the fast path is tested against).
+pub fn generic_conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -> Result<Tensor> {
+    let o = b.dims1()?;
+    x.conv2d(w, padding, 1, 1, 1)?
+        .broadcast_add(&b.reshape((1, o, 1, 1))?)
+}
+
+fn check_pool(x: &Tensor) -> Result<()> {
+    let (_, _, h, w) = x.dims4()?;
+    if h % 2 != 0 || w % 2 != 0 {
+        bail!("pool2x2: height and width must be even, got {:?}", x.dims())
+    }
+    Ok(())
+}
+
+/// 2×2, stride-2 average pooling over [N,C,H,W] (H, W even), differentiable.
+pub fn avg_pool2x2(x: &Tensor) -> Result<Tensor> {
+    check_pool(x)?;
+    if fast_path(&[x]) {
+        x.contiguous()?.apply_op1(pool::Pool2x2(pool::Kind::Avg))
+    } else {
+        x.avg_pool2d(2)
+    }
+}
+
+/// 2×2, stride-2 max pooling over [N,C,H,W] (H, W even), differentiable.
+///
+/// The gradient of each window goes to its first maximum (row-major), as in PyTorch. The generic
+/// fallback is a reshape + max reduction (exact gradient, shared between tied maxima); note that
+/// candle's own `max_pool2d` backward scales gradients by the fraction of maxima in the window.
+pub fn max_pool2x2(x: &Tensor) -> Result<Tensor> {
+    check_pool(x)?;
+    if fast_path(&[x]) {
+        x.contiguous()?.apply_op1(pool::Pool2x2(pool::Kind::Max))
+    } else {
+        generic_max_pool2x2(x)
+    }
+}
+
+/// Reshape + max-reduction max pooling (generic ops; exact gradients when maxima are unique).
+pub fn generic_max_pool2x2(x: &Tensor) -> Result<Tensor> {
+    let (n, c, h, w) = x.dims4()?;
+    x.reshape((n, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
+}
+
+/// Fused `pool(act(conv2d(x, w, b, padding)))` with 2x2 / stride-2 pooling: same results as
+/// composing [`conv2d`], the activation (candle_nn::ops::sigmoid / relu) and [`avg_pool2x2`] /
+/// [`max_pool2x2`], but the large pre-pool tensors never become candle tensors, which removes
+/// most elementwise work and gradient bookkeeping from a LeNet-5 step. The convolution output
+/// must have even height and width. Falls back to the composed generic ops off the fast path.
+pub fn conv2d_act_pool(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    act: Activation,
+    pool: Pooling,
+    input_grad: bool,
+) -> Result<Tensor> {
+    let (_n, c, h, wd) = x.dims4()?;
+    let (o, cw, kh, kw) = w.dims4()?;
+    let ob = b.dims1()?;
+    if c != cw || o != ob {
+        bail!(
+            "conv2d_act_pool: incompatible shapes: input {:?}, weight {:?}, bias {:?}",
+            x.dims(),
+            w.dims(),
+            b.dims()
+        )
+    }
+    if h + 2 * padding < kh || wd + 2 * padding < kw {
+        bail!(
+            "conv2d_act_pool: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})",
+            x.dims()
+        )
+    }
+    if (h + 2 * padding - kh + 1) % 2 != 0 || (wd + 2 * padding - kw + 1) % 2 != 0 {
+        bail!(
+            "conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling",
+            x.dims()
+        )
+    }
+    let x = if input_grad { x.clone() } else { x.detach() };
+    if kh == kw && fast_path(&[&x, w, b]) {
+        let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
+        let save = x.track_op() || w.track_op() || b.track_op();
+        let op = fused::ConvActPoolOp {
+            padding,
+            act,
+            pool,
+            input_grad,
+            save,
+            saved: Default::default(),
+        };
+        if save {
+            x.apply_op3(&w, &b, op)
+        } else {
+            x.apply_op3_no_bwd(&w, &b, &op)
+        }
+    } else {
+        let z = generic_conv2d(&x, w, b, padding)?;
+        let a = match act {
+            Activation::Identity => z,
+            Activation::Sigmoid => candle_nn::ops::sigmoid(&z)?,
+            Activation::Relu => z.relu()?,
+        };
+        match pool {
+            Pooling::Avg => a.avg_pool2d(2),
+            Pooling::Max => generic_max_pool2x2(&a),
+        }
+    }
+}
+
+/// Idempotent: size the compute thread pool(s) to the machine's cores once, set RAYON_NUM_THREADS if unset, and set
+/// flush-to-zero / denormals-are-zero on every thread that computes (x86_64 MXCSR; no-op elsewhere).
+///
+/// Also sets `CANDLE_NUM_THREADS=1` if unset: candle's spin-waiting elementwise "barrier pool"
+/// otherwise competes with rayon's pool for the cores (see `threads.rs`); gemm and these kernels
+/// still use all cores through rayon. Call it early, before candle computes anything.
+///
+/// MXCSR is per thread: the pools' threads are covered once, and the calling thread on every call, so
+/// call this from each thread that drives training (e.g. a background worker) before computing.
+pub fn init_compute_threads() {
+    threads::init_compute_threads()
+}
