@@ -1,16 +1,17 @@
-
-//!
-//!                                                           │ emit(TrainEvent)
-//!                      └──────────────────────────── UiCommand ◄────────────────────────────┘
-//!                      ▲ Control (stop/pause flags)                                         │
-//!                CLI: prints events ◄───────────────────────┤
-//!                GUI: engine::worker thread ─ crossbeam-channel ─► app (drain per frame) ─► views
 //! LeNet-5 Playground: watch a convolutional network learn to read handwriting.
-//! The engine holds no GUI code; the app holds no candle code. Data flows one way.
-//! ```
+//!
 //! ```text
 //! assets/mnist/*.gz ─► engine::mnist ─► engine::model ─► engine::train (plain loop)
+//!                                                           │ emit(TrainEvent)
+//!                CLI: prints events ◄───────────────────────┤
+//!                GUI: engine::worker thread ─ crossbeam-channel ─► app (drain per frame) ─► views
+//!                      ▲ Control (stop/pause flags)                                         │
+//!                      └──────────────────────────── UiCommand ◄────────────────────────────┘
 //! canvas strokes ─► digit (pure preprocessing) ─► engine::predict ─► prediction bars + inspector maps
+//! ```
+//!
+//! The engine holds no GUI code; the app holds no candle code. Data flows one way.
+
 pub mod app;
 pub mod atomic;
 pub mod cli;
