@@ -1,32 +1,49 @@
-//! The model's hot operations behind one seam: convolution with bias and 2×2 pooling. The fast CPU kernels plug in
-//! here; everything above sees plain candle tensors with autograd intact.
+//! The model's hot operations behind one seam: convolution with bias, 2×2 pooling, and the fused
+//! conv → activation → pool block that training uses. They run on the fast CPU kernels (`crate::kernels`, candle
+//! custom ops with their own backward), so everything above sees plain candle tensors with autograd intact.
 
-use crate::engine::config::Pooling;
+use crate::engine::config::{Activation, Pooling};
+use crate::kernels;
 use candle_core::{Result, Tensor};
 
 /// Stride-1 convolution with bias and symmetric zero padding. `input_grad` false skips the input's gradient
 /// (the image of the first layer needs none).
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bool) -> Result<Tensor> {
-    let _ = input_grad;
-    let y = x.conv2d(w, padding, 1, 1, 1)?;
-    y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)
+    kernels::conv2d(x, w, b, padding, input_grad)
 }
 
 /// 2×2 stride-2 pooling.
 pub fn pool2x2(x: &Tensor, pooling: Pooling) -> Result<Tensor> {
     match pooling {
-        Pooling::Avg => x.avg_pool2d(2),
-        Pooling::Max => x.max_pool2d(2),
+        Pooling::Avg => kernels::avg_pool2x2(x),
+        Pooling::Max => kernels::max_pool2x2(x),
     }
 }
 
-/// Sets up compute threads once (thread count, flush-to-zero).
+/// `pool(act(conv2d(x)))` in one pass: the same values as the three stages one after another, without the large
+/// intermediate tensors (the inspector, which shows them, uses the separate stages).
+pub fn conv_act_pool(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    activation: Activation,
+    pooling: Pooling,
+    input_grad: bool,
+) -> Result<Tensor> {
+    let act = match activation {
+        Activation::Sigmoid => kernels::Activation::Sigmoid,
+        Activation::Relu => kernels::Activation::Relu,
+    };
+    let pool = match pooling {
+        Pooling::Avg => kernels::Pooling::Avg,
+        Pooling::Max => kernels::Pooling::Max,
+    };
+    kernels::conv2d_act_pool(x, w, b, padding, act, pool, input_grad)
+}
+
+/// Sets up the compute threads (thread count, flush-to-zero). Call it on every thread that computes: the
+/// flush-to-zero flag is per thread; the rest happens once.
 pub fn init_compute() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        }
-    });
+    kernels::init_compute_threads();
 }
