@@ -37,7 +37,12 @@ impl PlotsView {
             ui.add(Slider::new(&mut settings.smoothing, 1..=500).logarithmic(true).suffix(" batches"))
                 .on_hover_text("Moving average over this many batches (1 = raw)");
             ui.checkbox(&mut settings.show_raw, "show raw");
-            ui.weak(format!("{} batches, {} epochs", history.len(), history.test_accuracy.len()));
+            let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+            ui.weak(format!(
+                "{}, {} done",
+                count(history.len(), "batch", "batches"),
+                count(history.test_accuracy.len(), "epoch", "epochs")
+            ));
         });
 
         let window = settings.smoothing.max(1);
