@@ -235,7 +235,10 @@ impl PlaygroundApp {
             _ => None,
         };
         let ctx = self.ctx.clone();
-        match worker::spawn(cfg, data, initial, move || ctx.request_repaint()) {
+        // A batch takes a few milliseconds: waking the UI for each would repaint hundreds of times a second and
+        // take CPU from training. Coalesce wake-ups to about 30 frames a second; the frame drains all that arrived.
+        let wake = move || ctx.request_repaint_after(std::time::Duration::from_millis(33));
+        match worker::spawn(cfg, data, initial, wake) {
             Ok(handle) => {
                 self.session.trainer = Some(handle);
                 self.session.phase = Phase::Training;
