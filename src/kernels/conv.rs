@@ -102,21 +102,77 @@ fn for_each_segment(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usiz
     }
 }
 
+thread_local! {
+    /// Per-thread zero-padded copy of one input image for [`im2col`].
+    static PADDED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// `cols[(c,ki,kj), (oy,ox)] = x[c, oy+ki-p, ox+kj-p]` (zero outside), `cols` is `[ckk, ho*wo]`.
+///
+/// With padding, the image is first copied into a zero-padded buffer, so every segment is a full output row
+/// (`wo` values) read from it; common widths copy fixed-size arrays (inline moves, no `memcpy` call per segment).
 pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
-    let (plane, wo, w) = (g.plane(), g.wo, g.w);
-    for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
-        let r = &mut cols[row * plane + oy * wo..row * plane + (oy + 1) * wo];
-        match iy {
-            None => r.fill(0.0),
-            Some(iy) => {
-                r[..ox0].fill(0.0);
-                r[ox1..].fill(0.0);
-                let src = &x[iy * w + ix0..iy * w + ix0 + (ox1 - ox0)];
-                r[ox0..ox1].copy_from_slice(src);
+    if g.p == 0 {
+        return im2col_from(g, x, g.h, g.w, cols);
+    }
+    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
+    PADDED.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        buf.resize(g.c * hp * wp, 0.0);
+        for c in 0..g.c {
+            for iy in 0..g.h {
+                let dst = (c * hp + iy + g.p) * wp + g.p;
+                buf[dst..dst + g.w].copy_from_slice(&x[(c * g.h + iy) * g.w..(c * g.h + iy + 1) * g.w]);
             }
         }
-    });
+        im2col_from(g, &buf, hp, wp, cols)
+    })
+}
+
+/// [`im2col`] from an already padded source `[c, sh, sw]` (`sh = h + 2p`, `sw = w + 2p`).
+fn im2col_from(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+    match g.wo {
+        28 => im2col_rows::<28>(g, src, sh, sw, cols),
+        24 => im2col_rows::<24>(g, src, sh, sw, cols),
+        14 => im2col_rows::<14>(g, src, sh, sw, cols),
+        10 => im2col_rows::<10>(g, src, sh, sw, cols),
+        8 => im2col_rows::<8>(g, src, sh, sw, cols),
+        _ => im2col_rows_any(g, src, sh, sw, cols),
+    }
+}
+
+#[inline(always)]
+fn im2col_rows<const WO: usize>(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+    let (k, plane) = (g.k, g.plane());
+    for c in 0..g.c {
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &mut cols[((c * k + ki) * k + kj) * plane..][..plane];
+                for (oy, seg) in row.chunks_exact_mut(WO).enumerate() {
+                    let s = (c * sh + oy + ki) * sw + kj;
+                    let from: &[f32; WO] = src[s..s + WO].try_into().unwrap();
+                    let to: &mut [f32; WO] = seg.try_into().unwrap();
+                    *to = *from;
+                }
+            }
+        }
+    }
+}
+
+fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+    let (k, plane, wo) = (g.k, g.plane(), g.wo);
+    for c in 0..g.c {
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &mut cols[((c * k + ki) * k + kj) * plane..][..plane];
+                for (oy, seg) in row.chunks_exact_mut(wo).enumerate() {
+                    let s = (c * sh + oy + ki) * sw + kj;
+                    seg.copy_from_slice(&src[s..s + wo]);
+                }
+            }
+        }
+    }
 }
 
 /// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.

@@ -113,10 +113,11 @@ fn conv_act_image(
     cols: &[f32],
     a_img: &mut [f32],
 ) {
-    let (plane, ckk) = (g.plane(), g.ckk());
+    let plane = g.plane();
     for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
         row.fill(b[o]);
     }
+    let ckk = g.ckk();
     sgemm(
         g.o, plane, ckk, a_img, plane, true, w, 1, ckk, cols, 1, plane,
     );
