@@ -175,6 +175,43 @@ fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]
     }
 }
 
+/// One image's convolution without bias: `y[o, p] (+)= sum_r w[o, r] * cols[r, p]`, `y` row-major `[o, plane]`.
+/// With few output channels (LeNet's c1: 6) the plane runs along the gemm's vector dimension instead, so the
+/// micro-kernel's 16-wide rows are not mostly empty.
+pub(crate) fn conv_gemm(g: &Geom, w: &[f32], cols: &[f32], y: &mut [f32], accumulate: bool) {
+    let (ckk, plane) = (g.ckk(), g.plane());
+    if g.o < 16 && plane >= 64 {
+        debug_assert!(y.len() >= g.o * plane && cols.len() >= ckk * plane && w.len() >= g.o * ckk);
+        // SAFETY: dst [plane x o] with column stride plane and row stride 1 lies in y ([o, plane]); lhs
+        // [plane x ckk] (column stride plane) in cols ([ckk, plane]); rhs [ckk x o] (column stride ckk) in w.
+        unsafe {
+            gemm(
+                plane,
+                g.o,
+                ckk,
+                y.as_mut_ptr(),
+                plane as isize,
+                1,
+                accumulate,
+                cols.as_ptr(),
+                plane as isize,
+                1,
+                w.as_ptr(),
+                ckk as isize,
+                1,
+                1.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            )
+        }
+    } else {
+        sgemm(g.o, plane, ckk, y, plane, accumulate, w, 1, ckk, cols, 1, plane);
+    }
+}
+
 /// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.
 pub(crate) fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
     let (plane, wo, w) = (g.plane(), g.wo, g.w);
@@ -252,7 +289,7 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
             for (o, row) in y.chunks_exact_mut(plane).enumerate() {
                 row.fill(b[o]);
             }
-            sgemm(g.o, plane, ckk, y, plane, true, w, 1, ckk, &cols, 1, plane);
+            conv_gemm(g, w, &cols, y, true);
         }
     };
     let tasks = n_tasks(g.n, g.o * ckk * plane);

@@ -5,7 +5,7 @@
 //! pass; backward turns the pooled gradient into the pre-activation gradient image by image and
 //! feeds it to the shared convolution backward.
 
-use super::conv::{self, f32_slice, im2col, n_tasks, sgemm, Geom};
+use super::conv::{self, f32_slice, im2col, n_tasks, Geom};
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -117,10 +117,7 @@ fn conv_act_image(
     for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
         row.fill(b[o]);
     }
-    let ckk = g.ckk();
-    sgemm(
-        g.o, plane, ckk, a_img, plane, true, w, 1, ckk, cols, 1, plane,
-    );
+    conv::conv_gemm(g, w, cols, a_img, true);
     activate(act, a_img);
 }
 
