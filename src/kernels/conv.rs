@@ -383,108 +383,35 @@ pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: b
     })
 }
 
-/// Weight gradient of a single-channel image, computed directly:
-/// `dw[o, ki, kj] += sum_{oy,ox} gy[o, oy, ox] * x[oy+ki-p, ox+kj-p]`.
-fn dw_direct_c1(g: &Geom, x: &[f32], gy: &[f32], dw: &mut [f32], xpad: &mut Vec<f32>) {
-    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
-    xpad.clear();
-    xpad.resize(hp * wp, 0.0);
-    for iy in 0..g.h {
-        let dst = (iy + g.p) * wp + g.p;
-        xpad[dst..dst + g.w].copy_from_slice(&x[iy * g.w..(iy + 1) * g.w]);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the required CPU features were just detected.
-        return unsafe { dw_direct_c1_avx2(g, xpad, gy, dw) };
-    }
-    dw_direct_c1_body(g, xpad, gy, dw)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dw_direct_c1_avx2(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    dw_direct_c1_body(g, xpad, gy, dw)
-}
-
-#[inline(always)]
-fn dw_direct_c1_body(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    match g.k {
-        5 => dw_direct_c1_k::<5>(g, xpad, gy, dw),
-        3 => dw_direct_c1_k::<3>(g, xpad, gy, dw),
-        _ => dw_direct_c1_any(g, xpad, gy, dw),
-    }
-}
-
-/// Register-blocked over the K horizontal taps: each gradient row chunk is loaded once per K taps.
-#[inline(always)]
-fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    let (wo, plane) = (g.wo, g.plane());
-    let wp = g.w + 2 * g.p;
-    let main = wo / 8 * 8;
-    for o in 0..g.o {
-        let gz = &gy[o * plane..(o + 1) * plane];
-        for ki in 0..K {
-            let mut acc = [[0f32; 8]; K];
-            let mut acc4 = [[0f32; 4]; K];
-            let mut tail = [0f32; K];
-            for oy in 0..g.ho {
-                let grow = &gz[oy * wo..(oy + 1) * wo];
-                let xrow = &xpad[(oy + ki) * wp..(oy + ki) * wp + wo + K - 1];
-                for c in (0..main).step_by(8) {
-                    let gc: &[f32; 8] = grow[c..c + 8].try_into().unwrap();
-                    for kj in 0..K {
-                        let xc: &[f32; 8] = xrow[c + kj..c + kj + 8].try_into().unwrap();
-                        for l in 0..8 {
-                            acc[kj][l] += gc[l] * xc[l];
-                        }
-                    }
-                }
-                let mut c = main;
-                if c + 4 <= wo {
-                    let gc: &[f32; 4] = grow[c..c + 4].try_into().unwrap();
-                    for kj in 0..K {
-                        let xc: &[f32; 4] = xrow[c + kj..c + kj + 4].try_into().unwrap();
-                        for l in 0..4 {
-                            acc4[kj][l] += gc[l] * xc[l];
-                        }
-                    }
-                    c += 4;
-                }
-                for c in c..wo {
-                    for kj in 0..K {
-                        tail[kj] += grow[c] * xrow[c + kj];
-                    }
-                }
-            }
-            for kj in 0..K {
-                dw[(o * K + ki) * K + kj] +=
-                    acc[kj].iter().sum::<f32>() + acc4[kj].iter().sum::<f32>() + tail[kj];
-            }
-        }
-    }
-}
-
-fn dw_direct_c1_any(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    let (k, wo, plane) = (g.k, g.wo, g.plane());
-    let wp = g.w + 2 * g.p;
-    for o in 0..g.o {
-        let gz = &gy[o * plane..(o + 1) * plane];
-        for ki in 0..k {
-            for kj in 0..k {
-                let mut acc = 0f32;
-                for oy in 0..g.ho {
-                    let start = (oy + ki) * wp + kj;
-                    for (a, b) in gz[oy * wo..(oy + 1) * wo]
-                        .iter()
-                        .zip(&xpad[start..start + wo])
-                    {
-                        acc += a * b;
-                    }
-                }
-                dw[(o * k + ki) * k + kj] += acc;
-            }
-        }
+/// `dw[o, r] += sum_p gy[o, p] * cols[r, p]` for one image, as `dw^T = cols * gy^T` (the `ckk` rows run along
+/// the gemm's vector dimension; few output channels would leave it mostly empty).
+fn dw_gemm(g: &Geom, cols: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (ckk, plane) = (g.ckk(), g.plane());
+    debug_assert!(cols.len() >= ckk * plane && gy.len() >= g.o * plane && dw.len() >= g.o * ckk);
+    // SAFETY: dst [ckk x o] (column stride ckk) lies in dw ([o, ckk]); lhs [ckk x plane] (row stride plane) in
+    // cols; rhs [plane x o] (column stride plane) in gy ([o, plane]).
+    unsafe {
+        gemm(
+            ckk,
+            g.o,
+            plane,
+            dw.as_mut_ptr(),
+            ckk as isize,
+            1,
+            true,
+            cols.as_ptr(),
+            1,
+            plane as isize,
+            gy.as_ptr(),
+            plane as isize,
+            1,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
     }
 }
 
@@ -511,8 +438,9 @@ where
     if g.n == 0 || nwb == 0 || plane == 0 {
         return packed;
     }
-    // Single-channel inputs with wide rows (LeNet's c1): direct weight gradient, no im2col.
-    let direct_dw = g.c == 1 && g.wo >= 16;
+    // Few output channels (LeNet's c1: 6): weight gradient per image as `dw^T += cols * gy^T` (see `dw_gemm`);
+    // otherwise one gemm per chunk of images over the transposed im2col.
+    let per_image_dw = g.o < 16 && g.plane() >= 64;
     // Gradients for images n0..n1; returns the partial [dw | db].
     let run = |n0: usize, n1: usize, mut dx: Option<&mut [f32]>| -> Vec<f32> {
         let mut acc = vec![0f32; nwb];
@@ -520,8 +448,10 @@ where
             return acc;
         }
         let chunk = BWD_CHUNK.min(n1 - n0);
-        let (mut cols_t, mut gy_t, mut xpad) = (Vec::new(), Vec::new(), Vec::new());
-        if !direct_dw {
+        let (mut cols_t, mut gy_t, mut cols) = (Vec::new(), Vec::new(), Vec::new());
+        if per_image_dw {
+            cols = vec![0f32; ckk * plane];
+        } else {
             cols_t = vec![0f32; chunk * plane * ckk];
             gy_t = vec![0f32; chunk * plane * g.o];
         }
@@ -539,11 +469,12 @@ where
             for n in c0..c1 {
                 let j = n - c0;
                 make_gy(n, &mut gy_n);
-                if direct_dw {
+                if per_image_dw {
                     for (o, row) in gy_n.chunks_exact(plane).enumerate() {
                         db[o] += row.iter().sum::<f32>();
                     }
-                    dw_direct_c1(g, &x[n * in_img..(n + 1) * in_img], &gy_n, dw, &mut xpad);
+                    im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+                    dw_gemm(g, &cols, &gy_n, dw);
                 } else {
                     im2col_t(
                         g,
@@ -568,7 +499,7 @@ where
                 }
             }
             // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
-            if !direct_dw {
+            if !per_image_dw {
                 let kk = (c1 - c0) * plane;
                 sgemm(
                     g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
