@@ -112,8 +112,13 @@ thread_local! {
 /// With padding, the image is first copied into a zero-padded buffer, so every segment is a full output row
 /// (`wo` values) read from it; common widths copy fixed-size arrays (inline moves, no `memcpy` call per segment).
 pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
+    im2col_ld(g, x, cols, g.plane())
+}
+
+/// [`im2col`] with row stride `ld >= ho*wo` in `cols` (row `r` starts at `r * ld`).
+pub(crate) fn im2col_ld(g: &Geom, x: &[f32], cols: &mut [f32], ld: usize) {
     if g.p == 0 {
-        return im2col_from(g, x, g.h, g.w, cols);
+        return im2col_from(g, x, g.h, g.w, cols, ld);
     }
     let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
     PADDED.with(|buf| {
@@ -126,29 +131,29 @@ pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
                 buf[dst..dst + g.w].copy_from_slice(&x[(c * g.h + iy) * g.w..(c * g.h + iy + 1) * g.w]);
             }
         }
-        im2col_from(g, &buf, hp, wp, cols)
+        im2col_from(g, &buf, hp, wp, cols, ld)
     })
 }
 
 /// [`im2col`] from an already padded source `[c, sh, sw]` (`sh = h + 2p`, `sw = w + 2p`).
-fn im2col_from(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+fn im2col_from(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
     match g.wo {
-        28 => im2col_rows::<28>(g, src, sh, sw, cols),
-        24 => im2col_rows::<24>(g, src, sh, sw, cols),
-        14 => im2col_rows::<14>(g, src, sh, sw, cols),
-        10 => im2col_rows::<10>(g, src, sh, sw, cols),
-        8 => im2col_rows::<8>(g, src, sh, sw, cols),
-        _ => im2col_rows_any(g, src, sh, sw, cols),
+        28 => im2col_rows::<28>(g, src, sh, sw, cols, ld),
+        24 => im2col_rows::<24>(g, src, sh, sw, cols, ld),
+        14 => im2col_rows::<14>(g, src, sh, sw, cols, ld),
+        10 => im2col_rows::<10>(g, src, sh, sw, cols, ld),
+        8 => im2col_rows::<8>(g, src, sh, sw, cols, ld),
+        _ => im2col_rows_any(g, src, sh, sw, cols, ld),
     }
 }
 
 #[inline(always)]
-fn im2col_rows<const WO: usize>(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+fn im2col_rows<const WO: usize>(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
     let (k, plane) = (g.k, g.plane());
     for c in 0..g.c {
         for ki in 0..k {
             for kj in 0..k {
-                let row = &mut cols[((c * k + ki) * k + kj) * plane..][..plane];
+                let row = &mut cols[((c * k + ki) * k + kj) * ld..][..plane];
                 for (oy, seg) in row.chunks_exact_mut(WO).enumerate() {
                     let s = (c * sh + oy + ki) * sw + kj;
                     let from: &[f32; WO] = src[s..s + WO].try_into().unwrap();
@@ -160,12 +165,12 @@ fn im2col_rows<const WO: usize>(g: &Geom, src: &[f32], sh: usize, sw: usize, col
     }
 }
 
-fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]) {
+fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
     let (k, plane, wo) = (g.k, g.plane(), g.wo);
     for c in 0..g.c {
         for ki in 0..k {
             for kj in 0..k {
-                let row = &mut cols[((c * k + ki) * k + kj) * plane..][..plane];
+                let row = &mut cols[((c * k + ki) * k + kj) * ld..][..plane];
                 for (oy, seg) in row.chunks_exact_mut(wo).enumerate() {
                     let s = (c * sh + oy + ki) * sw + kj;
                     seg.copy_from_slice(&src[s..s + wo]);
@@ -304,77 +309,6 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-/// `cols_t[(oy,ox), (c,ki,kj)] = x[c, oy+ki-p, ox+kj-p]` (zero outside): the transposed im2col
-/// matrix `[ho*wo, ckk]`, whose rows are contiguous along the gemm's contraction for `dw`.
-pub(crate) fn im2col_t(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    // Fixed-size segment copies for the common kernel sizes (LeNet-5: 5).
-    match g.k {
-        3 => im2col_t_k::<3>(g, x, cols_t),
-        5 => im2col_t_k::<5>(g, x, cols_t),
-        _ => im2col_t_any(g, x, cols_t),
-    }
-}
-
-fn im2col_t_k<const K: usize>(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    let (p, ckk) = (g.p, g.ckk());
-    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
-        let (oy, ox) = (pi / g.wo, pi % g.wo);
-        let interior_x = ox >= p && ox + K <= g.w + p;
-        for (ci, seg) in row.chunks_exact_mut(K).enumerate() {
-            let (c, ki) = (ci / K, ci % K);
-            let iy = oy + ki;
-            if iy < p || iy - p >= g.h {
-                seg.fill(0.0);
-            } else if interior_x {
-                let base = (c * g.h + iy - p) * g.w + ox - p;
-                let src: &[f32; K] = x[base..base + K].try_into().unwrap();
-                let dst: &mut [f32; K] = seg.try_into().unwrap();
-                *dst = *src;
-            } else {
-                let row_start = (c * g.h + iy - p) * g.w;
-                for (kj, d) in seg.iter_mut().enumerate() {
-                    let ix = ox + kj;
-                    *d = if ix >= p && ix - p < g.w {
-                        x[row_start + ix - p]
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-    }
-}
-
-fn im2col_t_any(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    let (k, p, ckk) = (g.k, g.p, g.ckk());
-    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
-        let (oy, ox) = (pi / g.wo, pi % g.wo);
-        // Valid kj: 0 <= ox + kj - p < w.
-        let kj0 = p.saturating_sub(ox).min(k);
-        let kj1 = (g.w + p).saturating_sub(ox).min(k).max(kj0);
-        for (ci, seg) in row.chunks_exact_mut(k).enumerate() {
-            let (c, ki) = (ci / k, ci % k);
-            let iy = oy + ki;
-            if iy < p || iy - p >= g.h || kj0 >= kj1 {
-                seg.fill(0.0);
-                continue;
-            }
-            let base = (c * g.h + iy - p) * g.w + ox + kj0 - p;
-            if kj0 == 0 && kj1 == k {
-                for (d, s) in seg.iter_mut().zip(&x[base..base + k]) {
-                    *d = *s;
-                }
-            } else {
-                seg[..kj0].fill(0.0);
-                seg[kj1..].fill(0.0);
-                for (d, s) in seg[kj0..kj1].iter_mut().zip(&x[base..base + kj1 - kj0]) {
-                    *d = *s;
-                }
-            }
-        }
-    }
-}
-
 /// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
 pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
     let out_img = g.out_img();
@@ -448,12 +382,13 @@ where
             return acc;
         }
         let chunk = BWD_CHUNK.min(n1 - n0);
-        let (mut cols_t, mut gy_t, mut cols) = (Vec::new(), Vec::new(), Vec::new());
+        // Chunk path: cols_c `[ckk, (j, p)]` and gy_c `[o, (j, p)]`, row stride ld = images in chunk * plane.
+        let (mut cols_c, mut gy_c, mut cols) = (Vec::new(), Vec::new(), Vec::new());
         if per_image_dw {
             cols = vec![0f32; ckk * plane];
         } else {
-            cols_t = vec![0f32; chunk * plane * ckk];
-            gy_t = vec![0f32; chunk * plane * g.o];
+            cols_c = vec![0f32; chunk * plane * ckk];
+            gy_c = vec![0f32; chunk * plane * g.o];
         }
         let mut gy_n = vec![0f32; out_img];
         let mut dcols = if dx.is_some() {
@@ -466,6 +401,7 @@ where
         let mut c0 = n0;
         while c0 < n1 {
             let c1 = (c0 + chunk).min(n1);
+            let ld = (c1 - c0) * plane;
             for n in c0..c1 {
                 let j = n - c0;
                 make_gy(n, &mut gy_n);
@@ -476,18 +412,11 @@ where
                     im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
                     dw_gemm(g, &cols, &gy_n, dw);
                 } else {
-                    im2col_t(
-                        g,
-                        &x[n * in_img..(n + 1) * in_img],
-                        &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk],
-                    );
-                    // gy_t[(j,p), o] = gy[o, p]
-                    let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
+                    im2col_ld(g, &x[n * in_img..(n + 1) * in_img], &mut cols_c[j * plane..], ld);
+                    // gy_c[o, (j, p)] = gy[o, p]
                     for (o, row) in gy_n.chunks_exact(plane).enumerate() {
                         db[o] += row.iter().sum::<f32>();
-                        for (pi, v) in row.iter().enumerate() {
-                            gt[pi * g.o + o] = *v;
-                        }
+                        gy_c[o * ld + j * plane..o * ld + (j + 1) * plane].copy_from_slice(row);
                     }
                 }
                 if let Some(dx) = dx.as_deref_mut() {
@@ -498,12 +427,9 @@ where
                     col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
                 }
             }
-            // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
+            // dw[o, r] += sum_{(j,p)} gy_c[o, (j,p)] * cols_c[r, (j,p)]
             if !per_image_dw {
-                let kk = (c1 - c0) * plane;
-                sgemm(
-                    g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
-                );
+                sgemm(g.o, ckk, ld, dw, ckk, !first, &gy_c, 1, ld, &cols_c, ld, 1);
                 first = false;
             }
             c0 = c1;
