@@ -100,11 +100,22 @@ pub fn train(
         dataset: data.name.clone(),
     });
     emit(TrainEvent::Weights(start_weights.clone()));
+    let start_weights = &start_weights;
 
     let mut rng = Rng::new(cfg.seed.wrapping_add(1));
     let run_start = Instant::now();
     let mut last_snapshot = Instant::now();
-    let mut last_good = start_weights;
+    // The weights before the last update come from the optimiser (kept as it updates), so nothing is copied per
+    // step for the divergence case; before the first step they are the start weights.
+    let last_good = |optim: &Optim| -> ModelWeights {
+        let mut w = start_weights.clone();
+        if let Some(prev) = optim.previous() {
+            for (p, data) in w.params.iter_mut().zip(prev) {
+                p.data.clone_from(data);
+            }
+        }
+        w
+    };
 
     for epoch in 1..=cfg.epochs {
         let epoch_start = Instant::now();
@@ -132,11 +143,10 @@ pub fn train(
                     cfg.optimizer.label(),
                     format_lr(cfg.lr / 10.0)
                 );
-                emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good) });
+                emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good(&optim)) });
                 return Err(Error::Diverged(message));
             }
             let grads = loss.backward()?;
-            last_good = snapshot(&model)?;
             optim.step(&vars, &grads)?;
             let step_secs = t0.elapsed().as_secs_f64();
             loss_sum += loss_value as f64 * chunk.len() as f64;

@@ -102,21 +102,119 @@ fn for_each_segment(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usiz
     }
 }
 
+thread_local! {
+    /// Per-thread zero-padded copy of one input image for [`im2col`].
+    static PADDED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// `cols[(c,ki,kj), (oy,ox)] = x[c, oy+ki-p, ox+kj-p]` (zero outside), `cols` is `[ckk, ho*wo]`.
+///
+/// With padding, the image is first copied into a zero-padded buffer, so every segment is a full output row
+/// (`wo` values) read from it; common widths copy fixed-size arrays (inline moves, no `memcpy` call per segment).
 pub(crate) fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
-    let (plane, wo, w) = (g.plane(), g.wo, g.w);
-    for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
-        let r = &mut cols[row * plane + oy * wo..row * plane + (oy + 1) * wo];
-        match iy {
-            None => r.fill(0.0),
-            Some(iy) => {
-                r[..ox0].fill(0.0);
-                r[ox1..].fill(0.0);
-                let src = &x[iy * w + ix0..iy * w + ix0 + (ox1 - ox0)];
-                r[ox0..ox1].copy_from_slice(src);
+    im2col_ld(g, x, cols, g.plane())
+}
+
+/// [`im2col`] with row stride `ld >= ho*wo` in `cols` (row `r` starts at `r * ld`).
+pub(crate) fn im2col_ld(g: &Geom, x: &[f32], cols: &mut [f32], ld: usize) {
+    if g.p == 0 {
+        return im2col_from(g, x, g.h, g.w, cols, ld);
+    }
+    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
+    PADDED.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        buf.resize(g.c * hp * wp, 0.0);
+        for c in 0..g.c {
+            for iy in 0..g.h {
+                let dst = (c * hp + iy + g.p) * wp + g.p;
+                buf[dst..dst + g.w].copy_from_slice(&x[(c * g.h + iy) * g.w..(c * g.h + iy + 1) * g.w]);
             }
         }
-    });
+        im2col_from(g, &buf, hp, wp, cols, ld)
+    })
+}
+
+/// [`im2col`] from an already padded source `[c, sh, sw]` (`sh = h + 2p`, `sw = w + 2p`).
+fn im2col_from(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
+    match g.wo {
+        28 => im2col_rows::<28>(g, src, sh, sw, cols, ld),
+        24 => im2col_rows::<24>(g, src, sh, sw, cols, ld),
+        14 => im2col_rows::<14>(g, src, sh, sw, cols, ld),
+        10 => im2col_rows::<10>(g, src, sh, sw, cols, ld),
+        8 => im2col_rows::<8>(g, src, sh, sw, cols, ld),
+        _ => im2col_rows_any(g, src, sh, sw, cols, ld),
+    }
+}
+
+#[inline(always)]
+fn im2col_rows<const WO: usize>(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
+    let (k, plane) = (g.k, g.plane());
+    for c in 0..g.c {
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &mut cols[((c * k + ki) * k + kj) * ld..][..plane];
+                for (oy, seg) in row.chunks_exact_mut(WO).enumerate() {
+                    let s = (c * sh + oy + ki) * sw + kj;
+                    let from: &[f32; WO] = src[s..s + WO].try_into().unwrap();
+                    let to: &mut [f32; WO] = seg.try_into().unwrap();
+                    *to = *from;
+                }
+            }
+        }
+    }
+}
+
+fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32], ld: usize) {
+    let (k, plane, wo) = (g.k, g.plane(), g.wo);
+    for c in 0..g.c {
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &mut cols[((c * k + ki) * k + kj) * ld..][..plane];
+                for (oy, seg) in row.chunks_exact_mut(wo).enumerate() {
+                    let s = (c * sh + oy + ki) * sw + kj;
+                    seg.copy_from_slice(&src[s..s + wo]);
+                }
+            }
+        }
+    }
+}
+
+/// One image's convolution without bias: `y[o, p] (+)= sum_r w[o, r] * cols[r, p]`, `y` row-major `[o, plane]`.
+/// With few output channels (LeNet's c1: 6) the plane runs along the gemm's vector dimension instead, so the
+/// micro-kernel's 16-wide rows are not mostly empty.
+pub(crate) fn conv_gemm(g: &Geom, w: &[f32], cols: &[f32], y: &mut [f32], accumulate: bool) {
+    let (ckk, plane) = (g.ckk(), g.plane());
+    if g.o < 16 && plane >= 64 {
+        debug_assert!(y.len() >= g.o * plane && cols.len() >= ckk * plane && w.len() >= g.o * ckk);
+        // SAFETY: dst [plane x o] with column stride plane and row stride 1 lies in y ([o, plane]); lhs
+        // [plane x ckk] (column stride plane) in cols ([ckk, plane]); rhs [ckk x o] (column stride ckk) in w.
+        unsafe {
+            gemm(
+                plane,
+                g.o,
+                ckk,
+                y.as_mut_ptr(),
+                plane as isize,
+                1,
+                accumulate,
+                cols.as_ptr(),
+                plane as isize,
+                1,
+                w.as_ptr(),
+                ckk as isize,
+                1,
+                1.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            )
+        }
+    } else {
+        sgemm(g.o, plane, ckk, y, plane, accumulate, w, 1, ckk, cols, 1, plane);
+    }
 }
 
 /// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.
@@ -196,7 +294,7 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
             for (o, row) in y.chunks_exact_mut(plane).enumerate() {
                 row.fill(b[o]);
             }
-            sgemm(g.o, plane, ckk, y, plane, true, w, 1, ckk, &cols, 1, plane);
+            conv_gemm(g, w, &cols, y, true);
         }
     };
     let tasks = n_tasks(g.n, g.o * ckk * plane);
@@ -211,77 +309,6 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-/// `cols_t[(oy,ox), (c,ki,kj)] = x[c, oy+ki-p, ox+kj-p]` (zero outside): the transposed im2col
-/// matrix `[ho*wo, ckk]`, whose rows are contiguous along the gemm's contraction for `dw`.
-pub(crate) fn im2col_t(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    // Fixed-size segment copies for the common kernel sizes (LeNet-5: 5).
-    match g.k {
-        3 => im2col_t_k::<3>(g, x, cols_t),
-        5 => im2col_t_k::<5>(g, x, cols_t),
-        _ => im2col_t_any(g, x, cols_t),
-    }
-}
-
-fn im2col_t_k<const K: usize>(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    let (p, ckk) = (g.p, g.ckk());
-    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
-        let (oy, ox) = (pi / g.wo, pi % g.wo);
-        let interior_x = ox >= p && ox + K <= g.w + p;
-        for (ci, seg) in row.chunks_exact_mut(K).enumerate() {
-            let (c, ki) = (ci / K, ci % K);
-            let iy = oy + ki;
-            if iy < p || iy - p >= g.h {
-                seg.fill(0.0);
-            } else if interior_x {
-                let base = (c * g.h + iy - p) * g.w + ox - p;
-                let src: &[f32; K] = x[base..base + K].try_into().unwrap();
-                let dst: &mut [f32; K] = seg.try_into().unwrap();
-                *dst = *src;
-            } else {
-                let row_start = (c * g.h + iy - p) * g.w;
-                for (kj, d) in seg.iter_mut().enumerate() {
-                    let ix = ox + kj;
-                    *d = if ix >= p && ix - p < g.w {
-                        x[row_start + ix - p]
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-    }
-}
-
-fn im2col_t_any(g: &Geom, x: &[f32], cols_t: &mut [f32]) {
-    let (k, p, ckk) = (g.k, g.p, g.ckk());
-    for (pi, row) in cols_t.chunks_exact_mut(ckk).enumerate().take(g.plane()) {
-        let (oy, ox) = (pi / g.wo, pi % g.wo);
-        // Valid kj: 0 <= ox + kj - p < w.
-        let kj0 = p.saturating_sub(ox).min(k);
-        let kj1 = (g.w + p).saturating_sub(ox).min(k).max(kj0);
-        for (ci, seg) in row.chunks_exact_mut(k).enumerate() {
-            let (c, ki) = (ci / k, ci % k);
-            let iy = oy + ki;
-            if iy < p || iy - p >= g.h || kj0 >= kj1 {
-                seg.fill(0.0);
-                continue;
-            }
-            let base = (c * g.h + iy - p) * g.w + ox + kj0 - p;
-            if kj0 == 0 && kj1 == k {
-                for (d, s) in seg.iter_mut().zip(&x[base..base + k]) {
-                    *d = *s;
-                }
-            } else {
-                seg[..kj0].fill(0.0);
-                seg[kj1..].fill(0.0);
-                for (d, s) in seg[kj0..kj1].iter_mut().zip(&x[base..base + kj1 - kj0]) {
-                    *d = *s;
-                }
-            }
-        }
-    }
-}
-
 /// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
 pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
     let out_img = g.out_img();
@@ -290,108 +317,35 @@ pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: b
     })
 }
 
-/// Weight gradient of a single-channel image, computed directly:
-/// `dw[o, ki, kj] += sum_{oy,ox} gy[o, oy, ox] * x[oy+ki-p, ox+kj-p]`.
-fn dw_direct_c1(g: &Geom, x: &[f32], gy: &[f32], dw: &mut [f32], xpad: &mut Vec<f32>) {
-    let (hp, wp) = (g.h + 2 * g.p, g.w + 2 * g.p);
-    xpad.clear();
-    xpad.resize(hp * wp, 0.0);
-    for iy in 0..g.h {
-        let dst = (iy + g.p) * wp + g.p;
-        xpad[dst..dst + g.w].copy_from_slice(&x[iy * g.w..(iy + 1) * g.w]);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the required CPU features were just detected.
-        return unsafe { dw_direct_c1_avx2(g, xpad, gy, dw) };
-    }
-    dw_direct_c1_body(g, xpad, gy, dw)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dw_direct_c1_avx2(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    dw_direct_c1_body(g, xpad, gy, dw)
-}
-
-#[inline(always)]
-fn dw_direct_c1_body(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    match g.k {
-        5 => dw_direct_c1_k::<5>(g, xpad, gy, dw),
-        3 => dw_direct_c1_k::<3>(g, xpad, gy, dw),
-        _ => dw_direct_c1_any(g, xpad, gy, dw),
-    }
-}
-
-/// Register-blocked over the K horizontal taps: each gradient row chunk is loaded once per K taps.
-#[inline(always)]
-fn dw_direct_c1_k<const K: usize>(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    let (wo, plane) = (g.wo, g.plane());
-    let wp = g.w + 2 * g.p;
-    let main = wo / 8 * 8;
-    for o in 0..g.o {
-        let gz = &gy[o * plane..(o + 1) * plane];
-        for ki in 0..K {
-            let mut acc = [[0f32; 8]; K];
-            let mut acc4 = [[0f32; 4]; K];
-            let mut tail = [0f32; K];
-            for oy in 0..g.ho {
-                let grow = &gz[oy * wo..(oy + 1) * wo];
-                let xrow = &xpad[(oy + ki) * wp..(oy + ki) * wp + wo + K - 1];
-                for c in (0..main).step_by(8) {
-                    let gc: &[f32; 8] = grow[c..c + 8].try_into().unwrap();
-                    for kj in 0..K {
-                        let xc: &[f32; 8] = xrow[c + kj..c + kj + 8].try_into().unwrap();
-                        for l in 0..8 {
-                            acc[kj][l] += gc[l] * xc[l];
-                        }
-                    }
-                }
-                let mut c = main;
-                if c + 4 <= wo {
-                    let gc: &[f32; 4] = grow[c..c + 4].try_into().unwrap();
-                    for kj in 0..K {
-                        let xc: &[f32; 4] = xrow[c + kj..c + kj + 4].try_into().unwrap();
-                        for l in 0..4 {
-                            acc4[kj][l] += gc[l] * xc[l];
-                        }
-                    }
-                    c += 4;
-                }
-                for c in c..wo {
-                    for kj in 0..K {
-                        tail[kj] += grow[c] * xrow[c + kj];
-                    }
-                }
-            }
-            for kj in 0..K {
-                dw[(o * K + ki) * K + kj] +=
-                    acc[kj].iter().sum::<f32>() + acc4[kj].iter().sum::<f32>() + tail[kj];
-            }
-        }
-    }
-}
-
-fn dw_direct_c1_any(g: &Geom, xpad: &[f32], gy: &[f32], dw: &mut [f32]) {
-    let (k, wo, plane) = (g.k, g.wo, g.plane());
-    let wp = g.w + 2 * g.p;
-    for o in 0..g.o {
-        let gz = &gy[o * plane..(o + 1) * plane];
-        for ki in 0..k {
-            for kj in 0..k {
-                let mut acc = 0f32;
-                for oy in 0..g.ho {
-                    let start = (oy + ki) * wp + kj;
-                    for (a, b) in gz[oy * wo..(oy + 1) * wo]
-                        .iter()
-                        .zip(&xpad[start..start + wo])
-                    {
-                        acc += a * b;
-                    }
-                }
-                dw[(o * k + ki) * k + kj] += acc;
-            }
-        }
+/// `dw[o, r] += sum_p gy[o, p] * cols[r, p]` for one image, as `dw^T = cols * gy^T` (the `ckk` rows run along
+/// the gemm's vector dimension; few output channels would leave it mostly empty).
+fn dw_gemm(g: &Geom, cols: &[f32], gy: &[f32], dw: &mut [f32]) {
+    let (ckk, plane) = (g.ckk(), g.plane());
+    debug_assert!(cols.len() >= ckk * plane && gy.len() >= g.o * plane && dw.len() >= g.o * ckk);
+    // SAFETY: dst [ckk x o] (column stride ckk) lies in dw ([o, ckk]); lhs [ckk x plane] (row stride plane) in
+    // cols; rhs [plane x o] (column stride plane) in gy ([o, plane]).
+    unsafe {
+        gemm(
+            ckk,
+            g.o,
+            plane,
+            dw.as_mut_ptr(),
+            ckk as isize,
+            1,
+            true,
+            cols.as_ptr(),
+            1,
+            plane as isize,
+            gy.as_ptr(),
+            plane as isize,
+            1,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
     }
 }
 
@@ -418,8 +372,9 @@ where
     if g.n == 0 || nwb == 0 || plane == 0 {
         return packed;
     }
-    // Single-channel inputs with wide rows (LeNet's c1): direct weight gradient, no im2col.
-    let direct_dw = g.c == 1 && g.wo >= 16;
+    // Few output channels (LeNet's c1: 6): weight gradient per image as `dw^T += cols * gy^T` (see `dw_gemm`);
+    // otherwise one gemm per chunk of images over the transposed im2col.
+    let per_image_dw = g.o < 16 && g.plane() >= 64;
     // Gradients for images n0..n1; returns the partial [dw | db].
     let run = |n0: usize, n1: usize, mut dx: Option<&mut [f32]>| -> Vec<f32> {
         let mut acc = vec![0f32; nwb];
@@ -427,10 +382,13 @@ where
             return acc;
         }
         let chunk = BWD_CHUNK.min(n1 - n0);
-        let (mut cols_t, mut gy_t, mut xpad) = (Vec::new(), Vec::new(), Vec::new());
-        if !direct_dw {
-            cols_t = vec![0f32; chunk * plane * ckk];
-            gy_t = vec![0f32; chunk * plane * g.o];
+        // Chunk path: cols_c `[ckk, (j, p)]` and gy_c `[o, (j, p)]`, row stride ld = images in chunk * plane.
+        let (mut cols_c, mut gy_c, mut cols) = (Vec::new(), Vec::new(), Vec::new());
+        if per_image_dw {
+            cols = vec![0f32; ckk * plane];
+        } else {
+            cols_c = vec![0f32; chunk * plane * ckk];
+            gy_c = vec![0f32; chunk * plane * g.o];
         }
         let mut gy_n = vec![0f32; out_img];
         let mut dcols = if dx.is_some() {
@@ -443,27 +401,22 @@ where
         let mut c0 = n0;
         while c0 < n1 {
             let c1 = (c0 + chunk).min(n1);
+            let ld = (c1 - c0) * plane;
             for n in c0..c1 {
                 let j = n - c0;
                 make_gy(n, &mut gy_n);
-                if direct_dw {
+                if per_image_dw {
                     for (o, row) in gy_n.chunks_exact(plane).enumerate() {
                         db[o] += row.iter().sum::<f32>();
                     }
-                    dw_direct_c1(g, &x[n * in_img..(n + 1) * in_img], &gy_n, dw, &mut xpad);
+                    im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+                    dw_gemm(g, &cols, &gy_n, dw);
                 } else {
-                    im2col_t(
-                        g,
-                        &x[n * in_img..(n + 1) * in_img],
-                        &mut cols_t[j * plane * ckk..(j + 1) * plane * ckk],
-                    );
-                    // gy_t[(j,p), o] = gy[o, p]
-                    let gt = &mut gy_t[j * plane * g.o..(j + 1) * plane * g.o];
+                    im2col_ld(g, &x[n * in_img..(n + 1) * in_img], &mut cols_c[j * plane..], ld);
+                    // gy_c[o, (j, p)] = gy[o, p]
                     for (o, row) in gy_n.chunks_exact(plane).enumerate() {
                         db[o] += row.iter().sum::<f32>();
-                        for (pi, v) in row.iter().enumerate() {
-                            gt[pi * g.o + o] = *v;
-                        }
+                        gy_c[o * ld + j * plane..o * ld + (j + 1) * plane].copy_from_slice(row);
                     }
                 }
                 if let Some(dx) = dx.as_deref_mut() {
@@ -474,12 +427,9 @@ where
                     col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
                 }
             }
-            // dw[o, r] += sum_{(j,p)} gy_t[(j,p), o] * cols_t[(j,p), r]
-            if !direct_dw {
-                let kk = (c1 - c0) * plane;
-                sgemm(
-                    g.o, ckk, kk, dw, ckk, !first, &gy_t, g.o, 1, &cols_t, 1, ckk,
-                );
+            // dw[o, r] += sum_{(j,p)} gy_c[o, (j,p)] * cols_c[r, (j,p)]
+            if !per_image_dw {
+                sgemm(g.o, ckk, ld, dw, ckk, !first, &gy_c, 1, ld, &cols_c, ld, 1);
                 first = false;
             }
             c0 = c1;
