@@ -527,19 +527,7 @@ impl CustomOp3 for Conv2dOp {
                 input_grad,
             },
         )?;
-        let (nx, nw, nb) = (
-            if input_grad { x.elem_count() } else { 0 },
-            w.elem_count(),
-            b.elem_count(),
-        );
-        let dx = if input_grad {
-            Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?)
-        } else {
-            None
-        };
-        let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
-        let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
-        Ok((dx, Some(dw), Some(db)))
+        unpack_grads(&packed, x, w, b, input_grad)
     }
 }
 
@@ -578,4 +566,20 @@ impl CustomOp3 for Conv2dBwdOp {
         let len = packed.len();
         Ok((CpuStorage::F32(packed), Shape::from(len)))
     }
+}
+
+/// Splits the packed `[dx | dw | db]` gradients of a backward op into the three tensors (no dx without
+/// `input_grad`).
+pub(crate) fn unpack_grads(
+    packed: &Tensor,
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    input_grad: bool,
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let (nx, nw, nb) = (if input_grad { x.elem_count() } else { 0 }, w.elem_count(), b.elem_count());
+    let dx = if input_grad { Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?) } else { None };
+    let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
+    let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
+    Ok((dx, Some(dw), Some(db)))
 }

@@ -389,19 +389,7 @@ impl CustomOp3 for ConvActPoolOp {
             bias: b.detach(),
         };
         let packed = x.apply_op3_no_bwd(w, &grad, &op)?;
-        let (nx, nw, nb) = (
-            if input_grad { x.elem_count() } else { 0 },
-            w.elem_count(),
-            b.elem_count(),
-        );
-        let dx = if input_grad {
-            Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?)
-        } else {
-            None
-        };
-        let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
-        let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
-        Ok((dx, Some(dw), Some(db)))
+        crate::kernels::conv::unpack_grads(&packed, x, w, b, input_grad)
     }
 }
 

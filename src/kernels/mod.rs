@@ -31,6 +31,20 @@ fn fast_path(ts: &[&Tensor]) -> bool {
         && ts.iter().all(|t| t.elem_count() > 0)
 }
 
+/// Validates conv operands; returns the input's and the kernel's height and width.
+fn check_conv(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, op: &str) -> Result<(usize, usize, usize, usize)> {
+    let (_n, c, h, wd) = x.dims4()?;
+    let (o, cw, kh, kw) = w.dims4()?;
+    let ob = b.dims1()?;
+    if c != cw || o != ob {
+        bail!("{op}: incompatible shapes: input {:?}, weight {:?}, bias {:?}", x.dims(), w.dims(), b.dims())
+    }
+    if h + 2 * padding < kh || wd + 2 * padding < kw {
+        bail!("{op}: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})", x.dims())
+    }
+    Ok((h, wd, kh, kw))
+}
+
 /// Conv2d with bias, stride 1, symmetric zero padding. x [N,C,H,W], w [O,C,K,K], b [O] -> [N,O,H+2p-K+1, W+2p-K+1].
 /// Differentiable through candle autograd (custom op with bwd). If `input_grad` is false, no gradient is computed for x.
 pub fn conv2d(
@@ -40,23 +54,7 @@ pub fn conv2d(
     padding: usize,
     input_grad: bool,
 ) -> Result<Tensor> {
-    let (_n, c, h, wd) = x.dims4()?;
-    let (o, cw, kh, kw) = w.dims4()?;
-    let ob = b.dims1()?;
-    if c != cw || o != ob {
-        bail!(
-            "conv2d: incompatible shapes: input {:?}, weight {:?}, bias {:?}",
-            x.dims(),
-            w.dims(),
-            b.dims()
-        )
-    }
-    if h + 2 * padding < kh || wd + 2 * padding < kw {
-        bail!(
-            "conv2d: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})",
-            x.dims()
-        )
-    }
+    let (_, _, kh, kw) = check_conv(x, w, b, padding, "conv2d")?;
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
         x.contiguous()?.apply_op3(
@@ -131,23 +129,7 @@ pub fn conv2d_act_pool(
     pool: Pooling,
     input_grad: bool,
 ) -> Result<Tensor> {
-    let (_n, c, h, wd) = x.dims4()?;
-    let (o, cw, kh, kw) = w.dims4()?;
-    let ob = b.dims1()?;
-    if c != cw || o != ob {
-        bail!(
-            "conv2d_act_pool: incompatible shapes: input {:?}, weight {:?}, bias {:?}",
-            x.dims(),
-            w.dims(),
-            b.dims()
-        )
-    }
-    if h + 2 * padding < kh || wd + 2 * padding < kw {
-        bail!(
-            "conv2d_act_pool: kernel {kh}x{kw} larger than padded input {:?} (padding {padding})",
-            x.dims()
-        )
-    }
+    let (h, wd, kh, kw) = check_conv(x, w, b, padding, "conv2d_act_pool")?;
     if (h + 2 * padding - kh + 1) % 2 != 0 || (wd + 2 * padding - kw + 1) % 2 != 0 {
         bail!(
             "conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling",
