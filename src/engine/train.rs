@@ -4,7 +4,7 @@
 use crate::engine::config::TrainConfig;
 use crate::engine::control::Control;
 use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
-use crate::engine::mnist::{DataSet, Dataset, IMAGE_PIXELS, NUM_CLASSES};
+use crate::engine::mnist::{DataSet, Dataset, NUM_CLASSES};
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::optim::Optim;
 use crate::engine::rng::Rng;
@@ -166,9 +166,10 @@ pub fn train(
                 last_snapshot = Instant::now();
             }
         }
-        let eval_model = LeNet::from_weights(&snapshot(&model)?)?;
+        // One copy of the epoch's weights serves the test pass and the events below.
+        let weights = snapshot(&model)?;
+        let eval_model = LeNet::from_weights(&weights)?;
         let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))? else {
-            let weights = snapshot(&model)?;
             emit(TrainEvent::Stopped { epoch, batch: batches_per_epoch, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
             return Ok(weights);
         };
@@ -182,12 +183,11 @@ pub fn train(
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
-        emit(TrainEvent::Weights(snapshot(&model)?));
         if epoch == cfg.epochs {
-            let weights = snapshot(&model)?;
             emit(TrainEvent::Finished { test_accuracy, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
             return Ok(weights);
         }
+        emit(TrainEvent::Weights(weights));
     }
     unreachable!("the loop returns at the last epoch")
 }
@@ -195,6 +195,3 @@ pub fn train(
 fn format_lr(lr: f64) -> String {
     if lr >= 0.01 { format!("{lr:.2}") } else { format!("{lr:.0e}") }
 }
-
-/// Number of pixels per image, re-exported for callers that build inputs.
-pub const PIXELS: usize = IMAGE_PIXELS;
