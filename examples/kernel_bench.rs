@@ -60,17 +60,8 @@ impl Net {
     }
 
     fn forward(&self, x: &Tensor, act: Act, pool: Pool, imp: Impl, grad: bool) -> Result<Tensor> {
-        let p: Vec<Tensor> = self
-            .vars
-            .iter()
-            .map(|v| {
-                if grad {
-                    v.as_tensor().clone()
-                } else {
-                    v.as_tensor().detach()
-                }
-            })
-            .collect();
+        let p: Vec<Tensor> =
+            self.vars.iter().map(|v| if grad { v.as_tensor().clone() } else { v.as_tensor().detach() }).collect();
         let act_f = |t: Tensor| match act {
             Act::Sigmoid => candle_nn::ops::sigmoid(&t),
             Act::Relu => t.relu(),
@@ -86,22 +77,21 @@ impl Net {
             (_, Pool::Max) => kernels::max_pool2x2(t),
         };
         let linear = |t: &Tensor, w: &Tensor, b: &Tensor| t.matmul(&w.t()?)?.broadcast_add(b);
-        let block =
-            |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| -> Result<Tensor> {
-                if imp == Impl::Fused {
-                    let a = match act {
-                        Act::Sigmoid => kernels::Activation::Sigmoid,
-                        Act::Relu => kernels::Activation::Relu,
-                    };
-                    let pl = match pool {
-                        Pool::Avg => kernels::Pooling::Avg,
-                        Pool::Max => kernels::Pooling::Max,
-                    };
-                    kernels::conv2d_act_pool(x, w, b, pad, a, pl, input_grad)
-                } else {
-                    pool_f(&act_f(conv(x, w, b, pad, input_grad)?)?)
-                }
-            };
+        let block = |x: &Tensor, w: &Tensor, b: &Tensor, pad: usize, input_grad: bool| -> Result<Tensor> {
+            if imp == Impl::Fused {
+                let a = match act {
+                    Act::Sigmoid => kernels::Activation::Sigmoid,
+                    Act::Relu => kernels::Activation::Relu,
+                };
+                let pl = match pool {
+                    Pool::Avg => kernels::Pooling::Avg,
+                    Pool::Max => kernels::Pooling::Max,
+                };
+                kernels::conv2d_act_pool(x, w, b, pad, a, pl, input_grad)
+            } else {
+                pool_f(&act_f(conv(x, w, b, pad, input_grad)?)?)
+            }
+        };
         let h = block(x, &p[0], &p[1], 2, false)?;
         let h = block(&h, &p[2], &p[3], 0, true)?;
         let h = h.flatten_from(1)?;
@@ -168,8 +158,7 @@ fn predict_us(act: Act, pool: Pool, imp: Impl, reps: usize) -> Result<(f64, f64)
         }
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct =
-        |q: f64| times[((q * (times.len() - 1) as f64).round() as usize).min(times.len() - 1)];
+    let pct = |q: f64| times[((q * (times.len() - 1) as f64).round() as usize).min(times.len() - 1)];
     Ok((pct(0.5), pct(0.99)))
 }
 
@@ -190,11 +179,7 @@ fn main() -> Result<()> {
             Some("relu") => (Act::Relu, Pool::Max),
             _ => (Act::Sigmoid, Pool::Avg),
         };
-        let imp = if args.iter().any(|a| a == "--separate") {
-            Impl::Fast
-        } else {
-            Impl::Fused
-        };
+        let imp = if args.iter().any(|a| a == "--separate") { Impl::Fast } else { Impl::Fused };
         let (ms, _) = train_ms(act, pool, imp, steps, warmup)?;
         println!("fast: {ms:.2} ms/step");
         return Ok(());
@@ -211,10 +196,7 @@ fn main() -> Result<()> {
     println!();
     println!("| config      | plain candle | kernels (separate ops) | kernels (fused conv+act+pool) | speed-up plain/fused | fused train img/s |");
     println!("|-------------|-------------:|-----------------------:|------------------------------:|---------------------:|------------------:|");
-    let configs = [
-        ("sigmoid+avg", Act::Sigmoid, Pool::Avg),
-        ("relu+max", Act::Relu, Pool::Max),
-    ];
+    let configs = [("sigmoid+avg", Act::Sigmoid, Pool::Avg), ("relu+max", Act::Relu, Pool::Max)];
     for (name, act, pool) in configs {
         let (plain, lp) = train_ms(act, pool, Impl::Plain, steps, warmup)?;
         let (fast, lf) = train_ms(act, pool, Impl::Fast, steps, warmup)?;
@@ -237,10 +219,7 @@ fn main() -> Result<()> {
         let ep = eval_images_per_sec(act, pool, Impl::Plain, 10)?;
         let ef = eval_images_per_sec(act, pool, Impl::Fast, 10)?;
         let eu = eval_images_per_sec(act, pool, Impl::Fused, 10)?;
-        println!(
-            "| {name:<11} | {ep:>12.0} | {ef:>22.0} | {eu:>15.0} | {:>19.2}x |",
-            eu / ep
-        );
+        println!("| {name:<11} | {ep:>12.0} | {ef:>22.0} | {eu:>15.0} | {:>19.2}x |", eu / ep);
     }
     println!();
     println!("Single-image forward (1x1x28x28) latency, µs, 1000 reps:");

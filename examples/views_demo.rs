@@ -9,7 +9,7 @@ use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
 use lenet_playground::engine::checkpoint;
 use lenet_playground::engine::config::{Init, ModelConfig};
-use lenet_playground::engine::mnist::{DataSet, DIGIT_CLASSES};
+use lenet_playground::engine::mnist::{Dataset, DIGIT_CLASSES};
 use lenet_playground::engine::predict::Predictor;
 use lenet_playground::engine::weights::ModelWeights;
 
@@ -17,7 +17,7 @@ struct Demo {
     canvas: CanvasView,
     inspector: InspectorView,
     predictor: Option<Predictor>,
-    data: Option<DataSet>,
+    data: Option<Dataset>,
     message: String,
 }
 
@@ -57,7 +57,7 @@ fn main() -> eframe::Result {
         }
     };
     let predictor = Predictor::new(&weights).map_err(|e| eprintln!("{e}")).ok();
-    let data = DataSet::shipped_mnist().map_err(|e| eprintln!("{e}")).ok();
+    let data = Dataset::shipped_mnist().map_err(|e| eprintln!("{e}")).ok();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_title("LeNet-5 views demo").with_inner_size([1260.0, 780.0]),
         ..Default::default()

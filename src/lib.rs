@@ -13,9 +13,7 @@
 //! The engine holds no GUI code; the app holds no candle code. Data flows one way.
 
 pub mod app;
-pub mod atomic;
 pub mod cli;
-pub mod digit;
 pub mod engine;
 pub mod error;
 /// Fast CPU kernels (candle custom ops) under the engine's hot operations.

@@ -28,13 +28,19 @@ fn assert_clean_failure(out: &Output, what: &str) {
 fn inspect_prints_the_classic_table() {
     let out = run(&["inspect"]);
     assert!(out.status.success());
-    let expected = "Conv2d out shape: [1, 6, 28, 28]\nSigmoid out shape: [1, 6, 28, 28]\nAvgPool2d out shape: [1, 6, 14, 14]\n\
+    let expected =
+        "Conv2d out shape: [1, 6, 28, 28]\nSigmoid out shape: [1, 6, 28, 28]\nAvgPool2d out shape: [1, 6, 14, 14]\n\
 Conv2d out shape: [1, 16, 10, 10]\nSigmoid out shape: [1, 16, 10, 10]\nAvgPool2d out shape: [1, 16, 5, 5]\n\
 Flatten out shape: [1, 400]\nLinear out shape: [1, 120]\nSigmoid out shape: [1, 120]\nLinear out shape: [1, 84]\n\
 Sigmoid out shape: [1, 84]\nLinear out shape: [1, 10]\n";
     assert_eq!(text(&out.stdout), expected);
     let relu = text(&run(&["inspect", "--activation", "relu", "--pooling", "max"]).stdout);
-    assert!(relu.starts_with("Conv2d out shape: [1, 6, 28, 28]\nReLU out shape: [1, 6, 28, 28]\nMaxPool2d out shape: [1, 6, 14, 14]\n"), "{relu}");
+    assert!(
+        relu.starts_with(
+            "Conv2d out shape: [1, 6, 28, 28]\nReLU out shape: [1, 6, 28, 28]\nMaxPool2d out shape: [1, 6, 14, 14]\n"
+        ),
+        "{relu}"
+    );
 }
 
 /// Writes test digit `i` as a PNG, scaled 3× and dark-on-light, as a user's scan would be.
@@ -53,8 +59,18 @@ fn train_save_predict_and_eval_end_to_end() {
     let weights = dir.path().join("w.safetensors");
     let metrics = dir.path().join("m.csv");
     let out = run(&[
-        "train", "--preset", "modern", "--epochs", "2", "--limit", "6000", "--json",
-        "--save", weights.to_str().unwrap(), "--metrics", metrics.to_str().unwrap(),
+        "train",
+        "--preset",
+        "modern",
+        "--epochs",
+        "2",
+        "--limit",
+        "6000",
+        "--json",
+        "--save",
+        weights.to_str().unwrap(),
+        "--metrics",
+        metrics.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> =
@@ -70,7 +86,7 @@ fn train_save_predict_and_eval_end_to_end() {
     assert_eq!(csv.lines().count(), 1 + 120 + 2);
 
     // Predict test digits from PNG files of both polarities.
-    let data = lenet_playground::engine::mnist::DataSet::shipped_mnist().unwrap();
+    let data = lenet_playground::engine::mnist::Dataset::shipped_mnist().unwrap();
     let mut paths = Vec::new();
     for i in 0..10 {
         let p = dir.path().join(format!("digit{i}.png"));
@@ -118,7 +134,17 @@ fn human_output_ends_with_the_final_accuracy() {
 
 #[test]
 fn fashion_mnist_trains_from_data_dir() {
-    let out = run(&["train", "--data", "/usr/share/datasets/fashion-mnist", "--preset", "modern", "--epochs", "1", "--limit", "500"]);
+    let out = run(&[
+        "train",
+        "--data",
+        "/usr/share/datasets/fashion-mnist",
+        "--preset",
+        "modern",
+        "--epochs",
+        "1",
+        "--limit",
+        "500",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("Fashion-MNIST"));
 }
@@ -132,7 +158,9 @@ fn bad_input_is_one_clear_line_and_status_2() {
     // A folder with a wrong-magic image file.
     let bad = dir.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
-    for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+    for name in
+        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    {
         std::fs::write(bad.join(name), [0u8, 0, 8, 9, 0, 0, 0, 0]).unwrap();
     }
     assert_clean_failure(&run(&["train", "--data", bad.to_str().unwrap()]), "train-images-idx3-ubyte");
@@ -141,20 +169,32 @@ fn bad_input_is_one_clear_line_and_status_2() {
     std::fs::write(&junk, b"nope").unwrap();
     let img = dir.path().join("x.png");
     std::fs::write(&img, b"not a png").unwrap();
-    assert_clean_failure(&run(&["predict", "--weights", junk.to_str().unwrap(), img.to_str().unwrap()]), "junk.safetensors");
-    assert_clean_failure(&run(&["eval", "--weights", dir.path().join("none.safetensors").to_str().unwrap()]), "none.safetensors");
+    assert_clean_failure(
+        &run(&["predict", "--weights", junk.to_str().unwrap(), img.to_str().unwrap()]),
+        "junk.safetensors",
+    );
+    assert_clean_failure(
+        &run(&["eval", "--weights", dir.path().join("none.safetensors").to_str().unwrap()]),
+        "none.safetensors",
+    );
 
     // Good weights, unreadable image.
     let w = dir.path().join("w.safetensors");
     let weights = lenet_playground::engine::weights::ModelWeights::init(
-        Default::default(), lenet_playground::engine::config::Init::Xavier, 1, "MNIST",
+        Default::default(),
+        lenet_playground::engine::config::Init::Xavier,
+        1,
+        "MNIST",
         &(0..10).map(|i| i.to_string()).collect::<Vec<_>>(),
     );
     lenet_playground::engine::checkpoint::save(&w, &weights).unwrap();
     assert_clean_failure(&run(&["predict", "--weights", w.to_str().unwrap(), img.to_str().unwrap()]), "x.png");
 
     assert_clean_failure(&run(&["train", "--lr", "0"]), "learning rate");
-    assert_clean_failure(&run(&["train", "--save", dir.path().join("no/dir/w.safetensors").to_str().unwrap()]), "no/dir");
+    assert_clean_failure(
+        &run(&["train", "--save", dir.path().join("no/dir/w.safetensors").to_str().unwrap()]),
+        "no/dir",
+    );
 }
 
 #[test]
@@ -163,7 +203,14 @@ fn bench_reports_every_figure() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(v["impl"], "candle");
-    for key in ["train_images_per_sec", "train_secs_per_epoch", "eval_images_per_sec", "predict_p50_us", "predict_p99_us", "peak_rss_mb"] {
+    for key in [
+        "train_images_per_sec",
+        "train_secs_per_epoch",
+        "eval_images_per_sec",
+        "predict_p50_us",
+        "predict_p99_us",
+        "peak_rss_mb",
+    ] {
         assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {v}");
     }
 }

@@ -1,12 +1,12 @@
 //! Engine tests: the data reader on good and broken files, training that really learns, determinism, divergence,
 //! stop/pause, weight files, and preprocessing of a real test digit.
 
-use lenet_playground::digit::{centre_of_mass, preprocess, GrayImage};
 use lenet_playground::engine::checkpoint;
 use lenet_playground::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
 use lenet_playground::engine::control::Control;
+use lenet_playground::engine::digit::{centre_of_mass, preprocess, GrayImage};
 use lenet_playground::engine::events::TrainEvent;
-use lenet_playground::engine::mnist::{self, DataSet};
+use lenet_playground::engine::mnist::{self, Dataset};
 use lenet_playground::engine::predict::Predictor;
 use lenet_playground::engine::train::train;
 use lenet_playground::engine::weights::ModelWeights;
@@ -17,15 +17,15 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-fn mnist() -> &'static DataSet {
-    static DATA: OnceLock<DataSet> = OnceLock::new();
-    DATA.get_or_init(|| DataSet::shipped_mnist().expect("shipped MNIST loads"))
+fn mnist() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
+    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
 }
 
 /// A small data set in the shipped one's image, for fast runs.
-fn small(train: usize, test: usize) -> DataSet {
+fn small(train: usize, test: usize) -> Dataset {
     let d = mnist();
-    DataSet { train: d.train.truncated(train), test: d.test.truncated(test), ..d.clone() }
+    Dataset { train: d.train.truncated(train), test: d.test.truncated(test), ..d.clone() }
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
@@ -67,7 +67,7 @@ fn write_set(dir: &Path, train: (Vec<u8>, Vec<u8>), test: (Vec<u8>, Vec<u8>), gz
 }
 
 fn load_err(dir: &Path) -> String {
-    match DataSet::from_dir(dir) {
+    match Dataset::from_dir(dir) {
         Err(e @ Error::Data { .. }) => e.to_string(),
         Err(e) => panic!("expected a data error, got {e}"),
         Ok(_) => panic!("expected an error for {}", dir.display()),
@@ -93,7 +93,7 @@ fn idx_reader_accepts_gzip_and_raw_folders() {
     for gzip in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         write_set(dir.path(), (idx_images(30, 28), idx_labels(30)), (idx_images(7, 28), idx_labels(7)), gzip);
-        let d = DataSet::from_dir(dir.path()).unwrap();
+        let d = Dataset::from_dir(dir.path()).unwrap();
         assert_eq!((d.train.len(), d.test.len()), (30, 7));
         assert_eq!(d.train.labels[13], 3);
         assert_eq!(d.train.images[784 + 5], ((784 + 5) % 251) as u8);
@@ -104,11 +104,44 @@ fn idx_reader_accepts_gzip_and_raw_folders() {
 fn idx_reader_rejects_broken_files_with_the_file_named() {
     let good_test = || (idx_images(5, 28), idx_labels(5));
     let cases: Vec<(&str, (Vec<u8>, Vec<u8>), &str, &str)> = vec![
-        ("wrong magic", ({ let mut v = idx_images(10, 28); v[3] = 1; v }, idx_labels(10)), "train-images", "magic"),
-        ("truncated", ({ let mut v = idx_images(10, 28); v.truncate(500); v }, idx_labels(10)), "train-images", "truncated"),
+        (
+            "wrong magic",
+            (
+                {
+                    let mut v = idx_images(10, 28);
+                    v[3] = 1;
+                    v
+                },
+                idx_labels(10),
+            ),
+            "train-images",
+            "magic",
+        ),
+        (
+            "truncated",
+            (
+                {
+                    let mut v = idx_images(10, 28);
+                    v.truncate(500);
+                    v
+                },
+                idx_labels(10),
+            ),
+            "train-images",
+            "truncated",
+        ),
         ("count mismatch", (idx_images(10, 28), idx_labels(9)), "train-labels", "must agree"),
         ("not 28×28", (idx_images(10, 32), idx_labels(10)), "train-images", "28×28"),
-        ("label out of range", (idx_images(3, 28), { let mut v = idx_labels(3); v[9] = 42; v }), "train-labels", "out of range"),
+        (
+            "label out of range",
+            (idx_images(3, 28), {
+                let mut v = idx_labels(3);
+                v[9] = 42;
+                v
+            }),
+            "train-labels",
+            "out of range",
+        ),
         ("short header", (vec![0, 0, 8], idx_labels(1)), "train-images", "too short"),
     ];
     for (what, train, file, word) in cases {
@@ -145,14 +178,14 @@ fn a_checksum_list_in_the_folder_is_enforced() {
 fn fashion_mnist_from_debian_loads_with_its_class_names() {
     let dir = Path::new("/usr/share/datasets/fashion-mnist");
     assert!(dir.is_dir(), "install it with: apt-get install dataset-fashion-mnist (.ci/run does)");
-    let d = DataSet::from_dir(dir).unwrap();
+    let d = Dataset::from_dir(dir).unwrap();
     assert_eq!((d.train.len(), d.test.len()), (60_000, 10_000));
     assert_eq!(d.name, "Fashion-MNIST");
     assert_eq!(d.class_names[9], "Ankle boot");
     assert_ne!(d.train.images[..784], mnist().train.images[..784], "different images than MNIST");
 }
 
-fn run(cfg: &TrainConfig, data: &DataSet) -> (Vec<TrainEvent>, lenet_playground::Result<ModelWeights>) {
+fn run(cfg: &TrainConfig, data: &Dataset) -> (Vec<TrainEvent>, lenet_playground::Result<ModelWeights>) {
     let mut events = Vec::new();
     let r = train(cfg, data, None, &Control::new(), &mut |e| events.push(e));
     (events, r)
@@ -169,7 +202,8 @@ fn short_training_learns_digits() {
     let cfg = TrainConfig { epochs: 2, ..TrainConfig::preset(Preset::Modern) };
     let (events, r) = run(&cfg, &data);
     let w = r.unwrap();
-    let epochs: Vec<_> = events.iter().filter_map(|e| if let TrainEvent::Epoch(m) = e { Some(m.clone()) } else { None }).collect();
+    let epochs: Vec<_> =
+        events.iter().filter_map(|e| if let TrainEvent::Epoch(m) = e { Some(m.clone()) } else { None }).collect();
     assert_eq!(epochs.len(), 2);
     let acc = epochs[1].test_accuracy;
     eprintln!("modern preset, 6k images, 2 epochs: test accuracy {:.2}%", acc * 100.0);
@@ -193,7 +227,11 @@ fn the_default_recipe_keeps_the_classic_architecture_and_passes_90_percent_in_ep
     assert_eq!(cfg.model, ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
     let (events, r) = run(&cfg, mnist());
     r.unwrap();
-    let acc = events.iter().rev().find_map(|e| if let TrainEvent::Epoch(m) = e { Some(m.test_accuracy) } else { None }).unwrap();
+    let acc = events
+        .iter()
+        .rev()
+        .find_map(|e| if let TrainEvent::Epoch(m) = e { Some(m.test_accuracy) } else { None })
+        .unwrap();
     eprintln!("default recipe, full MNIST, epoch 1: test accuracy {:.2}%", acc * 100.0);
     assert!(acc >= 0.90, "test accuracy {acc}");
 }
@@ -287,7 +325,10 @@ fn weights_round_trip_and_bad_files_are_clear_errors() {
     let expect_err = |path: &Path, word: &str| {
         let e = checkpoint::load(path).unwrap_err();
         let msg = e.to_string();
-        assert!(matches!(e, Error::Weights { .. }) && msg.contains(&path.display().to_string()) && msg.contains(word), "{msg}");
+        assert!(
+            matches!(e, Error::Weights { .. }) && msg.contains(&path.display().to_string()) && msg.contains(word),
+            "{msg}"
+        );
     };
     expect_err(&dir.path().join("missing.safetensors"), "cannot read");
     let junk = dir.path().join("junk.safetensors");

@@ -13,20 +13,8 @@ const TOL: f64 = 1e-4;
 /// the small entry itself. A 1e-3 relative error anywhere still fails.
 fn assert_close(what: &str, a: &Tensor, b: &Tensor) {
     assert_eq!(a.dims(), b.dims(), "{what}: shape");
-    let a: Vec<f64> = a
-        .flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1()
-        .unwrap();
-    let b: Vec<f64> = b
-        .flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1()
-        .unwrap();
+    let a: Vec<f64> = a.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap();
+    let b: Vec<f64> = b.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap();
     let rms = (b.iter().map(|v| v * v).sum::<f64>() / b.len().max(1) as f64).sqrt();
     let mut worst = (0.0f64, 0usize);
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -58,28 +46,10 @@ struct Run {
     db: Tensor,
 }
 
-fn run_conv(
-    fast: bool,
-    x: &Tensor,
-    w: &Tensor,
-    b: &Tensor,
-    r: &Tensor,
-    pad: usize,
-    input_grad: bool,
-) -> Result<Run> {
-    let (xv, wv, bv) = (
-        Var::from_tensor(x)?,
-        Var::from_tensor(w)?,
-        Var::from_tensor(b)?,
-    );
+fn run_conv(fast: bool, x: &Tensor, w: &Tensor, b: &Tensor, r: &Tensor, pad: usize, input_grad: bool) -> Result<Run> {
+    let (xv, wv, bv) = (Var::from_tensor(x)?, Var::from_tensor(w)?, Var::from_tensor(b)?);
     let out = if fast {
-        kernels::conv2d(
-            xv.as_tensor(),
-            wv.as_tensor(),
-            bv.as_tensor(),
-            pad,
-            input_grad,
-        )?
+        kernels::conv2d(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad, input_grad)?
     } else {
         kernels::generic_conv2d(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad)?
     };
@@ -103,11 +73,7 @@ fn check_conv(n: usize, c: usize, h: usize, w: usize, o: usize, k: usize, pad: u
     let tag = format!("conv n{n} c{c} {h}x{w} o{o} k{k} p{pad}");
     assert_eq!(fast.out.dims(), &[n, o, ho, wo]);
     assert_close(&format!("{tag} forward"), &fast.out, &slow.out);
-    assert_close(
-        &format!("{tag} dx"),
-        fast.dx.as_ref().unwrap(),
-        slow.dx.as_ref().unwrap(),
-    );
+    assert_close(&format!("{tag} dx"), fast.dx.as_ref().unwrap(), slow.dx.as_ref().unwrap());
     assert_close(&format!("{tag} dw"), &fast.dw, &slow.dw);
     assert_close(&format!("{tag} db"), &fast.db, &slow.db);
 }
@@ -143,10 +109,7 @@ fn conv_without_input_grad() {
     let r = randn(&[4, 16, 10, 10]);
     let fast = run_conv(true, &x, &w, &b, &r, 0, false).unwrap();
     let slow = run_conv(false, &x, &w, &b, &r, 0, true).unwrap();
-    assert!(
-        fast.dx.is_none(),
-        "input_grad=false must not produce an input gradient"
-    );
+    assert!(fast.dx.is_none(), "input_grad=false must not produce an input gradient");
     assert_close("no-input-grad forward", &fast.out, &slow.out);
     assert_close("no-input-grad dw", &fast.dw, &slow.dw);
     assert_close("no-input-grad db", &fast.db, &slow.db);
@@ -161,11 +124,8 @@ fn conv_strided_input_and_f64_fallback() {
     let slow = kernels::generic_conv2d(&xt, &w, &b, 1).unwrap();
     assert_close("strided input", &fast, &slow);
     // f64 falls back to candle's generic ops.
-    let (x64, w64, b64) = (
-        xt.to_dtype(DType::F64).unwrap(),
-        w.to_dtype(DType::F64).unwrap(),
-        b.to_dtype(DType::F64).unwrap(),
-    );
+    let (x64, w64, b64) =
+        (xt.to_dtype(DType::F64).unwrap(), w.to_dtype(DType::F64).unwrap(), b.to_dtype(DType::F64).unwrap());
     let out64 = kernels::conv2d(&x64, &w64, &b64, 1, false).unwrap();
     assert_eq!(out64.dtype(), DType::F64);
     assert_close("f64 fallback", &out64, &slow);
@@ -174,37 +134,12 @@ fn conv_strided_input_and_f64_fallback() {
 #[test]
 fn invalid_shapes_are_errors() {
     let x = randn(&[2, 3, 8, 8]);
-    assert!(
-        kernels::conv2d(&x, &randn(&[4, 2, 3, 3]), &randn(&[4]), 0, true).is_err(),
-        "channel mismatch"
-    );
-    assert!(
-        kernels::conv2d(&x, &randn(&[4, 3, 3, 3]), &randn(&[5]), 0, true).is_err(),
-        "bias mismatch"
-    );
-    assert!(
-        kernels::conv2d(&x, &randn(&[4, 3, 9, 9]), &randn(&[4]), 0, true).is_err(),
-        "kernel too large"
-    );
-    assert!(
-        kernels::conv2d(
-            &randn(&[3, 8, 8]),
-            &randn(&[4, 3, 3, 3]),
-            &randn(&[4]),
-            0,
-            true
-        )
-        .is_err(),
-        "rank"
-    );
-    assert!(
-        kernels::avg_pool2x2(&randn(&[2, 3, 7, 8])).is_err(),
-        "odd height"
-    );
-    assert!(
-        kernels::max_pool2x2(&randn(&[2, 3, 8, 5])).is_err(),
-        "odd width"
-    );
+    assert!(kernels::conv2d(&x, &randn(&[4, 2, 3, 3]), &randn(&[4]), 0, true).is_err(), "channel mismatch");
+    assert!(kernels::conv2d(&x, &randn(&[4, 3, 3, 3]), &randn(&[5]), 0, true).is_err(), "bias mismatch");
+    assert!(kernels::conv2d(&x, &randn(&[4, 3, 9, 9]), &randn(&[4]), 0, true).is_err(), "kernel too large");
+    assert!(kernels::conv2d(&randn(&[3, 8, 8]), &randn(&[4, 3, 3, 3]), &randn(&[4]), 0, true).is_err(), "rank");
+    assert!(kernels::avg_pool2x2(&randn(&[2, 3, 7, 8])).is_err(), "odd height");
+    assert!(kernels::max_pool2x2(&randn(&[2, 3, 8, 5])).is_err(), "odd width");
     assert!(kernels::max_pool2x2(&randn(&[3, 8, 8])).is_err(), "rank");
 }
 
@@ -218,12 +153,7 @@ fn run_pool(f: impl Fn(&Tensor) -> Result<Tensor>, x: &Tensor, r: &Tensor) -> (T
 
 #[test]
 fn avg_pool_matches_candle() {
-    for dims in [
-        [20, 6, 28, 28],
-        [20, 16, 10, 10],
-        [3, 2, 6, 8],
-        [1, 1, 2, 2],
-    ] {
+    for dims in [[20, 6, 28, 28], [20, 16, 10, 10], [3, 2, 6, 8], [1, 1, 2, 2]] {
         let x = randn(&dims);
         let r = randn(&[dims[0], dims[1], dims[2] / 2, dims[3] / 2]);
         let (fo, fg) = run_pool(kernels::avg_pool2x2, &x, &r);
@@ -235,12 +165,7 @@ fn avg_pool_matches_candle() {
 
 #[test]
 fn max_pool_matches_candle() {
-    for dims in [
-        [20, 6, 28, 28],
-        [20, 16, 10, 10],
-        [3, 2, 6, 8],
-        [1, 1, 2, 2],
-    ] {
+    for dims in [[20, 6, 28, 28], [20, 16, 10, 10], [3, 2, 6, 8], [1, 1, 2, 2]] {
         let x = randn(&dims);
         let r = randn(&[dims[0], dims[1], dims[2] / 2, dims[3] / 2]);
         let (fo, fg) = run_pool(kernels::max_pool2x2, &x, &r);
@@ -264,25 +189,14 @@ fn max_pool_ties_go_to_first_maximum() {
     let x = Tensor::new(&[[[[1f32, 1.], [0., 1.]]]], &Device::Cpu).unwrap();
     let r = Tensor::new(&[[[[2f32]]]], &Device::Cpu).unwrap();
     let (_, g) = run_pool(kernels::max_pool2x2, &x, &r);
-    assert_eq!(
-        g.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-        vec![2., 0., 0., 0.]
-    );
+    assert_eq!(g.flatten_all().unwrap().to_vec1::<f32>().unwrap(), vec![2., 0., 0., 0.]);
 }
 
 #[test]
 fn pool_fallbacks_for_f64() {
     let x = randn(&[2, 3, 6, 4]).to_dtype(DType::F64).unwrap();
-    assert_close(
-        "avg f64",
-        &kernels::avg_pool2x2(&x).unwrap(),
-        &x.avg_pool2d(2).unwrap(),
-    );
-    assert_close(
-        "max f64",
-        &kernels::max_pool2x2(&x).unwrap(),
-        &x.max_pool2d(2).unwrap(),
-    );
+    assert_close("avg f64", &kernels::avg_pool2x2(&x).unwrap(), &x.avg_pool2d(2).unwrap());
+    assert_close("max f64", &kernels::max_pool2x2(&x).unwrap(), &x.max_pool2d(2).unwrap());
 }
 
 #[test]
@@ -296,18 +210,11 @@ fn init_compute_threads_sets_flush_to_zero() {
         assert_eq!(tiny, 0.0, "subnormal result should be flushed to zero");
         // rayon worker threads too.
         let all = rayon::broadcast(|_| kernels::flush_to_zero_enabled());
-        assert!(
-            all.iter().all(|&b| b),
-            "every rayon worker flushes subnormals"
-        );
+        assert!(all.iter().all(|&b| b), "every rayon worker flushes subnormals");
     }
 }
 
-fn act_pool_generic(
-    z: &Tensor,
-    act: kernels::Activation,
-    pool: kernels::Pooling,
-) -> Result<Tensor> {
+fn act_pool_generic(z: &Tensor, act: kernels::Activation, pool: kernels::Pooling) -> Result<Tensor> {
     let a = match act {
         kernels::Activation::Identity => z.clone(),
         kernels::Activation::Sigmoid => candle_nn::ops::sigmoid(z)?,
@@ -320,16 +227,7 @@ fn act_pool_generic(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn check_fused(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    k: usize,
-    pad: usize,
-    input_grad: bool,
-) {
+fn check_fused(n: usize, c: usize, h: usize, w: usize, o: usize, k: usize, pad: usize, input_grad: bool) {
     check_fused_scaled(n, c, h, w, o, k, pad, input_grad, 0.3)
 }
 
@@ -351,35 +249,16 @@ fn check_fused_scaled(
     let b = randn(&[o]);
     let (ho, wo) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
     let r = randn(&[n, o, ho / 2, wo / 2]);
-    for (act, pool) in [
-        (Sigmoid, Avg),
-        (Relu, Max),
-        (Identity, Avg),
-        (Sigmoid, Max),
-        (Relu, Avg),
-    ] {
+    for (act, pool) in [(Sigmoid, Avg), (Relu, Max), (Identity, Avg), (Sigmoid, Max), (Relu, Avg)] {
         let tag = format!("fused {act:?}+{pool:?} n{n} c{c} {h}x{w} o{o} k{k} p{pad}");
         let run = |fast: bool| {
-            let (xv, wv, bv) = (
-                Var::from_tensor(&x).unwrap(),
-                Var::from_tensor(&wt).unwrap(),
-                Var::from_tensor(&b).unwrap(),
-            );
+            let (xv, wv, bv) =
+                (Var::from_tensor(&x).unwrap(), Var::from_tensor(&wt).unwrap(), Var::from_tensor(&b).unwrap());
             let out = if fast {
-                kernels::conv2d_act_pool(
-                    xv.as_tensor(),
-                    wv.as_tensor(),
-                    bv.as_tensor(),
-                    pad,
-                    act,
-                    pool,
-                    input_grad,
-                )
-                .unwrap()
+                kernels::conv2d_act_pool(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad, act, pool, input_grad)
+                    .unwrap()
             } else {
-                let z =
-                    kernels::generic_conv2d(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad)
-                        .unwrap();
+                let z = kernels::generic_conv2d(xv.as_tensor(), wv.as_tensor(), bv.as_tensor(), pad).unwrap();
                 act_pool_generic(&z, act, pool).unwrap()
             };
             let grads = (&out * &r).unwrap().sum_all().unwrap().backward().unwrap();
@@ -390,16 +269,9 @@ fn check_fused_scaled(
         let (so, sdx, sdw, sdb) = run(false);
         assert_close(&format!("{tag} forward"), &fo, &so);
         if input_grad {
-            assert_close(
-                &format!("{tag} dx"),
-                fdx.as_ref().unwrap(),
-                sdx.as_ref().unwrap(),
-            );
+            assert_close(&format!("{tag} dx"), fdx.as_ref().unwrap(), sdx.as_ref().unwrap());
         } else {
-            assert!(
-                fdx.is_none(),
-                "{tag}: input_grad=false must not produce an input gradient"
-            );
+            assert!(fdx.is_none(), "{tag}: input_grad=false must not produce an input gradient");
         }
         assert_close(&format!("{tag} dw"), &fdw, &sdw);
         assert_close(&format!("{tag} db"), &fdb, &sdb);
@@ -429,16 +301,7 @@ fn fused_conv_act_pool_odd_shapes() {
     check_fused(2, 3, 3, 5, 4, 4, 2, true);
     // Odd convolution output is an error, f64 falls back to generic ops.
     let (x, w, b) = (randn(&[2, 2, 9, 8]), randn(&[3, 2, 3, 3]), randn(&[3]));
-    assert!(kernels::conv2d_act_pool(
-        &x,
-        &w,
-        &b,
-        1,
-        kernels::Activation::Relu,
-        kernels::Pooling::Max,
-        true
-    )
-    .is_err());
+    assert!(kernels::conv2d_act_pool(&x, &w, &b, 1, kernels::Activation::Relu, kernels::Pooling::Max, true).is_err());
     let f64s = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
     let x = randn(&[2, 2, 8, 8]);
     let out = kernels::conv2d_act_pool(
@@ -451,15 +314,7 @@ fn fused_conv_act_pool_odd_shapes() {
         true,
     )
     .unwrap();
-    let expect = kernels::conv2d_act_pool(
-        &x,
-        &w,
-        &b,
-        1,
-        kernels::Activation::Sigmoid,
-        kernels::Pooling::Avg,
-        true,
-    )
-    .unwrap();
+    let expect =
+        kernels::conv2d_act_pool(&x, &w, &b, 1, kernels::Activation::Sigmoid, kernels::Pooling::Avg, true).unwrap();
     assert_close("fused f64 fallback", &out, &expect);
 }

@@ -11,14 +11,14 @@ use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::views::plots::PlotsView;
 use lenet_playground::app::PlaygroundApp;
 use lenet_playground::engine::events::BatchMetrics;
-use lenet_playground::engine::mnist::DataSet;
+use lenet_playground::engine::mnist::Dataset;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-fn mnist() -> Arc<DataSet> {
-    static DATA: OnceLock<Arc<DataSet>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(DataSet::shipped_mnist().expect("shipped MNIST loads"))).clone()
+fn mnist() -> Arc<Dataset> {
+    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
+    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
 }
 
 fn quick_settings() -> Settings {
@@ -227,6 +227,7 @@ fn plot_frame_time_with_30000_points() {
             batches_per_epoch: per_epoch,
             loss: 2.3 * (-5.0 * t).exp() + 0.05 * ((i * 7919 % 100) as f32 / 100.0),
             accuracy: 1.0 - 0.9 * (-5.0 * t).exp(),
+            lr: 0.1,
             images_per_sec: 1000.0,
             elapsed_secs: i as f64,
         });
@@ -283,6 +284,7 @@ fn whole_window_frame_time_with_30000_points() {
             batches_per_epoch: per_epoch,
             loss: 2.3 * (-(i as f32) / 6000.0).exp() + 0.05 * ((i * 7919 % 100) as f32 / 100.0),
             accuracy: 1.0 - 0.9 * (-(i as f32) / 6000.0).exp(),
+            lr: 0.1,
             images_per_sec: 1000.0,
             elapsed_secs: i as f64,
         });

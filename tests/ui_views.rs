@@ -9,9 +9,9 @@ use egui_kittest::{
 };
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
-use lenet_playground::digit::{centre_of_mass, preprocess, rasterize_strokes};
 use lenet_playground::engine::config::{Init, ModelConfig};
-use lenet_playground::engine::mnist::{Dataset, DIGIT_CLASSES, IMAGE_PIXELS};
+use lenet_playground::engine::digit::{centre_of_mass, preprocess, rasterize_strokes};
+use lenet_playground::engine::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS};
 use lenet_playground::engine::predict::Predictor;
 use lenet_playground::engine::weights::ModelWeights;
 
@@ -22,7 +22,7 @@ fn predictor(seed: u64) -> Predictor {
 }
 
 /// Three 28×28 test images: a vertical bar (label 1), a horizontal bar (label 7), a box (label 0).
-fn tiny_test_set() -> Dataset {
+fn tiny_test_set() -> ImageSet {
     let mut images = vec![0u8; 3 * IMAGE_PIXELS];
     for y in 4..24 {
         for x in 13..16 {
@@ -39,13 +39,13 @@ fn tiny_test_set() -> Dataset {
             images[2 * IMAGE_PIXELS + y * 28 + x] = 200;
         }
     }
-    Dataset { images, labels: vec![1, 7, 0] }
+    ImageSet { images, labels: vec![1, 7, 0] }
 }
 
 struct CanvasState {
     canvas: CanvasView,
     predictor: Option<Predictor>,
-    test_set: Option<Dataset>,
+    test_set: Option<ImageSet>,
     version: u64,
 }
 

@@ -5,7 +5,7 @@
 
 use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, moving_average};
-use crate::atomic::write_atomic;
+use crate::engine::atomic_file::write_atomic;
 use crate::engine::events::{BatchMetrics, EpochMetrics};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -153,6 +153,7 @@ mod tests {
             batches_per_epoch: per_epoch,
             loss,
             accuracy: 0.5,
+            lr: 0.1,
             images_per_sec: 1.0,
             elapsed_secs: 0.0,
         }

@@ -12,7 +12,7 @@ pub mod views;
 use crate::engine::checkpoint;
 use crate::engine::config::{Init, ModelConfig, TrainConfig};
 use crate::engine::events::TrainEvent;
-use crate::engine::mnist::{DataSet, DIGIT_CLASSES};
+use crate::engine::mnist::{Dataset, DIGIT_CLASSES};
 use crate::engine::predict::Predictor;
 use crate::engine::weights::ModelWeights;
 use crate::engine::worker;
@@ -36,7 +36,7 @@ pub type PathPicker = Arc<dyn Fn(PickKind) -> Option<PathBuf> + Send + Sync>;
 
 /// What helper threads report back.
 enum AppMsg {
-    DataLoaded { folder: Option<PathBuf>, result: Result<Arc<DataSet>, String> },
+    DataLoaded { folder: Option<PathBuf>, result: Result<Arc<Dataset>, String> },
     Picked { kind: PickKind, path: Option<PathBuf>, secs: f64 },
     JobDone(Result<String, String>),
     WeightsLoaded { path: PathBuf, result: Result<ModelWeights, String> },
@@ -83,7 +83,7 @@ pub struct PlaygroundApp {
 impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
     /// background.
-    pub fn new(ctx: &egui::Context, settings: Settings, data: Option<Arc<DataSet>>) -> Self {
+    pub fn new(ctx: &egui::Context, settings: Settings, data: Option<Arc<Dataset>>) -> Self {
         let (msg_tx, msg_rx) = unbounded();
         let mut app = PlaygroundApp {
             settings,
@@ -154,12 +154,12 @@ impl PlaygroundApp {
             self.session.phase = Phase::LoadingData;
         }
         self.spawn_helper("data-loader", move || {
-            let result = DataSet::load(folder.as_deref()).map(Arc::new).map_err(|e| e.to_string());
+            let result = Dataset::load(folder.as_deref()).map(Arc::new).map_err(|e| e.to_string());
             AppMsg::DataLoaded { folder, result }
         });
     }
 
-    fn install_data(&mut self, data: Arc<DataSet>) {
+    fn install_data(&mut self, data: Arc<Dataset>) {
         let changed = self.session.data.as_ref().is_none_or(|d| d.name != data.name || d.source != data.source);
         self.fallback_image = (!data.test.is_empty()).then(|| Box::new(data.test.image(0)));
         self.session.status = format!("Data ready: {}", data.describe());
@@ -310,6 +310,10 @@ impl PlaygroundApp {
                 None
             }
             TrainEvent::Weights(w) => Some(w),
+            TrainEvent::LrChanged(_)
+            | TrainEvent::EpochsChanged { .. }
+            | TrainEvent::Diagnostics(_)
+            | TrainEvent::Hint(_) => None,
             TrainEvent::Finished { test_accuracy, elapsed_secs, weights } => {
                 s.status = format!(
                     "Finished: test accuracy {:.2} % in {}",

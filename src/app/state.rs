@@ -5,7 +5,7 @@
 use crate::app::history::History;
 use crate::engine::config::{Preset, TrainConfig};
 use crate::engine::events::BatchMetrics;
-use crate::engine::mnist::DataSet;
+use crate::engine::mnist::Dataset;
 use crate::engine::predict::Predictor;
 use crate::engine::weights::ModelWeights;
 use crate::engine::worker::TrainerHandle;
@@ -70,7 +70,7 @@ pub struct RunInfo {
 
 pub struct Session {
     pub phase: Phase,
-    pub data: Option<Arc<DataSet>>,
+    pub data: Option<Arc<Dataset>>,
     /// Which data is being loaded, while it is.
     pub loading: Option<String>,
     pub trainer: Option<TrainerHandle>,

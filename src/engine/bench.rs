@@ -2,11 +2,11 @@
 //! no gradients), single-image prediction latency with preprocessing, and peak memory. The same figures are printed
 //! by the PyTorch peer in benches/, so the two can be compared in one run.
 
-use crate::digit::{preprocess, GrayImage};
 use crate::engine::config::{Preset, TrainConfig};
 use crate::engine::control::Control;
+use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::events::TrainEvent;
-use crate::engine::mnist::DataSet;
+use crate::engine::mnist::Dataset;
 use crate::engine::model::LeNet;
 use crate::engine::predict::Predictor;
 use crate::engine::train::{evaluate, train};
@@ -28,12 +28,20 @@ pub struct BenchReport {
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+    if v.is_empty() {
+        0.0
+    } else {
+        v[v.len() / 2]
+    }
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() { 0.0 } else { v[((v.len() - 1) as f64 * p).round() as usize] }
+    if v.is_empty() {
+        0.0
+    } else {
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    }
 }
 
 /// Peak resident memory of this process (VmHWM), in MB; 0 where /proc is not available.
@@ -46,7 +54,7 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 /// Runs the benchmark; `train_steps` training steps are timed (after warm-up) and extrapolated to an epoch.
-pub fn run(data: &DataSet, train_steps: usize, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
+pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
     let cfg = TrainConfig { epochs: 1, limit: Some((train_steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
     let batches_per_full_epoch = data.train.len().div_ceil(cfg.batch_size);
     progress(&format!("training {train_steps} steps of the classic model, batch {}", cfg.batch_size));

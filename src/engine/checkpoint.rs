@@ -1,7 +1,7 @@
 //! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
 //! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
 
-use crate::atomic::write_atomic;
+use crate::engine::atomic_file::write_atomic;
 use crate::engine::config::ModelConfig;
 use crate::engine::weights::{ModelWeights, Param, PARAM_SHAPES};
 use crate::{Error, Result};

@@ -113,7 +113,9 @@ impl TrainConfig {
         match p {
             Preset::Default => base,
             Preset::Seed => TrainConfig { init: Init::Normal, optimizer: Optimizer::Sgd, lr: 0.01, epochs: 1, ..base },
-            Preset::Classic => TrainConfig { init: Init::Xavier, optimizer: Optimizer::Sgd, lr: 0.9, epochs: 10, ..base },
+            Preset::Classic => {
+                TrainConfig { init: Init::Xavier, optimizer: Optimizer::Sgd, lr: 0.9, epochs: 10, ..base }
+            }
             Preset::Modern => TrainConfig {
                 model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max },
                 init: Init::Kaiming,
@@ -160,7 +162,10 @@ mod tests {
     #[test]
     fn presets_follow_the_lesson() {
         let seed = TrainConfig::preset(Preset::Seed);
-        assert_eq!((seed.init, seed.optimizer, seed.lr, seed.batch_size, seed.epochs), (Init::Normal, Optimizer::Sgd, 0.01, 100, 1));
+        assert_eq!(
+            (seed.init, seed.optimizer, seed.lr, seed.batch_size, seed.epochs),
+            (Init::Normal, Optimizer::Sgd, 0.01, 100, 1)
+        );
         let classic = TrainConfig::preset(Preset::Classic);
         assert_eq!((classic.init, classic.lr, classic.epochs), (Init::Xavier, 0.9, 10));
         let d = TrainConfig::default();

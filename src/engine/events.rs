@@ -3,7 +3,9 @@
 
 use crate::engine::config::TrainConfig;
 use crate::engine::weights::ModelWeights;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BatchMetrics {
@@ -15,6 +17,8 @@ pub struct BatchMetrics {
     pub loss: f32,
     /// Fraction correct in this batch, 0..1.
     pub accuracy: f32,
+    /// The learning rate this batch was trained with (after any schedule or live change).
+    pub lr: f64,
     pub images_per_sec: f32,
     pub elapsed_secs: f64,
 }
@@ -35,8 +39,71 @@ pub struct EpochMetrics {
     pub test_accuracy: f32,
     /// Accuracy per class on the test set, 0..1.
     pub test_class_accuracy: Vec<f32>,
+    /// Confusion matrix of the test pass: `confusion[true][predicted]` counts, NUM_CLASSES × NUM_CLASSES.
+    pub confusion: Vec<Vec<u32>>,
+    /// Every test image's predicted class and confidence at this epoch (not serialised: 50 KB per epoch).
+    #[serde(skip)]
+    pub predictions: Option<Arc<TestPredictions>>,
     pub epoch_secs: f64,
     pub elapsed_secs: f64,
+}
+
+/// What the network said about each test image, in test-set order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TestPredictions {
+    pub predicted: Vec<u8>,
+    /// Softmax probability of the predicted class, 0..1.
+    pub confidence: Vec<f32>,
+}
+
+/// A learning-rate change made by the user during a run (one per gesture), effective from the next batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LrChange {
+    /// Position of the change: after `batch` of `epoch` (1-based), i.e. at `x_epochs`.
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    pub old_lr: f64,
+    pub new_lr: f64,
+}
+
+/// How gradients and activations look at one training step (measured every few batches). Keys are stage names
+/// (`c1`, `c3`, `f5`, `f6`, `out` for layers with weights; `c1.act`, … for activation stages).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Diagnostics {
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    /// L2 norm of each layer's weight gradient.
+    pub grad_norm: BTreeMap<String, f32>,
+    /// ‖Δw‖ / ‖w‖ of the step, per layer.
+    pub update_ratio: BTreeMap<String, f32>,
+    /// Fraction (0..1) of each activation stage's outputs that are saturated (sigmoid: σ' < 0.05; ReLU: exactly 0).
+    pub saturation: BTreeMap<String, f32>,
+    /// Mean output of each activation stage.
+    pub mean_activation: BTreeMap<String, f32>,
+    /// ReLU only: fraction (0..1) of units (channels or neurons) that are 0 for every image of the batch.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dead_units: BTreeMap<String, f32>,
+}
+
+/// The coach's rules (see `engine::coach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HintRule {
+    StuckAtChance,
+    Diverging,
+    LrTooLow,
+    Overfitting,
+    DeadRelu,
+}
+
+/// Something the coach noticed, in plain words, with where in the run it noticed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hint {
+    pub rule: HintRule,
+    pub message: String,
+    pub x_epochs: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +119,14 @@ pub enum TrainEvent {
     },
     Batch(BatchMetrics),
     Epoch(EpochMetrics),
+    /// The user changed the learning rate mid-run.
+    LrChanged(LrChange),
+    /// The user changed the number of epochs mid-run (the run now ends after `epochs`).
+    EpochsChanged {
+        epochs: usize,
+    },
+    Diagnostics(Diagnostics),
+    Hint(Hint),
     /// A copy of the current weights, sent now and then, for live prediction and the inspector.
     #[serde(skip)]
     Weights(ModelWeights),

@@ -2,10 +2,10 @@
 //! running an input through the model, with parameter counts, the size arithmetic, and a line on what each stage
 //! computes. The CLI prints it; the app's inspector shows it.
 
+use crate::engine::config::Init;
 use crate::engine::config::{Activation, ModelConfig, Pooling};
 use crate::engine::model::{images_tensor, LeNet, StageKind};
 use crate::engine::weights::ModelWeights;
-use crate::engine::config::Init;
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -37,12 +37,12 @@ const SHIPPED_SHA256SUMS: &str = include_str!("../../assets/mnist/SHA256SUMS");
 /// Images as bytes (0 = background, 255 = full ink), row-major 28×28, with their labels. Kept as u8 to keep full
 /// MNIST at ~50 MB; batches are converted to f32 on the fly.
 #[derive(Debug, Clone)]
-pub struct Dataset {
+pub struct ImageSet {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
 }
 
-impl Dataset {
+impl ImageSet {
     pub fn len(&self) -> usize {
         self.labels.len()
     }
@@ -58,9 +58,9 @@ impl Dataset {
         out
     }
     /// The first `n` items (or all).
-    pub fn truncated(&self, n: usize) -> Dataset {
+    pub fn truncated(&self, n: usize) -> ImageSet {
         let n = n.min(self.len());
-        Dataset { images: self.images[..n * IMAGE_PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
+        ImageSet { images: self.images[..n * IMAGE_PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
     }
     /// Gathers the given items into a batch: pixels scaled to 0..1 (the training normalisation) and labels.
     pub fn batch(&self, indices: &[usize]) -> (Vec<f32>, Vec<u32>) {
@@ -82,18 +82,18 @@ impl Dataset {
 
 /// A train/test pair with what the UI and CLI need to describe it.
 #[derive(Debug, Clone)]
-pub struct DataSet {
+pub struct Dataset {
     pub name: String,
     /// Folder it was read from; None for the shipped MNIST.
     pub source: Option<PathBuf>,
     pub class_names: Vec<String>,
-    pub train: Dataset,
-    pub test: Dataset,
+    pub train: ImageSet,
+    pub test: ImageSet,
 }
 
-impl DataSet {
+impl Dataset {
     /// The MNIST files shipped inside the binary, checksums verified.
-    pub fn shipped_mnist() -> Result<DataSet> {
+    pub fn shipped_mnist() -> Result<Dataset> {
         let mut parts = Vec::new();
         for (name, bytes) in SHIPPED {
             let gz_name = format!("{name}.gz");
@@ -103,7 +103,7 @@ impl DataSet {
         let path = |n: &str| PathBuf::from(format!("assets/mnist/{n}.gz"));
         let train = read_pair(&path(TRAIN_IMAGES), parts[0], &path(TRAIN_LABELS), parts[1])?;
         let test = read_pair(&path(TEST_IMAGES), parts[2], &path(TEST_LABELS), parts[3])?;
-        Ok(DataSet {
+        Ok(Dataset {
             name: "MNIST".into(),
             source: None,
             class_names: DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
@@ -115,7 +115,7 @@ impl DataSet {
     /// Any folder with the four standard file names, gzip or raw (e.g. Fashion-MNIST). A SHA256SUMS file in the
     /// folder, if present, is checked too. Class names come from a `classes.txt` (one per line) if present, else
     /// Fashion-MNIST's when the folder name says fashion, else the digits.
-    pub fn from_dir(dir: &Path) -> Result<DataSet> {
+    pub fn from_dir(dir: &Path) -> Result<Dataset> {
         if !dir.is_dir() {
             return Err(Error::data(dir, "not a folder (expected one with the four MNIST-format IDX files)"));
         }
@@ -149,9 +149,13 @@ impl DataSet {
         let is_fashion = dir.to_string_lossy().to_ascii_lowercase().contains("fashion");
         let class_names: Vec<String> = match std::fs::read_to_string(dir.join("classes.txt")) {
             Ok(text) => {
-                let names: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+                let names: Vec<String> =
+                    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
                 if names.len() != NUM_CLASSES {
-                    return Err(Error::data(dir.join("classes.txt"), format!("expected 10 class names, found {}", names.len())));
+                    return Err(Error::data(
+                        dir.join("classes.txt"),
+                        format!("expected 10 class names, found {}", names.len()),
+                    ));
                 }
                 names
             }
@@ -159,14 +163,14 @@ impl DataSet {
             Err(_) => DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
         };
         let name = if is_fashion { "Fashion-MNIST".to_string() } else { folder };
-        Ok(DataSet { name, source: Some(dir.to_path_buf()), class_names, train, test })
+        Ok(Dataset { name, source: Some(dir.to_path_buf()), class_names, train, test })
     }
 
     /// `--data DIR` if given, else the shipped MNIST.
-    pub fn load(dir: Option<&Path>) -> Result<DataSet> {
+    pub fn load(dir: Option<&Path>) -> Result<Dataset> {
         match dir {
-            Some(d) => DataSet::from_dir(d),
-            None => DataSet::shipped_mnist(),
+            Some(d) => Dataset::from_dir(d),
+            None => Dataset::shipped_mnist(),
         }
     }
 
@@ -174,7 +178,9 @@ impl DataSet {
     pub fn describe(&self) -> String {
         match &self.source {
             None => format!("{} (shipped, {} train / {} test)", self.name, self.train.len(), self.test.len()),
-            Some(p) => format!("{} ({}, {} train / {} test)", self.name, p.display(), self.train.len(), self.test.len()),
+            Some(p) => {
+                format!("{} ({}, {} train / {} test)", self.name, p.display(), self.train.len(), self.test.len())
+            }
         }
     }
 }
@@ -193,7 +199,10 @@ fn verify_sha256(path: &Path, bytes: &[u8], sums: &str, file_name: &str) -> Resu
     };
     let actual: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
     if actual != expected {
-        return Err(Error::data(path, format!("checksum mismatch (sha256 {actual}, expected {expected}): the file is corrupt")));
+        return Err(Error::data(
+            path,
+            format!("checksum mismatch (sha256 {actual}, expected {expected}): the file is corrupt"),
+        ));
     }
     Ok(())
 }
@@ -223,7 +232,10 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>)> {
     }
     let magic = be_u32(&data, 0);
     if magic != IMAGES_MAGIC {
-        return Err(Error::data(path, format!("wrong magic number 0x{magic:08x} (an IDX image file has 0x{IMAGES_MAGIC:08x})")));
+        return Err(Error::data(
+            path,
+            format!("wrong magic number 0x{magic:08x} (an IDX image file has 0x{IMAGES_MAGIC:08x})"),
+        ));
     }
     let (n, rows, cols) = (be_u32(&data, 4) as usize, be_u32(&data, 8) as usize, be_u32(&data, 12) as usize);
     if rows != IMAGE_SIDE || cols != IMAGE_SIDE {
@@ -236,7 +248,10 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>)> {
             path,
             format!("truncated: header says {n} images ({e} bytes) but the file has {} bytes", data.len()),
         )),
-        _ => Err(Error::data(path, format!("{} bytes of trailing data after {n} images", data.len().saturating_sub(expected.unwrap_or(0))))),
+        _ => Err(Error::data(
+            path,
+            format!("{} bytes of trailing data after {n} images", data.len().saturating_sub(expected.unwrap_or(0))),
+        )),
     }
 }
 
@@ -248,7 +263,10 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     }
     let magic = be_u32(&data, 0);
     if magic != LABELS_MAGIC {
-        return Err(Error::data(path, format!("wrong magic number 0x{magic:08x} (an IDX label file has 0x{LABELS_MAGIC:08x})")));
+        return Err(Error::data(
+            path,
+            format!("wrong magic number 0x{magic:08x} (an IDX label file has 0x{LABELS_MAGIC:08x})"),
+        ));
     }
     let n = be_u32(&data, 4) as usize;
     if data.len() != 8 + n {
@@ -261,7 +279,7 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(labels)
 }
 
-fn read_pair(img_path: &Path, img: &[u8], lbl_path: &Path, lbl: &[u8]) -> Result<Dataset> {
+fn read_pair(img_path: &Path, img: &[u8], lbl_path: &Path, lbl: &[u8]) -> Result<ImageSet> {
     let (n, images) = parse_images(img_path, img)?;
     let labels = parse_labels(lbl_path, lbl)?;
     if labels.len() != n {
@@ -270,5 +288,5 @@ fn read_pair(img_path: &Path, img: &[u8], lbl_path: &Path, lbl: &[u8]) -> Result
             format!("{} labels but {} has {n} images: the counts must agree", labels.len(), img_path.display()),
         ));
     }
-    Ok(Dataset { images, labels })
+    Ok(ImageSet { images, labels })
 }

@@ -1,11 +1,13 @@
 //! Everything the playground computes, with no GUI code: data, model, training, prediction, weight files.
 //! The CLI and the app are two front ends over this module.
 
+pub mod atomic_file;
+pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod control;
+pub mod digit;
 pub mod events;
-pub mod bench;
 pub mod inspect;
 pub mod metrics;
 pub mod mnist;

@@ -1,7 +1,7 @@
 //! Prediction for one image, with no gradient tracking: the canvas calls it on every stroke, the CLI on files. It
 //! also traces every stage's activations for the inspector.
 
-use crate::digit::{preprocess, GrayImage};
+use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::mnist::IMAGE_PIXELS;
 use crate::engine::model::{images_tensor, LeNet, StageKind};
 use crate::engine::ops;
@@ -78,9 +78,12 @@ impl Predictor {
     /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no
     /// visible digit is an error naming the file.
     pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
-        let img = image::open(path).map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
-        let input = preprocess(&GrayImage::from_dynamic(&img))
-            .ok_or_else(|| Error::Image { path: path.into(), message: "no digit found (the image is blank or uniform)".into() })?;
+        let img = image::open(path)
+            .map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
+        let input = preprocess(&GrayImage::from_dynamic(&img)).ok_or_else(|| Error::Image {
+            path: path.into(),
+            message: "no digit found (the image is blank or uniform)".into(),
+        })?;
         self.predict(&input)
     }
 }

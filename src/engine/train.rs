@@ -4,12 +4,12 @@
 use crate::engine::config::TrainConfig;
 use crate::engine::control::Control;
 use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
-use crate::engine::mnist::{DataSet, Dataset, NUM_CLASSES};
+use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
+use crate::engine::ops;
 use crate::engine::optim::Optim;
 use crate::engine::rng::Rng;
 use crate::engine::weights::ModelWeights;
-use crate::engine::ops;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 const EVAL_BATCH: usize = 1000;
 
 /// Test loss, accuracy and per-class accuracy of `model` on `data`. Returns None if stopped part-way.
-pub fn evaluate(model: &LeNet, data: &Dataset, control: Option<&Control>) -> Result<Option<(f32, f32, Vec<f32>)>> {
+pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&Control>) -> Result<Option<(f32, f32, Vec<f32>)>> {
     let (mut loss_sum, mut correct_total) = (0f64, 0usize);
     let mut per_class = [(0usize, 0usize); NUM_CLASSES];
     let n = data.len();
@@ -57,7 +57,7 @@ pub fn evaluate(model: &LeNet, data: &Dataset, control: Option<&Control>) -> Res
 /// Returns the final weights; on divergence emits `Failed` (with the last good weights) and returns the error.
 pub fn train(
     cfg: &TrainConfig,
-    data: &DataSet,
+    data: &Dataset,
     initial: Option<&ModelWeights>,
     control: &Control,
     emit: &mut dyn FnMut(TrainEvent),
@@ -124,7 +124,12 @@ pub fn train(
         for (b, chunk) in order.chunks(batch_size).enumerate() {
             if control.checkpoint() {
                 let weights = snapshot(&model)?;
-                emit(TrainEvent::Stopped { epoch, batch: b, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+                emit(TrainEvent::Stopped {
+                    epoch,
+                    batch: b,
+                    elapsed_secs: run_start.elapsed().as_secs_f64(),
+                    weights: weights.clone(),
+                });
                 return Ok(weights);
             }
             let t0 = Instant::now();
@@ -158,6 +163,7 @@ pub fn train(
                 batches_per_epoch,
                 loss: loss_value,
                 accuracy: correct as f32 / chunk.len() as f32,
+                lr: cfg.lr,
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
@@ -169,8 +175,14 @@ pub fn train(
         // One copy of the epoch's weights serves the test pass and the events below.
         let weights = snapshot(&model)?;
         let eval_model = LeNet::from_weights(&weights)?;
-        let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))? else {
-            emit(TrainEvent::Stopped { epoch, batch: batches_per_epoch, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+        let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))?
+        else {
+            emit(TrainEvent::Stopped {
+                epoch,
+                batch: batches_per_epoch,
+                elapsed_secs: run_start.elapsed().as_secs_f64(),
+                weights: weights.clone(),
+            });
             return Ok(weights);
         };
         emit(TrainEvent::Epoch(EpochMetrics {
@@ -180,11 +192,17 @@ pub fn train(
             test_loss,
             test_accuracy,
             test_class_accuracy,
+            confusion: Vec::new(),
+            predictions: None,
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
         if epoch == cfg.epochs {
-            emit(TrainEvent::Finished { test_accuracy, elapsed_secs: run_start.elapsed().as_secs_f64(), weights: weights.clone() });
+            emit(TrainEvent::Finished {
+                test_accuracy,
+                elapsed_secs: run_start.elapsed().as_secs_f64(),
+                weights: weights.clone(),
+            });
             return Ok(weights);
         }
         emit(TrainEvent::Weights(weights));
@@ -193,5 +211,9 @@ pub fn train(
 }
 
 fn format_lr(lr: f64) -> String {
-    if lr >= 0.01 { format!("{lr:.2}") } else { format!("{lr:.0e}") }
+    if lr >= 0.01 {
+        format!("{lr:.2}")
+    } else {
+        format!("{lr:.0e}")
+    }
 }

@@ -1,9 +1,9 @@
 //! The model's parameters as plain data. This is what crosses threads (trainer → app), what the weight files hold,
 //! and what a Predictor is built from; it keeps tensors out of events and app state.
 
+use crate::engine::config::Init;
 use crate::engine::config::ModelConfig;
 use crate::engine::rng::Rng;
-use crate::engine::config::Init;
 
 /// Parameter names and shapes, in order: the same names as the stage names, used as safetensors keys.
 pub const PARAM_SHAPES: [(&str, &[usize]); 10] = [

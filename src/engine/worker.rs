@@ -4,7 +4,7 @@
 use crate::engine::config::TrainConfig;
 use crate::engine::control::Control;
 use crate::engine::events::TrainEvent;
-use crate::engine::mnist::DataSet;
+use crate::engine::mnist::Dataset;
 use crate::engine::train::train;
 use crate::engine::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver};
@@ -42,7 +42,7 @@ impl Drop for TrainerHandle {
 /// Starts training on a new thread. `wake` is called after every event (e.g. the GUI's request_repaint).
 pub fn spawn(
     cfg: TrainConfig,
-    data: Arc<DataSet>,
+    data: Arc<Dataset>,
     initial: Option<ModelWeights>,
     wake: impl Fn() + Send + 'static,
 ) -> std::io::Result<TrainerHandle> {

@@ -34,17 +34,7 @@ impl Geom {
             bail!("conv2d: kernel {kh}x{kw} larger than padded input {x:?} (padding {padding})")
         }
         let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
-        Ok(Self {
-            n,
-            c,
-            h,
-            w: wd,
-            o,
-            k: kh,
-            p: padding,
-            ho,
-            wo,
-        })
+        Ok(Self { n, c, h, w: wd, o, k: kh, p: padding, ho, wo })
     }
     pub fn ckk(&self) -> usize {
         self.c * self.k * self.k
@@ -90,11 +80,7 @@ fn for_each_segment(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usiz
                 let ox1 = (g.w + p).saturating_sub(kj).min(g.wo).max(ox0);
                 for oy in 0..g.ho {
                     let iy = oy + ki;
-                    let iy = if iy >= p && iy - p < g.h && ox0 < ox1 {
-                        Some(c * g.h + iy - p)
-                    } else {
-                        None
-                    };
+                    let iy = if iy >= p && iy - p < g.h && ox0 < ox1 { Some(c * g.h + iy - p) } else { None };
                     f(row, oy, ox0, ox1, (ox0 + kj).saturating_sub(p), iy);
                 }
             }
@@ -302,9 +288,7 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
         run(0, &mut out);
     } else {
         let per = g.n.div_ceil(tasks);
-        out.par_chunks_mut(per * out_img)
-            .enumerate()
-            .for_each(|(t, ch)| run(t * per, ch));
+        out.par_chunks_mut(per * out_img).enumerate().for_each(|(t, ch)| run(t * per, ch));
     }
     out
 }
@@ -312,9 +296,7 @@ pub(crate) fn forward(g: &Geom, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
 /// Backward pass. Returns `[dx (n*c*h*w, only if input_grad) | dw (o*c*k*k) | db (o)]`.
 pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: bool) -> Vec<f32> {
     let out_img = g.out_img();
-    backward_with(g, x, w, input_grad, |n, gy_n| {
-        gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img])
-    })
+    backward_with(g, x, w, input_grad, |n, gy_n| gy_n.copy_from_slice(&gy[n * out_img..(n + 1) * out_img]))
 }
 
 /// `dw[o, r] += sum_p gy[o, p] * cols[r, p]` for one image, as `dw^T = cols * gy^T` (the `ckk` rows run along
@@ -354,13 +336,7 @@ const BWD_CHUNK: usize = 16;
 
 /// Backward pass where `make_gy(n, gy_n)` writes the gradient w.r.t. the convolution output
 /// (pre-activation) of image `n` into `gy_n` (`[o, ho*wo]`). Returns `[dx (only if input_grad) | dw | db]`.
-pub(crate) fn backward_with<F>(
-    g: &Geom,
-    x: &[f32],
-    w: &[f32],
-    input_grad: bool,
-    make_gy: F,
-) -> Vec<f32>
+pub(crate) fn backward_with<F>(g: &Geom, x: &[f32], w: &[f32], input_grad: bool, make_gy: F) -> Vec<f32>
 where
     F: Fn(usize, &mut [f32]) + Sync,
 {
@@ -391,11 +367,7 @@ where
             gy_c = vec![0f32; chunk * plane * g.o];
         }
         let mut gy_n = vec![0f32; out_img];
-        let mut dcols = if dx.is_some() {
-            vec![0f32; ckk * plane]
-        } else {
-            Vec::new()
-        };
+        let mut dcols = if dx.is_some() { vec![0f32; ckk * plane] } else { Vec::new() };
         let (dw, db) = acc.split_at_mut(g.o * ckk);
         let mut first = true;
         let mut c0 = n0;
@@ -421,9 +393,7 @@ where
                 }
                 if let Some(dx) = dx.as_deref_mut() {
                     // dcols[r, p] = sum_o w[o, r] * gy[o, p]
-                    sgemm(
-                        ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane,
-                    );
+                    sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane);
                     col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
                 }
             }
@@ -449,10 +419,7 @@ where
                 .map(|(t, ch)| run(t * per, ((t + 1) * per).min(g.n), Some(ch)))
                 .collect()
         } else {
-            (0..tasks)
-                .into_par_iter()
-                .map(|t| run((t * per).min(g.n), ((t + 1) * per).min(g.n), None))
-                .collect()
+            (0..tasks).into_par_iter().map(|t| run((t * per).min(g.n), ((t + 1) * per).min(g.n), None)).collect()
         }
     };
     for part in &partials {
@@ -496,11 +463,7 @@ impl CustomOp3 for Conv2dOp {
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         if l3.dims() != [g.o] {
-            bail!(
-                "conv2d: bias shape {:?} does not match {} output channels",
-                l3.dims(),
-                g.o
-            )
+            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;
@@ -519,14 +482,7 @@ impl CustomOp3 for Conv2dOp {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let input_grad = self.input_grad;
         let grad = grad.contiguous()?;
-        let packed = x.apply_op3_no_bwd(
-            w,
-            &grad,
-            &Conv2dBwdOp {
-                padding: self.padding,
-                input_grad,
-            },
-        )?;
+        let packed = x.apply_op3_no_bwd(w, &grad, &Conv2dBwdOp { padding: self.padding, input_grad })?;
         unpack_grads(&packed, x, w, b, input_grad)
     }
 }
@@ -553,11 +509,7 @@ impl CustomOp3 for Conv2dBwdOp {
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         if l3.dims() != g.out_shape().dims() {
-            bail!(
-                "conv2d backward: gradient shape {:?}, expected {:?}",
-                l3.dims(),
-                g.out_shape()
-            )
+            bail!("conv2d backward: gradient shape {:?}, expected {:?}", l3.dims(), g.out_shape())
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;

@@ -105,14 +105,7 @@ fn argmax4(v: [f32; 4]) -> usize {
 }
 
 /// `z = w * cols + b` then the activation, for one image: `a_img` is `[o, plane]`.
-fn conv_act_image(
-    g: &Geom,
-    act: Activation,
-    w: &[f32],
-    b: &[f32],
-    cols: &[f32],
-    a_img: &mut [f32],
-) {
+fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32], a_img: &mut [f32]) {
     let plane = g.plane();
     for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
         row.fill(b[o]);
@@ -140,14 +133,7 @@ fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
 }
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
-fn pre_act_grad(
-    g: &Geom,
-    act: Activation,
-    pool: Pooling,
-    a_img: &[f32],
-    gp: &[f32],
-    gz: &mut [f32],
-) {
+fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
     // Monomorphised so the per-element activation/pooling choice is resolved at compile time.
     use Activation::*;
     if pool == Pooling::Avg {
@@ -217,12 +203,7 @@ fn pre_act_grad_avg(g: &Geom, act: Activation, a_img: &[f32], gp: &[f32], gz: &m
     }
 }
 
-fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(
-    g: &Geom,
-    a_img: &[f32],
-    gp: &[f32],
-    gz: &mut [f32],
-) {
+fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
     let act = match ACT {
         0 => Activation::Identity,
         1 => Activation::Sigmoid,
@@ -238,12 +219,7 @@ fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(
         let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
         let grow = &gp[r * wp..(r + 1) * wp];
         for (j, &gv) in grow.iter().enumerate() {
-            let idx = [
-                base + 2 * j,
-                base + 2 * j + 1,
-                base + wo + 2 * j,
-                base + wo + 2 * j + 1,
-            ];
+            let idx = [base + 2 * j, base + 2 * j + 1, base + wo + 2 * j, base + wo + 2 * j + 1];
             match pool {
                 Pooling::Avg => {
                     let q = gv * 0.25;
@@ -274,11 +250,7 @@ fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32
 
 fn check_geom(g: &Geom) -> Result<()> {
     if g.ho % 2 != 0 || g.wo % 2 != 0 {
-        bail!(
-            "conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling",
-            g.ho,
-            g.wo
-        )
+        bail!("conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling", g.ho, g.wo)
     }
     Ok(())
 }
@@ -311,11 +283,7 @@ impl CustomOp3 for ConvActPoolOp {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         check_geom(&g)?;
         if l3.dims() != [g.o] {
-            bail!(
-                "conv2d: bias shape {:?} does not match {} output channels",
-                l3.dims(),
-                g.o
-            )
+            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;
@@ -327,11 +295,7 @@ impl CustomOp3 for ConvActPoolOp {
         let mut a = vec![0f32; if self.save { g.n * out_img } else { 0 }];
         let run = |n0: usize, y_chunk: &mut [f32], mut a_chunk: Option<&mut [f32]>| {
             let mut cols = vec![0f32; ckk * plane];
-            let mut scratch = if a_chunk.is_none() {
-                vec![0f32; out_img]
-            } else {
-                Vec::new()
-            };
+            let mut scratch = if a_chunk.is_none() { vec![0f32; out_img] } else { Vec::new() };
             for (i, y_n) in y_chunk.chunks_exact_mut(y_img).enumerate() {
                 let n = n0 + i;
                 im2col(&g, &x[n * in_img..(n + 1) * in_img], &mut cols);
@@ -354,19 +318,13 @@ impl CustomOp3 for ConvActPoolOp {
                     .zip(a.par_chunks_mut(per * out_img))
                     .enumerate()
                     .for_each(|(t, (yc, ac))| run(t * per, yc, Some(ac))),
-                (_, false) => y
-                    .par_chunks_mut(per * y_img)
-                    .enumerate()
-                    .for_each(|(t, yc)| run(t * per, yc, None)),
+                (_, false) => y.par_chunks_mut(per * y_img).enumerate().for_each(|(t, yc)| run(t * per, yc, None)),
             }
         }
         if self.save {
             *self.saved.lock().unwrap() = Some(Arc::new(a));
         }
-        Ok((
-            CpuStorage::F32(y),
-            Shape::from((g.n, g.o, g.ho / 2, g.wo / 2)),
-        ))
+        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.ho / 2, g.wo / 2))))
     }
 
     fn bwd(
@@ -421,10 +379,7 @@ impl CustomOp3 for ConvActPoolBwdOp {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
         check_geom(&g)?;
         if l3.dims() != [g.n, g.o, g.ho / 2, g.wo / 2] {
-            bail!(
-                "conv2d_act_pool backward: gradient shape {:?} does not match {g:?}",
-                l3.dims()
-            )
+            bail!("conv2d_act_pool backward: gradient shape {:?} does not match {g:?}", l3.dims())
         }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;

@@ -26,8 +26,7 @@ pub use threads::{compute_threads, flush_to_zero_enabled, set_flush_to_zero};
 
 fn fast_path(ts: &[&Tensor]) -> bool {
     let dev = ts[0].device();
-    ts.iter()
-        .all(|t| t.dtype() == DType::F32 && t.device().is_cpu() && t.device().same_device(dev))
+    ts.iter().all(|t| t.dtype() == DType::F32 && t.device().is_cpu() && t.device().same_device(dev))
         && ts.iter().all(|t| t.elem_count() > 0)
 }
 
@@ -47,24 +46,11 @@ fn check_conv(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, op: &str) -> R
 
 /// Conv2d with bias, stride 1, symmetric zero padding. x [N,C,H,W], w [O,C,K,K], b [O] -> [N,O,H+2p-K+1, W+2p-K+1].
 /// Differentiable through candle autograd (custom op with bwd). If `input_grad` is false, no gradient is computed for x.
-pub fn conv2d(
-    x: &Tensor,
-    w: &Tensor,
-    b: &Tensor,
-    padding: usize,
-    input_grad: bool,
-) -> Result<Tensor> {
+pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bool) -> Result<Tensor> {
     let (_, _, kh, kw) = check_conv(x, w, b, padding, "conv2d")?;
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
-        x.contiguous()?.apply_op3(
-            &w.contiguous()?,
-            &b.contiguous()?,
-            conv::Conv2dOp {
-                padding,
-                input_grad,
-            },
-        )
+        x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, conv::Conv2dOp { padding, input_grad })
     } else {
         generic_conv2d(&x, w, b, padding)
     }
@@ -73,8 +59,7 @@ pub fn conv2d(
 /// candle's generic conv2d + broadcast bias (the reference the fast path is tested against).
 pub fn generic_conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -> Result<Tensor> {
     let o = b.dims1()?;
-    x.conv2d(w, padding, 1, 1, 1)?
-        .broadcast_add(&b.reshape((1, o, 1, 1))?)
+    x.conv2d(w, padding, 1, 1, 1)?.broadcast_add(&b.reshape((1, o, 1, 1))?)
 }
 
 fn check_pool(x: &Tensor) -> Result<()> {
@@ -131,23 +116,13 @@ pub fn conv2d_act_pool(
 ) -> Result<Tensor> {
     let (h, wd, kh, kw) = check_conv(x, w, b, padding, "conv2d_act_pool")?;
     if (h + 2 * padding - kh + 1) % 2 != 0 || (wd + 2 * padding - kw + 1) % 2 != 0 {
-        bail!(
-            "conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling",
-            x.dims()
-        )
+        bail!("conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling", x.dims())
     }
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
         let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
         let save = x.track_op() || w.track_op() || b.track_op();
-        let op = fused::ConvActPoolOp {
-            padding,
-            act,
-            pool,
-            input_grad,
-            save,
-            saved: Default::default(),
-        };
+        let op = fused::ConvActPoolOp { padding, act, pool, input_grad, save, saved: Default::default() };
         if save {
             x.apply_op3(&w, &b, op)
         } else {

@@ -16,26 +16,18 @@ where
     if inp.is_empty() || out.is_empty() {
         return;
     }
-    let planes = if in_plane == 0 {
-        0
-    } else {
-        inp.len() / in_plane
-    };
+    let planes = if in_plane == 0 { 0 } else { inp.len() / in_plane };
     let threads = rayon::current_num_threads();
     if threads <= 1 || planes <= 1 || inp.len() + out.len() < MIN_PARALLEL_ELEMS || out_plane == 0 {
         f(inp, out);
         return;
     }
     let per = planes.div_ceil(threads);
-    inp.par_chunks(per * in_plane)
-        .zip(out.par_chunks_mut(per * out_plane))
-        .for_each(|(i, o)| f(i, o));
+    inp.par_chunks(per * in_plane).zip(out.par_chunks_mut(per * out_plane)).for_each(|(i, o)| f(i, o));
 }
 
 fn dims_2x2(dims: &[usize]) -> Result<(usize, usize, usize, usize)> {
-    let &[n, c, h, w] = dims else {
-        bail!("pool2x2: expected a rank-4 tensor, got {dims:?}")
-    };
+    let &[n, c, h, w] = dims else { bail!("pool2x2: expected a rank-4 tensor, got {dims:?}") };
     if h % 2 != 0 || w % 2 != 0 {
         bail!("pool2x2: height and width must be even, got {dims:?}")
     }
@@ -123,9 +115,7 @@ impl CustomOp1 for AvgPool2x2Bwd {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let &[n, c, ho, wo] = l.dims() else {
-            bail!("avg-pool2x2 backward: rank-4 gradient expected")
-        };
+        let &[n, c, ho, wo] = l.dims() else { bail!("avg-pool2x2 backward: rank-4 gradient expected") };
         let gy = f32_slice(s, l, "pool gradient")?;
         let (h, w) = (2 * ho, 2 * wo);
         let mut dx = vec![0f32; n * c * h * w];
@@ -154,21 +144,11 @@ impl CustomOp2 for MaxPool2x2Bwd {
         "fast-max-pool2x2-bwd"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
         let (n, c, h, w) = dims_2x2(l1.dims())?;
         let (ho, wo) = (h / 2, w / 2);
         if l2.dims() != [n, c, ho, wo] {
-            bail!(
-                "max-pool2x2 backward: gradient {:?} does not match input {:?}",
-                l2.dims(),
-                l1.dims()
-            )
+            bail!("max-pool2x2 backward: gradient {:?} does not match input {:?}", l2.dims(), l1.dims())
         }
         let x = f32_slice(s1, l1, "pool input")?;
         let gy = f32_slice(s2, l2, "pool gradient")?;
@@ -181,10 +161,7 @@ impl CustomOp2 for MaxPool2x2Bwd {
                 let xp = &x[p * h * w..(p + 1) * h * w];
                 let gp = &gy[p * ho * wo..(p + 1) * ho * wo];
                 for i in 0..ho {
-                    let (r0, r1) = (
-                        &xp[2 * i * w..(2 * i + 1) * w],
-                        &xp[(2 * i + 1) * w..(2 * i + 2) * w],
-                    );
+                    let (r0, r1) = (&xp[2 * i * w..(2 * i + 1) * w], &xp[(2 * i + 1) * w..(2 * i + 2) * w]);
                     for j in 0..wo {
                         let k = argmax4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]);
                         let idx = (2 * i + k / 2) * w + 2 * j + k % 2;
@@ -199,9 +176,7 @@ impl CustomOp2 for MaxPool2x2Bwd {
             work(0, &mut dx);
         } else {
             let per = planes.div_ceil(threads);
-            dx.par_chunks_mut(per * h * w)
-                .enumerate()
-                .for_each(|(t, ch)| work(t * per, ch));
+            dx.par_chunks_mut(per * h * w).enumerate().for_each(|(t, ch)| work(t * per, ch));
         }
         Ok((CpuStorage::F32(dx), Shape::from((n, c, h, w))))
     }

@@ -41,20 +41,14 @@ pub fn compute_threads() -> usize {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 /// See [`crate::kernels::init_compute_threads`].
 pub fn init_compute_threads() {
     INIT.call_once(|| {
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            let n = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1);
+            let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
             // Done once, early, before the compute pools exist; candle reads this variable on
             // every matmul instead of probing /proc/cpuinfo.
             #[allow(unused_unsafe)]
@@ -76,10 +70,7 @@ pub fn init_compute_threads() {
         let n = compute_threads();
         // Builds rayon's global pool (used by candle's gemm and by these kernels). If another
         // component already built it, this fails harmlessly and the broadcast below covers it.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .start_handler(|_| set_flush_to_zero())
-            .build_global();
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).start_handler(|_| set_flush_to_zero()).build_global();
         rayon::broadcast(|_| set_flush_to_zero());
         // candle's private CPU pool (used inside `Device::with_context`).
         candle_core::Device::Cpu.with_context(|| rayon::broadcast(|_| set_flush_to_zero()));

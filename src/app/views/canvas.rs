@@ -4,8 +4,8 @@
 //! Strokes are stored in 0..1 canvas coordinates, so the drawing does not depend on the widget's size. The
 //! prediction is cached and recomputed only when the input or the weights (`weights_version`) change.
 
-use crate::digit::{preprocess, rasterize_strokes};
-use crate::engine::mnist::{Dataset, DIGIT_CLASSES, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::digit::{preprocess, rasterize_strokes};
+use crate::engine::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::predict::{Prediction, Predictor};
 use crate::engine::rng::Rng;
 use egui::{
@@ -68,7 +68,7 @@ impl CanvasView {
         &mut self,
         ui: &mut egui::Ui,
         predictor: Option<&Predictor>,
-        test_set: Option<&Dataset>,
+        test_set: Option<&ImageSet>,
         weights_version: u64,
     ) {
         // Side by side when there is room for both columns; otherwise the canvas on top and the network's view
@@ -139,7 +139,7 @@ impl CanvasView {
     }
 
     /// Puts test image `index` of `test_set` on the canvas (out of range: nothing happens).
-    pub fn show_test_digit(&mut self, test_set: &Dataset, index: usize) {
+    pub fn show_test_digit(&mut self, test_set: &ImageSet, index: usize) {
         if index >= test_set.len() || test_set.images.len() < (index + 1) * IMAGE_PIXELS {
             self.notice = Some(format!("test image {index} is not in the test set"));
             return;
@@ -282,7 +282,7 @@ impl CanvasView {
         painter.rect_stroke(rect, 4.0, Stroke::new(1.0, Color32::from_gray(150)), StrokeKind::Inside);
     }
 
-    fn buttons_ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, test_set: Option<&Dataset>) {
+    fn buttons_ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, test_set: Option<&ImageSet>) {
         ui.horizontal(|ui| {
             if ui.button("Clear").on_hover_text("Clear the canvas (Delete, Backspace or C over the canvas)").clicked() {
                 self.clear();

@@ -95,7 +95,9 @@ impl InspectorView {
             None => return,
         };
         let selected = self.selected_stage();
-        egui::ScrollArea::horizontal().id_salt("inspector-table-scroll").show(ui, |ui| self.grid_ui(ui, &rows, selected));
+        egui::ScrollArea::horizontal()
+            .id_salt("inspector-table-scroll")
+            .show(ui, |ui| self.grid_ui(ui, &rows, selected));
         if let Some(row) = rows.iter().find(|r| Some(r.key) == selected) {
             ui.label(format!("{} ({}): {}", row.key, row.layer_name(), row.computes));
         }
