@@ -96,9 +96,13 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             TrainEvent::Stopped { .. }
             | TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
-            | TrainEvent::EpochsChanged { .. }
-            | TrainEvent::Diagnostics(_)
-            | TrainEvent::Hint(_) => {}
+            | TrainEvent::EpochsChanged { .. } => {}
+            TrainEvent::Diagnostics(d) => log.diagnostics.push(d.clone()),
+            TrainEvent::Hint(h) => {
+                // Clear a progress line drawn in place first.
+                let clear = if tty { "\r\x1b[K" } else { "" };
+                eprintln!("{clear}hint: {}", h.message);
+            }
         }
     };
     let control = Control::new();
