@@ -107,7 +107,7 @@ fn gradient_norms_and_update_ratios_match_a_direct_computation() {
     let (loss, _) = loss_and_correct(&model.forward(&x).unwrap(), &y).unwrap();
     let grads = loss.backward().unwrap();
     let norms: std::collections::BTreeMap<_, _> =
-        diagnostics::grad_norms(model.params(), &grads).unwrap().into_iter().collect();
+        diagnostics::grad_norms(&model, &grads).unwrap().into_iter().collect();
 
     // Central finite differences of the loss for every weight of c1 and out (the two ends of the network).
     for (layer, param) in [("c1", 0), ("out", 8)] {
@@ -130,7 +130,7 @@ fn gradient_norms_and_update_ratios_match_a_direct_computation() {
     let mut optim = Optim::new(cfg.optimizer, 0.1, &vars).unwrap();
     optim.step(&vars, &grads).unwrap();
     let ratios: std::collections::BTreeMap<_, _> =
-        diagnostics::update_ratios(model.params(), optim.previous().unwrap()).unwrap().into_iter().collect();
+        diagnostics::update_ratios(&model, optim.previous().unwrap()).unwrap().into_iter().collect();
     for (layer, param) in [("c1", 0), ("c3", 2), ("f5", 4), ("f6", 6), ("out", 8)] {
         let w: f64 = weights.params[param].data.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
         let expected = 0.1 * norms[layer] as f64 / w;

@@ -10,10 +10,11 @@
 
 use crate::engine::config::Activation;
 use crate::engine::events::Diagnostics;
-use crate::engine::model::{stages, LeNet, StageKind};
-use crate::engine::weights::PARAM_SHAPES;
+use crate::engine::model::{LeNet, StageKind};
+use crate::engine::stages;
+use crate::Result;
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor};
+use candle_core::Tensor;
 use std::cell::Cell;
 use std::time::Instant;
 
@@ -28,26 +29,21 @@ pub const SIGMOID_SATURATED_HIGH: f32 = 0.947;
 /// Never more than this many batches between two measurements (plots need points even when a trace is costly).
 const MAX_INTERVAL: usize = 50;
 
-// --- Names. The one place that maps stages to parameters; switch to `engine::stages` when it lands. -------------
+// --- Names (from engine::stages) ---------------------------------------------------------------------------------
 
 /// The layers with weights, in network order: c1 c3 f5 f6 out.
 pub fn weight_layers() -> Vec<&'static str> {
-    stages(Default::default())
-        .iter()
-        .filter(|s| matches!(s.kind, StageKind::Conv { .. } | StageKind::Linear { .. }))
-        .map(|s| s.key)
-        .collect()
+    stages::weighted_layers()
 }
 
 /// The activation stages, in network order: c1.act c3.act f5.act f6.act.
 pub fn activation_stages() -> Vec<&'static str> {
-    stages(Default::default()).iter().filter(|s| matches!(s.kind, StageKind::Activation(_))).map(|s| s.key).collect()
+    stages::activation_stages()
 }
 
 /// Index (in the model's parameter order) of a layer's weight tensor.
 fn weight_index(layer: &str) -> Option<usize> {
-    let name = format!("{layer}.weight");
-    PARAM_SHAPES.iter().position(|(n, _)| *n == name)
+    stages::param_index(layer)
 }
 
 // --- Measurement -------------------------------------------------------------------------------------------------
@@ -68,23 +64,25 @@ fn l2(v: impl Iterator<Item = f32>) -> f64 {
     v.map(|x| (x as f64) * (x as f64)).sum::<f64>().sqrt()
 }
 
-/// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out). `params` in the model's order.
-pub fn grad_norms(params: &[Tensor], grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
+/// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out).
+pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
     for layer in weight_layers() {
-        let Some(g) = weight_index(layer).and_then(|i| params.get(i)).and_then(|p| grads.get(p)) else { continue };
+        let Some(g) = model.layer(layer).and_then(|(w, _)| grads.get(w)) else { continue };
         out.push((layer, l2(g.flatten_all()?.to_vec1::<f32>()?.into_iter()) as f32));
     }
     Ok(out)
 }
 
-/// ‖w − w_prev‖ / ‖w_prev‖ of each weight layer, from the current parameters and those before the step.
-pub fn update_ratios(params: &[Tensor], previous: &[Vec<f32>]) -> Result<Vec<(&'static str, f32)>> {
+/// ‖w − w_prev‖ / ‖w_prev‖ of each weight layer, from the model's current weights and the parameters before the
+/// step (in `stages::params()` order, as `Optim::previous` keeps them).
+pub fn update_ratios(model: &LeNet, previous: &[Vec<f32>]) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
     for layer in weight_layers() {
-        let Some(i) = weight_index(layer) else { continue };
-        let (Some(p), Some(prev)) = (params.get(i), previous.get(i)) else { continue };
-        let now = p.flatten_all()?.to_vec1::<f32>()?;
+        let (Some((w, _)), Some(prev)) = (model.layer(layer), weight_index(layer).and_then(|i| previous.get(i))) else {
+            continue;
+        };
+        let now = w.flatten_all()?.to_vec1::<f32>()?;
         if now.len() != prev.len() {
             continue;
         }
@@ -93,6 +91,21 @@ pub fn update_ratios(params: &[Tensor], previous: &[Vec<f32>]) -> Result<Vec<(&'
         out.push((layer, if norm > 0.0 { (delta / norm) as f32 } else { 0.0 }));
     }
     Ok(out)
+}
+
+/// The model over untracked copies of its parameters (same storage, no copy): a trace through it builds no
+/// backprop graph.
+fn detached(model: &LeNet) -> Result<LeNet> {
+    let params = stages::params()
+        .iter()
+        .map(|spec| {
+            let (w, b) = model
+                .layer(spec.layer)
+                .ok_or_else(|| crate::Error::Internal(format!("diagnostics: the model has no layer {}", spec.layer)))?;
+            Ok(if spec.role == stages::ParamRole::Weight { w.detach() } else { b.detach() })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    LeNet::new(model.config, params)
 }
 
 /// Saturation, mean and dead-unit fraction of one activation stage's output `[n, units…]`.
@@ -136,8 +149,7 @@ pub fn activation_stats(values: &[f32], n: usize, units: usize, activation: Acti
 
 /// Every activation stage's statistics for the images `x` (`[n, 1, 28, 28]`), through the stage-by-stage trace.
 pub fn activations(model: &LeNet, x: &Tensor) -> Result<Vec<(&'static str, ActivationStats)>> {
-    // Untracked copies of the parameters (same storage): the trace builds no backprop graph.
-    let plain = LeNet::new(model.config, model.params().iter().map(|p| p.detach()).collect())?;
+    let plain = detached(model)?;
     let n = x.dim(0)?;
     let mut out = Vec::new();
     for (stage, t) in plain.trace(&x.detach())? {
@@ -165,11 +177,11 @@ pub fn measure(
         x_epochs: (epoch - 1) as f64 + batch as f64 / batches_per_epoch.max(1) as f64,
         ..Default::default()
     };
-    for (k, v) in grad_norms(model.params(), grads)? {
+    for (k, v) in grad_norms(model, grads)? {
         d.grad_norm.insert(k.into(), v);
     }
     if let Some(prev) = previous {
-        for (k, v) in update_ratios(model.params(), prev)? {
+        for (k, v) in update_ratios(model, prev)? {
             d.update_ratio.insert(k.into(), v);
         }
     }
