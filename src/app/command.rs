@@ -30,6 +30,8 @@ pub enum UiCommand {
     OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
+    /// The coach banner's buttons (app/coach.rs).
+    Coach(crate::app::coach::CoachCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -98,6 +98,7 @@ impl PlaygroundApp {
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
             UiCommand::UseShippedMnist => self.load_data(None),
             UiCommand::DismissError => s.error = None,
+            UiCommand::Coach(c) => self.coach_command(c),
             // No path yet: ask; the answer is this command again, with its path.
             ask @ (UiCommand::ExportPlots(_, None)
             | UiCommand::ExportScreenPng(None)

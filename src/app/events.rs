@@ -73,8 +73,14 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
         // Filled in by the live-controls, diagnostics and coach views.
         TrainEvent::LrChanged(_) => None,
         TrainEvent::EpochsChanged { .. } => None,
-        TrainEvent::Diagnostics(_) => None,
-        TrainEvent::Hint(_) => None,
+        TrainEvent::Diagnostics(d) => {
+            s.history.push_diagnostics(d);
+            None
+        }
+        TrainEvent::Hint(h) => {
+            s.history.push_hint(h);
+            None
+        }
         TrainEvent::Finished { test_accuracy, elapsed_secs, weights } => {
             s.status =
                 format!("Finished: test accuracy {:.2} % in {}", test_accuracy * 100.0, format_secs(elapsed_secs));

@@ -10,6 +10,7 @@
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
 pub mod background;
+pub mod coach;
 pub mod command;
 mod commands;
 pub mod events;
@@ -30,12 +31,14 @@ use std::sync::Arc;
 use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
+use views::gradients::GradientsView;
 use views::inspector::InspectorView;
 use views::plots::PlotsView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Plots,
+    Gradients,
     Inspector,
 }
 
@@ -49,6 +52,8 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     inspector: InspectorView,
+    gradients: GradientsView,
+    coach: coach::CoachState,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
@@ -69,6 +74,8 @@ impl PlaygroundApp {
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
+            gradients: GradientsView::default(),
+            coach: coach::CoachState::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
@@ -126,6 +133,7 @@ impl eframe::App for PlaygroundApp {
             self.frame_times.visible = !self.frame_times.visible;
         }
         self.session.follow_settings(&self.settings.train);
+        self.coach_tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -143,14 +151,23 @@ impl eframe::App for PlaygroundApp {
         });
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
+            let running = self.session.run_active();
+            self.coach.banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
+                ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
             });
             ui.separator();
             match self.tab {
                 Tab::Plots => self.plots.ui(ui, &self.session.history, &mut self.settings),
+                Tab::Gradients => {
+                    let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+                    self.gradients.ui(ui, &self.session.history, config.model.activation);
+                }
                 Tab::Inspector => {
+                    let latest = self.session.history.diagnostics.last();
+                    self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
                     let input = self.canvas.network_input();
                     self.inspector.ui(

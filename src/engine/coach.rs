@@ -467,7 +467,7 @@ impl Coach {
         }
         let message = format!(
             "Overfitting: training accuracy {:.1} % is well above test accuracy {:.1} %, and the test loss has risen \
-             since epoch {best_epoch} ({best_loss:.3} → {test_loss:.3}): the network memorises the training images. \
+             since epoch {best_epoch} (from {best_loss:.3} to {test_loss:.3}): the network memorises the training images. \
              Fewer epochs ({best_epoch}) would generalise better.",
             train_acc * 100.0,
             test_acc * 100.0

@@ -3,6 +3,8 @@
 
 pub mod banner;
 pub mod canvas;
+pub mod coach;
 pub mod controls;
+pub mod gradients;
 pub mod inspector;
 pub mod plots;

@@ -85,6 +85,13 @@ impl PlotsView {
                     let pts = decimate_min_max(smooth_loss, x0, x1, buckets);
                     drawn += pts.len();
                     p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
+                    for h in &history.hints {
+                        let name = format!("hint: {}", crate::app::views::gradients::rule_title(h));
+                        let color = crate::app::views::gradients::HINT_COLOR;
+                        p.vline(
+                            egui_plot::VLine::new(name, h.x).color(color).style(egui_plot::LineStyle::dashed_loose()),
+                        );
+                    }
                 });
 
             let raw_acc = &history.accuracy;
