@@ -78,7 +78,10 @@ impl PlaygroundApp {
             UiCommand::ExportMetrics(Some(path)) => {
                 let path = with_extension(path, "csv");
                 let (batches, epochs) = (s.history.batches.clone(), s.history.epochs.clone());
-                self.spawn_helper("export", move || AppMsg::Done(export::write_metrics(&path, &batches, &epochs)));
+                let diagnostics: Vec<_> = s.history.diagnostics.iter().map(|(_, d)| d.clone()).collect();
+                self.spawn_helper("export", move || {
+                    AppMsg::Done(export::write_metrics_with_diagnostics(&path, &batches, &epochs, &diagnostics))
+                });
             }
             UiCommand::SaveWeights(Some(path)) => {
                 let Some(w) = s.weights.clone() else { return };

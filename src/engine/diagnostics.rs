@@ -6,7 +6,7 @@
 //! materialise the activations, so those are measured with the stage-by-stage [`LeNet::trace`] on (a slice of) the
 //! same batch, without gradient tracking — that costs about a forward pass, which is why measurements are spaced:
 //! [`Monitor`] times its own measurements against the training steps and spaces them so they take at most
-//! [`BUDGET`] of the training time (every 2nd–10th batch on a release build here; see `bench`).
+//! [`BUDGET`] of the training time (about every 15th batch on a release build here; see `bench`).
 
 use crate::engine::config::Activation;
 use crate::engine::events::Diagnostics;
@@ -18,8 +18,9 @@ use candle_core::Tensor;
 use std::cell::Cell;
 use std::time::Instant;
 
-/// The share of training time diagnostics may take (the limit is 5 %; the schedule aims below it).
-pub const BUDGET: f64 = 0.04;
+/// The share of training time diagnostics may take (the limit is 5 %; the schedule aims at 3 % to leave room for
+/// timing noise and the cold first measurement).
+pub const BUDGET: f64 = 0.03;
 /// Images of the batch traced for the activation statistics (a slice of the batch: the statistics of 64 images
 /// × 120 units are as telling as those of 100, at two thirds of the cost).
 pub const TRACE_IMAGES: usize = 64;
@@ -28,6 +29,9 @@ pub const SIGMOID_SATURATED_LOW: f32 = 0.053;
 pub const SIGMOID_SATURATED_HIGH: f32 = 0.947;
 /// Never more than this many batches between two measurements (plots need points even when a trace is costly).
 const MAX_INTERVAL: usize = 50;
+/// Batches between the first measurement (batch 1, the starting state) and the second, while the step time is
+/// still being learnt (the first steps warm caches and threads).
+const FIRST_INTERVAL: usize = 10;
 
 // --- Names (from engine::stages) ---------------------------------------------------------------------------------
 
@@ -50,6 +54,28 @@ fn weight_index(layer: &str) -> Option<usize> {
 
 thread_local! {
     static ENABLED: Cell<bool> = const { Cell::new(true) };
+    static LAST_COST: Cell<Option<Cost>> = const { Cell::new(None) };
+}
+
+/// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    pub measurements: usize,
+    pub steps: usize,
+    pub measure_secs: f64,
+    pub train_secs: f64,
+}
+
+impl Cost {
+    /// Measuring time as a share of training time, in percent.
+    pub fn pct(&self) -> f64 {
+        100.0 * self.measure_secs / self.train_secs.max(1e-12)
+    }
+}
+
+/// The cost of the last run trained on this thread (set when its trainer ends), for the benchmark.
+pub fn last_run_cost() -> Option<Cost> {
+    LAST_COST.with(|c| c.get())
 }
 
 /// Runs `f` with diagnostics switched off for trainers started on this thread (the benchmark's baseline).
@@ -199,10 +225,11 @@ pub fn measure(
 
 /// Decides when to measure and keeps the measurements within [`BUDGET`] of the training time: it times each
 /// measurement and each step (moving averages) and waits `measure / (BUDGET · step)` batches between two.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Monitor {
     enabled: bool,
     steps: usize,
+    measurements: usize,
     next: usize,
     step_secs: Option<f64>,
     measure_secs: Option<f64>,
@@ -227,6 +254,7 @@ impl Monitor {
         Monitor {
             enabled: ENABLED.with(|e| e.get()),
             steps: 0,
+            measurements: 0,
             next: 1,
             step_secs: None,
             measure_secs: None,
@@ -239,7 +267,7 @@ impl Monitor {
     pub fn interval(&self) -> usize {
         match (self.measure_secs, self.step_secs) {
             (Some(m), Some(s)) if s > 0.0 => ((m / (BUDGET * s)).ceil() as usize).clamp(1, MAX_INTERVAL),
-            _ => 1,
+            _ => FIRST_INTERVAL,
         }
     }
 
@@ -267,11 +295,23 @@ impl Monitor {
         let d = measure(model, x, grads, previous, at)?;
         let secs = t.elapsed().as_secs_f64();
         self.spent_secs += secs;
-        if self.steps > 3 {
-            self.measure_secs = Some(ewma(self.measure_secs, secs));
-        }
+        self.measurements += 1;
+        // The first (cold) measurement overestimates the cost: the schedule starts on the safe side.
+        self.measure_secs = Some(ewma(self.measure_secs, secs));
         self.next = self.steps + self.interval();
         Ok(Some(d))
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let cost = Cost {
+            measurements: self.measurements,
+            steps: self.steps,
+            measure_secs: self.spent_secs,
+            train_secs: self.trained_secs,
+        };
+        LAST_COST.with(|c| c.set(Some(cost)));
     }
 }
 
@@ -307,10 +347,11 @@ mod tests {
     fn the_schedule_spaces_measurements_by_their_cost() {
         let mut m = Monitor::new();
         m.step_secs = Some(0.004);
-        m.measure_secs = Some(0.0016);
+        m.measure_secs = Some(0.00114);
         assert_eq!(m.interval(), 10);
         m.measure_secs = Some(1.0);
         assert_eq!(m.interval(), MAX_INTERVAL);
+        assert_eq!(Monitor::new().interval(), FIRST_INTERVAL, "before anything is timed");
         assert!(without(|| !Monitor::new().enabled));
         assert!(Monitor::new().enabled);
     }
