@@ -8,3 +8,4 @@ pub mod controls;
 pub mod gradients;
 pub mod inspector;
 pub mod plots;
+pub mod texture;
