@@ -83,7 +83,11 @@ fn train_save_predict_and_eval_end_to_end() {
     let acc = last["test_accuracy"].as_f64().unwrap();
     assert!(acc > 0.9 && acc <= 1.0, "{acc}");
     let csv = std::fs::read_to_string(&metrics).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 120 + 2);
+    let rows = |kind: &str| csv.lines().filter(|l| l.starts_with(&format!("{kind},"))).count();
+    assert_eq!((rows("batch"), rows("epoch")), (120, 2));
+    let measured = lines.iter().filter(|l| l["event"] == "diagnostics").count();
+    assert!(measured > 0 && rows("diagnostics") == measured, "one diagnostics row per measurement");
+    assert_eq!(csv.lines().count(), 1 + 120 + 2 + measured);
 
     // Predict test digits from PNG files of both polarities.
     let data = lenet_playground::engine::mnist::Dataset::shipped_mnist().unwrap();
