@@ -5,12 +5,14 @@ use clap::Parser;
 use lenet_playground::cli::{self, Cli};
 
 fn main() {
+    // First, before the window or any other thread exists.
+    lenet_playground::startup::init_compute();
     let args = Cli::parse();
     let code = match args.command {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", e.report());
                 cli::exit_code(&e)
             }
         },

@@ -26,7 +26,7 @@ impl LeNet {
     /// The model over `params`, given in `stages::params()` order with those shapes.
     pub fn new(config: ModelConfig, params: Vec<Tensor>) -> Result<Self> {
         // Thread set-up must precede candle's first computation; cheap after the first call.
-        ops::init_compute();
+        ops::init_compute_thread();
         let specs = stages::params();
         if params.len() != specs.len() {
             return Err(Error::bad_weights(format!(

@@ -441,15 +441,33 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result
     }
 }
 
-/// Forward op on `(x, w, b)`.
-pub(crate) struct Conv2dOp {
-    pub padding: usize,
-    pub input_grad: bool,
+/// What differs between the convolution custom ops; [`ConvOp`] does the rest (operand checks, candle's storage).
+/// Every op reads `(x, w, third)`: the third operand is the bias for forward ops and the output gradient for
+/// backward ops.
+pub(crate) trait ConvKernel: Send + Sync {
+    /// candle's name for the op.
+    const NAME: &'static str;
+    /// What the third operand is, for error messages.
+    const THIRD: &'static str;
+    fn padding(&self) -> usize;
+    /// Checks the third operand's shape and computes the op's output data and shape.
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], third: &[f32], third_dims: &[usize])
+        -> Result<(Vec<f32>, Shape)>;
+    /// The gradients of a forward op w.r.t. `(x, w, b)`; backward ops have none.
+    fn grads(&self, _x: &Tensor, _w: &Tensor, _b: &Tensor, _grad: &Tensor) -> Result<Grads> {
+        bail!("{} has no backward pass", Self::NAME)
+    }
 }
 
-impl CustomOp3 for Conv2dOp {
+/// Gradients w.r.t. `(x, w, b)`; no dx without `input_grad`.
+pub(crate) type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// A [`ConvKernel`] as a candle custom op on contiguous f32 CPU tensors.
+pub(crate) struct ConvOp<K>(pub K);
+
+impl<K: ConvKernel> CustomOp3 for ConvOp<K> {
     fn name(&self) -> &'static str {
-        "fast-conv2d"
+        K::NAME
     }
 
     fn cpu_fwd(
@@ -461,77 +479,94 @@ impl CustomOp3 for Conv2dOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        if l3.dims() != [g.o] {
-            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
-        }
+        let g = Geom::new(l1.dims(), l2.dims(), self.0.padding())?;
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;
-        let b = f32_slice(s3, l3, "conv2d bias")?;
-        let out = forward(&g, x, w, b);
-        Ok((CpuStorage::F32(out), g.out_shape()))
+        let third = f32_slice(s3, l3, K::THIRD)?;
+        let (out, shape) = self.0.compute(&g, x, w, third, l3.dims())?;
+        Ok((CpuStorage::F32(out), shape))
     }
 
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let input_grad = self.input_grad;
-        let grad = grad.contiguous()?;
-        let packed = x.apply_op3_no_bwd(w, &grad, &Conv2dBwdOp { padding: self.padding, input_grad })?;
-        unpack_grads(&packed, x, w, b, input_grad)
+    fn bwd(&self, x: &Tensor, w: &Tensor, b: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Grads> {
+        self.0.grads(x, w, b, grad)
     }
 }
 
-/// Backward op on `(x, w, grad_out)`, producing the packed gradients of [`backward`].
-struct Conv2dBwdOp {
-    padding: usize,
-    input_grad: bool,
+/// A forward op's bias check: one value per output channel.
+pub(crate) fn check_bias(g: &Geom, dims: &[usize]) -> Result<()> {
+    if dims != [g.o] {
+        bail!("conv2d: bias shape {dims:?} does not match {} output channels", g.o)
+    }
+    Ok(())
 }
 
-impl CustomOp3 for Conv2dBwdOp {
-    fn name(&self) -> &'static str {
-        "fast-conv2d-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        if l3.dims() != g.out_shape().dims() {
-            bail!("conv2d backward: gradient shape {:?}, expected {:?}", l3.dims(), g.out_shape())
-        }
-        let x = f32_slice(s1, l1, "conv2d input")?;
-        let w = f32_slice(s2, l2, "conv2d weight")?;
-        let gy = f32_slice(s3, l3, "conv2d output gradient")?;
-        let packed = backward(&g, x, w, gy, self.input_grad);
-        let len = packed.len();
-        Ok((CpuStorage::F32(packed), Shape::from(len)))
-    }
-}
-
-/// Splits the packed `[dx | dw | db]` gradients of a backward op into the three tensors (no dx without
-/// `input_grad`).
-pub(crate) fn unpack_grads(
-    packed: &Tensor,
+/// Runs the backward kernel `bwd` on `(x, w, grad)` and splits its packed `[dx | dw | db]` result into the
+/// gradients of a forward op on `(x, w, b)`.
+pub(crate) fn packed_grads<K: ConvKernel + 'static>(
+    bwd: K,
     x: &Tensor,
     w: &Tensor,
     b: &Tensor,
+    grad: &Tensor,
     input_grad: bool,
-) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+) -> Result<Grads> {
+    let packed = x.apply_op3_no_bwd(w, &grad.contiguous()?, &ConvOp(bwd))?;
     let (nx, nw, nb) = (if input_grad { x.elem_count() } else { 0 }, w.elem_count(), b.elem_count());
     let dx = if input_grad { Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?) } else { None };
     let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
     let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
     Ok((dx, Some(dw), Some(db)))
+}
+
+/// A backward kernel's output: the packed gradients as one flat tensor.
+pub(crate) fn packed(v: Vec<f32>) -> (Vec<f32>, Shape) {
+    let len = v.len();
+    (v, Shape::from(len))
+}
+
+/// Convolution with bias on `(x, w, b)`.
+pub(crate) struct Conv2d {
+    pub padding: usize,
+    pub input_grad: bool,
+}
+
+impl ConvKernel for Conv2d {
+    const NAME: &'static str = "fast-conv2d";
+    const THIRD: &'static str = "conv2d bias";
+
+    fn padding(&self) -> usize {
+        self.padding
+    }
+
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], b: &[f32], b_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        check_bias(g, b_dims)?;
+        Ok((forward(g, x, w, b), g.out_shape()))
+    }
+
+    fn grads(&self, x: &Tensor, w: &Tensor, b: &Tensor, grad: &Tensor) -> Result<Grads> {
+        let bwd = Conv2dBwd { padding: self.padding, input_grad: self.input_grad };
+        packed_grads(bwd, x, w, b, grad, self.input_grad)
+    }
+}
+
+/// Backward of [`Conv2d`] on `(x, w, grad_out)`, producing the packed gradients of [`backward`].
+struct Conv2dBwd {
+    padding: usize,
+    input_grad: bool,
+}
+
+impl ConvKernel for Conv2dBwd {
+    const NAME: &'static str = "fast-conv2d-bwd";
+    const THIRD: &'static str = "conv2d output gradient";
+
+    fn padding(&self) -> usize {
+        self.padding
+    }
+
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], gy: &[f32], gy_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        if gy_dims != g.out_shape().dims() {
+            bail!("conv2d backward: gradient shape {gy_dims:?}, expected {:?}", g.out_shape())
+        }
+        Ok(packed(backward(g, x, w, gy, self.input_grad)))
+    }
 }
