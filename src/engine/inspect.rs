@@ -97,23 +97,7 @@ mod tests {
     fn classic_table_is_exact() {
         let rows = stage_table(ModelConfig::default()).unwrap();
         let lines: Vec<String> = rows.iter().map(|r| r.line()).collect();
-        assert_eq!(
-            lines,
-            [
-                "Conv2d out shape: [1, 6, 28, 28]",
-                "Sigmoid out shape: [1, 6, 28, 28]",
-                "AvgPool2d out shape: [1, 6, 14, 14]",
-                "Conv2d out shape: [1, 16, 10, 10]",
-                "Sigmoid out shape: [1, 16, 10, 10]",
-                "AvgPool2d out shape: [1, 16, 5, 5]",
-                "Flatten out shape: [1, 400]",
-                "Linear out shape: [1, 120]",
-                "Sigmoid out shape: [1, 120]",
-                "Linear out shape: [1, 84]",
-                "Sigmoid out shape: [1, 84]",
-                "Linear out shape: [1, 10]",
-            ]
-        );
+        assert_eq!(lines, crate::engine::stages::CLASSIC_TABLE);
         assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 61_706);
         assert_eq!(rows[0].formula.as_deref(), Some("(28 + 2·2 − 5)/1 + 1 = 28"));
         assert_eq!(rows[3].formula.as_deref(), Some("(14 + 2·0 − 5)/1 + 1 = 10"));

@@ -220,7 +220,6 @@ fn check_geom(g: &Geom) -> Result<()> {
 
 /// Fused convolution, bias, activation and pooling on `(x, w, b)`.
 pub(crate) struct ConvActPool {
-    pub padding: usize,
     pub act: Activation,
     pub pool: Pooling,
     pub input_grad: bool,
@@ -232,10 +231,6 @@ pub(crate) struct ConvActPool {
 impl ConvKernel for ConvActPool {
     const NAME: &'static str = "fast-conv2d-act-pool";
     const THIRD: &'static str = "conv2d bias";
-
-    fn padding(&self) -> usize {
-        self.padding
-    }
 
     fn compute(&self, g: &Geom, x: &[f32], w: &[f32], b: &[f32], b_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
         check_geom(g)?;
@@ -279,24 +274,17 @@ impl ConvKernel for ConvActPool {
         Ok((y, Shape::from((g.n, g.o, g.ho / 2, g.wo / 2))))
     }
 
-    fn grads(&self, x: &Tensor, w: &Tensor, b: &Tensor, grad: &Tensor) -> Result<Grads> {
+    fn grads(&self, padding: usize, x: &Tensor, w: &Tensor, b: &Tensor, grad: &Tensor) -> Result<Grads> {
         let Some(saved) = self.saved.lock().unwrap().clone() else {
             bail!("conv2d_act_pool: backward pass of a forward pass that kept no activations")
         };
-        let bwd = ConvActPoolBwd {
-            padding: self.padding,
-            act: self.act,
-            pool: self.pool,
-            input_grad: self.input_grad,
-            saved,
-        };
-        packed_grads(bwd, x, w, b, grad, self.input_grad)
+        let bwd = ConvActPoolBwd { act: self.act, pool: self.pool, input_grad: self.input_grad, saved };
+        packed_grads(padding, bwd, x, w, b, grad, self.input_grad)
     }
 }
 
 /// Backward of [`ConvActPool`] on `(x, w, grad_pooled)`, producing `[dx | dw | db]` from the saved activations.
 struct ConvActPoolBwd {
-    padding: usize,
     act: Activation,
     pool: Pooling,
     input_grad: bool,
@@ -306,10 +294,6 @@ struct ConvActPoolBwd {
 impl ConvKernel for ConvActPoolBwd {
     const NAME: &'static str = "fast-conv2d-act-pool-bwd";
     const THIRD: &'static str = "pooled gradient";
-
-    fn padding(&self) -> usize {
-        self.padding
-    }
 
     fn compute(&self, g: &Geom, x: &[f32], w: &[f32], gp: &[f32], gp_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
         check_geom(g)?;

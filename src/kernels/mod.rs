@@ -50,7 +50,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bo
     let (_, _, kh, kw) = check_conv(x, w, b, padding, "conv2d")?;
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
-        let op = conv::ConvOp(conv::Conv2d { padding, input_grad });
+        let op = conv::ConvOp { padding, kernel: conv::Conv2d { input_grad } };
         x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, op)
     } else {
         generic_conv2d(&x, w, b, padding)
@@ -123,7 +123,8 @@ pub fn conv2d_act_pool(
     if kh == kw && fast_path(&[&x, w, b]) {
         let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
         let save = x.track_op() || w.track_op() || b.track_op();
-        let op = conv::ConvOp(fused::ConvActPool { padding, act, pool, input_grad, save, saved: Default::default() });
+        let kernel = fused::ConvActPool { act, pool, input_grad, save, saved: Default::default() };
+        let op = conv::ConvOp { padding, kernel };
         if save {
             x.apply_op3(&w, &b, op)
         } else {
