@@ -1,11 +1,11 @@
 //! The stage table of the classic lesson — each layer's output shape for a 1×1×28×28 input — computed by really
-//! running an input through the model, with parameter counts, the size arithmetic, and a line on what each stage
+//! running an input through the model (the description in `stages` says what each stage is), with parameter counts, the size arithmetic, and a line on what each stage
 //! computes. The CLI prints it; the app's inspector shows it.
 
 use crate::engine::config::Init;
 use crate::engine::config::{Activation, ModelConfig, Pooling};
 use crate::engine::model::{images_tensor, LeNet};
-use crate::engine::stages::{Output, StageKind};
+use crate::engine::stages::{self, Output, StageKind};
 use crate::engine::weights::ModelWeights;
 use crate::Result;
 
@@ -32,9 +32,9 @@ impl StageInfo {
 
 /// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
 pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
-    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); 10]);
+    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs()]);
     let model = LeNet::from_weights(&weights)?;
-    let trace = model.trace(&images_tensor(&[0.0; 784], 1)?)?;
+    let trace = model.trace(&images_tensor(&vec![0.0; stages::INPUT.len()], 1)?)?;
     let last = trace.len().saturating_sub(1);
     let mut rows = Vec::new();
     for (i, (stage, t)) in trace.into_iter().enumerate() {

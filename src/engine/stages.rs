@@ -206,11 +206,6 @@ pub fn stages(cfg: ModelConfig) -> Vec<Stage> {
         .collect()
 }
 
-/// The stage with this key.
-pub fn stage(cfg: ModelConfig, key: &str) -> Option<Stage> {
-    stages(cfg).into_iter().find(|s| s.key == key)
-}
-
 /// The layers with weights, in order: c1, c3, f5, f6, out.
 pub fn weighted_layers() -> Vec<&'static str> {
     stages(ModelConfig::default()).into_iter().filter(Stage::has_params).map(|s| s.key).collect()
