@@ -10,7 +10,7 @@ fn main() {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: {e}");
+                cli::report_error(&e);
                 cli::exit_code(&e)
             }
         },
