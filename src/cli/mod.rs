@@ -64,8 +64,8 @@ pub enum Command {
     /// Measure training and evaluation throughput, prediction latency and peak memory.
     Bench {
         /// Training steps to time (batch 100), 1 to 10000.
-        #[arg(long, default_value_t = 60, value_parser = parse_bench_steps)]
-        steps: usize,
+        #[arg(long, default_value_t = 60)]
+        steps: u64,
         #[arg(long)]
         json: bool,
     },
@@ -79,7 +79,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Learning rate, within the window's slider range (0.0001 to 2).
-    #[arg(long, value_parser = parse_lr)]
+    #[arg(long)]
     pub lr: Option<f64>,
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -207,13 +207,13 @@ pub fn run(command: Command) -> Result<()> {
             }
             let (loss, acc, per_class) = evaluate(&model, &data.test, None)?.unwrap_or_default();
             if !loss.is_finite() {
-                return Err(Error::Weights {
-                    path: weights.clone(),
-                    message: format!(
+                return Err(Error::weights(
+                    &weights,
+                    format!(
                         "the network's outputs overflow on the test set (test loss {loss}): the weights are finite \
                          but far too large to be trained LeNet-5 weights"
                     ),
-                });
+                ));
             }
             if json {
                 print_stdout(&format!(
@@ -232,6 +232,7 @@ pub fn run(command: Command) -> Result<()> {
         }
         Command::Bench { steps, json } => {
             let data = Dataset::shipped_mnist()?;
+            let steps = check_bench_steps(steps)?;
             let r = bench::run(&data, steps, &mut |m| print_stderr(&format!("bench: {m}\n")))?;
             if json {
                 print_stdout(&format!("{}\n", serde_json::to_string(&r).unwrap_or_default()));
@@ -287,28 +288,30 @@ pub(crate) fn report_all(mut errors: Vec<Error>) -> Result<()> {
 /// Training steps `bench` accepts.
 pub const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
 
-fn parse_lr(s: &str) -> std::result::Result<f64, String> {
+/// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
+pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {
     let (lo, hi) = LR_RANGE;
-    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if !(lo..=hi).contains(&v) {
-        return Err(format!("{s} is outside the allowed range {lo} to {hi} (the window's slider)"));
+    match lr {
+        Some(v) if !(lo..=hi).contains(&v) => Err(Error::Config(format!(
+            "learning rate {v} is outside the allowed range {lo} to {hi} (the window's slider)"
+        ))),
+        _ => Ok(()),
     }
-    Ok(v)
 }
 
-fn parse_bench_steps(s: &str) -> std::result::Result<usize, String> {
+fn check_bench_steps(steps: u64) -> Result<usize> {
     let (lo, hi) = BENCH_STEPS_RANGE;
-    let v: u64 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number (allowed: {lo} to {hi})"))?;
-    if !(lo as u64..=hi as u64).contains(&v) {
-        return Err(format!("{s} is outside the allowed range {lo} to {hi}"));
+    if !(lo as u64..=hi as u64).contains(&steps) {
+        return Err(Error::Config(format!("--steps {steps} is outside the allowed range {lo} to {hi}")));
     }
-    Ok(v as usize)
+    Ok(steps as usize)
 }
 
 /// The process exit status for an error: 2 for bad input or settings, 1 for anything else.
 pub fn exit_code(e: &Error) -> i32 {
-    match e {
-        Error::Compute(_) => 1,
-        _ => 2,
+    if e.is_bad_input() {
+        2
+    } else {
+        1
     }
 }

@@ -1,7 +1,7 @@
 //! `train`: runs the trainer in this thread and turns its events into progress lines on stderr, results (or JSON
 //! lines) on stdout, and the files asked for.
 
-use super::{print_stderr, print_stdout, report_all, TrainArgs};
+use super::{check_lr, print_stderr, print_stdout, report_all, TrainArgs};
 use crate::engine::atomic_file::{check_writable, same_file, write_atomic};
 use crate::engine::checkpoint;
 use crate::engine::control::Control;
@@ -13,6 +13,7 @@ use crate::{Error, Result};
 use std::io::IsTerminal;
 
 pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
+    check_lr(args.lr)?;
     let cfg = args.config();
     cfg.validate()?;
     check_outputs(args)?;

@@ -61,7 +61,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(Error::write(path, "it is a folder"));
     }
     let existing = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.permissions());
-    let mut tmp = new_temp(&dir, path).map_err(|e| Error::write(path, e))?;
+    let mut tmp = new_temp(&dir, path).map_err(|e| Error::write(path, "").because(e))?;
     // On any error below, dropping `tmp` removes the temporary file.
     let result = (|| -> std::io::Result<()> {
         tmp.write_all(bytes)?;
@@ -72,8 +72,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         tmp.as_file().sync_all()?;
         Ok(())
     })();
-    result.map_err(|e| Error::write(path, e))?;
-    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
+    result.map_err(|e| Error::write(path, "").because(e))?;
+    tmp.persist(path).map_err(|e| Error::write(path, "").because(e.error))?;
     sync_folder(&dir);
     Ok(())
 }
@@ -103,8 +103,8 @@ pub fn check_writable(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Err(Error::write(path, "it is a folder"));
     }
-    let probe = new_temp(&dir, path).map_err(|e| Error::write(path, format!("cannot create a file there: {e}")))?;
-    probe.close().map_err(|e| Error::write(path, format!("cannot remove a test file there: {e}")))?;
+    let probe = new_temp(&dir, path).map_err(|e| Error::write(path, "cannot create a file there").because(e))?;
+    probe.close().map_err(|e| Error::write(path, "cannot remove a test file there").because(e))?;
     Ok(())
 }
 

@@ -60,8 +60,9 @@ impl GrayImage {
     /// are decoded and JPEG is decoded straight to one grey byte per pixel, so memory stays bounded (about 64 MB for
     /// the largest JPEG, a few MB for any PNG) whatever the file holds. Every error names the file.
     pub fn read_file(path: &Path) -> Result<Self> {
-        let err = |m: String| Error::Image { path: path.into(), message: m };
-        let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read image: {e}")))?;
+        let err = |m: String| Error::image(path, m);
+        let cannot = |e: std::io::Error| Error::image(path, "cannot read image").because(e);
+        let meta = std::fs::metadata(path).map_err(cannot)?;
         if !meta.is_file() {
             return Err(err("not a regular file".into()));
         }
@@ -72,20 +73,18 @@ impl GrayImage {
                 MAX_IMAGE_FILE_BYTES / (1024 * 1024)
             )));
         }
-        let mut reader = image::ImageReader::open(path)
-            .and_then(|r| r.with_guessed_format())
-            .map_err(|e| err(format!("cannot read image: {e}")))?;
+        let mut reader = image::ImageReader::open(path).and_then(|r| r.with_guessed_format()).map_err(cannot)?;
         let mut limits = image::Limits::default();
         limits.max_alloc = Some(64 * 1024 * 1024);
         reader.limits(limits);
         let format = reader.format();
-        let (w, h) = reader.into_dimensions().map_err(|e| err(format!("cannot read image: {e}")))?;
+        let (w, h) = reader.into_dimensions().map_err(|e| Error::image(path, "cannot read image").because(e))?;
         check_dimensions(w, h).map_err(err)?;
-        let file = std::fs::File::open(path).map_err(|e| err(format!("cannot read image: {e}")))?;
+        let file = std::fs::File::open(path).map_err(cannot)?;
         let file = BufReader::new(file);
         match format {
-            Some(image::ImageFormat::Png) => read_png(file, w, h).map_err(err),
-            Some(image::ImageFormat::Jpeg) => read_jpeg(file, w, h).map_err(err),
+            Some(image::ImageFormat::Png) => read_png(path, file, w, h),
+            Some(image::ImageFormat::Jpeg) => read_jpeg(path, file, w, h),
             Some(f) => Err(err(format!("{f:?} images are not supported (PNG or JPEG)"))),
             None => Err(err("not a PNG or JPEG image".into())),
         }
@@ -158,26 +157,28 @@ fn luminance(px: &[u8]) -> f32 {
     }
 }
 
-fn read_png(file: BufReader<std::fs::File>, w: u32, h: u32) -> std::result::Result<GrayImage, String> {
-    let bad = |e: png::DecodingError| format!("cannot read image: {e}");
+fn read_png(path: &Path, file: BufReader<std::fs::File>, w: u32, h: u32) -> Result<GrayImage> {
+    let bad = |e: png::DecodingError| Error::image(path, "cannot read image").because(e);
+    let err = |m: String| Error::image(path, m);
     let mut decoder = png::Decoder::new(file);
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     decoder.set_limits(png::Limits { bytes: 96 * 1024 * 1024 });
     let mut reader = decoder.read_info().map_err(bad)?;
     let (iw, ih) = (reader.info().width, reader.info().height);
     if (iw, ih) != (w, h) {
-        return Err(format!("cannot read image: header changed between reads ({w}×{h}, then {iw}×{ih})"));
+        return Err(err(format!("cannot read image: header changed between reads ({w}×{h}, then {iw}×{ih})")));
     }
     let channels = reader.output_color_type().0.samples();
     let mut shrink = Shrinker::new(w, h);
     if reader.info().interlaced {
         if w as u64 * h as u64 > MAX_INTERLACED_PIXELS {
-            return Err(format!(
+            return Err(err(format!(
                 "image is {w}×{h}, over the limit of {} megapixels for an interlaced PNG",
                 MAX_INTERLACED_PIXELS / 1_000_000
-            ));
+            )));
         }
-        let mut buf = vec![0u8; reader.output_buffer_size().ok_or("cannot read image: too large")?];
+        let size = reader.output_buffer_size().ok_or_else(|| err("cannot read image: too large".into()))?;
+        let mut buf = vec![0u8; size];
         let info = reader.next_frame(&mut buf).map_err(bad)?;
         for (y, row) in buf.chunks_exact(info.line_size).take(h as usize).enumerate() {
             for (x, px) in row.chunks_exact(channels).take(w as usize).enumerate() {
@@ -196,16 +197,20 @@ fn read_png(file: BufReader<std::fs::File>, w: u32, h: u32) -> std::result::Resu
     Ok(shrink.finish())
 }
 
-fn read_jpeg(file: BufReader<std::fs::File>, w: u32, h: u32) -> std::result::Result<GrayImage, String> {
+fn read_jpeg(path: &Path, file: BufReader<std::fs::File>, w: u32, h: u32) -> Result<GrayImage> {
+    let bad = |e: zune_jpeg::errors::DecodeErrors| Error::image(path, format!("cannot read image: {e}"));
     let options = zune_core::options::DecoderOptions::default()
         .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::Luma)
         .set_max_width(MAX_IMAGE_SIDE as usize)
         .set_max_height(MAX_IMAGE_SIDE as usize);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(file, options);
-    decoder.decode_headers().map_err(|e| format!("cannot read image: {e}"))?;
-    let luma = decoder.decode().map_err(|e| format!("cannot read image: {e}"))?;
+    decoder.decode_headers().map_err(bad)?;
+    let luma = decoder.decode().map_err(bad)?;
     if luma.len() != w as usize * h as usize {
-        return Err(format!("cannot read image: decoded {} pixels for a {w}×{h} image", luma.len()));
+        return Err(Error::image(
+            path,
+            format!("cannot read image: decoded {} pixels for a {w}×{h} image", luma.len()),
+        ));
     }
     let mut shrink = Shrinker::new(w, h);
     for (y, row) in luma.chunks_exact(w as usize).enumerate() {

@@ -5,7 +5,8 @@
 
 use crate::engine::config::Optimizer;
 use crate::engine::events::TrainEvent;
-use crate::engine::weights::{ModelWeights, PARAM_SHAPES};
+use crate::engine::stages;
+use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
 use candle_core::Var;
 
@@ -61,13 +62,13 @@ impl Guard {
     }
 }
 
-/// After an update: which parameter (in `PARAM_SHAPES` order) holds a NaN or infinite value, if any. One
+/// After an update: which parameter (in `stages::params()` order) holds a NaN or infinite value, if any. One
 /// reduction per parameter: a NaN or infinity anywhere makes the sum non-finite.
 pub fn non_finite_var(vars: &[Var]) -> Result<Option<String>> {
     for (i, v) in vars.iter().enumerate() {
         let s = v.as_tensor().sum_all()?.to_scalar::<f32>()?;
         if !s.is_finite() {
-            let name = PARAM_SHAPES.get(i).map(|p| p.0).unwrap_or("a parameter");
+            let name = stages::params().get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
             return Ok(Some(format!("the update made {name} NaN or infinite")));
         }
     }

@@ -266,7 +266,7 @@ impl<R: Read> Read for Hashing<R> {
 
 /// Reads one IDX file from disk; see `read_idx`. `expected_sha256`: the SHA256SUMS entry for it, if any.
 fn idx_from_file(path: &Path, kind: Kind, expected_sha256: Option<&str>) -> Result<Idx> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::data(path, "cannot read").because(e))?;
     if !meta.is_file() {
         return Err(Error::data(path, "not a regular file"));
     }
@@ -280,7 +280,7 @@ fn idx_from_file(path: &Path, kind: Kind, expected_sha256: Option<&str>) -> Resu
             ),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::data(path, "cannot read").because(e))?;
     let mut hashing = Hashing { inner: file, hash: Sha256::new() };
     let idx = read_idx(path, std::io::BufReader::new(&mut hashing), meta.len(), kind);
     if let Some(expected) = expected_sha256 {
@@ -300,9 +300,9 @@ fn read_up_to(path: &Path, r: &mut impl Read, want: usize, gzip: bool) -> Result
     let mut buf = Vec::with_capacity(want.min(64 << 20));
     r.take(want as u64).read_to_end(&mut buf).map_err(|e| {
         if gzip {
-            Error::data(path, format!("corrupt or truncated gzip data: {e}"))
+            Error::data(path, "corrupt or truncated gzip data").because(e)
         } else {
-            Error::data(path, format!("cannot read: {e}"))
+            Error::data(path, "cannot read").because(e)
         }
     })?;
     Ok(buf)
@@ -312,7 +312,7 @@ fn read_up_to(path: &Path, r: &mut impl Read, want: usize, gzip: bool) -> Result
 /// promises: the header is checked first, a raw file's length must match it before the rest is read, and gzip is
 /// inflated to exactly the promised length, after which only the end of the stream may follow.
 fn read_idx(path: &Path, mut src: impl BufRead, file_len: u64, kind: Kind) -> Result<Idx> {
-    let peek = src.fill_buf().map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+    let peek = src.fill_buf().map_err(|e| Error::data(path, "cannot read").because(e))?;
     let gzip = peek.len() >= 2 && peek[0] == 0x1f && peek[1] == 0x8b;
     let mut reader: Box<dyn Read + '_> = if gzip { Box::new(MultiGzDecoder::new(src)) } else { Box::new(src) };
     let what = match kind {
@@ -400,7 +400,7 @@ fn read_small_text(path: &Path, max: u64) -> Result<Option<String>> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::data(path, format!("cannot read: {e}"))),
+        Err(e) => return Err(Error::data(path, "cannot read").because(e)),
     };
     if !meta.is_file() {
         return Err(Error::data(path, "not a regular file"));
@@ -408,8 +408,8 @@ fn read_small_text(path: &Path, max: u64) -> Result<Option<String>> {
     if meta.len() > max {
         return Err(Error::data(path, format!("{} bytes is too large (at most {max})", meta.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::data(path, format!("not UTF-8 text: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::data(path, "cannot read").because(e))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::data(path, "not UTF-8 text").because(e))?;
     Ok(Some(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string()))
 }
 

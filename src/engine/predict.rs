@@ -3,8 +3,9 @@
 
 use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::mnist::IMAGE_PIXELS;
-use crate::engine::model::{images_tensor, LeNet, StageKind};
+use crate::engine::model::{argmax, images_tensor, LeNet};
 use crate::engine::ops;
+use crate::engine::stages::StageKind;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ pub struct Predictor {
 
 impl Predictor {
     pub fn new(weights: &ModelWeights) -> Result<Self> {
-        weights.check_shapes().map_err(Error::Config)?;
+        weights.check_shapes()?;
         ops::init_compute();
         Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone(), source: None })
     }
@@ -52,11 +53,13 @@ impl Predictor {
     }
 
     fn overflow_error(&self) -> Error {
-        Error::Weights {
-            path: self.source.clone().unwrap_or_else(|| PathBuf::from("the loaded weights")),
-            message: "the network's outputs overflow (not finite) for this input: the weights are finite but far \
-                      too large to be trained LeNet-5 weights"
-                .into(),
+        let e = Error::bad_weights(
+            "the network's outputs overflow (not finite) for this input: the weights are finite but far too large \
+             to be trained LeNet-5 weights",
+        );
+        match &self.source {
+            Some(p) => e.in_file(p),
+            None => e,
         }
     }
 
@@ -99,14 +102,8 @@ impl Predictor {
     /// visible digit is an error naming the file.
     pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
         let img = GrayImage::read_file(path)?;
-        let input = preprocess(&img).ok_or_else(|| Error::Image {
-            path: path.into(),
-            message: "no digit found (the image is blank or uniform)".into(),
-        })?;
+        let input =
+            preprocess(&img).ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))?;
         self.predict(&input)
     }
-}
-
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
 }
