@@ -15,7 +15,8 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 // Not eprintln!: a closed stderr (`2>&1 | head -1`) must not turn the exit status into a panic's.
-                cli::print_stderr(&format!("error: {}\n", with_causes(&e)));
+                // The library's errors carry their causes in one line.
+                cli::print_stderr(&format!("error: {}\n", e.report()));
                 exit_code(cli::exit_code(&e))
             }
         },
@@ -63,8 +64,8 @@ fn run_window() -> Result<(), eframe::Error> {
     )
 }
 
-/// The error and its causes on one line, "outer: cause: root". A cause whose text the message already contains
-/// (an error that formats its source into itself) is not repeated.
+/// A window error and its causes on one line, "outer: cause: root". A cause whose text the message already
+/// contains (an error that formats its source into itself) is not repeated.
 fn with_causes(e: &dyn StdError) -> String {
     let mut line = e.to_string();
     let mut cause = e.source();

@@ -231,8 +231,8 @@ pub fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Bench { steps, json } => {
-            let data = Dataset::shipped_mnist()?;
             let steps = check_bench_steps(steps)?;
+            let data = Dataset::shipped_mnist()?;
             let r = bench::run(&data, steps, &mut |m| print_stderr(&format!("bench: {m}\n")))?;
             if json {
                 print_stdout(&format!("{}\n", serde_json::to_string(&r).unwrap_or_default()));
@@ -272,7 +272,7 @@ pub fn print_stderr(s: &str) {
 
 /// Prints an error as the one line the user sees (`error: …`), without panicking on a closed stderr.
 pub fn report_error(e: &Error) {
-    print_stderr(&format!("error: {e}\n"));
+    print_stderr(&format!("error: {}\n", e.report()));
 }
 
 /// Several failures: every one but the last is printed here, the last is returned for `main` to print, so each gets
