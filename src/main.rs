@@ -16,7 +16,9 @@ fn main() -> ExitCode {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", e.report()); // the library's errors carry their causes in one line
+                // Not eprintln!: a closed stderr (`2>&1 | head -1`) must not turn the exit status into a panic's.
+                // The library's errors carry their causes in one line.
+                cli::print_stderr(&format!("error: {}\n", e.report()));
                 exit_code(cli::exit_code(&e))
             }
         },
