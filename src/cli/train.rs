@@ -7,6 +7,7 @@ use crate::engine::control::Control;
 use crate::engine::events::TrainEvent;
 use crate::engine::metrics::MetricsLog;
 use crate::engine::mnist::Dataset;
+use crate::engine::runs::{RunRecorder, RunSource};
 use crate::engine::train::train;
 use crate::{Error, Result};
 use std::io::IsTerminal;
@@ -14,6 +15,12 @@ use std::io::IsTerminal;
 pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let cfg = args.config();
     cfg.validate()?;
+    if args.step_epochs.is_some() && !matches!(cfg.schedule, crate::engine::schedule::Schedule::Step { .. }) {
+        return Err(Error::Config("--step-epochs needs --schedule step".into()));
+    }
+    // Recording: the store is resolved (and created) before training, so a bad data folder fails at once.
+    let store = if args.record { Some(super::runs::prepare_store()?) } else { None };
+    let mut recorder = args.record.then(|| RunRecorder::new(RunSource::Cli, args.run_name.clone()));
     if let Some(p) = &args.save {
         check_writable(p)?;
     }
@@ -28,6 +35,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let mut final_acc = None;
     eprintln!("data: {}", data.describe());
     let mut emit = |e: TrainEvent| {
+        if let Some(r) = recorder.as_mut() {
+            r.observe(&e);
+        }
         if args.json {
             if let Ok(line) = serde_json::to_string(&e) {
                 // Weight snapshots serialize to nothing useful for a log; skip them.
@@ -44,6 +54,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                     config.model.activation.label(), config.model.pooling.label(), config.init.key(),
                     config.optimizer.label(), config.lr, config.batch_size
                 );
+                if config.schedule != crate::engine::schedule::Schedule::Constant {
+                    eprintln!("learning-rate schedule: {}", config.schedule);
+                }
             }
             TrainEvent::Batch(b) => {
                 log.batches.push(b.clone());
@@ -103,6 +116,10 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     };
     let control = Control::new();
     let result = train(&cfg, &data, None, &control, &mut emit);
+    if let (Some(store), Some(run)) = (&store, recorder.and_then(|r| r.finish())) {
+        let stored = store.save(&run)?;
+        eprintln!("run recorded as '{}' ({}) in {}", stored.record.name, stored.id(), stored.dir.display());
+    }
     if let Some(p) = &args.metrics {
         crate::engine::atomic_file::write_atomic(p, log.to_csv().as_bytes())?;
         eprintln!("metrics written to {}", p.display());

@@ -2,8 +2,8 @@
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
 use crate::engine::config::TrainConfig;
-use crate::engine::control::Control;
-use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
+use crate::engine::control::{Control, Live, Turn};
+use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::ops;
@@ -117,12 +117,18 @@ pub fn train(
         w
     };
 
-    for epoch in 1..=cfg.epochs {
+    // Live learning rate and epochs, changed between batches through `control`.
+    let mut live = Live::new(cfg);
+    let mut epoch = 0;
+    while epoch < live.epochs {
+        epoch += 1;
         let epoch_start = Instant::now();
         let order = train_set.shuffled_indices(&mut rng);
         let (mut loss_sum, mut correct_sum, mut seen) = (0f64, 0usize, 0usize);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
-            if control.checkpoint() {
+            let turn = live.wait_turn(control, epoch, b, batches_per_epoch, emit);
+            if turn == Turn::Stop {
+                live.close_gesture(emit);
                 let weights = snapshot(&model)?;
                 emit(TrainEvent::Stopped {
                     epoch,
@@ -132,6 +138,13 @@ pub fn train(
                 });
                 return Ok(weights);
             }
+            let lr = cfg.schedule.lr(
+                live.base_lr,
+                (epoch - 1) * batches_per_epoch + b,
+                live.epochs * batches_per_epoch,
+                batches_per_epoch,
+            );
+            optim.set_lr(lr);
             let t0 = Instant::now();
             let (pixels, labels) = train_set.batch(chunk);
             let x = images_tensor(&pixels, chunk.len())?;
@@ -140,13 +153,14 @@ pub fn train(
             let (loss, correct) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
             if !loss_value.is_finite() {
+                live.close_gesture(emit);
                 let message = format!(
                     "training diverged at epoch {epoch}, batch {}: the loss became {loss_value}. The learning rate \
                      ({}) is probably too high for {}: try a lower one (e.g. {}). The last good weights are kept.",
                     b + 1,
-                    cfg.lr,
+                    lr,
                     cfg.optimizer.label(),
-                    format_lr(cfg.lr / 10.0)
+                    format_lr(lr / 10.0)
                 );
                 emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good(&optim)) });
                 return Err(Error::Diverged(message));
@@ -163,10 +177,18 @@ pub fn train(
                 batches_per_epoch,
                 loss: loss_value,
                 accuracy: correct as f32 / chunk.len() as f32,
-                lr: cfg.lr,
+                lr,
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
+            if turn == Turn::Step {
+                // Paused single step: the same images through the updated weights.
+                let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;
+                let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
+                let loss_after = loss_after.to_scalar::<f32>()?;
+                let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
+                control.set_last_step(r);
+            }
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                 emit(TrainEvent::Weights(snapshot(&model)?));
                 last_snapshot = Instant::now();
@@ -177,6 +199,7 @@ pub fn train(
         let eval_model = LeNet::from_weights(&weights)?;
         let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))?
         else {
+            live.close_gesture(emit);
             emit(TrainEvent::Stopped {
                 epoch,
                 batch: batches_per_epoch,
@@ -197,7 +220,10 @@ pub fn train(
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
-        if epoch == cfg.epochs {
+        // A change of epochs during the test pass counts now: lowering to this epoch ends the run here.
+        live.sync(control, epoch, batches_per_epoch, batches_per_epoch, emit);
+        if epoch >= live.epochs {
+            live.close_gesture(emit);
             emit(TrainEvent::Finished {
                 test_accuracy,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
@@ -207,7 +233,8 @@ pub fn train(
         }
         emit(TrainEvent::Weights(weights));
     }
-    unreachable!("the loop returns at the last epoch")
+    // The loop returns after its last epoch; this is only reached if that logic is broken.
+    Err(Error::Compute(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
 }
 
 fn format_lr(lr: f64) -> String {
