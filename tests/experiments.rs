@@ -286,3 +286,35 @@ fn old_settings_without_a_schedule_still_load() {
     let c: TrainConfig = serde_json::from_value(v).unwrap();
     assert_eq!(c.schedule, Schedule::Constant);
 }
+
+/// Figure, not an assertion: what the live-settings path costs per batch (reading the shared requests, the
+/// schedule's rate) next to what a training step costs. `cargo test --release --test experiments live_path -- --nocapture`.
+#[test]
+fn live_path_cost_per_batch_next_to_a_training_step() {
+    use lenet_playground::engine::control::Live;
+    let c = TrainConfig { schedule: Schedule::Cosine, ..cfg(Optimizer::Sgd, 0.1, 10) };
+    let control = Control::new();
+    let mut live = Live::new(&c);
+    let n = 200_000;
+    let t0 = Instant::now();
+    let mut acc = 0.0;
+    for i in 0..n {
+        if i % 1000 == 0 {
+            control.set_lr(0.1 + (i / 1000) as f64 * 1e-4);
+        }
+        live.sync(&control, 1 + i / 600, i % 600, 600, &mut |_| {});
+        acc += c.schedule.lr(live.base_lr, i, 6000, 600);
+    }
+    let live_ns = t0.elapsed().as_secs_f64() * 1e9 / n as f64;
+    assert!(acc > 0.0);
+    // One epoch of 10 batches of 20 to time a step (batch 100 steps are ~5× longer).
+    let t0 = Instant::now();
+    let events = run_with(&TrainConfig { epochs: 1, ..c.clone() }, |_, _| {});
+    let step_ns = t0.elapsed().as_secs_f64() * 1e9 / batches(&events).len() as f64;
+    eprintln!(
+        "live lr path: {live_ns:.0} ns per batch; a training step of 20 images (with its share of the test pass): \
+         {:.2} ms; ratio {:.5} %",
+        step_ns / 1e6,
+        100.0 * live_ns / step_ns
+    );
+}
