@@ -18,6 +18,7 @@ pub mod predict;
 pub mod rng;
 pub mod runs;
 pub mod schedule;
+pub mod stages;
 pub mod train;
 pub mod weights;
 pub mod worker;
