@@ -8,7 +8,7 @@ use crate::{Error, Result};
 pub(super) fn prepare_store() -> Result<RunStore> {
     let store = RunStore::new(data_dir()?);
     let dir = store.runs_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, "cannot create the runs folder").because(e))?;
     Ok(store)
 }
 

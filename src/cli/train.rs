@@ -111,7 +111,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             | TrainEvent::LrChanged(_)
             | TrainEvent::EpochsChanged { .. }
             | TrainEvent::Diagnostics(_)
-            | TrainEvent::Hint(_) => {}
+            | TrainEvent::Hint(_)
+            | TrainEvent::StepResult(_) => {}
         }
     };
     let control = Control::new();

@@ -139,6 +139,8 @@ pub enum TrainEvent {
     },
     Diagnostics(Diagnostics),
     Hint(Hint),
+    /// A batch trained with Step while paused: its loss before and after the update.
+    StepResult(StepResult),
     /// A copy of the current weights, sent now and then, for live prediction and the inspector.
     #[serde(skip)]
     Weights(ModelWeights),

@@ -88,6 +88,9 @@ pub struct RunRecord {
     pub name: String,
     #[serde(default)]
     pub created_unix: u64,
+    /// The same in milliseconds: orders runs made within one second (0 in files without it).
+    #[serde(default)]
+    pub created_unix_ms: u64,
     pub source: RunSource,
     pub status: RunStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,7 +168,8 @@ impl RunStore {
     /// Writes a run into a new folder (weights, metrics, then run.json) and returns it as stored.
     pub fn save(&self, run: &NewRun) -> Result<StoredRun> {
         let runs_dir = self.runs_dir();
-        std::fs::create_dir_all(&runs_dir).map_err(|e| Error::write(&runs_dir, e))?;
+        std::fs::create_dir_all(&runs_dir)
+            .map_err(|e| Error::write(&runs_dir, "cannot create the runs folder").because(e))?;
         let (id, dir) = create_run_dir(&runs_dir)?;
         let mut record = run.record.clone();
         record.format = FORMAT.into();
@@ -209,6 +213,11 @@ impl RunStore {
                 Err(m) => out.skipped.push(format!("{}: {m}, skipped", dir.display())),
             }
         }
+        // Oldest first: by creation time (ms when known), then id.
+        out.runs.sort_by_key(|r| {
+            let ms = if r.record.created_unix_ms > 0 { r.record.created_unix_ms } else { r.record.created_unix * 1000 };
+            (ms, r.record.id.clone())
+        });
         out
     }
 
@@ -280,7 +289,7 @@ impl RunStore {
 }
 
 fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
-    let json = serde_json::to_string_pretty(record).map_err(|e| Error::write(dir.join(RUN_JSON), e))?;
+    let json = serde_json::to_string_pretty(record).map_err(|e| Error::encode("run.json", e))?;
     write_atomic(&dir.join(RUN_JSON), format!("{json}\n").as_bytes())
 }
 
@@ -299,7 +308,7 @@ fn create_run_dir(runs_dir: &Path) -> Result<(String, PathBuf)> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok((id, dir)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::write(&dir, e)),
+            Err(e) => return Err(Error::write(&dir, "cannot create the run folder").because(e)),
         }
     }
     Err(Error::write(runs_dir, "could not find a free run id"))
@@ -356,6 +365,11 @@ fn check_size(path: &Path, max: u64) -> std::result::Result<u64, String> {
         return Err(format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path)));
     }
     Ok(len)
+}
+
+/// A stored metrics.csv as text, refused above `MAX_METRICS_BYTES` before reading.
+pub fn read_metrics_text(path: &Path) -> Result<String> {
+    read_bounded(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
 }
 
 /// Reads a text file of at most `max` bytes (checked before reading, and enforced while reading).
@@ -459,7 +473,7 @@ pub struct RunRecorder {
     lr_changes: Vec<LrChange>,
     hints: Vec<Hint>,
     end: Option<(RunStatus, Option<String>, Option<ModelWeights>, f64)>,
-    created_unix: u64,
+    created_unix_ms: u64,
 }
 
 impl RunRecorder {
@@ -474,7 +488,7 @@ impl RunRecorder {
             lr_changes: Vec::new(),
             hints: Vec::new(),
             end: None,
-            created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            created_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
         }
     }
 
@@ -525,7 +539,8 @@ impl RunRecorder {
             format: FORMAT.into(),
             id: String::new(),
             name: self.name.unwrap_or_default(),
-            created_unix: self.created_unix,
+            created_unix: self.created_unix_ms / 1000,
+            created_unix_ms: self.created_unix_ms,
             source: self.source,
             status,
             message,

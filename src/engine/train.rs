@@ -187,7 +187,8 @@ pub fn train(
                 let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
                 let loss_after = loss_after.to_scalar::<f32>()?;
                 let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
-                control.set_last_step(r);
+                control.set_last_step(r.clone());
+                emit(TrainEvent::StepResult(r));
             }
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                 emit(TrainEvent::Weights(snapshot(&model)?));
@@ -234,7 +235,7 @@ pub fn train(
         emit(TrainEvent::Weights(weights));
     }
     // The loop returns after its last epoch; this is only reached if that logic is broken.
-    Err(Error::Compute(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
+    Err(Error::Internal(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
 }
 
 fn format_lr(lr: f64) -> String {

@@ -6,3 +6,4 @@ pub mod canvas;
 pub mod controls;
 pub mod inspector;
 pub mod plots;
+pub mod runs;
