@@ -201,3 +201,98 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
     h.step();
     assert!(h.query_by_label_contains("20990101-000000-dead").is_some(), "the message is shown in the Runs view");
 }
+
+/// Figure, not an assertion on time: a frame of the plots with five overlaid 10-epoch runs of 30,000 batches each
+/// (plus markers), while the current run grows. `cargo test --release --test ui_experiments overlay_frame_time -- --nocapture`
+#[test]
+fn overlay_frame_time_with_five_30000_point_runs() {
+    for overlays in [0, 5] {
+        overlay_frame_time(overlays);
+    }
+}
+
+fn overlay_frame_time(overlays: usize) {
+    use lenet_playground::app::experiments::{LrMarker, OverlaySeries, RUN_COLORS};
+    use lenet_playground::app::history::History;
+    use lenet_playground::app::views::plots::{PlotExtras, PlotsView};
+    use lenet_playground::engine::events::BatchMetrics;
+    let n = 30_000usize;
+    let per_epoch = 3_000;
+    let runs: Vec<(String, egui::Color32, Arc<OverlaySeries>)> = (0..overlays)
+        .map(|r| {
+            let curve = |i: usize| {
+                2.3 * (-(4.0 + r as f64) * i as f64 / n as f64).exp() + 0.05 * ((i * 7919 % 100) as f64 / 100.0)
+            };
+            let x = |i: usize| (i + 1) as f64 / per_epoch as f64;
+            let s = OverlaySeries {
+                loss: (0..n).map(|i| [x(i), curve(i)]).collect(),
+                accuracy: (0..n).map(|i| [x(i), 100.0 - 40.0 * curve(i)]).collect(),
+                test_accuracy: (1..=10).map(|e| [e as f64, 90.0 + e as f64 * 0.5]).collect(),
+                lr: (0..n)
+                    .map(|i| [x(i), 0.01 * (1.0 + (std::f64::consts::PI * i as f64 / n as f64).cos()) / 2.0 + 1e-6])
+                    .collect(),
+            };
+            (format!("run {r}"), RUN_COLORS[r], Arc::new(s))
+        })
+        .collect();
+    let markers = vec![
+        LrMarker { x: 2.5, label: "lr 0.003 -> 0.03".into() },
+        LrMarker { x: 6.0, label: "lr 0.03 -> 0.01".into() },
+    ];
+    let mut history = History::new();
+    let push = |history: &mut History, i: usize| {
+        history.push_batch(BatchMetrics {
+            epoch: i / per_epoch + 1,
+            batch: i % per_epoch + 1,
+            batches_per_epoch: per_epoch,
+            loss: 1.0,
+            accuracy: 0.9,
+            lr: 0.01,
+            images_per_sec: 1000.0,
+            elapsed_secs: i as f64,
+        })
+    };
+    for i in 0..10_000 {
+        push(&mut history, i);
+    }
+    type State =
+        (PlotsView, History, Settings, Vec<f64>, Vec<(String, egui::Color32, Arc<OverlaySeries>)>, Vec<LrMarker>);
+    let state: State = (PlotsView::default(), history, Settings::default(), Vec::new(), runs, markers);
+    let mut h = Harness::builder().with_size([900.0, 800.0]).build_ui_state(
+        |ui, (view, history, settings, times, runs, markers): &mut State| {
+            let t0 = Instant::now();
+            let extras = PlotExtras { overlays: runs.clone(), markers };
+            view.ui_with(ui, history, settings, &extras);
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        },
+        state,
+    );
+    let mut step_ms = Vec::new();
+    for i in 0..120 {
+        if i % 2 == 0 {
+            let s = h.state_mut();
+            let next = s.1.len();
+            push(&mut s.1, next);
+        }
+        let t0 = Instant::now();
+        h.step();
+        step_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (view, _, _, times, _, _) = h.state();
+    let stats = |v: &[f64]| {
+        let mut s = v[10..].to_vec();
+        s.sort_by(f64::total_cmp);
+        (s.iter().sum::<f64>() / s.len() as f64, s[s.len() / 2], s[s.len() * 95 / 100], s[s.len() - 1])
+    };
+    let (mean, median, p95, max) = stats(times);
+    println!(
+        "plots with {overlays} overlaid runs × 30,000 batches + a 10,000-batch current run: mean {mean:.2} ms, median {median:.2} ms, \
+         p95 {p95:.2} ms, max {max:.2} ms ({} points drawn)",
+        view.drawn_points
+    );
+    let (mean, median, p95, max) = stats(&step_ms);
+    println!(
+        "whole egui frame (kittest step): mean {mean:.2} ms, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms"
+    );
+    assert!(view.drawn_points > 0 && view.drawn_points < 30_000, "decimated: {}", view.drawn_points);
+}

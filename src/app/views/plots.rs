@@ -45,12 +45,19 @@ struct OverlayCache {
     smoothed: HashMap<(usize, usize), Arc<OverlaySeries>>,
     /// (curves pointer, window, which curve) → (x0, x1, buckets) and the decimated points.
     decimated: HashMap<(usize, usize, u8), ((u64, u64, usize), Arc<Vec<[f64; 2]>>)>,
+    /// curves pointer → [x, log10 lr].
+    log_lr: HashMap<usize, Arc<Vec<[f64; 2]>>>,
 }
 
 impl OverlayCache {
     fn smoothed(&mut self, series: &Arc<OverlaySeries>, window: usize) -> Arc<OverlaySeries> {
         let key = (Arc::as_ptr(series) as usize, window);
         self.smoothed.entry(key).or_insert_with(|| Arc::new(series.smoothed(window))).clone()
+    }
+
+    fn log_lr(&mut self, series: &Arc<OverlaySeries>) -> Arc<Vec<[f64; 2]>> {
+        let key = Arc::as_ptr(series) as usize;
+        self.log_lr.entry(key).or_insert_with(|| Arc::new(log_lr(series.lr.iter().copied()))).clone()
     }
 
     fn decimated(
@@ -76,6 +83,7 @@ impl OverlayCache {
     fn retain(&mut self, live: &[usize]) {
         self.smoothed.retain(|k, _| live.contains(&k.0));
         self.decimated.retain(|k, _| live.contains(&k.0));
+        self.log_lr.retain(|k, _| live.contains(k));
     }
 }
 
@@ -166,7 +174,7 @@ impl PlotsView {
                     let (x0, x1, buckets) = visible(p, full);
                     for (name, color, _, smooth) in &overlays {
                         let key = (Arc::as_ptr(smooth) as usize, window, 0);
-                        let pts = cache.decimated(key, &smooth.loss, x0, x1, buckets);
+                        let pts = cache.decimated(key, &smooth.loss, x0, x1, overlay_buckets(buckets));
                         drawn += pts.len();
                         p.line(overlay_line(name, *color, &pts));
                     }
@@ -201,7 +209,7 @@ impl PlotsView {
                     let (x0, x1, buckets) = visible(p, full);
                     for (name, color, _, smooth) in &overlays {
                         let key = (Arc::as_ptr(smooth) as usize, window, 1);
-                        let pts = cache.decimated(key, &smooth.accuracy, x0, x1, buckets);
+                        let pts = cache.decimated(key, &smooth.accuracy, x0, x1, overlay_buckets(buckets));
                         drawn += pts.len();
                         p.line(overlay_line(name, *color, &pts));
                         if !smooth.test_accuracy.is_empty() {
@@ -258,8 +266,8 @@ impl PlotsView {
                     let (x0, x1, buckets) = visible(p, full);
                     for (name, color, raw, _) in &overlays {
                         let key = (Arc::as_ptr(raw) as usize, 0, 2);
-                        let log = log_lr(raw.lr.iter().copied());
-                        let pts = cache.decimated(key, &log, x0, x1, buckets);
+                        let log = cache.log_lr(raw);
+                        let pts = cache.decimated(key, &log, x0, x1, overlay_buckets(buckets) / 2);
                         drawn += pts.len();
                         p.line(overlay_line(name, *color, &pts));
                     }
@@ -274,6 +282,12 @@ impl PlotsView {
         self.plots_rect = Some(both.response.rect);
         self.drawn_points = drawn;
     }
+}
+
+/// Overlaid runs are smoothed, thin and faded: a third of the current run's resolution draws them alike, and keeps
+/// a frame with five 30k-batch runs cheap.
+fn overlay_buckets(buckets: usize) -> usize {
+    (buckets / 3).max(100)
 }
 
 pub const LR_COLOR: Color32 = Color32::from_rgb(200, 140, 0);
