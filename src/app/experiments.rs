@@ -75,7 +75,7 @@ pub enum RunsMsg {
         list: RunList,
         disk_bytes: u64,
     },
-    Saved(Result<StoredRun, String>),
+    Saved(Result<Box<StoredRun>, String>),
     Curves {
         id: String,
         result: Result<Arc<OverlaySeries>, String>,
@@ -164,9 +164,9 @@ pub struct LrMarker {
 
 #[derive(Default)]
 pub struct Experiments {
-    /// The data folder's run store; None until the first frame picks it (or when there is no data folder).
+    /// The data folder's run store; None unless `set_data_home` gave one (the window passes the data folder;
+    /// tests a temporary one): without it runs are not kept.
     pub store: Option<RunStore>,
-    data_home: Option<PathBuf>,
     started: bool,
     pub runs: Vec<RunEntry>,
     /// A list or change is on its way.
@@ -279,13 +279,15 @@ impl Experiments {
     }
 }
 
+fn runs_msg(m: RunsMsg) -> AppMsg {
+    AppMsg::Runs(Box::new(m))
+}
+
 impl PlaygroundApp {
-    /// Uses `dir` as the data folder (runs under `dir/runs`) instead of `$LENET_PLAYGROUND_HOME` or the platform's
-    /// data directory. Call before the first frame.
+    /// Keeps runs under `dir/runs` (the window passes `engine::runs::data_dir()`; tests a temporary folder).
+    /// Without it, runs are not kept. Call before the first frame.
     pub fn set_data_home(&mut self, dir: impl Into<PathBuf>) {
-        let dir = dir.into();
-        self.session.experiments.store = Some(RunStore::new(&dir));
-        self.session.experiments.data_home = Some(dir);
+        self.session.experiments.store = Some(RunStore::new(dir.into()));
         self.session.experiments.started = false;
     }
 
@@ -299,19 +301,13 @@ impl PlaygroundApp {
         let ex = &mut self.session.experiments;
         if !ex.started {
             ex.started = true;
-            if ex.store.is_none() {
-                match RunStore::open_default() {
-                    Ok(s) => ex.store = Some(s),
-                    Err(e) => ex.skipped = vec![format!("runs are not kept: {e}")],
-                }
-            }
             self.list_runs();
         }
         if let Some(run) = self.session.experiments.pending_save.take() {
             let Some(store) = self.session.experiments.store.clone() else { return };
             self.session.experiments.busy += 1;
             self.spawn_helper("save-run", move || {
-                AppMsg::Runs(RunsMsg::Saved(store.save(&run).map_err(|e| e.to_string())))
+                AppMsg::Runs(Box::new(RunsMsg::Saved(store.save(&run).map(Box::new).map_err(|e| e.to_string()))))
             });
         }
     }
@@ -322,7 +318,7 @@ impl PlaygroundApp {
         self.spawn_helper("list-runs", move || {
             let list = store.list();
             let disk_bytes = store.disk_usage();
-            AppMsg::Runs(RunsMsg::Listed { list, disk_bytes })
+            AppMsg::Runs(Box::new(RunsMsg::Listed { list, disk_bytes }))
         });
     }
 
@@ -340,7 +336,7 @@ impl PlaygroundApp {
             RunsCommand::Rename { id, name } => {
                 self.session.experiments.busy += 1;
                 self.spawn_helper("rename-run", move || {
-                    AppMsg::Runs(RunsMsg::Changed(
+                    runs_msg(RunsMsg::Changed(
                         store
                             .rename(&id, &name)
                             .map(|r| format!("Renamed to '{}'.", r.record.name))
@@ -352,7 +348,7 @@ impl PlaygroundApp {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
                 self.session.experiments.busy += 1;
                 self.spawn_helper("delete-run", move || {
-                    AppMsg::Runs(RunsMsg::Changed(
+                    runs_msg(RunsMsg::Changed(
                         store.delete(&id).map(|()| format!("Deleted run '{name}'.")).map_err(|e| e.to_string()),
                     ))
                 });
@@ -360,7 +356,7 @@ impl PlaygroundApp {
             RunsCommand::ClearOld { keep } => {
                 self.session.experiments.busy += 1;
                 self.spawn_helper("clear-runs", move || {
-                    AppMsg::Runs(RunsMsg::Changed(
+                    runs_msg(RunsMsg::Changed(
                         store
                             .clear_old(keep)
                             .map(|n| format!("Cleared {n} old run(s); the newest {keep} are kept."))
@@ -377,7 +373,7 @@ impl PlaygroundApp {
                 let run = entry.run.clone();
                 self.spawn_helper("load-run-weights", move || {
                     let result = store.load_weights(&run).map_err(|e| e.to_string());
-                    AppMsg::Runs(RunsMsg::Weights { id, result })
+                    AppMsg::Runs(Box::new(RunsMsg::Weights { id, result }))
                 });
             }
             RunsCommand::LoadSettings(id) => {
@@ -408,7 +404,7 @@ impl PlaygroundApp {
                             .load_metrics(&run)
                             .map(|m| Arc::new(OverlaySeries::from_metrics(&m)))
                             .map_err(|e| e.to_string());
-                        AppMsg::Runs(RunsMsg::Curves { id, result })
+                        AppMsg::Runs(Box::new(RunsMsg::Curves { id, result }))
                     });
                 }
             }

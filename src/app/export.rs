@@ -322,6 +322,7 @@ mod tests {
             test_accuracy: (1..=n / 100).map(|e| [e as f64, 95.0]).collect(),
             smoothing: 10,
             subtitle: "MNIST, test".into(),
+            overlays: Vec::new(),
         }
     }
 

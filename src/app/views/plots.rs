@@ -38,20 +38,26 @@ pub struct PlotExtras<'a> {
 const LR_PLOT_HEIGHT: f32 = 90.0;
 const MARKER_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
 
+/// The x range and buckets a decimation was made for, and its points.
+type Decimated = ((u64, u64, usize), Arc<Vec<[f64; 2]>>);
+
 /// Smoothed and decimated overlay curves, so a frame with five 30k-point runs only copies what it draws.
 #[derive(Default)]
 struct OverlayCache {
     /// (curves pointer, window) → smoothed curves.
     smoothed: HashMap<(usize, usize), Arc<OverlaySeries>>,
     /// (curves pointer, window, which curve) → (x0, x1, buckets) and the decimated points.
-    decimated: HashMap<(usize, usize, u8), ((u64, u64, usize), Arc<Vec<[f64; 2]>>)>,
+    decimated: HashMap<(usize, usize, u8), Decimated>,
     /// curves pointer → [x, log10 lr].
     log_lr: HashMap<usize, Arc<Vec<[f64; 2]>>>,
+    /// The curves the keys point to, held so their addresses cannot be reused while cached.
+    held: HashMap<usize, Arc<OverlaySeries>>,
 }
 
 impl OverlayCache {
     fn smoothed(&mut self, series: &Arc<OverlaySeries>, window: usize) -> Arc<OverlaySeries> {
         let key = (Arc::as_ptr(series) as usize, window);
+        self.held.entry(key.0).or_insert_with(|| series.clone());
         self.smoothed.entry(key).or_insert_with(|| Arc::new(series.smoothed(window))).clone()
     }
 
@@ -80,10 +86,11 @@ impl OverlayCache {
     }
 
     /// Forgets curves no longer drawn.
-    fn retain(&mut self, live: &[usize]) {
-        self.smoothed.retain(|k, _| live.contains(&k.0));
-        self.decimated.retain(|k, _| live.contains(&k.0));
+    fn retain(&mut self, live: &[usize], window: usize) {
+        self.smoothed.retain(|k, _| live.contains(&k.0) && k.1 == window);
+        self.decimated.retain(|k, _| live.contains(&k.0) && (k.1 == window || k.2 == 2));
         self.log_lr.retain(|k, _| live.contains(k));
+        self.held.retain(|k, _| live.contains(k));
     }
 }
 
@@ -129,11 +136,20 @@ impl PlotsView {
         let show_raw = settings.show_raw && window > 1;
         let lr_key = (history.generation(), history.len());
         if self.lr_cache.0 != Some(lr_key) {
-            self.lr_cache.1 = log_lr(history.loss.iter().zip(&history.batches).map(|(p, b)| [p[0], b.lr]));
+            // New batches of the same curves: append; otherwise start over.
+            let from = match self.lr_cache.0 {
+                Some((g, n)) if g == lr_key.0 && n <= lr_key.1 => n,
+                _ => {
+                    self.lr_cache.1.clear();
+                    0
+                }
+            };
+            let new = history.loss[from..].iter().zip(&history.batches[from..]).map(|(p, b)| [p[0], b.lr]);
+            self.lr_cache.1.extend(log_lr(new));
             self.lr_cache.0 = Some(lr_key);
         }
         let live: Vec<usize> = extras.overlays.iter().map(|(_, _, s)| Arc::as_ptr(s) as usize).collect();
-        self.overlay_cache.retain(&live);
+        self.overlay_cache.retain(&live, window);
         // Each ticked run: smoothed like the current curves; its lr on a log scale.
         let overlays: Vec<(String, Color32, Arc<OverlaySeries>, Arc<OverlaySeries>)> = extras
             .overlays
@@ -172,8 +188,8 @@ impl PlotsView {
                 .allow_scroll(false)
                 .show(ui, |p| {
                     let (x0, x1, buckets) = visible(p, full);
-                    for (name, color, _, smooth) in &overlays {
-                        let key = (Arc::as_ptr(smooth) as usize, window, 0);
+                    for (name, color, raw, smooth) in &overlays {
+                        let key = (Arc::as_ptr(raw) as usize, window, 0);
                         let pts = cache.decimated(key, &smooth.loss, x0, x1, overlay_buckets(buckets));
                         drawn += pts.len();
                         p.line(overlay_line(name, *color, &pts));
@@ -207,8 +223,8 @@ impl PlotsView {
                 .allow_scroll(false)
                 .show(ui, |p| {
                     let (x0, x1, buckets) = visible(p, full);
-                    for (name, color, _, smooth) in &overlays {
-                        let key = (Arc::as_ptr(smooth) as usize, window, 1);
+                    for (name, color, raw, smooth) in &overlays {
+                        let key = (Arc::as_ptr(raw) as usize, window, 1);
                         let pts = cache.decimated(key, &smooth.accuracy, x0, x1, overlay_buckets(buckets));
                         drawn += pts.len();
                         p.line(overlay_line(name, *color, &pts));

@@ -39,6 +39,9 @@ impl RunsView {
                 .then(|| push(commands, RunsCommand::ClearOld { keep: KEEP_ON_CLEAR }));
             ui.weak("Tick runs to overlay their curves on the plots.");
         });
+        if ex.store.is_none() {
+            ui.colored_label(ui.visuals().warn_fg_color, "Runs are not kept in this session (no data folder).");
+        }
         for m in &ex.skipped {
             ui.colored_label(ui.visuals().warn_fg_color, m);
         }
