@@ -36,6 +36,8 @@ pub(super) enum AppMsg {
         path: PathBuf,
         result: Result<ModelWeights, String>,
     },
+    /// The run store's helpers (see `app::experiments`).
+    Runs(Box<super::experiments::RunsMsg>),
     Screenshot {
         path: PathBuf,
         image: Arc<egui::ColorImage>,
@@ -183,6 +185,7 @@ impl PlaygroundApp {
                     Err(e) => s.error = Some(format!("Cannot load weights (the current model is kept): {e}")),
                 }
             }
+            AppMsg::Runs(m) => self.handle_runs_msg(*m),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper("export", move || {
                     AppMsg::Done(super::export::write_screen(&path, &image, rect, pixels_per_point))

@@ -30,6 +30,10 @@ pub enum UiCommand {
     OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
+    /// The Runs view: list, rename, delete, overlay, use weights or settings of a stored run.
+    Runs(crate::app::experiments::RunsCommand),
+    /// Live changes to the running trainer: learning rate, epochs, Step.
+    Live(crate::app::experiments::LiveCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

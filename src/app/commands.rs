@@ -78,7 +78,15 @@ impl PlaygroundApp {
             UiCommand::ExportMetrics(Some(path)) => {
                 let path = with_extension(path, "csv");
                 let (batches, epochs) = (s.history.batches.clone(), s.history.epochs.clone());
-                self.spawn_helper("export", move || AppMsg::Done(export::write_metrics(&path, &batches, &epochs)));
+                // With runs ticked for the overlay: their rows too, with a `run` column.
+                let ticked = s.experiments.ticked_metrics();
+                self.spawn_helper("export", move || {
+                    AppMsg::Done(if ticked.is_empty() {
+                        export::write_metrics(&path, &batches, &epochs)
+                    } else {
+                        export::write_metrics_with_runs(&path, &batches, &epochs, &ticked)
+                    })
+                });
             }
             UiCommand::SaveWeights(Some(path)) => {
                 let Some(w) = s.weights.clone() else { return };
@@ -98,6 +106,8 @@ impl PlaygroundApp {
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
             UiCommand::UseShippedMnist => self.load_data(None),
             UiCommand::DismissError => s.error = None,
+            UiCommand::Runs(c) => self.runs_command(c),
+            UiCommand::Live(c) => self.live_command(c),
             // No path yet: ask; the answer is this command again, with its path.
             ask @ (UiCommand::ExportPlots(_, None)
             | UiCommand::ExportScreenPng(None)
@@ -191,6 +201,7 @@ impl PlaygroundApp {
                 t.lr,
                 t.batch_size
             ),
+            overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),
         }
     }
 }

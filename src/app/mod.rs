@@ -13,6 +13,7 @@ pub mod background;
 pub mod command;
 mod commands;
 pub mod events;
+pub mod experiments;
 pub mod export;
 pub mod history;
 pub mod state;
@@ -31,12 +32,14 @@ use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
 use views::inspector::InspectorView;
-use views::plots::PlotsView;
+use views::plots::{PlotExtras, PlotsView};
+use views::runs::RunsView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Plots,
     Inspector,
+    Runs,
 }
 
 pub struct PlaygroundApp {
@@ -49,6 +52,7 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     inspector: InspectorView,
+    runs: RunsView,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
@@ -76,6 +80,7 @@ impl PlaygroundApp {
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
+            runs: RunsView::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
@@ -176,6 +181,11 @@ impl eframe::App for PlaygroundApp {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
             self.frame_times.visible = !self.frame_times.visible;
         }
+        // N: one batch while paused (Step).
+        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::N)) {
+            self.execute(UiCommand::Live(experiments::LiveCommand::Step));
+        }
+        self.experiments_tick();
         self.session.follow_settings(&self.settings.train);
     }
 
@@ -197,10 +207,20 @@ impl eframe::App for PlaygroundApp {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
+                ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
             ui.separator();
             match self.tab {
-                Tab::Plots => self.plots.ui(ui, &self.session.history, &mut self.settings),
+                Tab::Plots => {
+                    let ex = &self.session.experiments;
+                    let overlays = ex.overlays().into_iter().map(|(r, s)| (r.name().to_string(), r.color, s)).collect();
+                    let extras = PlotExtras { overlays, markers: ex.markers_for(self.session.history.generation()) };
+                    self.plots.ui_with(ui, &self.session.history, &mut self.settings, &extras)
+                }
+                Tab::Runs => {
+                    let active = self.session.run_active();
+                    self.runs.ui(ui, &self.session.experiments, active, &mut self.commands)
+                }
                 Tab::Inspector => {
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
                     let input = self.canvas.network_input();

@@ -8,12 +8,14 @@ use crate::engine::inspect::stage_table;
 use crate::engine::mnist::Dataset;
 use crate::engine::model::LeNet;
 use crate::engine::predict::Predictor;
+use crate::engine::schedule::{parse_epoch_list, Schedule};
 use crate::engine::train::evaluate;
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
+mod runs;
 mod train;
 
 #[derive(Parser, Debug)]
@@ -69,6 +71,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the recorded runs (from `train --record` and the window) in the data folder.
+    Runs {
+        /// One JSON object per run per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -108,6 +116,29 @@ pub struct TrainArgs {
     /// One JSON object per event per line on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Learning-rate schedule: constant, step (×0.1 after the --step-epochs) or cosine (to ~0 at the last batch).
+    #[arg(long, default_value = "constant")]
+    pub schedule: Schedule,
+    /// For --schedule step: the epochs after which the rate is multiplied by 0.1, e.g. 3,6 (default: half-way).
+    #[arg(long)]
+    pub step_epochs: Option<EpochList>,
+    /// Keep the run in the run store (data folder: $LENET_PLAYGROUND_HOME or ~/.local/share/lenet-playground).
+    #[arg(long)]
+    pub record: bool,
+    /// Name of the recorded run (default: its settings, e.g. "Adam lr 0.003").
+    #[arg(long, requires = "record")]
+    pub run_name: Option<String>,
+}
+
+/// `--step-epochs 3,6`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochList(pub Vec<usize>);
+
+impl std::str::FromStr for EpochList {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        parse_epoch_list(s).map(EpochList)
+    }
 }
 
 impl TrainArgs {
@@ -138,6 +169,13 @@ impl TrainArgs {
             c.seed = v;
         }
         c.limit = self.limit;
+        c.schedule = match (&self.schedule, &self.step_epochs) {
+            (Schedule::Step { .. }, Some(at)) => Schedule::Step { at_epochs: at.0.clone() },
+            (Schedule::Step { at_epochs }, None) if at_epochs.is_empty() => {
+                Schedule::Step { at_epochs: Schedule::default_step_epochs(c.epochs) }
+            }
+            (other, _) => other.clone(),
+        };
         c
     }
 }
@@ -146,6 +184,7 @@ impl TrainArgs {
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run_train(&args),
+        Command::Runs { json } => runs::run_runs(json),
         Command::Inspect { activation, pooling, details } => {
             let rows = stage_table(ModelConfig { activation, pooling })?;
             let mut out = String::new();

@@ -1,6 +1,7 @@
 //! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
 //! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
 
+use crate::engine::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -83,6 +84,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first N training images only (quick tries and tests).
     pub limit: Option<usize>,
+    /// How the learning rate moves during the run (see `engine::schedule`); settings without it load as constant.
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 impl Default for TrainConfig {
@@ -109,6 +113,7 @@ impl TrainConfig {
             batch_size: 100,
             seed: 42,
             limit: None,
+            schedule: Schedule::Constant,
         };
         match p {
             Preset::Default => base,
@@ -138,6 +143,11 @@ impl TrainConfig {
         }
         if self.batch_size == 0 || self.batch_size > 60_000 {
             return Err(Config(format!("batch size must be between 1 and 60000, got {}", self.batch_size)));
+        }
+        if let Schedule::Step { at_epochs } = &self.schedule {
+            if at_epochs.contains(&0) {
+                return Err(Config("step schedule epochs must be 1 or more".into()));
+            }
         }
         if self.limit == Some(0) {
             return Err(Config("--limit must be at least 1".into()));

@@ -17,6 +17,8 @@ pub mod ops;
 pub mod optim;
 pub mod predict;
 pub mod rng;
+pub mod runs;
+pub mod schedule;
 pub mod stages;
 pub mod train;
 pub mod weights;

@@ -2,9 +2,9 @@
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
 use crate::engine::config::TrainConfig;
-use crate::engine::control::Control;
+use crate::engine::control::{Control, Live, Turn};
 use crate::engine::divergence;
-use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
+use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::ops;
@@ -122,12 +122,18 @@ pub fn train(
         w
     };
 
-    for epoch in 1..=cfg.epochs {
+    // Live learning rate and epochs, changed between batches through `control`.
+    let mut live = Live::new(cfg);
+    let mut epoch = 0;
+    while epoch < live.epochs {
+        epoch += 1;
         let epoch_start = Instant::now();
         let order = train_set.shuffled_indices(&mut rng);
         let (mut loss_sum, mut correct_sum, mut seen) = (0f64, 0usize, 0usize);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
-            if control.checkpoint() {
+            let turn = live.wait_turn(control, epoch, b, batches_per_epoch, emit);
+            if turn == Turn::Stop {
+                live.close_gesture(emit);
                 let weights = snapshot(&model)?;
                 emit(TrainEvent::Stopped {
                     epoch,
@@ -137,6 +143,13 @@ pub fn train(
                 });
                 return Ok(weights);
             }
+            let lr = cfg.schedule.lr(
+                live.base_lr,
+                (epoch - 1) * batches_per_epoch + b,
+                live.epochs * batches_per_epoch,
+                batches_per_epoch,
+            );
+            optim.set_lr(lr);
             let t0 = Instant::now();
             let (pixels, labels) = train_set.batch(chunk);
             let x = images_tensor(&pixels, chunk.len())?;
@@ -145,13 +158,15 @@ pub fn train(
             let (loss, correct) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
             if let Some(why) = guard.batch_loss(loss_value) {
-                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                live.close_gesture(emit);
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                 return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let grads = loss.backward()?;
             optim.step(&vars, &grads)?;
             if let Some(why) = divergence::non_finite_var(&vars)? {
-                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                live.close_gesture(emit);
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                 return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let step_secs = t0.elapsed().as_secs_f64();
@@ -164,14 +179,24 @@ pub fn train(
                 batches_per_epoch,
                 loss: loss_value,
                 accuracy: correct as f32 / chunk.len() as f32,
-                lr: cfg.lr,
+                lr,
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
+            if turn == Turn::Step {
+                // Paused single step: the same images through the updated weights.
+                let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;
+                let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
+                let loss_after = loss_after.to_scalar::<f32>()?;
+                let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
+                control.set_last_step(r.clone());
+                emit(TrainEvent::StepResult(r));
+            }
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                 let w = snapshot(&model)?;
                 if let Some(why) = divergence::non_finite_weights(&w) {
-                    let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                    live.close_gesture(emit);
+                    let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                     return Err(divergence::fail(emit, message, last_good(&optim)));
                 }
                 emit(TrainEvent::Weights(w));
@@ -183,6 +208,7 @@ pub fn train(
         let eval_model = LeNet::from_weights(&weights)?;
         let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))?
         else {
+            live.close_gesture(emit);
             emit(TrainEvent::Stopped {
                 epoch,
                 batch: batches_per_epoch,
@@ -192,7 +218,8 @@ pub fn train(
             return Ok(weights);
         };
         if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test_loss)) {
-            let message = divergence::message(epoch, batches_per_epoch, &why, cfg.lr, cfg.optimizer);
+            live.close_gesture(emit);
+            let message = divergence::message(epoch, batches_per_epoch, &why, live.base_lr, cfg.optimizer);
             return Err(divergence::fail(emit, message, last_good(&optim)));
         }
         emit(TrainEvent::Epoch(EpochMetrics {
@@ -207,7 +234,10 @@ pub fn train(
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
-        if epoch == cfg.epochs {
+        // A change of epochs during the test pass counts now: lowering to this epoch ends the run here.
+        live.sync(control, epoch, batches_per_epoch, batches_per_epoch, emit);
+        if epoch >= live.epochs {
+            live.close_gesture(emit);
             emit(TrainEvent::Finished {
                 test_accuracy,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
@@ -217,5 +247,6 @@ pub fn train(
         }
         emit(TrainEvent::Weights(weights));
     }
-    unreachable!("the loop returns at the last epoch")
+    // The loop returns after its last epoch; this is only reached if that logic is broken.
+    Err(Error::Internal(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
 }

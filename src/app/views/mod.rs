@@ -6,4 +6,5 @@ pub mod canvas;
 pub mod controls;
 pub mod inspector;
 pub mod plots;
+pub mod runs;
 pub mod texture;
