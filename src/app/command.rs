@@ -34,6 +34,8 @@ pub enum UiCommand {
     Runs(crate::app::experiments::RunsCommand),
     /// Live changes to the running trainer: learning rate, epochs, Step.
     Live(crate::app::experiments::LiveCommand),
+    /// The coach banner's buttons (app/coach.rs).
+    Coach(crate::app::coach::CoachCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

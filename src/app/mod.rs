@@ -10,6 +10,7 @@
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
 pub mod background;
+pub mod coach;
 pub mod command;
 mod commands;
 pub mod events;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
+use views::gradients::GradientsView;
 use views::inspector::InspectorView;
 use views::plots::{PlotExtras, PlotsView};
 use views::runs::RunsView;
@@ -38,6 +40,7 @@ use views::runs::RunsView;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Plots,
+    Gradients,
     Inspector,
     Runs,
 }
@@ -53,6 +56,8 @@ pub struct PlaygroundApp {
     canvas: CanvasView,
     inspector: InspectorView,
     runs: RunsView,
+    gradients: GradientsView,
+    coach: coach::CoachState,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
@@ -81,6 +86,8 @@ impl PlaygroundApp {
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
             runs: RunsView::default(),
+            gradients: GradientsView::default(),
+            coach: coach::CoachState::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
@@ -187,6 +194,7 @@ impl eframe::App for PlaygroundApp {
         }
         self.experiments_tick();
         self.session.follow_settings(&self.settings.train);
+        self.coach_tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -204,8 +212,11 @@ impl eframe::App for PlaygroundApp {
         });
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
+            let running = self.session.run_active();
+            self.coach.banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
+                ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
                 ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
@@ -221,7 +232,13 @@ impl eframe::App for PlaygroundApp {
                     let active = self.session.run_active();
                     self.runs.ui(ui, &self.session.experiments, active, &mut self.commands)
                 }
+                Tab::Gradients => {
+                    let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+                    self.gradients.ui(ui, &self.session.history, config.model.activation);
+                }
                 Tab::Inspector => {
+                    let latest = self.session.history.diagnostics.last();
+                    self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
                     let input = self.canvas.network_input();
                     self.inspector.ui(

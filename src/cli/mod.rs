@@ -279,14 +279,18 @@ pub fn run(command: Command) -> Result<()> {
                 print_stdout(&format!(
                     "machine: {} threads\ntraining (classic, batch 100): {:.0} images/s, {:.1} s per epoch\n\
                      evaluation (batch 1000): {:.0} images/s\nprediction (one image, preprocessing included): \
-                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\n",
+                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
                     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
                     r.train_images_per_sec,
                     r.train_secs_per_epoch,
                     r.eval_images_per_sec,
                     r.predict_p50_us,
                     r.predict_p99_us,
-                    r.peak_rss_mb
+                    r.peak_rss_mb,
+                    r.diagnostics_overhead_pct,
+                    r.diagnostics_overhead_cpu_pct,
+                    r.diagnostics_cost_pct,
+                    r.diagnostics_every_batches
                 ));
             }
             Ok(())

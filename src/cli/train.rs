@@ -107,9 +107,13 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             | TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
             | TrainEvent::EpochsChanged { .. }
-            | TrainEvent::Diagnostics(_)
-            | TrainEvent::Hint(_)
             | TrainEvent::StepResult(_) => {}
+            TrainEvent::Diagnostics(d) => log.diagnostics.push(d.clone()),
+            TrainEvent::Hint(h) => {
+                // Clear a progress line drawn in place first.
+                let clear = if tty { "\r\x1b[K" } else { "" };
+                print_stderr(&format!("{clear}hint: {}\n", h.message));
+            }
         }
     };
     let control = Control::new();

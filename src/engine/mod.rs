@@ -4,8 +4,10 @@
 pub mod atomic_file;
 pub mod bench;
 pub mod checkpoint;
+pub mod coach;
 pub mod config;
 pub mod control;
+pub mod diagnostics;
 pub mod digit;
 pub mod divergence;
 pub mod events;

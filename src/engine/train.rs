@@ -1,8 +1,10 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
+use crate::engine::coach::Coach;
 use crate::engine::config::TrainConfig;
 use crate::engine::control::{Control, Live, Turn};
+use crate::engine::diagnostics;
 use crate::engine::divergence;
 use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
@@ -65,6 +67,11 @@ pub fn train(
 ) -> Result<ModelWeights> {
     cfg.validate()?;
     ops::init_compute_thread();
+    // The coach watches every event and adds its hints to the stream; diagnostics are measured every few steps.
+    let mut coach = Coach::new();
+    let mut coached = |e: TrainEvent| coach.relay(e, emit);
+    let emit: &mut dyn FnMut(TrainEvent) = &mut coached;
+    let mut monitor = diagnostics::Monitor::new();
     let train_set = match cfg.limit {
         Some(n) if n < data.train.len() => data.train.truncated(n),
         _ => data.train.clone(),
@@ -183,6 +190,10 @@ pub fn train(
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
+            let at = (epoch, b + 1, batches_per_epoch);
+            if let Some(d) = monitor.after_step(step_secs, &model, &x, &grads, optim.previous(), at)? {
+                emit(TrainEvent::Diagnostics(d));
+            }
             if turn == Turn::Step {
                 // Paused single step: the same images through the updated weights.
                 let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;

@@ -3,7 +3,9 @@
 
 pub mod banner;
 pub mod canvas;
+pub mod coach;
 pub mod controls;
+pub mod gradients;
 pub mod inspector;
 pub mod plots;
 pub mod runs;

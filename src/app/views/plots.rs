@@ -203,6 +203,7 @@ impl PlotsView {
                     drawn += pts.len();
                     p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
                     draw_markers(p, markers);
+                    draw_hints(p, &history.hints);
                 });
 
             let raw_acc = &history.accuracy;
@@ -259,6 +260,7 @@ impl PlotsView {
                         );
                     }
                     draw_markers(p, markers);
+                    draw_hints(p, &history.hints);
                 });
 
             // The effective learning rate of every batch, log scale, x linked to the plots above.
@@ -327,6 +329,15 @@ fn draw_markers(p: &mut egui_plot::PlotUi<'_>, markers: &[LrMarker]) {
     for m in markers {
         p.vline(VLine::new("", m.x).color(MARKER_COLOR).width(1.0).style(egui_plot::LineStyle::dashed_loose()));
         p.text(Text::new("", PlotPoint::new(m.x, top), m.label.clone()).anchor(Align2::LEFT_TOP).color(MARKER_COLOR));
+    }
+}
+
+/// The coach's hints, as dashed markers where they fired, with legend entries naming the rule.
+fn draw_hints(p: &mut egui_plot::PlotUi<'_>, hints: &[crate::app::history::HintEntry]) {
+    for h in hints {
+        let name = format!("hint: {}", crate::app::views::gradients::rule_title(h));
+        let color = crate::app::views::gradients::HINT_COLOR;
+        p.vline(VLine::new(name, h.x).color(color).style(egui_plot::LineStyle::dashed_loose()));
     }
 }
 
