@@ -78,14 +78,24 @@ impl Predictor {
     /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no
     /// visible digit is an error naming the file.
     pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
-        let img = image::open(path)
-            .map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
-        let input = preprocess(&GrayImage::from_dynamic(&img)).ok_or_else(|| Error::Image {
-            path: path.into(),
-            message: "no digit found (the image is blank or uniform)".into(),
-        })?;
-        self.predict(&input)
+        self.predict(&read_input(path)?)
     }
+
+    /// The model itself, for engine code that runs its own batches (e.g. `explain`).
+    pub(crate) fn model(&self) -> &LeNet {
+        &self.model
+    }
+}
+
+/// Reads an image file (PNG or JPEG, any size or polarity) and preprocesses it into the network's 28×28 input.
+/// An image with no visible digit is an error naming the file.
+pub fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
+    let img = image::open(path)
+        .map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
+    preprocess(&GrayImage::from_dynamic(&img)).ok_or_else(|| Error::Image {
+        path: path.into(),
+        message: "no digit found (the image is blank or uniform)".into(),
+    })
 }
 
 pub fn argmax(v: &[f32]) -> usize {
