@@ -46,23 +46,39 @@ impl Attribution {
     }
 }
 
-/// Top-left corners (x or y) of the occluding squares along one axis.
-fn offsets() -> impl Iterator<Item = usize> + Clone {
-    (0..=IMAGE_SIDE - PATCH).step_by(STRIDE)
+/// Top-left corners (x or y) of the occluding squares along one axis (the last one flush with the edge).
+fn offsets(patch: usize, stride: usize) -> impl Iterator<Item = usize> + Clone {
+    let last = IMAGE_SIDE - patch;
+    (0..=last).step_by(stride).chain((last % stride != 0).then_some(last))
 }
 
 /// The occlusion map of `input` (preprocessed, 0..1, ink = 1) for `class` (default: the predicted class).
 pub fn occlusion(predictor: &Predictor, input: &[f32; IMAGE_PIXELS], class: Option<usize>) -> Result<Attribution> {
+    occlusion_with(predictor, input, class, PATCH, STRIDE)
+}
+
+/// As `occlusion` with another square size and step (for comparing choices; see examples/occlusion_choices.rs).
+pub fn occlusion_with(
+    predictor: &Predictor,
+    input: &[f32; IMAGE_PIXELS],
+    class: Option<usize>,
+    patch: usize,
+    stride: usize,
+) -> Result<Attribution> {
     if let Some(c) = class {
         if c >= NUM_CLASSES {
             return Err(Error::Config(format!("class {c} is out of range (0..{})", NUM_CLASSES - 1)));
         }
     }
+    if !(1..=IMAGE_SIDE).contains(&patch) || stride == 0 {
+        return Err(Error::Config(format!("occlusion square {patch} px with step {stride} does not fit 28×28")));
+    }
+    let axis = || offsets(patch, stride);
     // The squares that touch ink; the others leave the input unchanged.
-    let squares: Vec<(usize, usize)> = offsets()
-        .flat_map(|y| offsets().map(move |x| (x, y)))
+    let squares: Vec<(usize, usize)> = axis()
+        .flat_map(|y| axis().map(move |x| (x, y)))
         .filter(|&(x, y)| {
-            (y..y + PATCH).any(|r| input[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + PATCH].iter().any(|&v| v > 0.0))
+            (y..y + patch).any(|r| input[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + patch].iter().any(|&v| v > 0.0))
         })
         .collect();
     let n = 1 + squares.len();
@@ -71,8 +87,8 @@ pub fn occlusion(predictor: &Predictor, input: &[f32; IMAGE_PIXELS], class: Opti
     for &(x, y) in &squares {
         let start = batch.len();
         batch.extend_from_slice(input);
-        for r in y..y + PATCH {
-            batch[start + r * IMAGE_SIDE + x..start + r * IMAGE_SIDE + x + PATCH].fill(0.0);
+        for r in y..y + patch {
+            batch[start + r * IMAGE_SIDE + x..start + r * IMAGE_SIDE + x + patch].fill(0.0);
         }
     }
     let logits = predictor.model().forward(&images_tensor(&batch, n)?)?;
@@ -84,14 +100,14 @@ pub fn occlusion(predictor: &Predictor, input: &[f32; IMAGE_PIXELS], class: Opti
     let mut sum = vec![0f32; IMAGE_PIXELS];
     for (&(x, y), row) in squares.iter().zip(&rows[1..]) {
         let drop = probability - softmax(row)[class];
-        for r in y..y + PATCH {
-            for v in &mut sum[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + PATCH] {
+        for r in y..y + patch {
+            for v in &mut sum[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + patch] {
                 *v += drop;
             }
         }
     }
     // Divide by how many squares cover each pixel (all of them, computed or known to be 0).
-    let cover = |i: usize| offsets().filter(|&o| o <= i && i < o + PATCH).count() as f32;
+    let cover = |i: usize| axis().filter(|&o| o <= i && i < o + patch).count() as f32;
     let cover_1d: Vec<f32> = (0..IMAGE_SIDE).map(cover).collect();
     let map = sum.iter().enumerate().map(|(i, s)| s / (cover_1d[i % IMAGE_SIDE] * cover_1d[i / IMAGE_SIDE])).collect();
     Ok(Attribution { class, probability, probabilities, map })
@@ -177,11 +193,13 @@ mod tests {
 
     #[test]
     fn every_pixel_is_covered_and_squares_fit() {
-        for i in 0..IMAGE_SIDE {
-            assert!(offsets().any(|o| o <= i && i < o + PATCH), "pixel {i} uncovered");
+        for (patch, stride) in [(PATCH, STRIDE), (3, 2), (5, 3), (8, 4), (1, 1)] {
+            for i in 0..IMAGE_SIDE {
+                assert!(offsets(patch, stride).any(|o| o <= i && i < o + patch), "pixel {i} uncovered");
+            }
+            assert!(offsets(patch, stride).all(|o| o + patch <= IMAGE_SIDE));
         }
-        assert!(offsets().all(|o| o + PATCH <= IMAGE_SIDE));
-        assert_eq!(offsets().count(), 13);
+        assert_eq!(offsets(PATCH, STRIDE).count(), 13);
     }
 
     #[test]
