@@ -1,24 +1,83 @@
-//! Entry point: no arguments opens the window; a subcommand runs headless. Errors become one line on stderr and an
-//! exit status, never a panic message.
+//! Entry point: no arguments opens the window; a subcommand runs headless. An error is printed once, on stderr,
+//! with its causes, and becomes the exit status (2 bad input, 1 computation, 3 no window), never a panic message.
 
 use clap::Parser;
+use lenet_playground::app::{fixed_dir_picker, state::Settings, PlaygroundApp};
 use lenet_playground::cli::{self, Cli};
+use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
     let args = Cli::parse();
-    let code = match args.command {
+    match args.command {
         Some(cmd) => match cli::run(cmd) {
-            Ok(()) => 0,
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
-                cli::exit_code(&e)
+                eprintln!("error: {}", with_causes(&e));
+                exit_code(cli::exit_code(&e))
             }
         },
-        None => run_app(),
-    };
-    std::process::exit(code);
+        None => match run_window() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let no_display = std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+                if no_display {
+                    eprintln!(
+                        "error: cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+                         Run it in a desktop session, or use a subcommand (see --help). ({})",
+                        with_causes(&e)
+                    );
+                } else {
+                    eprintln!("error: cannot open the window: {}", with_causes(&e));
+                }
+                ExitCode::from(3)
+            }
+        },
+    }
 }
 
-fn run_app() -> i32 {
-    lenet_playground::app::run()
+/// Opens the window and runs it until it is closed.
+fn run_window() -> Result<(), eframe::Error> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("LeNet-5 Playground")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 600.0]),
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "LeNet-5 Playground",
+        options,
+        Box::new(|cc| {
+            let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, None);
+            // Scripted sessions and screenshots: every save/load question answers DIR/<default name>, no dialog.
+            if let Some(dir) = std::env::var_os("LENET_PLAYGROUND_EXPORT_DIR") {
+                app.set_path_picker(fixed_dir_picker(PathBuf::from(dir)));
+            }
+            Ok(Box::new(app))
+        }),
+    )
+}
+
+/// The error and its causes on one line, "outer: cause: root". A cause whose text the message already contains
+/// (an error that formats its source into itself) is not repeated.
+fn with_causes(e: &dyn StdError) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

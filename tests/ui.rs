@@ -5,7 +5,7 @@
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
-use lenet_playground::app::command::{PickKind, PlotFormat};
+use lenet_playground::app::command::{PlotFormat, UiCommand};
 use lenet_playground::app::history::History;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::views::plots::PlotsView;
@@ -67,14 +67,14 @@ fn train_stop_export_reset() {
 
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().to_path_buf();
-    h.state_mut().set_path_picker(Arc::new(move |kind| {
-        let name = match kind {
-            PickKind::ExportPlots(PlotFormat::Png) => "plots.png",
-            PickKind::ExportPlots(PlotFormat::Svg) => "plots.svg",
-            PickKind::ExportScreenPng => "screen.png",
-            PickKind::ExportMetrics => "metrics.csv",
-            PickKind::SaveWeights | PickKind::LoadWeights => "weights.safetensors",
-            PickKind::DataFolder => return None,
+    h.state_mut().set_path_picker(Arc::new(move |cmd: &UiCommand| {
+        let name = match cmd {
+            UiCommand::ExportPlots(PlotFormat::Png, _) => "plots.png",
+            UiCommand::ExportPlots(PlotFormat::Svg, _) => "plots.svg",
+            UiCommand::ExportScreenPng(_) => "screen.png",
+            UiCommand::ExportMetrics(_) => "metrics.csv",
+            UiCommand::SaveWeights(_) | UiCommand::LoadWeights(_) => "weights.safetensors",
+            _ => return None,
         };
         Some(base.join(name))
     }));
@@ -148,7 +148,7 @@ fn space_toggles_and_bad_inputs_show_errors() {
 
     // A data folder that is not one: an error in the window, the current data kept.
     let dir = tempfile::tempdir().unwrap();
-    h.state_mut().command(lenet_playground::app::command::UiCommand::LoadDataFolder(dir.path().to_path_buf()));
+    h.state_mut().command(UiCommand::OpenDataFolder(Some(dir.path().to_path_buf())));
     h.step();
     run_until(&mut h, "the folder load to fail", |a| a.session.jobs_in_flight == 0);
     let err = h.state().session.error.clone().expect("an error is shown");
@@ -187,7 +187,7 @@ fn open_fashion_mnist_folder() {
     let mut h = harness(quick_settings());
     h.step();
     let version = h.state().session.weights_version;
-    h.state_mut().command(lenet_playground::app::command::UiCommand::LoadDataFolder(dir.clone()));
+    h.state_mut().command(UiCommand::OpenDataFolder(Some(dir.clone())));
     h.step();
     assert!(h.state().session.loading.is_some(), "loading in the background, the window keeps running");
     run_until(&mut h, "Fashion-MNIST to load", |a| a.session.jobs_in_flight == 0);

@@ -1,5 +1,9 @@
 //! What the views may ask for. Views never start threads, open dialogs or touch files: they push a `UiCommand`, and
-//! only `PlaygroundApp::execute` (app/mod.rs) carries it out. That keeps every side effect in one place.
+//! only the app (app/commands.rs) carries it out. That keeps every side effect in one place.
+//!
+//! A command that needs a file carries `Option<PathBuf>`: `None` means "ask the user". The dialog's answer comes
+//! back as the same command with the path filled in, so a button, a dialog, `LENET_PLAYGROUND_EXPORT_DIR` and a
+//! test all take one path through the app.
 
 use crate::engine::config::Preset;
 use std::path::PathBuf;
@@ -16,15 +20,14 @@ pub enum UiCommand {
     Reset,
     ApplyPreset(Preset),
     /// Off-screen rendering of both plots at the size in the settings.
-    ExportPlots(PlotFormat),
+    ExportPlots(PlotFormat, Option<PathBuf>),
     /// The plots as they are on screen, cropped from a screenshot.
-    ExportScreenPng,
-    ExportMetrics,
-    SaveWeights,
-    LoadWeights,
-    OpenDataFolder,
-    /// Load a given folder (what the folder dialog answers; also used by tests).
-    LoadDataFolder(PathBuf),
+    ExportScreenPng(Option<PathBuf>),
+    ExportMetrics(Option<PathBuf>),
+    SaveWeights(Option<PathBuf>),
+    LoadWeights(Option<PathBuf>),
+    /// Load an MNIST-format data folder.
+    OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
 }
@@ -35,38 +38,77 @@ pub enum PlotFormat {
     Svg,
 }
 
-/// Which question a file dialog answers: the app remembers what to do with the path by this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PickKind {
-    ExportPlots(PlotFormat),
-    ExportScreenPng,
-    ExportMetrics,
-    SaveWeights,
-    LoadWeights,
-    DataFolder,
+/// What a dialog is asked to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogKind {
+    SaveFile,
+    OpenFile,
+    Folder,
 }
 
-impl PickKind {
-    pub fn title(self) -> &'static str {
+/// The question a command asks while its path is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialog {
+    pub title: &'static str,
+    pub kind: DialogKind,
+    /// The default file name; its extension is the dialog's filter. None for folders.
+    pub file_name: Option<&'static str>,
+}
+
+impl Dialog {
+    /// The extension of the default file name ("png", "safetensors"…).
+    pub fn extension(&self) -> Option<&'static str> {
+        self.file_name.and_then(|n| n.rsplit_once('.')).map(|(_, ext)| ext)
+    }
+}
+
+impl UiCommand {
+    /// The dialog to show before this command can be carried out: Some only while its path is `None`.
+    pub fn dialog(&self) -> Option<Dialog> {
+        use DialogKind::*;
+        let (title, kind, file_name) = match self {
+            UiCommand::ExportPlots(PlotFormat::Png, None) => ("Export plots as PNG", SaveFile, "lenet-plots.png"),
+            UiCommand::ExportPlots(PlotFormat::Svg, None) => ("Export plots as SVG", SaveFile, "lenet-plots.svg"),
+            UiCommand::ExportScreenPng(None) => ("Export on-screen plots as PNG", SaveFile, "lenet-plots-screen.png"),
+            UiCommand::ExportMetrics(None) => ("Export metrics CSV", SaveFile, "lenet-metrics.csv"),
+            UiCommand::SaveWeights(None) => ("Save weights", SaveFile, "lenet.safetensors"),
+            UiCommand::LoadWeights(None) => ("Load weights", OpenFile, "lenet.safetensors"),
+            UiCommand::OpenDataFolder(None) => {
+                return Some(Dialog { title: "Open an MNIST-format data folder", kind: Folder, file_name: None })
+            }
+            _ => return None,
+        };
+        Some(Dialog { title, kind, file_name: Some(file_name) })
+    }
+
+    /// The same command with its path filled in (what a dialog answers). Commands without a path are unchanged.
+    pub fn with_path(self, path: PathBuf) -> UiCommand {
+        let p = Some(path);
         match self {
-            PickKind::ExportPlots(PlotFormat::Png) => "Export plots as PNG",
-            PickKind::ExportPlots(PlotFormat::Svg) => "Export plots as SVG",
-            PickKind::ExportScreenPng => "Export on-screen plots as PNG",
-            PickKind::ExportMetrics => "Export metrics CSV",
-            PickKind::SaveWeights => "Save weights",
-            PickKind::LoadWeights => "Load weights",
-            PickKind::DataFolder => "Open an MNIST-format data folder",
+            UiCommand::ExportPlots(format, _) => UiCommand::ExportPlots(format, p),
+            UiCommand::ExportScreenPng(_) => UiCommand::ExportScreenPng(p),
+            UiCommand::ExportMetrics(_) => UiCommand::ExportMetrics(p),
+            UiCommand::SaveWeights(_) => UiCommand::SaveWeights(p),
+            UiCommand::LoadWeights(_) => UiCommand::LoadWeights(p),
+            UiCommand::OpenDataFolder(_) => UiCommand::OpenDataFolder(p),
+            other => other,
         }
     }
-    /// Default file name and extension filter for save dialogs.
-    pub fn file(self) -> Option<(&'static str, &'static str)> {
-        match self {
-            PickKind::ExportPlots(PlotFormat::Png) => Some(("lenet-plots.png", "png")),
-            PickKind::ExportPlots(PlotFormat::Svg) => Some(("lenet-plots.svg", "svg")),
-            PickKind::ExportScreenPng => Some(("lenet-plots-screen.png", "png")),
-            PickKind::ExportMetrics => Some(("lenet-metrics.csv", "csv")),
-            PickKind::SaveWeights | PickKind::LoadWeights => Some(("lenet.safetensors", "safetensors")),
-            PickKind::DataFolder => None,
-        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialog_answers_with_the_same_command() {
+        let ask = UiCommand::SaveWeights(None);
+        let d = ask.dialog().expect("asks for a file");
+        assert_eq!((d.kind, d.extension()), (DialogKind::SaveFile, Some("safetensors")));
+        let answered = ask.with_path("w.safetensors".into());
+        assert_eq!(answered, UiCommand::SaveWeights(Some("w.safetensors".into())));
+        assert_eq!(answered.dialog(), None, "a filled-in path asks nothing");
+        assert_eq!(UiCommand::OpenDataFolder(None).dialog().unwrap().file_name, None);
+        assert_eq!(UiCommand::Train.dialog(), None);
     }
 }

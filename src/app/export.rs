@@ -1,6 +1,6 @@
 //! Files the app writes besides weights: the two plots rendered off-screen with plotters (PNG or SVG, any size,
 //! independent of the window), the plots as they are on screen (cropped from a screenshot), and the metrics CSV.
-//! Everything here runs on a helper thread (see `run_job`); every file goes through `write_atomic`, so a failed
+//! Everything here runs on a helper thread (`write_*`); every file goes through `write_atomic`, so a failed
 //! export never leaves half a file.
 
 use crate::app::command::PlotFormat;
@@ -9,8 +9,8 @@ use crate::engine::atomic_file::write_atomic;
 use crate::engine::events::{BatchMetrics, EpochMetrics};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::path::Path;
+use std::sync::OnceLock;
 
 /// A copy of the plotted series, taken on the UI thread (cheap) and rendered elsewhere.
 #[derive(Debug, Clone, Default)]
@@ -23,38 +23,42 @@ pub struct PlotSeries {
     pub subtitle: String,
 }
 
-/// One unit of background work.
-pub enum ExportJob {
-    Plots { path: PathBuf, format: PlotFormat, width: u32, height: u32, series: PlotSeries },
-    Screen { path: PathBuf, image: Arc<egui::ColorImage>, rect: egui::Rect, pixels_per_point: f32 },
-    Metrics { path: PathBuf, batches: Vec<BatchMetrics>, epochs: Vec<EpochMetrics> },
+/// Renders both plots off-screen and writes them; Ok is a message for the status line, Err one for the banner.
+pub fn write_plots(
+    path: &Path,
+    format: PlotFormat,
+    width: u32,
+    height: u32,
+    series: &PlotSeries,
+) -> Result<String, String> {
+    let bytes = match format {
+        PlotFormat::Png => render_png(series, width, height)?,
+        PlotFormat::Svg => render_svg(series, width, height)?.into_bytes(),
+    };
+    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+    Ok(format!("Plots exported to {} ({width}×{height})", path.display()))
 }
 
-/// Does the job; Ok is a message for the status line, Err one for the error banner.
-pub fn run_job(job: ExportJob) -> Result<String, String> {
-    match job {
-        ExportJob::Plots { path, format, width, height, series } => {
-            let bytes = match format {
-                PlotFormat::Png => render_png(&series, width, height)?,
-                PlotFormat::Svg => render_svg(&series, width, height)?.into_bytes(),
-            };
-            write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
-            Ok(format!("Plots exported to {} ({width}×{height})", path.display()))
-        }
-        ExportJob::Screen { path, image, rect, pixels_per_point } => {
-            let region = image.region(&rect, Some(pixels_per_point));
-            let [w, h] = region.size;
-            let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-            let bytes = encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8)?;
-            write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
-            Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
-        }
-        ExportJob::Metrics { path, batches, epochs } => {
-            let csv = crate::engine::metrics::to_csv(&batches, &epochs);
-            write_atomic(&path, csv.as_bytes()).map_err(|e| e.to_string())?;
-            Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
-        }
-    }
+/// Crops the plots' `rect` out of a screenshot and writes it as PNG.
+pub fn write_screen(
+    path: &Path,
+    image: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> Result<String, String> {
+    let region = image.region(&rect, Some(pixels_per_point));
+    let [w, h] = region.size;
+    let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
+    let bytes = encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8)?;
+    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+    Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
+}
+
+/// Writes the metrics CSV (the same columns as `train --metrics`).
+pub fn write_metrics(path: &Path, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> Result<String, String> {
+    let csv = crate::engine::metrics::to_csv(batches, epochs);
+    write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }
 
 pub const MIN_EXPORT_SIDE: u32 = 200;

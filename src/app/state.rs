@@ -3,9 +3,9 @@
 //! curves, the current weights, messages). Nothing in `Session` is persisted.
 
 use crate::app::history::History;
-use crate::engine::config::{Preset, TrainConfig};
+use crate::engine::config::{Init, ModelConfig, Preset, TrainConfig};
 use crate::engine::events::BatchMetrics;
-use crate::engine::mnist::Dataset;
+use crate::engine::mnist::{Dataset, DIGIT_CLASSES};
 use crate::engine::predict::Predictor;
 use crate::engine::weights::ModelWeights;
 use crate::engine::worker::TrainerHandle;
@@ -91,6 +91,10 @@ pub struct Session {
     pub error: Option<String>,
     /// Background file jobs (dialogs, exports, loads) still running.
     pub jobs_in_flight: usize,
+    /// The first test image, for the inspector when the canvas is empty.
+    pub fallback_image: Option<Box<[f32; 784]>>,
+    /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
+    pub fresh_from: Option<(ModelConfig, Init, u64)>,
 }
 
 impl Session {
@@ -111,12 +115,86 @@ impl Session {
             status: String::new(),
             error: None,
             jobs_in_flight: 0,
+            fallback_image: None,
+            fresh_from: None,
         }
     }
 
     /// A run exists (training, paused or stopping): its settings are fixed.
     pub fn run_active(&self) -> bool {
         matches!(self.phase, Phase::Training | Phase::Paused | Phase::Stopping)
+    }
+
+    /// The run is over (finished, stopped, failed or lost): dropping the handle only sets flags, never joins.
+    pub fn end_run(&mut self) {
+        self.trainer = None;
+        self.phase = if self.data.is_some() { Phase::Idle } else { Phase::NoData };
+    }
+
+    /// Uses a newly loaded data set; new data (or no weights yet) means fresh weights from `train`.
+    pub fn install_data(&mut self, data: Arc<Dataset>, train: &TrainConfig) {
+        let changed = self.data.as_ref().is_none_or(|d| d.name != data.name || d.source != data.source);
+        self.fallback_image = (!data.test.is_empty()).then(|| Box::new(data.test.image(0)));
+        self.status = format!("Data ready: {}", data.describe());
+        self.data = Some(data);
+        if !self.run_active() {
+            self.phase = Phase::Idle;
+        }
+        if changed || self.weights.is_none() {
+            self.reset_model(train);
+        }
+    }
+
+    /// Installs weights for the canvas and inspector. A Predictor that cannot be built keeps the current model.
+    pub fn install_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+        let predictor = Predictor::new(&w).map_err(|e| e.to_string())?;
+        self.predictor = Some(predictor);
+        self.weights = Some(w);
+        self.weights_version += 1;
+        Ok(())
+    }
+
+    /// Weights from a file: they replace the model and the curves, and the next run continues from them.
+    pub fn install_file_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+        self.install_weights(w)?;
+        self.clear_curves();
+        self.fresh_from = None;
+        self.weights_from_file = true;
+        Ok(())
+    }
+
+    /// Fresh weights from the settings; curves cleared.
+    pub fn reset_model(&mut self, train: &TrainConfig) {
+        let dataset = self.data.as_ref().map_or("MNIST".to_string(), |d| d.name.clone());
+        let w = ModelWeights::init(train.model, train.init, train.seed, &dataset, &self.class_names());
+        self.clear_curves();
+        self.fresh_from = Some((train.model, train.init, train.seed));
+        self.weights_from_file = false;
+        if let Err(e) = self.install_weights(w) {
+            self.error = Some(format!("cannot build the model: {e}"));
+        }
+    }
+
+    /// Untrained weights follow the settings (architecture, init, seed) until a run starts.
+    pub fn follow_settings(&mut self, train: &TrainConfig) {
+        let now = (train.model, train.init, train.seed);
+        if self.fresh_from.is_some_and(|prev| prev != now) && !self.run_active() && self.history.is_empty() {
+            self.reset_model(train);
+        }
+    }
+
+    fn clear_curves(&mut self) {
+        self.history.clear();
+        self.run = None;
+        self.last_batch = None;
+        self.last_test_accuracy = None;
+    }
+
+    fn class_names(&self) -> Vec<String> {
+        match &self.data {
+            Some(d) => d.class_names.clone(),
+            None => DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
+        }
     }
 }
 

@@ -75,7 +75,7 @@ pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes
 /// Writes each misclassified image as `<index>_true-<t>_pred-<p>.png` (the test image as stored: 28×28, ink
 /// white) and `index.csv`; returns how many images were written.
 fn write_mistakes(dir: &Path, test: &ImageSet, ev: &Evaluation) -> Result<usize> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, "cannot create the folder").because(e))?;
     let mut csv = String::from("index,true,predicted,confidence\n");
     let mut n = 0;
     for (i, (&label, &pred)) in test.labels.iter().zip(&ev.predictions.predicted).enumerate() {
@@ -84,11 +84,11 @@ fn write_mistakes(dir: &Path, test: &ImageSet, ev: &Evaluation) -> Result<usize>
         }
         let pixels = test.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec();
         let img = image::GrayImage::from_raw(IMAGE_SIDE as u32, IMAGE_SIDE as u32, pixels)
-            .ok_or_else(|| Error::Compute("a test image has the wrong size".into()))?;
+            .ok_or_else(|| Error::Internal("a test image has the wrong size".into()))?;
         let path = dir.join(format!("{i}_true-{label}_pred-{pred}.png"));
         let mut bytes = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|e| Error::write(&path, e))?;
+            .map_err(|e| Error::encode(format!("{} as PNG", path.display()), e))?;
         write_atomic(&path, &bytes)?;
         csv.push_str(&format!("{i},{label},{pred},{:.4}\n", ev.predictions.confidence[i]));
         n += 1;

@@ -252,8 +252,9 @@ pub(crate) fn print_stdout(s: &str) {
 
 /// The process exit status for an error: 2 for bad input or settings, 1 for anything else.
 pub fn exit_code(e: &Error) -> i32 {
-    match e {
-        Error::Compute(_) => 1,
-        _ => 2,
+    if e.is_bad_input() {
+        2
+    } else {
+        1
     }
 }

@@ -99,7 +99,8 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
     let mut lat = Vec::with_capacity(1000);
     for i in 0..1100 {
         let t = Instant::now();
-        let input = preprocess(&raw).ok_or_else(|| crate::Error::Compute("test image 0 is blank".into()))?;
+        let input = preprocess(&raw)
+            .ok_or_else(|| crate::Error::Internal("test image 0 of the shipped MNIST is blank".into()))?;
         let p = predictor.predict(&input)?;
         std::hint::black_box(p);
         if i >= 100 {
@@ -108,7 +109,7 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
     }
     progress("one attribution map (occlusion) for a test digit, 50 times");
     let explain_ms = {
-        let input = preprocess(&raw).ok_or_else(|| crate::Error::Compute("test image 0 is blank".into()))?;
+        let input = preprocess(&raw).ok_or_else(|| crate::Error::Internal("test image 0 is blank".into()))?;
         let mut ms: Vec<f64> = (0..55)
             .map(|_| {
                 let t = Instant::now();

@@ -3,7 +3,8 @@
 
 use crate::engine::atomic_file::write_atomic;
 use crate::engine::config::ModelConfig;
-use crate::engine::weights::{ModelWeights, Param, PARAM_SHAPES};
+use crate::engine::stages;
+use crate::engine::weights::{ModelWeights, Param};
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -22,7 +23,7 @@ pub fn to_bytes(w: &ModelWeights) -> Result<Vec<u8>> {
         .map(|(p, b)| {
             TensorView::new(Dtype::F32, p.shape.clone(), b)
                 .map(|v| (p.name.clone(), v))
-                .map_err(|e| Error::Compute(format!("cannot encode {}: {e}", p.name)))
+                .map_err(|e| Error::encode(format!("tensor '{}'", p.name), e))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut meta = HashMap::new();
@@ -31,7 +32,7 @@ pub fn to_bytes(w: &ModelWeights) -> Result<Vec<u8>> {
     meta.insert("pooling".to_string(), w.config.pooling.key().to_string());
     meta.insert("dataset".to_string(), w.dataset.clone());
     meta.insert("classes".to_string(), serde_json::to_string(&w.class_names).unwrap_or_default());
-    safetensors::serialize(views, Some(meta)).map_err(|e| Error::Compute(format!("cannot encode weights: {e}")))
+    safetensors::serialize(views, Some(meta)).map_err(|e| Error::encode("weights", e))
 }
 
 /// Saves atomically: the file is either the old one or the complete new one.
@@ -39,43 +40,55 @@ pub fn save(path: &Path, w: &ModelWeights) -> Result<()> {
     write_atomic(path, &to_bytes(w)?)
 }
 
-/// Loads and validates a weights file; any problem is an error naming the file.
+/// Loads and validates a weights file; any problem is a `Weights` error naming the file.
 pub fn load(path: &Path) -> Result<ModelWeights> {
-    let bytes = std::fs::read(path).map_err(|e| Error::weights(path, format!("cannot read: {e}")))?;
-    from_bytes(&bytes).map_err(|m| Error::weights(path, m))
+    let bytes = std::fs::read(path).map_err(|e| Error::weights(path, "cannot read").because(e))?;
+    from_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 
-pub fn from_bytes(bytes: &[u8]) -> std::result::Result<ModelWeights, String> {
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors weights file ({e})"))?;
-    let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid safetensors file ({e})"))?;
+/// Weights from safetensors bytes, checked against the architecture. Problems are `Weights` errors without a path
+/// (`load` adds it).
+pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::bad_weights("not a safetensors weights file").because(e))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| Error::bad_weights("not a valid safetensors file").because(e))?;
     let meta = header.metadata().clone().unwrap_or_default();
     let get = |k: &str| meta.get(k).cloned();
+    let require = |k: &str| get(k).ok_or_else(|| Error::bad_weights(format!("metadata lacks '{k}'")));
     match get("format") {
         Some(f) if f == FORMAT => {}
-        Some(f) => return Err(format!("unsupported weights format '{f}' (expected {FORMAT})")),
-        None => return Err("not a LeNet-5 Playground weights file (no format metadata)".into()),
+        Some(f) => return Err(Error::bad_weights(format!("unsupported weights format '{f}' (expected {FORMAT})"))),
+        None => return Err(Error::bad_weights("not a LeNet-5 Playground weights file (no format metadata)")),
     }
-    let activation = get("activation").ok_or("metadata lacks 'activation'")?.parse()?;
-    let pooling = get("pooling").ok_or("metadata lacks 'pooling'")?.parse()?;
+    let activation = require("activation")?.parse().map_err(Error::bad_weights)?;
+    let pooling = require("pooling")?.parse().map_err(Error::bad_weights)?;
     let class_names: Vec<String> = match get("classes") {
-        Some(c) => serde_json::from_str(&c).map_err(|e| format!("metadata 'classes' is not a list of names: {e}"))?,
+        Some(c) => serde_json::from_str(&c)
+            .map_err(|e| Error::bad_weights("metadata 'classes' is not a list of names").because(e))?,
         None => crate::engine::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
     };
+    let specs = stages::params();
     let names = st.names();
-    if let Some(extra) = names.iter().find(|n| !PARAM_SHAPES.iter().any(|(p, _)| p == *n)) {
-        return Err(format!("unexpected tensor '{extra}': this is not a LeNet-5 weights file"));
+    if let Some(extra) = names.iter().find(|n| !specs.iter().any(|p| p.name() == **n)) {
+        return Err(Error::bad_weights(format!("unexpected tensor '{extra}': this is not a LeNet-5 weights file")));
     }
     let mut params = Vec::new();
-    for (name, shape) in PARAM_SHAPES {
-        let t = st.tensor(name).map_err(|_| format!("missing tensor '{name}'"))?;
+    for spec in specs {
+        let name = spec.name();
+        let t = st.tensor(&name).map_err(|_| Error::bad_weights(format!("missing tensor '{name}'")))?;
         if t.dtype() != Dtype::F32 {
-            return Err(format!("tensor '{name}' is {:?}, expected F32", t.dtype()));
+            return Err(Error::bad_weights(format!("tensor '{name}' is {:?}, expected F32", t.dtype())));
         }
-        if t.shape() != shape {
-            return Err(format!("tensor '{name}' has shape {:?}, LeNet-5 needs {:?}", t.shape(), shape));
+        if t.shape() != spec.shape {
+            return Err(Error::bad_weights(format!(
+                "tensor '{name}' has shape {:?}, LeNet-5 needs {:?}",
+                t.shape(),
+                spec.shape
+            )));
         }
         let data = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        params.push(Param { name: name.to_string(), shape: shape.to_vec(), data });
+        params.push(Param { name, shape: spec.shape, data });
     }
     let w = ModelWeights {
         config: ModelConfig { activation, pooling },

@@ -6,7 +6,7 @@
 use crate::engine::control::Control;
 use crate::engine::events::TestPredictions;
 use crate::engine::mnist::{ImageSet, NUM_CLASSES};
-use crate::engine::model::{images_tensor, LeNet};
+use crate::engine::model::{argmax, images_tensor, LeNet};
 use crate::engine::weights::ModelWeights;
 use crate::Result;
 
@@ -49,7 +49,7 @@ pub fn evaluate_weights(
     control: Option<&Control>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Option<Evaluation>> {
-    weights.check_shapes().map_err(crate::Error::Config)?;
+    weights.check_shapes()?;
     let model = LeNet::from_weights(weights)?;
     evaluate_with_progress(&model, data, control, progress)
 }
@@ -117,7 +117,7 @@ struct Scored {
 
 /// Winner (first maximum on ties, as `argmax`), its softmax probability and the cross-entropy for `label`.
 fn score_row(row: &[f32], label: usize) -> Scored {
-    let best = row.iter().enumerate().fold(0, |b, (j, &v)| if v > row[b] { j } else { b });
+    let best = argmax(row);
     let max = row[best] as f64;
     let sum_exp: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
     Scored { best, confidence: (1.0 / sum_exp) as f32, loss: sum_exp.ln() + max - row[label] as f64 }

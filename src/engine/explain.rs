@@ -10,8 +10,8 @@
 //! is exactly 0.
 
 use crate::engine::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
-use crate::engine::model::images_tensor;
-use crate::engine::predict::{argmax, Predictor};
+use crate::engine::model::{argmax, images_tensor};
+use crate::engine::predict::Predictor;
 use crate::{Error, Result};
 
 /// Side of the occluding square, in input pixels: about one pen stroke wide (MNIST strokes are 2–3 px), so one
@@ -183,7 +183,7 @@ pub fn overlay_png(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> Res
     let mut bytes = Vec::new();
     overlay_image(input, map, zoom)
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| Error::Compute(format!("cannot encode the PNG: {e}")))?;
+        .map_err(|e| Error::encode("the attribution map as PNG", e))?;
     Ok(bytes)
 }
 

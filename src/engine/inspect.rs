@@ -4,7 +4,8 @@
 
 use crate::engine::config::Init;
 use crate::engine::config::{Activation, ModelConfig, Pooling};
-use crate::engine::model::{images_tensor, LeNet, StageKind};
+use crate::engine::model::{images_tensor, LeNet};
+use crate::engine::stages::{Output, StageKind};
 use crate::engine::weights::ModelWeights;
 use crate::Result;
 
@@ -34,20 +35,23 @@ pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
     let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); 10]);
     let model = LeNet::from_weights(&weights)?;
     let trace = model.trace(&images_tensor(&[0.0; 784], 1)?)?;
-    let mut in_side = 28;
+    let last = trace.len().saturating_sub(1);
     let mut rows = Vec::new();
-    for (stage, t) in trace {
+    for (i, (stage, t)) in trace.into_iter().enumerate() {
         let out_shape = t.dims().to_vec();
-        let (params, formula, computes) = match stage.kind {
+        let in_side = match stage.input {
+            Output::Maps { height, .. } => height,
+            Output::Vector(_) => 0,
+        };
+        let params = stage.kind.num_params();
+        let (formula, computes) = match stage.kind {
             StageKind::Conv { in_channels, out_channels, kernel, padding } => (
-                out_channels * in_channels * kernel * kernel + out_channels,
                 Some(format!("({in_side} + 2·{padding} − {kernel})/1 + 1 = {}", out_shape[2])),
                 format!(
                     "{out_channels} filters of {in_channels}×{kernel}×{kernel}, each slid over the input (stride 1, padding {padding}); one feature map per filter, plus a bias"
                 ),
             ),
             StageKind::Pool(p) => (
-                0,
                 Some(format!("({in_side} − 2)/2 + 1 = {}", out_shape[2])),
                 match p {
                     Pooling::Avg => "mean of each 2×2 block (stride 2): halves width and height".to_string(),
@@ -55,27 +59,31 @@ pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
                 },
             ),
             StageKind::Activation(a) => (
-                0,
                 None,
                 match a {
                     Activation::Sigmoid => "σ(x) = 1 / (1 + e^−x), element-wise: squashes to 0..1".to_string(),
                     Activation::Relu => "max(0, x), element-wise: keeps positives, zeroes negatives".to_string(),
                 },
             ),
-            StageKind::Flatten => (0, None, "reshapes 16×5×5 feature maps into one vector of 400".to_string()),
-            StageKind::Linear { inputs, outputs } => (
-                inputs * outputs + outputs,
+            StageKind::Flatten => (
                 None,
-                if outputs == 10 {
+                match stage.input {
+                    Output::Maps { channels, height, width } => format!(
+                        "reshapes {channels}×{height}×{width} feature maps into one vector of {}",
+                        stage.output.len()
+                    ),
+                    Output::Vector(n) => format!("passes a vector of {n} through"),
+                },
+            ),
+            StageKind::Linear { inputs, outputs } => (
+                None,
+                if i == last {
                     format!("y = W·x + b with W {outputs}×{inputs}: one score (logit) per class")
                 } else {
                     format!("y = W·x + b with W {outputs}×{inputs}: every output sees every input")
                 },
             ),
         };
-        if out_shape.len() == 4 {
-            in_side = out_shape[2];
-        }
         rows.push(StageInfo { key: stage.key, kind: stage.kind, out_shape, params, formula, computes });
     }
     Ok(rows)

@@ -130,7 +130,7 @@ impl Dataset {
             } else {
                 return Err(Error::data(dir.join(format!("{stem}.gz")), "file not found (neither .gz nor raw)"));
             };
-            let bytes = std::fs::read(&path).map_err(|e| Error::data(&path, format!("cannot read: {e}")))?;
+            let bytes = std::fs::read(&path).map_err(|e| Error::data(&path, "cannot read").because(e))?;
             if let Some(sums) = &sums {
                 let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
                 if sums.contains(&file_name) {
@@ -213,7 +213,7 @@ fn maybe_gunzip(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(bytes.len() * 4);
         GzDecoder::new(bytes)
             .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("corrupt or truncated gzip data: {e}")))?;
+            .map_err(|e| Error::data(path, "corrupt or truncated gzip data").because(e))?;
         Ok(out)
     } else {
         Ok(bytes.to_vec())

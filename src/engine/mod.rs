@@ -18,6 +18,7 @@ pub mod ops;
 pub mod optim;
 pub mod predict;
 pub mod rng;
+pub mod stages;
 pub mod train;
 pub mod weights;
 pub mod worker;

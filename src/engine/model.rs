@@ -2,97 +2,82 @@
 //! definition serves training (parameters are candle Vars), prediction (plain tensors, no gradient tracking) and the
 //! inspector (a trace of every stage).
 
-use crate::engine::config::{Activation, ModelConfig, Pooling};
+use crate::engine::config::{Activation, ModelConfig};
 use crate::engine::ops;
-use crate::engine::weights::{ModelWeights, Param, PARAM_SHAPES};
-use candle_core::{Device, Result, Tensor};
-
-/// What kind of computation a stage is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StageKind {
-    Conv { in_channels: usize, out_channels: usize, kernel: usize, padding: usize },
-    Activation(Activation),
-    Pool(Pooling),
-    Flatten,
-    Linear { inputs: usize, outputs: usize },
-}
-
-impl StageKind {
-    /// The layer's class name as in the classic table ("Conv2d", "Sigmoid", "AvgPool2d", …).
-    pub fn layer_name(&self) -> &'static str {
-        match self {
-            StageKind::Conv { .. } => "Conv2d",
-            StageKind::Activation(a) => a.label(),
-            StageKind::Pool(p) => p.label(),
-            StageKind::Flatten => "Flatten",
-            StageKind::Linear { .. } => "Linear",
-        }
-    }
-}
-
-/// One row of the architecture: a stable key (c1, c1.act, s2, …) and what it computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stage {
-    pub key: &'static str,
-    pub kind: StageKind,
-}
-
-/// The twelve stages of LeNet-5 for a configuration, in order.
-pub fn stages(cfg: ModelConfig) -> [Stage; 12] {
-    use StageKind::*;
-    let act = Activation(cfg.activation);
-    let pool = Pool(cfg.pooling);
-    [
-        Stage { key: "c1", kind: Conv { in_channels: 1, out_channels: 6, kernel: 5, padding: 2 } },
-        Stage { key: "c1.act", kind: act },
-        Stage { key: "s2", kind: pool },
-        Stage { key: "c3", kind: Conv { in_channels: 6, out_channels: 16, kernel: 5, padding: 0 } },
-        Stage { key: "c3.act", kind: act },
-        Stage { key: "s4", kind: pool },
-        Stage { key: "flatten", kind: Flatten },
-        Stage { key: "f5", kind: Linear { inputs: 400, outputs: 120 } },
-        Stage { key: "f5.act", kind: act },
-        Stage { key: "f6", kind: Linear { inputs: 120, outputs: 84 } },
-        Stage { key: "f6.act", kind: act },
-        Stage { key: "out", kind: Linear { inputs: 84, outputs: 10 } },
-    ]
-}
+use crate::engine::stages;
+pub use crate::engine::stages::{Stage, StageKind};
+use crate::engine::weights::{ModelWeights, Param};
+use crate::{Error, Result};
+use candle_core::{Device, Tensor};
 
 /// LeNet-5 over candle tensors. Build it from Vars' tensors to train, from plain tensors to predict.
 #[derive(Debug, Clone)]
 pub struct LeNet {
     pub config: ModelConfig,
-    /// In PARAM_SHAPES order: c1.w c1.b c3.w c3.b f5.w f5.b f6.w f6.b out.w out.b.
+    /// `stages::stages(config)`.
+    stages: Vec<Stage>,
+    /// In `stages::params()` order: c1.weight c1.bias c3.weight … out.bias.
     params: Vec<Tensor>,
+    /// Per stage: where its weight stands in `params` (its bias follows), for the stages with weights.
+    param_of: Vec<Option<usize>>,
 }
 
 impl LeNet {
+    /// The model over `params`, given in `stages::params()` order with those shapes.
     pub fn new(config: ModelConfig, params: Vec<Tensor>) -> Result<Self> {
         // Thread set-up must precede candle's first computation; cheap after the first call.
         ops::init_compute();
-        if params.len() != PARAM_SHAPES.len() {
-            candle_core::bail!("LeNet needs {} parameter tensors, got {}", PARAM_SHAPES.len(), params.len());
+        let specs = stages::params();
+        if params.len() != specs.len() {
+            return Err(Error::bad_weights(format!(
+                "LeNet needs {} parameter tensors, got {}",
+                specs.len(),
+                params.len()
+            )));
         }
-        for (t, (name, shape)) in params.iter().zip(PARAM_SHAPES) {
-            if t.dims() != shape {
-                candle_core::bail!("{name} has shape {:?}, expected {:?}", t.dims(), shape);
+        for (t, spec) in params.iter().zip(&specs) {
+            if t.dims() != spec.shape {
+                return Err(Error::bad_weights(format!(
+                    "{} has shape {:?}, expected {:?}",
+                    spec.name(),
+                    t.dims(),
+                    spec.shape
+                )));
             }
         }
-        Ok(LeNet { config, params })
+        let stages = stages::stages(config);
+        let param_of = stages.iter().map(|s| stages::param_index(s.key)).collect();
+        Ok(LeNet { config, stages, params, param_of })
     }
 
-    /// Plain (untracked) tensors from plain weights.
+    /// Plain (untracked) tensors from plain weights, found by name.
     pub fn from_weights(w: &ModelWeights) -> Result<Self> {
-        let params = w
-            .params
+        let params = stages::params()
             .iter()
-            .map(|p| Tensor::from_slice(&p.data, p.shape.as_slice(), &Device::Cpu))
+            .map(|spec| {
+                let name = spec.name();
+                let p = w.param(&name).ok_or_else(|| Error::bad_weights(format!("missing tensor '{name}'")))?;
+                Ok(Tensor::from_slice(&p.data, p.shape.as_slice(), &Device::Cpu)?)
+            })
             .collect::<Result<Vec<_>>>()?;
         LeNet::new(w.config, params)
     }
 
-    pub fn params(&self) -> &[Tensor] {
-        &self.params
+    /// The stages this model computes, in order.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// The weight and the bias of a layer with weights ("c1", "c3", "f5", "f6", "out"; see
+    /// `stages::weighted_layers()`), or None for a stage without weights or an unknown key.
+    pub fn layer(&self, key: &str) -> Option<(&Tensor, &Tensor)> {
+        let i = self.stages.iter().position(|s| s.key == key)?;
+        self.params_of_stage(i)
+    }
+
+    fn params_of_stage(&self, stage_index: usize) -> Option<(&Tensor, &Tensor)> {
+        let j = self.param_of.get(stage_index).copied().flatten()?;
+        Some((&self.params[j], &self.params[j + 1]))
     }
 
     /// Copies the current values out as plain data.
@@ -100,19 +85,19 @@ impl LeNet {
         let params = self
             .params
             .iter()
-            .zip(PARAM_SHAPES)
-            .map(|(t, (name, shape))| {
-                Ok(Param { name: name.to_string(), shape: shape.to_vec(), data: t.flatten_all()?.to_vec1::<f32>()? })
+            .zip(stages::params())
+            .map(|(t, spec)| {
+                Ok(Param { name: spec.name(), shape: spec.shape, data: t.flatten_all()?.to_vec1::<f32>()? })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ModelWeights { config: self.config, dataset: dataset.into(), class_names: class_names.to_vec(), params })
     }
 
-    fn apply(&self, stage_index: usize, kind: StageKind, x: &Tensor) -> Result<Tensor> {
-        let p = &self.params;
-        match kind {
+    /// One stage on its own.
+    fn apply(&self, stage_index: usize, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self.stages[stage_index].kind {
             StageKind::Conv { padding, .. } => {
-                let (w, b) = if stage_index == 0 { (&p[0], &p[1]) } else { (&p[2], &p[3]) };
+                let (w, b) = self.weighted(stage_index)?;
                 // The input image needs no gradient; later layers' inputs do.
                 ops::conv2d(x, w, b, padding, stage_index != 0)
             }
@@ -121,35 +106,45 @@ impl LeNet {
             StageKind::Pool(pool) => ops::pool2x2(x, pool),
             StageKind::Flatten => x.flatten_from(1),
             StageKind::Linear { .. } => {
-                let (w, b) = match stage_index {
-                    7 => (&p[4], &p[5]),
-                    9 => (&p[6], &p[7]),
-                    _ => (&p[8], &p[9]),
-                };
+                let (w, b) = self.weighted(stage_index)?;
                 x.matmul(&w.t()?)?.broadcast_add(b)
             }
         }
     }
 
-    /// Logits [N, 10] for images [N, 1, 28, 28]. The conv–act–pool blocks run fused; the values are those of
-    /// the stage-by-stage `trace`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let p = &self.params;
-        let (act, pool) = (self.config.activation, self.config.pooling);
-        let h = ops::conv_act_pool(x, &p[0], &p[1], 2, act, pool, false)?;
-        let mut h = ops::conv_act_pool(&h, &p[2], &p[3], 0, act, pool, true)?;
-        for (i, s) in stages(self.config).iter().enumerate().skip(6) {
-            h = self.apply(i, s.kind, &h)?;
+    fn weighted(&self, stage_index: usize) -> candle_core::Result<(&Tensor, &Tensor)> {
+        self.params_of_stage(stage_index)
+            .ok_or_else(|| candle_core::Error::Msg(format!("stage {} has no weights", self.stages[stage_index].key)))
+    }
+
+    /// Logits [N, 10] for images [N, 1, 28, 28]. Each conv → activation → pool run is computed by the fused
+    /// kernel; the values are those of the stage-by-stage `trace`.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        let mut i = 0;
+        while i < self.stages.len() {
+            match self.stages[i..] {
+                [Stage { kind: StageKind::Conv { padding, .. }, .. }, Stage { kind: StageKind::Activation(act), .. }, Stage { kind: StageKind::Pool(pool), .. }, ..] =>
+                {
+                    let (w, b) = self.weighted(i)?;
+                    h = ops::conv_act_pool(&h, w, b, padding, act, pool, i != 0)?;
+                    i += 3;
+                }
+                _ => {
+                    h = self.apply(i, &h)?;
+                    i += 1;
+                }
+            }
         }
         Ok(h)
     }
 
     /// Every stage's output for the input, in order.
-    pub fn trace(&self, x: &Tensor) -> Result<Vec<(Stage, Tensor)>> {
+    pub fn trace(&self, x: &Tensor) -> candle_core::Result<Vec<(Stage, Tensor)>> {
         let mut h = x.clone();
-        let mut out = Vec::with_capacity(12);
-        for (i, s) in stages(self.config).iter().enumerate() {
-            h = self.apply(i, s.kind, &h)?;
+        let mut out = Vec::with_capacity(self.stages.len());
+        for (i, s) in self.stages.iter().enumerate() {
+            h = self.apply(i, &h)?;
             out.push((*s, h.clone()));
         }
         Ok(out)
@@ -157,24 +152,46 @@ impl LeNet {
 }
 
 /// Images as a [N, 1, 28, 28] tensor.
-pub fn images_tensor(pixels: &[f32], n: usize) -> Result<Tensor> {
+pub fn images_tensor(pixels: &[f32], n: usize) -> candle_core::Result<Tensor> {
     Tensor::from_slice(pixels, (n, 1, 28, 28), &Device::Cpu)
 }
 
 /// Mean cross-entropy loss and the number of correct predictions.
-pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> Result<(Tensor, usize)> {
+pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> candle_core::Result<(Tensor, usize)> {
     let loss = candle_nn::loss::cross_entropy(logits, labels)?;
-    // Counted on the host: one copy of the logits instead of four small tensor ops. Ties go to the first maximum,
-    // as with `argmax`.
-    let (n, classes) = logits.dims2()?;
+    // Counted on the host: one copy of the logits instead of four small tensor ops.
+    let (_, classes) = logits.dims2()?;
     let values = logits.flatten_all()?.to_vec1::<f32>()?;
     let labels = labels.to_vec1::<u32>()?;
-    let correct = (0..n)
-        .filter(|&i| {
-            let row = &values[i * classes..(i + 1) * classes];
-            let best = row.iter().enumerate().fold(0, |b, (j, &v)| if v > row[b] { j } else { b });
-            best as u32 == labels[i]
-        })
-        .count();
+    let correct = values.chunks_exact(classes.max(1)).zip(&labels).filter(|(row, &l)| argmax(row) as u32 == l).count();
     Ok((loss, correct))
+}
+
+/// Index of the largest value: ties go to the first maximum, a NaN never replaces the best so far, an empty slice
+/// gives 0. The one argmax of the engine (loss counting, prediction).
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::Init;
+
+    #[test]
+    fn layers_are_found_by_name() {
+        let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &vec![String::new(); 10]);
+        let model = LeNet::from_weights(&w).unwrap();
+        for key in stages::weighted_layers() {
+            let (weight, bias) = model.layer(key).unwrap();
+            let (want_w, want_b) = w.layer(key).unwrap();
+            assert_eq!((weight.dims(), bias.dims()), (want_w.shape.as_slice(), want_b.shape.as_slice()), "{key}");
+            assert_eq!(weight.flatten_all().unwrap().to_vec1::<f32>().unwrap(), want_w.data, "{key}");
+        }
+        for key in stages::activation_stages().into_iter().chain(["s2", "flatten", "nope"]) {
+            assert!(model.layer(key).is_none(), "{key}");
+        }
+        assert_eq!(argmax(&[0.1, 0.7, 0.7, f32::NAN]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
 }

@@ -3,8 +3,9 @@
 
 use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::mnist::IMAGE_PIXELS;
-use crate::engine::model::{images_tensor, LeNet, StageKind};
+use crate::engine::model::{argmax, images_tensor, LeNet};
 use crate::engine::ops;
+use crate::engine::stages::StageKind;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
 use std::path::Path;
@@ -38,7 +39,7 @@ pub struct Predictor {
 
 impl Predictor {
     pub fn new(weights: &ModelWeights) -> Result<Self> {
-        weights.check_shapes().map_err(Error::Config)?;
+        weights.check_shapes()?;
         ops::init_compute();
         Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone() })
     }
@@ -90,14 +91,7 @@ impl Predictor {
 /// Reads an image file (PNG or JPEG, any size or polarity) and preprocesses it into the network's 28×28 input.
 /// An image with no visible digit is an error naming the file.
 pub fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
-    let img = image::open(path)
-        .map_err(|e| Error::Image { path: path.into(), message: format!("cannot read image: {e}") })?;
-    preprocess(&GrayImage::from_dynamic(&img)).ok_or_else(|| Error::Image {
-        path: path.into(),
-        message: "no digit found (the image is blank or uniform)".into(),
-    })
-}
-
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
+    let img = image::open(path).map_err(|e| Error::image(path, "cannot read image").because(e))?;
+    preprocess(&GrayImage::from_dynamic(&img))
+        .ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))
 }

@@ -3,21 +3,10 @@
 
 use crate::engine::config::Init;
 use crate::engine::config::ModelConfig;
+use crate::engine::mnist::NUM_CLASSES;
 use crate::engine::rng::Rng;
-
-/// Parameter names and shapes, in order: the same names as the stage names, used as safetensors keys.
-pub const PARAM_SHAPES: [(&str, &[usize]); 10] = [
-    ("c1.weight", &[6, 1, 5, 5]),
-    ("c1.bias", &[6]),
-    ("c3.weight", &[16, 6, 5, 5]),
-    ("c3.bias", &[16]),
-    ("f5.weight", &[120, 400]),
-    ("f5.bias", &[120]),
-    ("f6.weight", &[84, 120]),
-    ("f6.bias", &[84]),
-    ("out.weight", &[10, 84]),
-    ("out.bias", &[10]),
-];
+use crate::engine::stages::{self, ParamRole};
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
@@ -32,7 +21,7 @@ pub struct ModelWeights {
     /// Name of the data set these weights were trained on (e.g. "MNIST").
     pub dataset: String,
     pub class_names: Vec<String>,
-    /// In PARAM_SHAPES order.
+    /// In `stages::params()` order: c1.weight, c1.bias, c3.weight, …, out.bias.
     pub params: Vec<Param>,
 }
 
@@ -40,11 +29,11 @@ impl ModelWeights {
     /// Fresh weights drawn from `init` with the given seed. Biases start at zero.
     pub fn init(config: ModelConfig, init: Init, seed: u64, dataset: &str, class_names: &[String]) -> Self {
         let mut rng = Rng::new(seed);
-        let params = PARAM_SHAPES
-            .iter()
-            .map(|(name, shape)| {
-                let n: usize = shape.iter().product();
-                let data = if name.ends_with(".bias") {
+        let params = stages::params()
+            .into_iter()
+            .map(|spec| {
+                let (n, shape) = (spec.len(), &spec.shape);
+                let data = if spec.role == ParamRole::Bias {
                     vec![0.0; n]
                 } else {
                     // fan_in = inputs per output unit; fan_out = outputs per input unit.
@@ -63,7 +52,7 @@ impl ModelWeights {
                         }
                     }
                 };
-                Param { name: name.to_string(), shape: shape.to_vec(), data }
+                Param { name: spec.name(), shape: spec.shape, data }
             })
             .collect();
         ModelWeights { config, dataset: dataset.to_string(), class_names: class_names.to_vec(), params }
@@ -73,31 +62,49 @@ impl ModelWeights {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// The weight and the bias of a layer with weights ("c1", "c3", "f5", "f6", "out").
+    pub fn layer(&self, layer: &str) -> Option<(&Param, &Param)> {
+        self.param(&format!("{layer}.weight")).zip(self.param(&format!("{layer}.bias")))
+    }
+
     pub fn num_params(&self) -> usize {
         self.params.iter().map(|p| p.data.len()).sum()
     }
 
-    /// Checks names, order and shapes against the architecture; the message says what differs.
-    pub fn check_shapes(&self) -> Result<(), String> {
-        if self.params.len() != PARAM_SHAPES.len() {
-            return Err(format!("expected {} tensors, found {}", PARAM_SHAPES.len(), self.params.len()));
+    /// Checks names, order and shapes against the architecture; the error (a `Weights` error with no path) says
+    /// what differs.
+    pub fn check_shapes(&self) -> Result<()> {
+        let specs = stages::params();
+        if self.params.len() != specs.len() {
+            return Err(Error::bad_weights(format!("expected {} tensors, found {}", specs.len(), self.params.len())));
         }
-        for (p, (name, shape)) in self.params.iter().zip(PARAM_SHAPES) {
+        for (p, spec) in self.params.iter().zip(&specs) {
+            let name = spec.name();
             if p.name != name {
-                return Err(format!("expected tensor '{name}', found '{}'", p.name));
+                return Err(Error::bad_weights(format!("expected tensor '{name}', found '{}'", p.name)));
             }
-            if p.shape != shape {
-                return Err(format!("tensor '{name}' has shape {:?}, LeNet-5 needs {:?}", p.shape, shape));
+            if p.shape != spec.shape {
+                return Err(Error::bad_weights(format!(
+                    "tensor '{name}' has shape {:?}, LeNet-5 needs {:?}",
+                    p.shape, spec.shape
+                )));
             }
-            if p.data.len() != shape.iter().product::<usize>() {
-                return Err(format!("tensor '{name}' has {} values for shape {:?}", p.data.len(), shape));
+            if p.data.len() != spec.len() {
+                return Err(Error::bad_weights(format!(
+                    "tensor '{name}' has {} values for shape {:?}",
+                    p.data.len(),
+                    spec.shape
+                )));
             }
             if p.data.iter().any(|v| !v.is_finite()) {
-                return Err(format!("tensor '{name}' holds NaN or infinite values"));
+                return Err(Error::bad_weights(format!("tensor '{name}' holds NaN or infinite values")));
             }
         }
-        if self.class_names.len() != 10 {
-            return Err(format!("expected 10 class names, found {}", self.class_names.len()));
+        if self.class_names.len() != NUM_CLASSES {
+            return Err(Error::bad_weights(format!(
+                "expected {NUM_CLASSES} class names, found {}",
+                self.class_names.len()
+            )));
         }
         Ok(())
     }

@@ -129,30 +129,30 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
         ui.button("PNG…")
             .on_hover_text("Render both plots off-screen at the size above")
             .clicked()
-            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png)));
+            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png, None)));
         ui.button("SVG…")
             .on_hover_text("Vector drawing of both plots")
             .clicked()
-            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg)));
+            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg, None)));
         ui.button("Screen PNG…")
             .on_hover_text("The plots exactly as they are on screen")
             .clicked()
-            .then(|| commands.push(UiCommand::ExportScreenPng));
+            .then(|| commands.push(UiCommand::ExportScreenPng(None)));
     });
     ui.horizontal(|ui| {
         ui.button("Metrics CSV…")
             .on_hover_text("One row per batch and per epoch")
             .clicked()
-            .then(|| commands.push(UiCommand::ExportMetrics));
+            .then(|| commands.push(UiCommand::ExportMetrics(None)));
         ui.add_enabled(session.weights.is_some(), Button::new("Save weights…"))
             .on_hover_text("safetensors, with the architecture in its metadata")
             .clicked()
-            .then(|| commands.push(UiCommand::SaveWeights));
+            .then(|| commands.push(UiCommand::SaveWeights(None)));
         ui.add_enabled(!locked, Button::new("Load weights…"))
             .on_hover_text("Restores the model and its architecture; training continues from it")
             .on_disabled_hover_text(LOCKED)
             .clicked()
-            .then(|| commands.push(UiCommand::LoadWeights));
+            .then(|| commands.push(UiCommand::LoadWeights(None)));
     });
     ui.horizontal(|ui| {
         let idle = !locked && session.loading.is_none();
@@ -161,7 +161,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
             .on_hover_text("A folder with the four MNIST-format files, e.g. Fashion-MNIST")
             .on_disabled_hover_text(why)
             .clicked()
-            .then(|| commands.push(UiCommand::OpenDataFolder));
+            .then(|| commands.push(UiCommand::OpenDataFolder(None)));
         ui.add_enabled(idle && settings.data_folder.is_some(), Button::new("Use shipped MNIST"))
             .on_disabled_hover_text(if idle { "Already using it" } else { why })
             .clicked()

@@ -7,8 +7,8 @@
 use crate::engine::config::ModelConfig;
 use crate::engine::inspect::{stage_table, StageInfo};
 use crate::engine::mnist::IMAGE_PIXELS;
-use crate::engine::model::StageKind;
 use crate::engine::predict::{Predictor, StageActivation};
+use crate::engine::stages::{self, StageKind};
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Vec2};
 
 /// Where the traced input came from.
@@ -182,14 +182,14 @@ impl InspectorView {
             Source::Canvas => "for the digit on the canvas",
             Source::TestImage => "for a test image (the canvas is empty)",
         });
-        let stages = match &trace.result {
+        let traced = match &trace.result {
             Ok(s) => s,
             Err(e) => {
                 ui.colored_label(ui.visuals().error_fg_color, format!("Tracing failed: {e}"));
                 return;
             }
         };
-        let Some(stage) = stages.iter().find(|s| s.key == key) else {
+        let Some(stage) = traced.iter().find(|s| s.key == key) else {
             ui.label(format!("stage {key} is not in this model"));
             return;
         };
@@ -233,7 +233,8 @@ impl InspectorView {
                 let (lo, hi) = value_range(&stage.values);
                 ui.label(format!("vector of {n} values"));
                 ui.weak(format!("min {lo:.3} (black) … max {hi:.3} (white), {VECTOR_COLUMNS} per row"));
-                if stage.kind == (StageKind::Linear { inputs: 84, outputs: 10 }) || *n <= 10 {
+                let is_output = traced.last().is_some_and(|last| last.key == stage.key);
+                if is_output || *n <= 10 {
                     logit_bars(ui, predictor, &stage.values);
                 }
                 if let Some(tex) = textures.first() {
@@ -249,22 +250,39 @@ impl InspectorView {
     }
 
     fn filters_ui(&mut self, ui: &mut egui::Ui, predictor: &Predictor, weights_version: u64) {
-        ui.label(RichText::new("First convolution (c1): 6 filters, 5×5").strong());
-        let Some(param) = predictor.weights().param("c1.weight") else {
-            ui.label("these weights have no c1.weight");
+        // The first convolution's filters, shaped as the stage description says.
+        let first_conv = stages::stages(predictor.weights().config).into_iter().find_map(|s| match s.kind {
+            StageKind::Conv { in_channels, out_channels, kernel, .. } => {
+                Some((s.key, in_channels, out_channels, kernel))
+            }
+            _ => None,
+        });
+        let Some((key, in_channels, out_channels, kernel)) = first_conv else { return };
+        ui.label(
+            RichText::new(format!("First convolution ({key}): {out_channels} filters, {kernel}×{kernel}")).strong(),
+        );
+        let Some((param, _)) = predictor.weights().layer(key) else {
+            ui.label(format!("these weights have no {key}.weight"));
             return;
         };
-        if param.shape != [6, 1, 5, 5] || param.data.len() != 150 {
-            ui.label(format!("c1.weight has shape {:?}, expected [6, 1, 5, 5]", param.shape));
+        let expected = [out_channels, in_channels, kernel, kernel];
+        if param.shape != expected || param.data.len() != expected.iter().product::<usize>() {
+            ui.label(format!("{key}.weight has shape {:?}, expected {expected:?}", param.shape));
             return;
         }
         let stale = self.filter_textures.as_ref().is_none_or(|(v, _)| *v != weights_version);
         if stale {
             let range = param.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            // One image per filter: its first input channel (c1 has one).
             let images: Vec<ColorImage> = param
                 .data
-                .chunks(25)
-                .map(|f| ColorImage::new([5, 5], f.iter().map(|&v| diverging(v / range)).collect()))
+                .chunks(in_channels * kernel * kernel)
+                .map(|f| {
+                    ColorImage::new(
+                        [kernel, kernel],
+                        f[..kernel * kernel].iter().map(|&v| diverging(v / range)).collect(),
+                    )
+                })
                 .collect();
             let reuse = self.filter_textures.take().map(|(_, t)| t).unwrap_or_default();
             self.filter_textures =

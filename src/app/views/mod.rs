@@ -1,6 +1,7 @@
 //! The panels of the window. Each view draws from state it is given and reports what the user asked for as
 //! `UiCommand`s; none of them starts threads or touches files.
 
+pub mod banner;
 pub mod canvas;
 pub mod controls;
 pub mod inspector;

@@ -1,0 +1,204 @@
+//! Carrying out `UiCommand`s: the only place a user's intent turns into a side effect (a trainer thread, a data
+//! load, a weights file, an export). A command whose path is still `None` first asks the picker; the answer comes
+//! back as the same command with the path, and is carried out here like any other.
+
+use super::background::AppMsg;
+use super::command::{PlotFormat, UiCommand};
+use super::export::{self, PlotSeries};
+use super::state::Phase;
+use super::{PlaygroundApp, Tab};
+use crate::engine::checkpoint;
+use crate::engine::config::TrainConfig;
+use crate::engine::mnist::Dataset;
+use crate::engine::worker;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+impl PlaygroundApp {
+    pub(super) fn execute(&mut self, cmd: UiCommand) {
+        let s = &mut self.session;
+        match cmd {
+            UiCommand::Train => self.start_training(),
+            UiCommand::Pause => {
+                if let (Some(t), Phase::Training) = (&s.trainer, s.phase) {
+                    t.set_paused(true);
+                    s.phase = Phase::Paused;
+                    s.status = "Paused.".into();
+                }
+            }
+            UiCommand::Resume => {
+                if let (Some(t), Phase::Paused) = (&s.trainer, s.phase) {
+                    t.set_paused(false);
+                    s.phase = Phase::Training;
+                    s.status = "Training…".into();
+                }
+            }
+            UiCommand::ToggleTrainPause => match s.phase {
+                Phase::Idle => self.start_training(),
+                Phase::Training => self.execute(UiCommand::Pause),
+                Phase::Paused => self.execute(UiCommand::Resume),
+                _ => {}
+            },
+            UiCommand::Stop => {
+                if let Some(t) = &s.trainer {
+                    t.stop();
+                    s.phase = Phase::Stopping;
+                    s.status = "Stopping after the current batch…".into();
+                }
+            }
+            UiCommand::Reset => {
+                if !s.run_active() {
+                    s.reset_model(&self.settings.train);
+                    s.status = "Reset: new weights, curves cleared.".into();
+                }
+            }
+            UiCommand::ApplyPreset(p) => {
+                if !s.run_active() {
+                    let limit = self.settings.train.limit;
+                    self.settings.train = TrainConfig::preset(p);
+                    self.settings.train.limit = limit;
+                    self.settings.preset = p;
+                }
+            }
+            UiCommand::ExportPlots(format, Some(path)) => {
+                let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
+                let (width, height) = (self.settings.export_width, self.settings.export_height);
+                let series = self.plot_series();
+                self.spawn_helper("export", move || {
+                    AppMsg::Done(export::write_plots(&path, format, width, height, &series))
+                });
+            }
+            UiCommand::ExportScreenPng(Some(path)) => {
+                // Captured after the next frame with the plots on screen (see `PlaygroundApp::ui`).
+                self.tab = Tab::Plots;
+                self.pending_screenshot = Some(with_extension(path, "png"));
+                self.ctx.request_repaint();
+            }
+            UiCommand::ExportMetrics(Some(path)) => {
+                let path = with_extension(path, "csv");
+                let (batches, epochs) = (s.history.batches.clone(), s.history.epochs.clone());
+                self.spawn_helper("export", move || AppMsg::Done(export::write_metrics(&path, &batches, &epochs)));
+            }
+            UiCommand::SaveWeights(Some(path)) => {
+                let Some(w) = s.weights.clone() else { return };
+                let path = with_extension(path, "safetensors");
+                self.spawn_helper("save-weights", move || {
+                    AppMsg::Done(
+                        checkpoint::save(&path, &w)
+                            .map(|()| format!("Weights saved to {}", path.display()))
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            UiCommand::LoadWeights(Some(path)) => self.spawn_helper("load-weights", move || {
+                let result = checkpoint::load(&path).map_err(|e| e.to_string());
+                AppMsg::WeightsLoaded { path, result }
+            }),
+            UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
+            UiCommand::UseShippedMnist => self.load_data(None),
+            UiCommand::DismissError => s.error = None,
+            // No path yet: ask; the answer is this command again, with its path.
+            ask @ (UiCommand::ExportPlots(_, None)
+            | UiCommand::ExportScreenPng(None)
+            | UiCommand::ExportMetrics(None)
+            | UiCommand::SaveWeights(None)
+            | UiCommand::LoadWeights(None)
+            | UiCommand::OpenDataFolder(None)) => self.ask(ask),
+        }
+    }
+
+    /// Loads `folder` (None: the shipped MNIST) on a helper thread; the window keeps running meanwhile.
+    pub(super) fn load_data(&mut self, folder: Option<PathBuf>) {
+        let what = match &folder {
+            Some(f) => f.display().to_string(),
+            None => "the shipped MNIST".to_string(),
+        };
+        self.session.loading = Some(what);
+        if self.session.data.is_none() {
+            self.session.phase = Phase::LoadingData;
+        }
+        self.spawn_helper("data-loader", move || {
+            let result = Dataset::load(folder.as_deref()).map(Arc::new).map_err(|e| e.to_string());
+            AppMsg::DataLoaded { folder, result }
+        });
+    }
+
+    fn start_training(&mut self) {
+        let s = &mut self.session;
+        let Some(data) = s.data.clone() else {
+            s.error = Some("No data set is loaded yet.".into());
+            return;
+        };
+        if s.run_active() {
+            return;
+        }
+        let cfg: TrainConfig = self.settings.train.clone();
+        if let Err(e) = cfg.validate() {
+            s.error = Some(e.to_string());
+            return;
+        }
+        let trained = !s.history.is_empty() || s.weights_from_file;
+        let initial = match &s.weights {
+            Some(w) if trained && w.config == cfg.model => {
+                s.history.start_run();
+                Some(w.clone())
+            }
+            Some(_) if trained => {
+                s.status = "The architecture changed: training starts from new weights.".into();
+                s.history.clear();
+                None
+            }
+            _ => None,
+        };
+        let ctx = self.ctx.clone();
+        // A batch takes a few milliseconds: waking the UI for each would repaint hundreds of times a second and
+        // take CPU from training. Coalesce wake-ups to about 30 frames a second; the frame drains all that arrived.
+        let wake = move || ctx.request_repaint_after(Duration::from_millis(33));
+        match worker::spawn(cfg, data, initial, wake) {
+            Ok(handle) => {
+                s.trainer = Some(handle);
+                s.phase = Phase::Training;
+                s.weights_from_file = false;
+                s.fresh_from = None;
+                s.error = None;
+                s.status = "Training…".into();
+            }
+            Err(e) => s.error = Some(format!("cannot start the trainer thread: {e}")),
+        }
+    }
+
+    /// A copy of the curves for an export, taken on the UI thread (cheap) and rendered on a helper.
+    fn plot_series(&self) -> PlotSeries {
+        let s = &self.session;
+        let h = &s.history;
+        // Describe the run the curves come from, not what the side panel says now.
+        let t = s.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+        let data = match &s.run {
+            Some(r) => r.dataset.clone(),
+            None => s.data.as_ref().map_or("no data".to_string(), |d| d.name.clone()),
+        };
+        PlotSeries {
+            loss: h.loss.clone(),
+            accuracy: h.accuracy.clone(),
+            test_accuracy: h.test_accuracy.clone(),
+            smoothing: self.settings.smoothing.max(1),
+            subtitle: format!(
+                "{data}, {} + {}, {} lr {}, batch {}",
+                t.model.activation.label(),
+                t.model.pooling.label(),
+                t.optimizer.label(),
+                t.lr,
+                t.batch_size
+            ),
+        }
+    }
+}
+
+fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
+    if path.extension().is_some() {
+        path
+    } else {
+        path.with_extension(ext)
+    }
+}
