@@ -35,6 +35,11 @@ pub(super) enum AppMsg {
         path: PathBuf,
         result: Result<ModelWeights, String>,
     },
+    /// An on-demand evaluation (Evaluate) finished.
+    Evaluated {
+        weights_version: u64,
+        result: Result<crate::engine::evaluate::Evaluation, String>,
+    },
     Screenshot {
         path: PathBuf,
         image: Arc<egui::ColorImage>,
@@ -142,6 +147,7 @@ impl PlaygroundApp {
                     Err(e) => s.error = Some(format!("Cannot load weights (the current model is kept): {e}")),
                 }
             }
+            AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper("export", move || {
                     AppMsg::Done(super::export::write_screen(&path, &image, rect, pixels_per_point))

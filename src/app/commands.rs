@@ -98,10 +98,21 @@ impl PlaygroundApp {
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
             UiCommand::UseShippedMnist => self.load_data(None),
             UiCommand::DismissError => s.error = None,
+            UiCommand::Evaluate => self.start_evaluation(),
+            UiCommand::ShowTestImage(index) => {
+                if let Some(d) = &s.data {
+                    self.canvas.show_test_digit(&d.test, index);
+                }
+            }
+            UiCommand::ExportConfusion(format, Some(path)) => {
+                let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
+                self.export_confusion(format, path);
+            }
             // No path yet: ask; the answer is this command again, with its path.
             ask @ (UiCommand::ExportPlots(_, None)
             | UiCommand::ExportScreenPng(None)
             | UiCommand::ExportMetrics(None)
+            | UiCommand::ExportConfusion(_, None)
             | UiCommand::SaveWeights(None)
             | UiCommand::LoadWeights(None)
             | UiCommand::OpenDataFolder(None)) => self.ask(ask),

@@ -12,6 +12,7 @@
 pub mod background;
 pub mod command;
 mod commands;
+pub mod evaluation;
 pub mod events;
 pub mod export;
 pub mod history;
@@ -24,12 +25,14 @@ pub use events::EVENT_BUDGET;
 use crate::engine::mnist::Dataset;
 use background::{AppMsg, Background};
 use command::UiCommand;
+use evaluation::{AttributionWorker, EvalState};
 use state::{Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
+use views::evaluation::EvaluationView;
 use views::inspector::InspectorView;
 use views::plots::PlotsView;
 
@@ -37,6 +40,7 @@ use views::plots::PlotsView;
 pub enum Tab {
     Plots,
     Inspector,
+    Evaluation,
 }
 
 pub struct PlaygroundApp {
@@ -49,6 +53,10 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     inspector: InspectorView,
+    /// The Evaluation tab, Evaluate's state and the canvas's attribution worker (app/evaluation.rs).
+    pub evaluation_view: EvaluationView,
+    pub evaluation: EvalState,
+    attribution: AttributionWorker,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
@@ -69,6 +77,9 @@ impl PlaygroundApp {
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
+            evaluation_view: EvaluationView::default(),
+            evaluation: EvalState::default(),
+            attribution: AttributionWorker::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
@@ -141,11 +152,13 @@ impl eframe::App for PlaygroundApp {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });
+        self.sync_attribution();
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
+                ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
             });
             ui.separator();
             match self.tab {
@@ -161,6 +174,10 @@ impl eframe::App for PlaygroundApp {
                         self.session.fallback_image.as_deref(),
                         self.session.weights_version,
                     );
+                }
+                Tab::Evaluation => {
+                    let inputs = evaluation::evaluation_inputs(&self.session, &self.evaluation);
+                    self.evaluation_view.ui(ui, &inputs, &mut self.commands);
                 }
             }
         });
