@@ -101,6 +101,11 @@ impl PlaygroundApp {
         self.commands.push(cmd);
     }
 
+    /// The canvas panel (its input is also the inspector's).
+    pub fn canvas(&self) -> &CanvasView {
+        &self.canvas
+    }
+
     /// Mean and max UI work (logic + ui) over recent frames, in ms.
     pub fn frame_time_ms(&self) -> Option<(f32, f32)> {
         self.frame_times.mean_max_ms()

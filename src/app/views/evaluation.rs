@@ -161,7 +161,7 @@ impl EvaluationView {
         painter.text(
             rect.min + Vec2::new(label_w + side / 2.0, 2.0),
             egui::Align2::CENTER_TOP,
-            "predicted →",
+            "predicted",
             egui::FontId::proportional(12.0),
             text_color,
         );
@@ -208,7 +208,7 @@ impl EvaluationView {
                     fg,
                 );
                 let (tn, pn) = (names.get(t).map_or("?", |s| s.as_str()), names.get(p).map_or("?", |s| s.as_str()));
-                let label = format!("true {tn} → predicted {pn}");
+                let label = format!("true {tn}, predicted {pn}");
                 let resp = ui.interact(r, ui.scope_id().with(("confusion-cell", t, p)), Sense::click());
                 resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
                 let count = m[t][p];
@@ -271,7 +271,7 @@ impl EvaluationView {
         let names = inputs.class_names;
         let (tn, pn) = (names.get(t).map_or("?", |s| s.as_str()), names.get(p).map_or("?", |s| s.as_str()));
         ui.label(format!(
-            "true {tn} → predicted {pn}: {} image{}, most confident first. Click one to put it on the canvas.",
+            "true {tn}, predicted {pn}: {} image{}, most confident first. Click one to put it on the canvas.",
             self.gallery.len(),
             if self.gallery.len() == 1 { "" } else { "s" }
         ));
@@ -309,7 +309,7 @@ impl EvaluationView {
                                 if resp.clicked() {
                                     commands.push(UiCommand::ShowTestImage(i));
                                 }
-                                ui.small(format!("{tname}→{pname} {:.0}%", conf * 100.0));
+                                ui.small(format!("{tname} as {pname} {:.0}%", conf * 100.0));
                             });
                         }
                     });
