@@ -26,6 +26,8 @@ use std::sync::{Arc, Condvar, Mutex};
 pub struct OnDemand {
     /// `Session::weights_version` of the weights it was computed for.
     pub weights_version: u64,
+    /// The data set it was computed on (name, test images): another data set makes it meaningless.
+    pub data: (String, usize),
     pub eval: Arc<Evaluation>,
 }
 
@@ -35,6 +37,8 @@ pub struct EvalState {
     pub result: Option<OnDemand>,
     /// (test images done, total) while an evaluation runs.
     pub running: Option<(Arc<AtomicUsize>, usize)>,
+    /// The data set of the evaluation running or last run.
+    data: (String, usize),
 }
 
 impl EvalState {
@@ -58,6 +62,7 @@ impl PlaygroundApp {
         let done = Arc::new(AtomicUsize::new(0));
         self.evaluation.running = Some((done.clone(), data.test.len()));
         let weights_version = s.weights_version;
+        self.evaluation.data = (data.name.clone(), data.test.len());
         let ctx = self.ctx.clone();
         self.spawn_helper("evaluate", move || {
             let result = evaluate_weights(&weights, &data.test, None, &mut |n, _| {
@@ -76,7 +81,8 @@ impl PlaygroundApp {
             Ok(eval) => {
                 self.session.status =
                     format!("Evaluated: test accuracy {:.2} % on {} test images", eval.accuracy * 100.0, eval.images());
-                self.evaluation.result = Some(OnDemand { weights_version, eval: Arc::new(eval) });
+                let data = self.evaluation.data.clone();
+                self.evaluation.result = Some(OnDemand { weights_version, data, eval: Arc::new(eval) });
             }
             Err(e) => self.session.error = Some(format!("Evaluation failed: {e}")),
         }
@@ -136,7 +142,8 @@ pub(super) fn evaluation_inputs<'a>(s: &'a Session, eval: &'a EvalState) -> Eval
         })
         .collect();
     let mut note = None;
-    if let Some(r) = &eval.result {
+    let same_data = |r: &OnDemand| s.data.as_ref().is_some_and(|d| r.data == (d.name.clone(), d.test.len()));
+    if let Some(r) = eval.result.as_ref().filter(|r| same_data(r)) {
         let current = r.weights_version == s.weights_version;
         if !current {
             note =

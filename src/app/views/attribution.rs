@@ -54,14 +54,14 @@ impl AttributionOverlay {
         }
         if let (true, Some(a)) = (self.enabled, self.map()) {
             ui.weak(format!(
-                "class {}: p = {:.2}, largest drop {:.2}",
+                "class {}: p = {:.3}; hiding a square moves it by up to {:.3}",
                 a.class,
                 a.probability,
-                a.map.iter().copied().fold(0f32, f32::max)
+                a.max_abs()
             ));
-            if let Some(Err(e)) = self.latest.as_ref().map(|l| &l.2) {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
+        }
+        if let (true, Some(Err(e))) = (self.enabled, self.latest.as_ref().map(|l| &l.2)) {
+            ui.colored_label(ui.visuals().error_fg_color, e);
         }
     }
 

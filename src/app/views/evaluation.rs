@@ -50,6 +50,8 @@ pub struct EvaluationView {
     gallery: Vec<usize>,
     gallery_key: Option<(usize, usize, usize, usize)>,
     thumbs: HashMap<usize, TextureHandle>,
+    /// Identifies the test set the thumbnails were made from.
+    thumbs_for: Option<(usize, usize)>,
     /// The matrix drawn last frame (for tests and the export), with its title.
     shown: Option<ConfusionExport>,
 }
@@ -261,6 +263,11 @@ impl EvaluationView {
             return;
         };
         let key = (index, t, p, preds.predicted.len());
+        let set_id = (test.images.as_ptr() as usize, test.len());
+        if self.thumbs_for != Some(set_id) {
+            self.thumbs.clear();
+            self.thumbs_for = Some(set_id);
+        }
         if self.gallery_key != Some(key) {
             self.gallery = cell_images(&test.labels, preds, t, p);
             self.gallery_key = Some(key);
