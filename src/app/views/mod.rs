@@ -8,3 +8,4 @@ pub mod controls;
 pub mod evaluation;
 pub mod inspector;
 pub mod plots;
+pub mod texture;

@@ -5,7 +5,7 @@
 use crate::app::history::{decimate_min_max, moving_average, History};
 use crate::app::state::Settings;
 use egui::{Color32, Id, Rect, Slider, Ui};
-use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
 pub const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
 pub const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
@@ -54,83 +54,100 @@ impl PlotsView {
         }
         let show_raw = settings.show_raw && window > 1;
         let full = history.x_range();
-        let link = Id::unique("training_x");
         let height = ((ui.available_height() - ui.spacing().item_spacing.y) / 2.0).max(120.0);
+        let empty = history.is_empty();
+        let charts = [
+            Chart {
+                id: "loss_plot",
+                y_label: "loss",
+                // An empty plot still shows a sensible loss scale (chance level is ln 10 ≈ 2.3).
+                y_max: if empty { 2.5 } else { 0.0 },
+                legend: Corner::RightTop,
+                name: "loss",
+                color: LOSS_COLOR,
+                raw: &history.loss,
+                smooth: &self.cache.loss,
+                test: None,
+            },
+            Chart {
+                id: "accuracy_plot",
+                y_label: "accuracy (%)",
+                y_max: 100.0,
+                legend: Corner::RightBottom,
+                name: "train accuracy",
+                color: ACC_COLOR,
+                raw: &history.accuracy,
+                smooth: &self.cache.accuracy,
+                test: Some(&history.test_accuracy),
+            },
+        ];
+        let link = Id::unique("training_x");
         let mut drawn = 0;
-
         let both = ui.vertical(|ui| {
-            let raw_loss = &history.loss;
-            let smooth_loss = &self.cache.loss;
-            let empty = history.is_empty();
-            let loss = Plot::new("loss_plot")
-                .height(height)
-                .legend(Legend::default())
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .x_axis_label("epoch")
-                .y_axis_label("loss")
-                .include_x(0.0)
-                .include_x(if empty { 1.0 } else { 0.0 })
-                .include_y(0.0)
-                .include_y(if empty { 2.5 } else { 0.0 })
-                .y_axis_min_width(Y_AXIS_WIDTH)
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    let (x0, x1, buckets) = visible(p, full);
-                    if show_raw {
-                        let pts = decimate_min_max(raw_loss, x0, x1, buckets);
-                        drawn += pts.len();
-                        p.line(Line::new("loss (raw)", PlotPoints::from(pts)).color(LOSS_COLOR.gamma_multiply(0.3)));
-                    }
-                    let pts = decimate_min_max(smooth_loss, x0, x1, buckets);
-                    drawn += pts.len();
-                    p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
-                });
-
-            let raw_acc = &history.accuracy;
-            let smooth_acc = &self.cache.accuracy;
-            let test = &history.test_accuracy;
-            let acc = Plot::new("accuracy_plot")
-                .height(height)
-                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .x_axis_label("epoch")
-                .y_axis_label("accuracy (%)")
-                .include_x(0.0)
-                .include_x(if empty { 1.0 } else { 0.0 })
-                .include_y(0.0)
-                .include_y(100.0)
-                .y_axis_min_width(Y_AXIS_WIDTH)
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    let (x0, x1, buckets) = visible(p, full);
-                    if show_raw {
-                        let pts = decimate_min_max(raw_acc, x0, x1, buckets);
-                        drawn += pts.len();
-                        p.line(
-                            Line::new("train accuracy (raw)", PlotPoints::from(pts))
-                                .color(ACC_COLOR.gamma_multiply(0.3)),
-                        );
-                    }
-                    let pts = decimate_min_max(smooth_acc, x0, x1, buckets);
-                    drawn += pts.len();
-                    p.line(Line::new("train accuracy", PlotPoints::from(pts)).color(ACC_COLOR).width(2.0));
-                    if !test.is_empty() {
-                        p.points(
-                            Points::new("test accuracy (per epoch)", PlotPoints::from(test.clone()))
-                                .shape(MarkerShape::Circle)
-                                .filled(true)
-                                .radius(5.0)
-                                .color(TEST_COLOR),
-                        );
-                    }
-                });
-            let _ = (loss, acc);
+            for chart in charts {
+                drawn += chart.show(ui, link, height, full, show_raw, empty);
+            }
         });
         // The whole area, axes and labels included (the plots' own rects are only their frames).
         self.plots_rect = Some(both.response.rect);
         self.drawn_points = drawn;
+    }
+}
+
+/// One of the two stacked plots: a per-batch series (raw faintly behind, smoothed on top), optionally with the
+/// per-epoch test accuracy as points. The two differ only in these fields.
+struct Chart<'a> {
+    id: &'static str,
+    y_label: &'static str,
+    /// Always shown up to this value (0: follow the data).
+    y_max: f64,
+    legend: Corner,
+    name: &'static str,
+    color: Color32,
+    raw: &'a [[f64; 2]],
+    smooth: &'a [[f64; 2]],
+    test: Option<&'a [[f64; 2]]>,
+}
+
+impl Chart<'_> {
+    /// Draws the plot with its x axis linked to `link`; returns the number of points handed to egui_plot.
+    fn show(self, ui: &mut Ui, link: Id, height: f32, full: Option<(f64, f64)>, show_raw: bool, empty: bool) -> usize {
+        let mut drawn = 0;
+        Plot::new(self.id)
+            .height(height)
+            .legend(Legend::default().position(self.legend))
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .x_axis_label("epoch")
+            .y_axis_label(self.y_label)
+            .include_x(0.0)
+            .include_x(if empty { 1.0 } else { 0.0 })
+            .include_y(0.0)
+            .include_y(self.y_max)
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .allow_scroll(false)
+            .show(ui, |p| {
+                let (x0, x1, buckets) = visible(p, full);
+                if show_raw {
+                    let pts = decimate_min_max(self.raw, x0, x1, buckets);
+                    drawn += pts.len();
+                    let name = format!("{} (raw)", self.name);
+                    p.line(Line::new(name, PlotPoints::from(pts)).color(self.color.gamma_multiply(0.3)));
+                }
+                let pts = decimate_min_max(self.smooth, x0, x1, buckets);
+                drawn += pts.len();
+                p.line(Line::new(self.name, PlotPoints::from(pts)).color(self.color).width(2.0));
+                if let Some(test) = self.test.filter(|t| !t.is_empty()) {
+                    p.points(
+                        Points::new("test accuracy (per epoch)", PlotPoints::from(test.to_vec()))
+                            .shape(MarkerShape::Circle)
+                            .filled(true)
+                            .radius(5.0)
+                            .color(TEST_COLOR),
+                    );
+                }
+            });
+        drawn
     }
 }
 
