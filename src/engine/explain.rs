@@ -49,7 +49,7 @@ impl Attribution {
 /// Top-left corners (x or y) of the occluding squares along one axis (the last one flush with the edge).
 fn offsets(patch: usize, stride: usize) -> impl Iterator<Item = usize> + Clone {
     let last = IMAGE_SIDE - patch;
-    (0..=last).step_by(stride).chain((last % stride != 0).then_some(last))
+    (0..=last).step_by(stride).chain((!last.is_multiple_of(stride)).then_some(last))
 }
 
 /// The occlusion map of `input` (preprocessed, 0..1, ink = 1) for `class` (default: the predicted class).

@@ -120,7 +120,10 @@ impl CanvasView {
     /// While the overlay is on and something is on the canvas: (input generation, input, class) to explain.
     pub fn attribution_request(&self) -> Option<(u64, [f32; IMAGE_PIXELS], Option<usize>)> {
         let input = self.input.as_deref().filter(|_| self.computed_gen == Some(self.input_gen))?;
-        self.attribution.enabled.then(|| (self.input_gen, *input, self.attribution.class))
+        if !self.attribution.enabled {
+            return None;
+        }
+        Some((self.input_gen, *input, self.attribution.class))
     }
 
     /// A map from the worker (for `input_gen`; the newest one is shown even while a fresher one is computed).
