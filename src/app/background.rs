@@ -38,6 +38,11 @@ pub(super) enum AppMsg {
     },
     /// The run store's helpers (see `app::experiments`).
     Runs(Box<super::experiments::RunsMsg>),
+    /// An on-demand evaluation (Evaluate) finished.
+    Evaluated {
+        weights_version: u64,
+        result: Result<crate::engine::evaluate::Evaluation, String>,
+    },
     Screenshot {
         path: PathBuf,
         image: Arc<egui::ColorImage>,
@@ -186,6 +191,7 @@ impl PlaygroundApp {
                 }
             }
             AppMsg::Runs(m) => self.handle_runs_msg(*m),
+            AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper("export", move || {
                     AppMsg::Done(super::export::write_screen(&path, &image, rect, pixels_per_point))

@@ -110,10 +110,21 @@ impl PlaygroundApp {
             UiCommand::Runs(c) => self.runs_command(c),
             UiCommand::Live(c) => self.live_command(c),
             UiCommand::Coach(c) => self.coach_command(c),
+            UiCommand::Evaluate => self.start_evaluation(),
+            UiCommand::ShowTestImage(index) => {
+                if let Some(d) = &s.data {
+                    self.canvas.show_test_digit(&d.test, index);
+                }
+            }
+            UiCommand::ExportConfusion(format, Some(path)) => {
+                let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
+                self.export_confusion(format, path);
+            }
             // No path yet: ask; the answer is this command again, with its path.
             ask @ (UiCommand::ExportPlots(_, None)
             | UiCommand::ExportScreenPng(None)
             | UiCommand::ExportMetrics(None)
+            | UiCommand::ExportConfusion(_, None)
             | UiCommand::SaveWeights(None)
             | UiCommand::LoadWeights(None)
             | UiCommand::OpenDataFolder(None)) => self.ask(ask),

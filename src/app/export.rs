@@ -170,7 +170,7 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32, color: image::Extended
 }
 
 /// plotters draws text only with a registered font; egui's bundled Ubuntu-Light serves (no system fonts needed).
-fn register_font() -> Result<(), String> {
+pub(crate) fn register_font() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let defs = egui::FontDefinitions::default();

@@ -13,6 +13,7 @@ pub mod background;
 pub mod coach;
 pub mod command;
 mod commands;
+pub mod evaluation;
 pub mod events;
 pub mod experiments;
 pub mod export;
@@ -26,6 +27,7 @@ pub use events::EVENT_BUDGET;
 use crate::engine::mnist::Dataset;
 use background::{AppMsg, Background};
 use command::UiCommand;
+use evaluation::{AttributionWorker, EvalState};
 use state::{Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
 use views::gradients::GradientsView;
+use views::evaluation::EvaluationView;
 use views::inspector::InspectorView;
 use views::plots::{PlotExtras, PlotsView};
 use views::runs::RunsView;
@@ -43,6 +46,7 @@ pub enum Tab {
     Gradients,
     Inspector,
     Runs,
+    Evaluation,
 }
 
 pub struct PlaygroundApp {
@@ -58,6 +62,10 @@ pub struct PlaygroundApp {
     runs: RunsView,
     gradients: GradientsView,
     coach: coach::CoachState,
+    /// The Evaluation tab, Evaluate's state and the canvas's attribution worker (app/evaluation.rs).
+    pub evaluation_view: EvaluationView,
+    pub evaluation: EvalState,
+    attribution: AttributionWorker,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
@@ -88,6 +96,9 @@ impl PlaygroundApp {
             runs: RunsView::default(),
             gradients: GradientsView::default(),
             coach: coach::CoachState::default(),
+            evaluation_view: EvaluationView::default(),
+            evaluation: EvalState::default(),
+            attribution: AttributionWorker::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
@@ -109,6 +120,11 @@ impl PlaygroundApp {
     /// Queue a command as if a view had asked for it.
     pub fn command(&mut self, cmd: UiCommand) {
         self.commands.push(cmd);
+    }
+
+    /// The canvas panel (its input is also the inspector's).
+    pub fn canvas(&self) -> &CanvasView {
+        &self.canvas
     }
 
     /// Mean and max UI work (logic + ui) over recent frames, in ms.
@@ -210,6 +226,7 @@ impl eframe::App for PlaygroundApp {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });
+        self.sync_attribution();
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
@@ -217,6 +234,7 @@ impl eframe::App for PlaygroundApp {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
+                ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
                 ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
@@ -249,6 +267,10 @@ impl eframe::App for PlaygroundApp {
                         self.session.fallback_image.as_deref(),
                         self.session.weights_version,
                     );
+                }
+                Tab::Evaluation => {
+                    let inputs = evaluation::evaluation_inputs(&self.session, &self.evaluation);
+                    self.evaluation_view.ui(ui, &inputs, &mut self.commands);
                 }
             }
         });

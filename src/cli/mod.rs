@@ -6,15 +6,15 @@ use crate::engine::checkpoint;
 use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE};
 use crate::engine::inspect::stage_table;
 use crate::engine::mnist::Dataset;
-use crate::engine::model::LeNet;
 use crate::engine::predict::Predictor;
 use crate::engine::schedule::{parse_epoch_list, Schedule};
-use crate::engine::train::evaluate;
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
+mod eval;
+mod explain;
 mod runs;
 mod train;
 
@@ -53,13 +53,32 @@ pub enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
-    /// Test accuracy, overall and per class, of a weights file.
+    /// Test accuracy, overall and per class, the confusion matrix and the most confused pairs of a weights file.
     Eval {
         #[arg(long)]
         weights: PathBuf,
         /// A folder with the four MNIST-format files (default: the shipped MNIST).
         #[arg(long)]
         data: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Write every misclassified test image here as <index>_true-<t>_pred-<p>.png, plus index.csv.
+        #[arg(long)]
+        mistakes: Option<PathBuf>,
+    },
+    /// Show which parts of an image decided a class: an occlusion map over the preprocessed input, as a PNG.
+    Explain {
+        #[arg(long)]
+        weights: PathBuf,
+        /// The image (PNG or JPEG, any size, either polarity).
+        image: PathBuf,
+        /// The class to explain (default: the predicted one).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..10))]
+        class: Option<u8>,
+        /// Where to write the PNG (the input with the map overlaid, 10× upscaled, with a colour bar).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print {"path", "class", "probability", "map": 28×28} on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -237,37 +256,11 @@ pub fn run(command: Command) -> Result<()> {
             }
             report_all(errors)
         }
-        Command::Eval { weights, data, json } => {
-            let w = checkpoint::load(&weights)?;
-            let data = Dataset::load(data.as_deref())?;
-            let model = LeNet::from_weights(&w)?;
-            if data.test.is_empty() {
-                return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
-            }
-            let (loss, acc, per_class) = evaluate(&model, &data.test, None)?.unwrap_or_default();
-            if !loss.is_finite() {
-                return Err(Error::weights(
-                    &weights,
-                    format!(
-                        "the network's outputs overflow on the test set (test loss {loss}): the weights are finite \
-                         but far too large to be trained LeNet-5 weights"
-                    ),
-                ));
-            }
-            if json {
-                print_stdout(&format!(
-                    "{}\n",
-                    serde_json::json!({"test_loss": loss, "test_accuracy": acc, "class_accuracy": per_class, "classes": data.class_names})
-                ));
-            } else {
-                let mut out =
-                    format!("data: {}\ntest loss: {loss:.4}\ntest accuracy: {:.2}%\n", data.describe(), acc * 100.0);
-                for (name, a) in data.class_names.iter().zip(&per_class) {
-                    out.push_str(&format!("  {name:<12} {:.2}%\n", a * 100.0));
-                }
-                print_stdout(&out);
-            }
-            Ok(())
+        Command::Eval { weights, data, json, mistakes } => {
+            eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref())
+        }
+        Command::Explain { weights, image, class, out, json } => {
+            explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
         Command::Bench { steps, json } => {
             let steps = check_bench_steps(steps)?;
@@ -279,7 +272,7 @@ pub fn run(command: Command) -> Result<()> {
                 print_stdout(&format!(
                     "machine: {} threads\ntraining (classic, batch 100): {:.0} images/s, {:.1} s per epoch\n\
                      evaluation (batch 1000): {:.0} images/s\nprediction (one image, preprocessing included): \
-                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
+                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\nattribution map (occlusion): {:.1} ms\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
                     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
                     r.train_images_per_sec,
                     r.train_secs_per_epoch,
@@ -287,6 +280,7 @@ pub fn run(command: Command) -> Result<()> {
                     r.predict_p50_us,
                     r.predict_p99_us,
                     r.peak_rss_mb,
+                    r.explain_ms,
                     r.diagnostics_overhead_pct,
                     r.diagnostics_overhead_cpu_pct,
                     r.diagnostics_cost_pct,

@@ -99,9 +99,18 @@ impl Predictor {
     /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no
     /// visible digit is an error naming the file.
     pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
-        let img = GrayImage::read_file(path)?;
-        let input =
-            preprocess(&img).ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))?;
-        self.predict(&input)
+        self.predict(&read_input(path)?)
     }
+
+    /// The model itself, for engine code that runs its own batches (e.g. `explain`).
+    pub(crate) fn model(&self) -> &LeNet {
+        &self.model
+    }
+}
+
+/// Reads an image file (PNG or JPEG, any size or polarity) and preprocesses it into the network's 28×28 input.
+/// An image with no visible digit is an error naming the file.
+pub fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
+    let img = GrayImage::read_file(path)?;
+    preprocess(&img).ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))
 }

@@ -6,8 +6,9 @@ use crate::engine::config::TrainConfig;
 use crate::engine::control::{Control, Live, Turn};
 use crate::engine::diagnostics;
 use crate::engine::divergence;
+use crate::engine::evaluate::evaluate;
 use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
-use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
+use crate::engine::mnist::Dataset;
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::ops;
 use crate::engine::optim::Optim;
@@ -15,45 +16,11 @@ use crate::engine::rng::Rng;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the trainer sends a copy of the weights for live prediction and the inspector.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
-/// Evaluation batch: large for throughput, no gradients.
-const EVAL_BATCH: usize = 1000;
-
-/// Test loss, accuracy and per-class accuracy of `model` on `data`. Returns None if stopped part-way.
-pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&Control>) -> Result<Option<(f32, f32, Vec<f32>)>> {
-    let (mut loss_sum, mut correct_total) = (0f64, 0usize);
-    let mut per_class = [(0usize, 0usize); NUM_CLASSES];
-    let n = data.len();
-    let mut start = 0;
-    while start < n {
-        if control.is_some_and(|c| c.stop_requested()) {
-            return Ok(None);
-        }
-        let end = (start + EVAL_BATCH).min(n);
-        let idx: Vec<usize> = (start..end).collect();
-        let (pixels, labels) = data.batch(&idx);
-        let x = images_tensor(&pixels, idx.len())?;
-        let y = Tensor::from_slice(&labels, idx.len(), &Device::Cpu)?;
-        let logits = model.forward(&x)?;
-        let (loss, correct) = loss_and_correct(&logits, &y)?;
-        loss_sum += loss.to_scalar::<f32>()? as f64 * idx.len() as f64;
-        correct_total += correct;
-        let preds = logits.argmax(1)?.to_vec1::<u32>()?;
-        for (p, l) in preds.iter().zip(&labels) {
-            per_class[*l as usize].1 += 1;
-            if p == l {
-                per_class[*l as usize].0 += 1;
-            }
-        }
-        start = end;
-    }
-    let per_class = per_class.iter().map(|(c, t)| if *t == 0 { 0.0 } else { *c as f32 / *t as f32 }).collect();
-    Ok(Some(((loss_sum / n.max(1) as f64) as f32, correct_total as f32 / n.max(1) as f32, per_class)))
-}
-
 /// Runs training to the end, a stop, or a failure, emitting events on the way. Starts from `initial` weights if
 /// given (they must match the configured architecture), else from fresh ones drawn with the config's init and seed.
 ///
@@ -217,8 +184,7 @@ pub fn train(
         // One copy of the epoch's weights serves the test pass and the events below.
         let weights = snapshot(&model)?;
         let eval_model = LeNet::from_weights(&weights)?;
-        let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))?
-        else {
+        let Some(test) = evaluate(&eval_model, test_set, Some(control))? else {
             live.close_gesture(emit);
             emit(TrainEvent::Stopped {
                 epoch,
@@ -228,7 +194,7 @@ pub fn train(
             });
             return Ok(weights);
         };
-        if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test_loss)) {
+        if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test.loss)) {
             live.close_gesture(emit);
             let message = divergence::message(epoch, batches_per_epoch, &why, live.base_lr, cfg.optimizer);
             return Err(divergence::fail(emit, message, last_good(&optim)));
@@ -237,11 +203,11 @@ pub fn train(
             epoch,
             train_loss: (loss_sum / seen.max(1) as f64) as f32,
             train_accuracy: correct_sum as f32 / seen.max(1) as f32,
-            test_loss,
-            test_accuracy,
-            test_class_accuracy,
-            confusion: Vec::new(),
-            predictions: None,
+            test_loss: test.loss,
+            test_accuracy: test.accuracy,
+            test_class_accuracy: test.class_accuracy,
+            confusion: test.confusion,
+            predictions: Some(Arc::new(test.predictions)),
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
@@ -250,7 +216,7 @@ pub fn train(
         if epoch >= live.epochs {
             live.close_gesture(emit);
             emit(TrainEvent::Finished {
-                test_accuracy,
+                test_accuracy: test.accuracy,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
                 weights: weights.clone(),
             });
