@@ -26,7 +26,10 @@ pub(super) fn run_runs(json: bool) -> Result<()> {
             out.push('\n');
         }
     } else if list.runs.is_empty() {
-        print_stderr(&format!("no recorded runs in {} (record one with `train --record`)\n", store.runs_dir().display()));
+        print_stderr(&format!(
+            "no recorded runs in {} (record one with `train --record`)\n",
+            store.runs_dir().display()
+        ));
     } else {
         out.push_str(&table(&list.runs));
     }
