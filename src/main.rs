@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, before the window or any other thread exists.
+    lenet_playground::startup::init_compute();
     let args = Cli::parse();
     match args.command {
         Some(cmd) => match cli::run(cmd) {

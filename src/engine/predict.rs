@@ -4,7 +4,6 @@
 use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::mnist::IMAGE_PIXELS;
 use crate::engine::model::{argmax, images_tensor, LeNet};
-use crate::engine::ops;
 use crate::engine::stages::StageKind;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
@@ -42,7 +41,6 @@ pub struct Predictor {
 impl Predictor {
     pub fn new(weights: &ModelWeights) -> Result<Self> {
         weights.check_shapes()?;
-        ops::init_compute();
         Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone(), source: None })
     }
 

@@ -64,7 +64,7 @@ pub fn train(
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<ModelWeights> {
     cfg.validate()?;
-    ops::init_compute();
+    ops::init_compute_thread();
     let train_set = match cfg.limit {
         Some(n) if n < data.train.len() => data.train.truncated(n),
         _ => data.train.clone(),
