@@ -9,12 +9,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, before the window or any other thread exists.
+    lenet_playground::startup::init_compute();
     let args = Cli::parse();
     match args.command {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", e.report()); // the library's errors carry their causes in one line
+                // Not eprintln!: a closed stderr (`2>&1 | head -1`) must not turn the exit status into a panic's.
+                // The library's errors carry their causes in one line.
+                cli::print_stderr(&format!("error: {}\n", e.report()));
                 exit_code(cli::exit_code(&e))
             }
         },
@@ -53,6 +57,11 @@ fn run_window() -> Result<(), eframe::Error> {
         Box::new(|cc| {
             let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
             let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, None);
+            // Runs are kept in the data folder ($LENET_PLAYGROUND_HOME, else the platform's data directory).
+            match lenet_playground::engine::runs::data_dir() {
+                Ok(dir) => app.set_data_home(dir),
+                Err(e) => eprintln!("warning: runs will not be kept: {e}"),
+            }
             // Scripted sessions and screenshots: every save/load question answers DIR/<default name>, no dialog.
             if let Some(dir) = std::env::var_os("LENET_PLAYGROUND_EXPORT_DIR") {
                 app.set_path_picker(fixed_dir_picker(PathBuf::from(dir)));

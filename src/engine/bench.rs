@@ -5,11 +5,13 @@
 use crate::engine::config::{Preset, TrainConfig};
 use crate::engine::control::Control;
 use crate::engine::digit::{preprocess, GrayImage};
+use crate::engine::evaluate::evaluate;
 use crate::engine::events::TrainEvent;
+use crate::engine::explain;
 use crate::engine::mnist::Dataset;
 use crate::engine::model::LeNet;
 use crate::engine::predict::Predictor;
-use crate::engine::train::{evaluate, train};
+use crate::engine::train::train;
 use crate::Result;
 use serde::Serialize;
 use std::time::Instant;
@@ -33,6 +35,8 @@ pub struct BenchReport {
     pub diagnostics_cost_pct: f64,
     /// Batches per measurement on average (the schedule keeps the cost under engine::diagnostics::BUDGET).
     pub diagnostics_every_batches: f64,
+    /// One occlusion attribution map (`explain`) for a test digit, median of 50, in milliseconds.
+    pub explain_ms: f64,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -115,6 +119,20 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
             lat.push(t.elapsed().as_secs_f64() * 1e6);
         }
     }
+    progress("one attribution map (occlusion) for a test digit, 50 times");
+    let explain_ms = {
+        let input = preprocess(&raw).ok_or_else(|| crate::Error::Internal("test image 0 is blank".into()))?;
+        let mut ms: Vec<f64> = (0..55)
+            .map(|_| {
+                let t = Instant::now();
+                explain::occlusion(&predictor, &input, None).map(|a| {
+                    std::hint::black_box(a);
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+            })
+            .collect::<Result<_>>()?;
+        median(&mut ms[5..])
+    };
     Ok(BenchReport {
         implementation: "candle".into(),
         train_images_per_sec,
@@ -127,6 +145,7 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
         diagnostics_overhead_cpu_pct,
         diagnostics_cost_pct,
         diagnostics_every_batches,
+        explain_ms,
     })
 }
 

@@ -67,6 +67,18 @@ pub struct LrChange {
     pub new_lr: f64,
 }
 
+/// One batch trained with Step while paused: its loss before the update (the batch event's `loss`) and after it
+/// (the same images through the updated weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    pub lr: f64,
+    pub loss_before: f32,
+    pub loss_after: f32,
+}
+
 /// How gradients and activations look at one training step (measured every few batches). Keys are stage names
 /// (`c1`, `c3`, `f5`, `f6`, `out` for layers with weights; `c1.act`, … for activation stages).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -161,6 +173,8 @@ pub enum TrainEvent {
     },
     Diagnostics(Diagnostics),
     Hint(Hint),
+    /// A batch trained with Step while paused: its loss before and after the update.
+    StepResult(StepResult),
     /// A copy of the current weights, sent now and then, for live prediction and the inspector.
     #[serde(skip)]
     Weights(ModelWeights),
