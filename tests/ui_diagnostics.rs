@@ -161,3 +161,25 @@ fn the_inspector_shows_each_activation_stage_saturation() {
     click(&mut h, Role::Button, "Gradient flow");
     assert!(has_text(&h, "Saturation per activation stage"));
 }
+
+#[test]
+fn a_learning_rate_hint_changes_the_running_rate_live() {
+    let mut h = harness(TrainConfig { epochs: 50, ..TrainConfig::preset(Preset::Seed) });
+    h.step();
+    click(&mut h, Role::Button, "Train");
+    run_until(&mut h, "the first batches", |a| a.session.history.len() >= 3);
+    h.state_mut().session.history.push_hint(Hint {
+        rule: HintRule::LrTooLow,
+        message: "Learning rate too low: the loss falls, but slowly.".into(),
+        x_epochs: 0.1,
+        actions: vec![HintAction::SetLr { lr: 0.1 }],
+    });
+    h.step();
+    // No confirmation: the run goes on, with the new rate from the next batch.
+    click(&mut h, Role::Button, "Set learning rate to 0.1");
+    assert!(!has_text(&h, "Coach: learning rate too low"), "acted on, so hidden");
+    run_until(&mut h, "a batch at the new rate", |a| a.session.last_batch.as_ref().is_some_and(|b| b.lr == 0.1));
+    assert_eq!(h.state().session.run.as_ref().unwrap().config.optimizer, Optimizer::Sgd, "the same run");
+    click(&mut h, Role::Button, "Stop");
+    run_until(&mut h, "the run to stop", |a| a.session.phase == Phase::Idle);
+}

@@ -27,19 +27,19 @@ pub struct CoachState {
     pending_restart: Option<TrainConfig>,
 }
 
-/// Whether a running trainer takes a new learning rate without a restart.
+/// Whether a running trainer takes a new learning rate without a restart (the live Control of the experiments
+/// work; the trainer records the change as an `LrChanged`, and the coach re-judges the new rate).
 pub fn live_lr_supported() -> bool {
-    // The live-learning-rate Control (issue 9) is not on main yet. When it is: `true`, and in `set_live_lr` call
-    // `trainer.control.set_lr_now(lr)`.
-    false
+    true
 }
 
-fn set_live_lr(_trainer: &TrainerHandle, _lr: f64) -> bool {
-    false
+fn set_live_lr(trainer: &TrainerHandle, lr: f64) -> bool {
+    trainer.control.set_lr_now(lr);
+    true
 }
 
-/// What an action does in this window: SetLr without live support becomes a restart with that rate, SetEpochs a
-/// stop (the run is ending anyway).
+/// What an action does in this window: SetLr on a running run changes its rate live; otherwise (no run, or no live
+/// support) it becomes a restart with that rate.
 pub fn effective_action(a: &HintAction, running: bool) -> HintAction {
     match a {
         HintAction::SetLr { lr } if !(running && live_lr_supported()) => {
@@ -69,10 +69,10 @@ impl PlaygroundApp {
                 }
             }
             HintAction::SetEpochs { epochs } => {
-                if running {
-                    self.execute(UiCommand::Stop);
-                    self.session.status =
-                        format!("Coach: stopping (the best test loss was at epoch {epochs} or before).");
+                // The trainer clamps to the epoch in progress: the run ends after it at the latest.
+                if let Some(t) = self.session.trainer.as_ref().filter(|_| running) {
+                    t.control.set_epochs(epochs);
+                    self.session.status = format!("Coach: the run now ends after epoch {epochs}.");
                 }
             }
             HintAction::Restart(r) => {
