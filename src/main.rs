@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", with_causes(&e));
+                eprintln!("error: {}", e.report()); // the library's errors carry their causes in one line
                 exit_code(cli::exit_code(&e))
             }
         },
@@ -67,8 +67,8 @@ fn run_window() -> Result<(), eframe::Error> {
     )
 }
 
-/// The error and its causes on one line, "outer: cause: root". A cause whose text the message already contains
-/// (an error that formats its source into itself) is not repeated.
+/// A window error and its causes on one line, "outer: cause: root". A cause whose text the message already
+/// contains (an error that formats its source into itself) is not repeated.
 fn with_causes(e: &dyn StdError) -> String {
     let mut line = e.to_string();
     let mut cause = e.source();

@@ -103,7 +103,9 @@ fn idx_reader_accepts_gzip_and_raw_folders() {
 #[test]
 fn idx_reader_rejects_broken_files_with_the_file_named() {
     let good_test = || (idx_images(5, 28), idx_labels(5));
-    let cases: Vec<(&str, (Vec<u8>, Vec<u8>), &str, &str)> = vec![
+    // (what is wrong, (train images, train labels), the file the error names, a word of the error)
+    type Case<'a> = (&'a str, (Vec<u8>, Vec<u8>), &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "wrong magic",
             (

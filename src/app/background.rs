@@ -173,3 +173,19 @@ fn dialog_pick(cmd: &UiCommand) -> Option<PathBuf> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::command::PlotFormat;
+
+    #[test]
+    fn the_export_dir_answers_default_names_and_no_folders() {
+        let pick = fixed_dir_picker(PathBuf::from("/out"));
+        let answer = |cmd: UiCommand| pick(&cmd);
+        assert_eq!(answer(UiCommand::SaveWeights(None)), Some(PathBuf::from("/out/lenet.safetensors")));
+        assert_eq!(answer(UiCommand::ExportPlots(PlotFormat::Svg, None)), Some(PathBuf::from("/out/lenet-plots.svg")));
+        assert_eq!(answer(UiCommand::ExportMetrics(None)), Some(PathBuf::from("/out/lenet-metrics.csv")));
+        assert_eq!(answer(UiCommand::OpenDataFolder(None)), None, "folders are not picked");
+    }
+}

@@ -107,7 +107,7 @@ fn ink_map(img: &GrayImage) -> Option<GrayImage> {
     let dark_ink = paper > 0.5;
     let ink: Vec<f32> = img.pixels.iter().map(|&v| if dark_ink { paper - v } else { v - paper }.max(0.0)).collect();
     let peak = ink.iter().copied().fold(0f32, f32::max);
-    if !(peak >= MIN_CONTRAST) {
+    if peak.is_nan() || peak < MIN_CONTRAST {
         return None;
     }
     Some(GrayImage { width: img.width, height: img.height, pixels: ink.iter().map(|v| (v / peak).min(1.0)).collect() })

@@ -59,6 +59,8 @@ fn sigmoid_slice(v: &mut [f32]) {
 /// the sigmoid loop vectorises (no `floor` call); inputs are clamped to [-87, 88] (results stay normal floats).
 #[inline(always)]
 fn fast_exp(x: f32) -> f32 {
+    // Not `clamp`: max/min map NaN to -87, which keeps `n` below an integer (see SAFETY).
+    #[allow(clippy::manual_clamp)]
     let x = x.max(-87.0).min(88.0);
     // Round to nearest without a libm call: adding 1.5 * 2^23 pushes the fraction out.
     const MAGIC: f32 = 12_582_912.0;
@@ -69,7 +71,7 @@ fn fast_exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5; // Cephes: 5.0000001e-1, which is 0.5 in f32
     let e = p * r * r + r + 1.0;
     // SAFETY: n is an integer in [-126, 127] (x clamped above), so the conversion is exact.
     let ni = unsafe { n.to_int_unchecked::<i32>() };
@@ -249,7 +251,7 @@ fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32
 }
 
 fn check_geom(g: &Geom) -> Result<()> {
-    if g.ho % 2 != 0 || g.wo % 2 != 0 {
+    if !g.ho.is_multiple_of(2) || !g.wo.is_multiple_of(2) {
         bail!("conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling", g.ho, g.wo)
     }
     Ok(())

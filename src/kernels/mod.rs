@@ -115,7 +115,7 @@ pub fn conv2d_act_pool(
     input_grad: bool,
 ) -> Result<Tensor> {
     let (h, wd, kh, kw) = check_conv(x, w, b, padding, "conv2d_act_pool")?;
-    if (h + 2 * padding - kh + 1) % 2 != 0 || (wd + 2 * padding - kw + 1) % 2 != 0 {
+    if !(h + 2 * padding - kh + 1).is_multiple_of(2) || !(wd + 2 * padding - kw + 1).is_multiple_of(2) {
         bail!("conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling", x.dims())
     }
     let x = if input_grad { x.clone() } else { x.detach() };

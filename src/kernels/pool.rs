@@ -16,7 +16,7 @@ where
     if inp.is_empty() || out.is_empty() {
         return;
     }
-    let planes = if in_plane == 0 { 0 } else { inp.len() / in_plane };
+    let planes = inp.len().checked_div(in_plane).unwrap_or(0);
     let threads = rayon::current_num_threads();
     if threads <= 1 || planes <= 1 || inp.len() + out.len() < MIN_PARALLEL_ELEMS || out_plane == 0 {
         f(inp, out);

@@ -4,13 +4,14 @@
 //! Strokes are stored in 0..1 canvas coordinates, so the drawing does not depend on the widget's size. The
 //! prediction is cached and recomputed only when the input or the weights (`weights_version`) change.
 
+use super::texture::KeyedTexture;
 use crate::engine::digit::{preprocess, rasterize_strokes};
 use crate::engine::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::predict::{Prediction, Predictor};
 use crate::engine::rng::Rng;
 use egui::{
     Color32, ColorImage, Key, KeyboardShortcut, Modifiers, Pos2, Rect, RichText, Sense, Stroke, StrokeKind,
-    TextureHandle, TextureOptions, Vec2,
+    TextureOptions, Vec2,
 };
 
 /// Pen radius as a fraction of the canvas side: a digit drawn at a natural size (about two thirds of the canvas
@@ -53,9 +54,9 @@ pub struct CanvasView {
     computed_gen: Option<u64>,
     prediction: Option<CachedPrediction>,
     /// The 28×28 preview texture and the `input_gen` it shows.
-    input_texture: Option<(TextureHandle, u64)>,
+    input_texture: KeyedTexture<u64>,
     /// The test digit drawn on the canvas (ink on paper) and the test index it shows.
-    test_texture: Option<(TextureHandle, usize)>,
+    test_texture: KeyedTexture<usize>,
     /// Counts "Random test digit" presses: the seed for the next pick.
     picks: u64,
     /// A message for the user (e.g. "no test set loaded").
@@ -228,27 +229,14 @@ impl CanvasView {
         let guide = Rect::from_center_size(rect.center(), rect.size() * (20.0 / 28.0));
         painter.rect_stroke(guide, 2.0, Stroke::new(1.0, Color32::from_gray(225)), StrokeKind::Inside);
         if let Some(t) = &self.test_digit {
-            let stale = self.test_texture.as_ref().is_none_or(|(_, i)| *i != t.index);
-            if stale {
-                let img = ColorImage::from_gray_iter(
+            let tex = self.test_texture.get(ui.ctx(), "canvas-test-digit", t.index, TextureOptions::LINEAR, || {
+                ColorImage::from_gray_iter(
                     [IMAGE_SIDE, IMAGE_SIDE],
                     t.pixels.iter().map(|v| 255 - (v.clamp(0.0, 1.0) * 230.0) as u8),
-                );
-                match &mut self.test_texture {
-                    Some((tex, i)) => {
-                        tex.set(img, TextureOptions::LINEAR);
-                        *i = t.index;
-                    }
-                    None => {
-                        let tex = ui.ctx().load_texture("canvas-test-digit", img, TextureOptions::LINEAR);
-                        self.test_texture = Some((tex, t.index));
-                    }
-                }
-            }
-            if let Some((tex, _)) = &self.test_texture {
-                let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
-                painter.image(tex.id(), rect.shrink(2.0), uv, Color32::WHITE);
-            }
+                )
+            });
+            let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+            painter.image(tex.id(), rect.shrink(2.0), uv, Color32::WHITE);
         }
         let width = PEN_RADIUS * 2.0 * rect.width();
         let stroke = Stroke::new(width, INK);
@@ -325,30 +313,19 @@ impl CanvasView {
 
     fn preview_ui(&mut self, ui: &mut egui::Ui) {
         ui.label(RichText::new("What the network sees (28×28)").strong());
-        let stale = self.input_texture.as_ref().is_none_or(|(_, g)| *g != self.input_gen);
-        if stale {
-            let img = match &self.input {
-                Some(px) => ColorImage::from_gray_iter(
-                    [IMAGE_SIDE, IMAGE_SIDE],
-                    px.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8),
-                ),
-                None => ColorImage::filled([IMAGE_SIDE, IMAGE_SIDE], Color32::BLACK),
-            };
-            match &mut self.input_texture {
-                Some((tex, g)) => {
-                    tex.set(img, TextureOptions::NEAREST);
-                    *g = self.input_gen;
+        let input = &self.input;
+        let tex =
+            self.input_texture.get(ui.ctx(), "canvas-network-input", self.input_gen, TextureOptions::NEAREST, || {
+                match input {
+                    Some(px) => ColorImage::from_gray_iter(
+                        [IMAGE_SIDE, IMAGE_SIDE],
+                        px.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8),
+                    ),
+                    None => ColorImage::filled([IMAGE_SIDE, IMAGE_SIDE], Color32::BLACK),
                 }
-                None => {
-                    let tex = ui.ctx().load_texture("canvas-network-input", img, TextureOptions::NEAREST);
-                    self.input_texture = Some((tex, self.input_gen));
-                }
-            }
-        }
-        if let Some((tex, _)) = &self.input_texture {
-            ui.add(egui::Image::new((tex.id(), Vec2::splat(112.0))))
-                .on_hover_text("The canvas after MNIST preprocessing: cropped, scaled to fit 20×20, centred by mass");
-        }
+            });
+        ui.add(egui::Image::new((tex.id(), Vec2::splat(112.0))))
+            .on_hover_text("The canvas after MNIST preprocessing: cropped, scaled to fit 20×20, centred by mass");
     }
 
     fn prediction_ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, weights_version: u64) {

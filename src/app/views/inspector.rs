@@ -4,6 +4,7 @@
 //! The trace is recomputed only when the weights (`weights_version`), the input or the architecture change; textures
 //! are cached and re-uploaded only when their data changes.
 
+use super::texture::upload;
 use crate::engine::config::ModelConfig;
 use crate::engine::inspect::{stage_table, StageInfo};
 use crate::engine::mnist::IMAGE_PIXELS;
@@ -349,29 +350,6 @@ fn stage_images(stage: &StageActivation) -> Vec<ColorImage> {
         }
         _ => Vec::new(),
     }
-}
-
-/// Re-uses existing texture handles (same count) or allocates new ones.
-fn upload(
-    ctx: &egui::Context,
-    name: &str,
-    mut existing: Vec<TextureHandle>,
-    images: Vec<ColorImage>,
-    options: TextureOptions,
-) -> Vec<TextureHandle> {
-    existing.truncate(images.len());
-    let mut out = Vec::with_capacity(images.len());
-    let mut existing = existing.into_iter();
-    for (i, img) in images.into_iter().enumerate() {
-        match existing.next() {
-            Some(mut tex) if tex.size() == img.size => {
-                tex.set(img, options);
-                out.push(tex);
-            }
-            _ => out.push(ctx.load_texture(format!("{name}-{i}"), img, options)),
-        }
-    }
-    out
 }
 
 /// Blue (−1) – white (0) – red (+1).

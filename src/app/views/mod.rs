@@ -7,3 +7,4 @@ pub mod controls;
 pub mod inspector;
 pub mod plots;
 pub mod runs;
+pub mod texture;
