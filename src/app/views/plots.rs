@@ -7,7 +7,7 @@ use crate::app::history::{decimate_min_max, moving_average, History};
 use crate::app::state::Settings;
 use crate::engine::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
-use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
+use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -268,7 +268,7 @@ impl Chart<'_> {
         cache: &mut OverlayCache,
     ) -> usize {
         let mut drawn = 0;
-        Plot::new(self.id)
+        let shown = Plot::new(self.id)
             .height(height)
             .legend(Legend::default().position(self.legend))
             .link_axis(link, [true, false])
@@ -294,8 +294,9 @@ impl Chart<'_> {
                     drawn += pts.len();
                     p.line(overlay_line(&o.name, o.color, &pts));
                     if self.curve == Curve::Accuracy && !o.smooth.test_accuracy.is_empty() {
+                        // Unnamed: the run's line carries its legend entry.
                         p.points(
-                            Points::new(o.name.clone(), PlotPoints::from(o.smooth.test_accuracy.clone()))
+                            Points::new("", PlotPoints::from(o.smooth.test_accuracy.clone()))
                                 .shape(MarkerShape::Diamond)
                                 .filled(true)
                                 .radius(3.5)
@@ -323,6 +324,7 @@ impl Chart<'_> {
                 }
                 draw_markers(p, layers.markers);
             });
+        label_markers(ui, &shown.transform, layers.markers);
         drawn
     }
 }
@@ -338,8 +340,25 @@ fn lr_plot(
     cache: &mut OverlayCache,
 ) -> usize {
     let mut drawn = 0;
-    Plot::new("lr_plot")
+    // Whole decades around every rate shown, so the log axis always has labelled powers of ten.
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in current {
+        lo = lo.min(p[1]);
+        hi = hi.max(p[1]);
+    }
+    for o in layers.overlays {
+        for p in o.raw.lr.iter().step_by((o.raw.lr.len() / 200).max(1)) {
+            let v = p[1].max(1e-12).log10();
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    let (y_lo, y_hi) = if lo.is_finite() { (lo.floor(), hi.ceil().max(lo.floor() + 1.0)) } else { (-3.0, 0.0) };
+    let shown = Plot::new("lr_plot")
         .height(LR_PLOT_HEIGHT)
+        .include_y(y_lo)
+        .include_y(y_hi)
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .y_axis_label("lr (log)")
@@ -367,6 +386,7 @@ fn lr_plot(
             p.line(Line::new("lr", PlotPoints::from(pts)).color(LR_COLOR).width(1.5));
             draw_markers(p, layers.markers);
         });
+    label_markers(ui, &shown.transform, layers.markers);
     drawn
 }
 
@@ -376,7 +396,7 @@ fn overlay_buckets(buckets: usize) -> usize {
     (buckets / 3).max(100)
 }
 
-pub const LR_COLOR: Color32 = Color32::from_rgb(200, 140, 0);
+pub const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
 
 /// [x, lr] → [x, log10 lr] (non-positive rates dropped).
 fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
@@ -388,15 +408,24 @@ fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {
     Line::new(name.to_string(), PlotPoints::from(pts.to_vec())).color(color.gamma_multiply(0.65)).width(1.0)
 }
 
-/// A vertical line and a small label (`lr 0.003 → 0.03`) at each learning-rate change. Unnamed: not in the legend.
+/// A dashed vertical line at each learning-rate change. Unnamed: not in the legend.
 fn draw_markers(p: &mut egui_plot::PlotUi<'_>, markers: &[LrMarker]) {
-    if markers.is_empty() {
-        return;
-    }
-    let top = p.plot_bounds().max()[1];
     for m in markers {
         p.vline(VLine::new("", m.x).color(MARKER_COLOR).width(1.0).style(egui_plot::LineStyle::dashed_loose()));
-        p.text(Text::new("", PlotPoint::new(m.x, top), m.label.clone()).anchor(Align2::LEFT_TOP).color(MARKER_COLOR));
+    }
+}
+
+/// The small label (`lr 0.003 -> 0.03`) at the top of each marker, painted in screen space after the plot so it
+/// never widens the plot's bounds.
+fn label_markers(ui: &Ui, transform: &egui_plot::PlotTransform, markers: &[LrMarker]) {
+    let frame = *transform.frame();
+    let painter = ui.painter().with_clip_rect(frame);
+    for m in markers {
+        let x = transform.position_from_point_x(m.x);
+        if (frame.left()..=frame.right()).contains(&x) {
+            let pos = egui::pos2(x + 3.0, frame.top() + 2.0);
+            painter.text(pos, Align2::LEFT_TOP, &m.label, egui::FontId::proportional(11.0), MARKER_COLOR);
+        }
     }
 }
 
