@@ -9,6 +9,7 @@ use crate::engine::mnist::Dataset;
 use crate::engine::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,6 +38,11 @@ pub(super) enum AppMsg {
     },
     /// The run store's helpers (see `app::experiments`).
     Runs(Box<super::experiments::RunsMsg>),
+    /// An on-demand evaluation (Evaluate) finished.
+    Evaluated {
+        weights_version: u64,
+        result: Result<crate::engine::evaluate::Evaluation, String>,
+    },
     Screenshot {
         path: PathBuf,
         image: Arc<egui::ColorImage>,
@@ -50,12 +56,16 @@ pub(super) struct Background {
     pub tx: Sender<AppMsg>,
     pub rx: Receiver<AppMsg>,
     pub picker: PathPicker,
+    /// Saves and exports still writing (a helper decrements it when its file is written or has failed).
+    pub writes_in_flight: Arc<AtomicUsize>,
+    /// Data or weights that arrived while a run was active: applied when it ends.
+    pub deferred: Vec<AppMsg>,
 }
 
 impl Background {
     pub fn new() -> Self {
         let (tx, rx) = unbounded();
-        Background { tx, rx, picker: Arc::new(dialog_pick) }
+        Background { tx, rx, picker: Arc::new(dialog_pick), writes_in_flight: Arc::default(), deferred: Vec::new() }
     }
 }
 
@@ -64,8 +74,17 @@ impl PlaygroundApp {
     pub(super) fn spawn_helper(&mut self, name: &str, job: impl FnOnce() -> AppMsg + Send + 'static) {
         let tx = self.background.tx.clone();
         let ctx = self.ctx.clone();
+        // Saves and exports are counted while they write, so closing the window can wait for them.
+        let writing = matches!(name, "export" | "save-weights").then(|| self.background.writes_in_flight.clone());
+        if let Some(w) = &writing {
+            w.fetch_add(1, Ordering::SeqCst);
+        }
         let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-            let _ = tx.send(job());
+            let msg = job();
+            if let Some(w) = writing {
+                w.fetch_sub(1, Ordering::SeqCst);
+            }
+            let _ = tx.send(msg);
             ctx.request_repaint();
         });
         match spawned {
@@ -95,8 +114,35 @@ impl PlaygroundApp {
     }
 
     fn handle_msg(&mut self, msg: AppMsg) {
+        self.session.jobs_in_flight = self.session.jobs_in_flight.saturating_sub(1);
+        self.apply_msg(msg);
+    }
+
+    /// Applies data or weights that arrived during a run, once it has ended (never waits).
+    pub(super) fn apply_deferred(&mut self) {
+        if !self.session.run_active() && !self.background.deferred.is_empty() {
+            for msg in std::mem::take(&mut self.background.deferred) {
+                self.apply_msg(msg);
+            }
+        }
+    }
+
+    fn apply_msg(&mut self, msg: AppMsg) {
         let s = &mut self.session;
-        s.jobs_in_flight = s.jobs_in_flight.saturating_sub(1);
+        // Data or weights from a dialog are not swapped in under a running trainer: they wait for the run to end.
+        if s.run_active() {
+            let what = match &msg {
+                AppMsg::DataLoaded { result: Ok(d), .. } => Some(format!("The data set {}", d.name)),
+                AppMsg::WeightsLoaded { path, result: Ok(_) } => Some(format!("The weights {}", path.display())),
+                _ => None,
+            };
+            if let Some(what) = what {
+                s.status = format!("{what} will be used when this run ends.");
+                s.loading = None;
+                self.background.deferred.push(msg);
+                return;
+            }
+        }
         match msg {
             AppMsg::DataLoaded { folder, result } => {
                 s.loading = None;
@@ -145,6 +191,7 @@ impl PlaygroundApp {
                 }
             }
             AppMsg::Runs(m) => self.handle_runs_msg(*m),
+            AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper("export", move || {
                     AppMsg::Done(super::export::write_screen(&path, &image, rect, pixels_per_point))

@@ -34,6 +34,14 @@ pub enum UiCommand {
     Runs(crate::app::experiments::RunsCommand),
     /// Live changes to the running trainer: learning rate, epochs, Step.
     Live(crate::app::experiments::LiveCommand),
+    /// The coach banner's buttons (app/coach.rs).
+    Coach(crate::app::coach::CoachCommand),
+    /// Evaluate the current weights on the test set (off the UI thread).
+    Evaluate,
+    /// Put test image `index` on the canvas (and so into the inspector) until the user draws or clears.
+    ShowTestImage(usize),
+    /// The confusion matrix as shown on the Evaluation tab, rendered off screen.
+    ExportConfusion(PlotFormat, Option<PathBuf>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +83,12 @@ impl UiCommand {
             UiCommand::ExportPlots(PlotFormat::Svg, None) => ("Export plots as SVG", SaveFile, "lenet-plots.svg"),
             UiCommand::ExportScreenPng(None) => ("Export on-screen plots as PNG", SaveFile, "lenet-plots-screen.png"),
             UiCommand::ExportMetrics(None) => ("Export metrics CSV", SaveFile, "lenet-metrics.csv"),
+            UiCommand::ExportConfusion(PlotFormat::Png, None) => {
+                ("Export the confusion matrix as PNG", SaveFile, "lenet-confusion.png")
+            }
+            UiCommand::ExportConfusion(PlotFormat::Svg, None) => {
+                ("Export the confusion matrix as SVG", SaveFile, "lenet-confusion.svg")
+            }
             UiCommand::SaveWeights(None) => ("Save weights", SaveFile, "lenet.safetensors"),
             UiCommand::LoadWeights(None) => ("Load weights", OpenFile, "lenet.safetensors"),
             UiCommand::OpenDataFolder(None) => {
@@ -92,6 +106,7 @@ impl UiCommand {
             UiCommand::ExportPlots(format, _) => UiCommand::ExportPlots(format, p),
             UiCommand::ExportScreenPng(_) => UiCommand::ExportScreenPng(p),
             UiCommand::ExportMetrics(_) => UiCommand::ExportMetrics(p),
+            UiCommand::ExportConfusion(format, _) => UiCommand::ExportConfusion(format, p),
             UiCommand::SaveWeights(_) => UiCommand::SaveWeights(p),
             UiCommand::LoadWeights(_) => UiCommand::LoadWeights(p),
             UiCommand::OpenDataFolder(_) => UiCommand::OpenDataFolder(p),

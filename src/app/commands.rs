@@ -78,11 +78,12 @@ impl PlaygroundApp {
             UiCommand::ExportMetrics(Some(path)) => {
                 let path = with_extension(path, "csv");
                 let (batches, epochs) = (s.history.batches.clone(), s.history.epochs.clone());
+                let diagnostics: Vec<_> = s.history.diagnostics.iter().map(|(_, d)| d.clone()).collect();
                 // With runs ticked for the overlay: their rows too, with a `run` column.
                 let ticked = s.experiments.ticked_metrics();
                 self.spawn_helper("export", move || {
                     AppMsg::Done(if ticked.is_empty() {
-                        export::write_metrics(&path, &batches, &epochs)
+                        export::write_metrics_with_diagnostics(&path, &batches, &epochs, &diagnostics)
                     } else {
                         export::write_metrics_with_runs(&path, &batches, &epochs, &ticked)
                     })
@@ -108,10 +109,22 @@ impl PlaygroundApp {
             UiCommand::DismissError => s.error = None,
             UiCommand::Runs(c) => self.runs_command(c),
             UiCommand::Live(c) => self.live_command(c),
+            UiCommand::Coach(c) => self.coach_command(c),
+            UiCommand::Evaluate => self.start_evaluation(),
+            UiCommand::ShowTestImage(index) => {
+                if let Some(d) = &s.data {
+                    self.canvas.show_test_digit(&d.test, index);
+                }
+            }
+            UiCommand::ExportConfusion(format, Some(path)) => {
+                let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
+                self.export_confusion(format, path);
+            }
             // No path yet: ask; the answer is this command again, with its path.
             ask @ (UiCommand::ExportPlots(_, None)
             | UiCommand::ExportScreenPng(None)
             | UiCommand::ExportMetrics(None)
+            | UiCommand::ExportConfusion(_, None)
             | UiCommand::SaveWeights(None)
             | UiCommand::LoadWeights(None)
             | UiCommand::OpenDataFolder(None)) => self.ask(ask),

@@ -79,8 +79,14 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             }
             None
         }
-        TrainEvent::Diagnostics(_) => None,
-        TrainEvent::Hint(_) => None,
+        TrainEvent::Diagnostics(d) => {
+            s.history.push_diagnostics(d);
+            None
+        }
+        TrainEvent::Hint(h) => {
+            s.history.push_hint(h);
+            None
+        }
         TrainEvent::StepResult(r) => {
             s.status =
                 format!("Step: batch {} loss {:.4} -> {:.4} after the update.", r.batch, r.loss_before, r.loss_after);

@@ -105,7 +105,17 @@ pub fn write_screen(
 
 /// Writes the metrics CSV (the same columns as `train --metrics`).
 pub fn write_metrics(path: &Path, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> Result<String, String> {
-    let csv = crate::engine::metrics::to_csv(batches, epochs);
+    write_metrics_with_diagnostics(path, batches, epochs, &[])
+}
+
+/// As `write_metrics`, with the gradient and activation measurements as `kind=diagnostics` rows.
+pub fn write_metrics_with_diagnostics(
+    path: &Path,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[crate::engine::events::Diagnostics],
+) -> Result<String, String> {
+    let csv = crate::engine::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
     write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }
@@ -160,7 +170,7 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32, color: image::Extended
 }
 
 /// plotters draws text only with a registered font; egui's bundled Ubuntu-Light serves (no system fonts needed).
-fn register_font() -> Result<(), String> {
+pub(crate) fn register_font() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let defs = egui::FontDefinitions::default();

@@ -10,8 +10,10 @@
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
 pub mod background;
+pub mod coach;
 pub mod command;
 mod commands;
+pub mod evaluation;
 pub mod events;
 pub mod experiments;
 pub mod export;
@@ -25,12 +27,15 @@ pub use events::EVENT_BUDGET;
 use crate::engine::mnist::Dataset;
 use background::{AppMsg, Background};
 use command::UiCommand;
+use evaluation::{AttributionWorker, EvalState};
 use state::{Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
+use views::evaluation::EvaluationView;
+use views::gradients::GradientsView;
 use views::inspector::InspectorView;
 use views::plots::{PlotExtras, PlotsView};
 use views::runs::RunsView;
@@ -38,8 +43,10 @@ use views::runs::RunsView;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Plots,
+    Gradients,
     Inspector,
     Runs,
+    Evaluation,
 }
 
 pub struct PlaygroundApp {
@@ -53,11 +60,24 @@ pub struct PlaygroundApp {
     canvas: CanvasView,
     inspector: InspectorView,
     runs: RunsView,
+    gradients: GradientsView,
+    coach: coach::CoachState,
+    /// The Evaluation tab, Evaluate's state and the canvas's attribution worker (app/evaluation.rs).
+    pub evaluation_view: EvaluationView,
+    pub evaluation: EvalState,
+    attribution: AttributionWorker,
     /// A path waiting for the next rendered frame to be captured.
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
     logic_started: Option<Instant>,
+    /// Set when the window was asked to close while the trainer or a save was still running: close by then.
+    closing_deadline: Option<Instant>,
+    /// True once the app has told the window to close (after saves and exports in flight have finished).
+    pub close_sent: bool,
 }
+
+/// How long closing the window waits for the trainer to stop and for saves and exports to finish.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
@@ -74,9 +94,16 @@ impl PlaygroundApp {
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
             runs: RunsView::default(),
+            gradients: GradientsView::default(),
+            coach: coach::CoachState::default(),
+            evaluation_view: EvaluationView::default(),
+            evaluation: EvalState::default(),
+            attribution: AttributionWorker::default(),
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
+            closing_deadline: None,
+            close_sent: false,
         };
         match data {
             Some(d) => app.session.install_data(d, &app.settings.train),
@@ -95,9 +122,54 @@ impl PlaygroundApp {
         self.commands.push(cmd);
     }
 
+    /// The canvas panel (its input is also the inspector's).
+    pub fn canvas(&self) -> &CanvasView {
+        &self.canvas
+    }
+
     /// Mean and max UI work (logic + ui) over recent frames, in ms.
     pub fn frame_time_ms(&self) -> Option<(f32, f32)> {
         self.frame_times.mean_max_ms()
+    }
+
+    /// Data sets or weights that arrived during the run and wait for it to end.
+    pub fn waiting_for_run_end(&self) -> usize {
+        self.background.deferred.len()
+    }
+
+    /// Saves or exports still writing their files.
+    pub fn writes_in_flight(&self) -> usize {
+        self.background.writes_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn trainer_running(&self) -> bool {
+        self.session.trainer.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// A close request while the trainer runs or files are being written: stop the trainer, show "Saving…", and
+    /// close once both are done or after `CLOSE_WAIT` (checked each frame; the UI thread never waits).
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if self.closing_deadline.is_none() && !self.close_sent && ctx.input(|i| i.viewport().close_requested()) {
+            if let Some(t) = &self.session.trainer {
+                t.stop();
+            }
+            if self.trainer_running() || self.writes_in_flight() > 0 {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.closing_deadline = Some(Instant::now() + CLOSE_WAIT);
+                self.session.status = "Saving… the window closes when the files are written.".into();
+            } else {
+                self.close_sent = true;
+            }
+        }
+        if let Some(deadline) = self.closing_deadline {
+            if (!self.trainer_running() && self.writes_in_flight() == 0) || Instant::now() >= deadline {
+                self.closing_deadline = None;
+                self.close_sent = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(20));
+            }
+        }
     }
 
     /// Captures the plots after a frame that drew them, for `ExportScreenPng`.
@@ -123,6 +195,8 @@ impl eframe::App for PlaygroundApp {
         self.logic_started = Some(Instant::now());
         self.drain_helpers();
         self.frame_times.events_last_frame = events::drain_training(&mut self.session, ctx);
+        self.apply_deferred();
+        self.handle_close(ctx);
         if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space))
         {
             self.execute(UiCommand::ToggleTrainPause);
@@ -136,6 +210,7 @@ impl eframe::App for PlaygroundApp {
         }
         self.experiments_tick();
         self.session.follow_settings(&self.settings.train);
+        self.coach_tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -151,10 +226,15 @@ impl eframe::App for PlaygroundApp {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });
+        self.sync_attribution();
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
+            let running = self.session.run_active();
+            self.coach.banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
+                ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
+                ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
                 ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
@@ -170,7 +250,13 @@ impl eframe::App for PlaygroundApp {
                     let active = self.session.run_active();
                     self.runs.ui(ui, &self.session.experiments, active, &mut self.commands)
                 }
+                Tab::Gradients => {
+                    let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+                    self.gradients.ui(ui, &self.session.history, config.model.activation);
+                }
                 Tab::Inspector => {
+                    let latest = self.session.history.diagnostics.last();
+                    self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
                     let input = self.canvas.network_input();
                     self.inspector.ui(
@@ -181,6 +267,10 @@ impl eframe::App for PlaygroundApp {
                         self.session.fallback_image.as_deref(),
                         self.session.weights_version,
                     );
+                }
+                Tab::Evaluation => {
+                    let inputs = evaluation::evaluation_inputs(&self.session, &self.evaluation);
+                    self.evaluation_view.ui(ui, &inputs, &mut self.commands);
                 }
             }
         });
@@ -198,5 +288,17 @@ impl eframe::App for PlaygroundApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+
+    /// Shutdown: the trainer is stopped and joined, and saves and exports in flight get the rest of `CLOSE_WAIT`
+    /// to finish (normally they already have, see `handle_close`), so no temporary file is left behind.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        let deadline = Instant::now() + CLOSE_WAIT;
+        if let Some(t) = &mut self.session.trainer {
+            t.stop_and_join(CLOSE_WAIT);
+        }
+        while self.writes_in_flight() > 0 && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }

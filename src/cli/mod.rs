@@ -3,18 +3,18 @@
 
 use crate::engine::bench;
 use crate::engine::checkpoint;
-use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
+use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE};
 use crate::engine::inspect::stage_table;
 use crate::engine::mnist::Dataset;
-use crate::engine::model::LeNet;
 use crate::engine::predict::Predictor;
 use crate::engine::schedule::{parse_epoch_list, Schedule};
-use crate::engine::train::evaluate;
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
+mod eval;
+mod explain;
 mod runs;
 mod train;
 
@@ -53,7 +53,7 @@ pub enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
-    /// Test accuracy, overall and per class, of a weights file.
+    /// Test accuracy, overall and per class, the confusion matrix and the most confused pairs of a weights file.
     Eval {
         #[arg(long)]
         weights: PathBuf,
@@ -62,12 +62,31 @@ pub enum Command {
         data: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Write every misclassified test image here as <index>_true-<t>_pred-<p>.png, plus index.csv.
+        #[arg(long)]
+        mistakes: Option<PathBuf>,
+    },
+    /// Show which parts of an image decided a class: an occlusion map over the preprocessed input, as a PNG.
+    Explain {
+        #[arg(long)]
+        weights: PathBuf,
+        /// The image (PNG or JPEG, any size, either polarity).
+        image: PathBuf,
+        /// The class to explain (default: the predicted one).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..10))]
+        class: Option<u8>,
+        /// Where to write the PNG (the input with the map overlaid, 10× upscaled, with a colour bar).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print {"path", "class", "probability", "map": 28×28} on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Measure training and evaluation throughput, prediction latency and peak memory.
     Bench {
-        /// Training steps to time (batch 100).
+        /// Training steps to time (batch 100), 1 to 10000.
         #[arg(long, default_value_t = 60)]
-        steps: usize,
+        steps: u64,
         #[arg(long)]
         json: bool,
     },
@@ -86,6 +105,7 @@ pub struct TrainArgs {
     pub preset: Preset,
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Learning rate, within the window's slider range (0.0001 to 2).
     #[arg(long)]
     pub lr: Option<f64>,
     #[arg(long)]
@@ -210,65 +230,61 @@ pub fn run(command: Command) -> Result<()> {
         }
         Command::Predict { weights, json, images } => {
             let w = checkpoint::load(&weights)?;
-            let predictor = Predictor::new(&w)?;
-            let mut out = String::new();
+            let predictor = Predictor::new(&w)?.with_source(&weights);
+            // Each image on its own: a bad one gets its own error line, the others are still answered.
+            let mut errors = Vec::new();
             for path in &images {
-                let p = predictor.predict_file(path)?;
-                if json {
-                    out.push_str(
-                        &serde_json::json!({
-                            "path": path.display().to_string(),
-                            "digit": p.class,
-                            "class_name": w.class_names[p.class],
-                            "probabilities": p.probabilities,
-                        })
-                        .to_string(),
-                    );
-                    out.push('\n');
+                let p = match predictor.predict_file(path) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let line = if json {
+                    serde_json::json!({
+                        "path": path.display().to_string(),
+                        "digit": p.class,
+                        "class_name": w.class_names[p.class],
+                        "probabilities": p.probabilities,
+                    })
+                    .to_string()
                 } else {
-                    out.push_str(&format!("{}\t{}\t{:.4}\n", path.display(), p.class, p.confidence()));
-                }
+                    format!("{}\t{}\t{:.4}", path.display(), p.class, p.confidence())
+                };
+                print_stdout(&format!("{line}\n"));
             }
-            print_stdout(&out);
-            Ok(())
+            report_all(errors)
         }
-        Command::Eval { weights, data, json } => {
-            let w = checkpoint::load(&weights)?;
-            let data = Dataset::load(data.as_deref())?;
-            let model = LeNet::from_weights(&w)?;
-            let (loss, acc, per_class) = evaluate(&model, &data.test, None)?.unwrap_or_default();
-            if json {
-                print_stdout(&format!(
-                    "{}\n",
-                    serde_json::json!({"test_loss": loss, "test_accuracy": acc, "class_accuracy": per_class, "classes": data.class_names})
-                ));
-            } else {
-                let mut out =
-                    format!("data: {}\ntest loss: {loss:.4}\ntest accuracy: {:.2}%\n", data.describe(), acc * 100.0);
-                for (name, a) in data.class_names.iter().zip(&per_class) {
-                    out.push_str(&format!("  {name:<12} {:.2}%\n", a * 100.0));
-                }
-                print_stdout(&out);
-            }
-            Ok(())
+        Command::Eval { weights, data, json, mistakes } => {
+            eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref())
+        }
+        Command::Explain { weights, image, class, out, json } => {
+            explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
         Command::Bench { steps, json } => {
+            let steps = check_bench_steps(steps)?;
             let data = Dataset::shipped_mnist()?;
-            let r = bench::run(&data, steps.max(1), &mut |m| eprintln!("bench: {m}"))?;
+            let r = bench::run(&data, steps, &mut |m| print_stderr(&format!("bench: {m}\n")))?;
             if json {
                 print_stdout(&format!("{}\n", serde_json::to_string(&r).unwrap_or_default()));
             } else {
                 print_stdout(&format!(
                     "machine: {} threads\ntraining (classic, batch 100): {:.0} images/s, {:.1} s per epoch\n\
                      evaluation (batch 1000): {:.0} images/s\nprediction (one image, preprocessing included): \
-                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\n",
+                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\nattribution map (occlusion): {:.1} ms\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
                     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
                     r.train_images_per_sec,
                     r.train_secs_per_epoch,
                     r.eval_images_per_sec,
                     r.predict_p50_us,
                     r.predict_p99_us,
-                    r.peak_rss_mb
+                    r.peak_rss_mb,
+                    r.explain_ms,
+                    r.diagnostics_overhead_pct,
+                    r.diagnostics_overhead_cpu_pct,
+                    r.diagnostics_cost_pct,
+                    r.diagnostics_every_batches
                 ));
             }
             Ok(())
@@ -281,6 +297,51 @@ pub(crate) fn print_stdout(s: &str) {
     // A closed pipe (e.g. `| head`) is not an error worth a panic.
     let _ = out.write_all(s.as_bytes());
     let _ = out.flush();
+}
+
+/// Progress and messages on stderr. Unlike `eprintln!`, a closed stderr (e.g. `2>&1 | head -1`) is not a panic:
+/// the run goes on and still writes its files.
+pub fn print_stderr(s: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(s.as_bytes());
+    let _ = err.flush();
+}
+
+/// Prints an error as the one line the user sees (`error: …`), without panicking on a closed stderr.
+pub fn report_error(e: &Error) {
+    print_stderr(&format!("error: {}\n", e.report()));
+}
+
+/// Several failures: every one but the last is printed here, the last is returned for `main` to print, so each gets
+/// its own line and the exit status reflects them.
+pub(crate) fn report_all(mut errors: Vec<Error>) -> Result<()> {
+    let Some(last) = errors.pop() else { return Ok(()) };
+    for e in &errors {
+        report_error(e);
+    }
+    Err(last)
+}
+
+/// Training steps `bench` accepts.
+pub const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
+
+/// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
+pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {
+    let (lo, hi) = LR_RANGE;
+    match lr {
+        Some(v) if !(lo..=hi).contains(&v) => Err(Error::Config(format!(
+            "learning rate {v} is outside the allowed range {lo} to {hi} (the window's slider)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_bench_steps(steps: u64) -> Result<usize> {
+    let (lo, hi) = BENCH_STEPS_RANGE;
+    if !(lo as u64..=hi as u64).contains(&steps) {
+        return Err(Error::Config(format!("--steps {steps} is outside the allowed range {lo} to {hi}")));
+    }
+    Ok(steps as usize)
 }
 
 /// The process exit status for an error: 2 for bad input or settings, 1 for anything else.

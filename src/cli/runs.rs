@@ -1,6 +1,6 @@
 //! `runs`: the recorded runs of the data folder as a table, or one JSON object per run per line.
 
-use super::print_stdout;
+use super::{print_stderr, print_stdout};
 use crate::engine::runs::{data_dir, settings_summary, utc_date, RunStore, StoredRun};
 use crate::{Error, Result};
 
@@ -9,6 +9,7 @@ pub(super) fn prepare_store() -> Result<RunStore> {
     let store = RunStore::new(data_dir()?);
     let dir = store.runs_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, "cannot create the runs folder").because(e))?;
+    crate::engine::atomic_file::check_writable(&dir.join("run.json"))?;
     Ok(store)
 }
 
@@ -16,7 +17,7 @@ pub(super) fn run_runs(json: bool) -> Result<()> {
     let store = RunStore::new(data_dir()?);
     let list = store.list();
     for m in &list.skipped {
-        eprintln!("warning: {m}");
+        print_stderr(&format!("warning: {m}\n"));
     }
     let mut out = String::new();
     if json {
@@ -25,18 +26,21 @@ pub(super) fn run_runs(json: bool) -> Result<()> {
             out.push('\n');
         }
     } else if list.runs.is_empty() {
-        eprintln!("no recorded runs in {} (record one with `train --record`)", store.runs_dir().display());
+        print_stderr(&format!(
+            "no recorded runs in {} (record one with `train --record`)\n",
+            store.runs_dir().display()
+        ));
     } else {
         out.push_str(&table(&list.runs));
     }
     print_stdout(&out);
     if !json && !list.runs.is_empty() {
-        eprintln!(
-            "{} run(s) in {}, {:.1} MB",
+        print_stderr(&format!(
+            "{} run(s) in {}, {:.1} MB\n",
             list.runs.len(),
             store.runs_dir().display(),
             store.disk_usage() as f64 / 1e6
-        );
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// A name that is none of a choice's keys (on the command line, in a weights file's metadata).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {} '{given}' (expected one of: {})", kind.to_lowercase(), expected.join(", "))]
+pub struct UnknownChoice {
+    pub kind: &'static str,
+    pub given: String,
+    pub expected: &'static [&'static str],
+}
+
 macro_rules! choice_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $key:literal, $label:literal;)+ }) => {
         $(#[$m])*
@@ -26,12 +35,11 @@ macro_rules! choice_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownChoice;
+            fn from_str(s: &str) -> Result<Self, UnknownChoice> {
                 let lower = s.to_ascii_lowercase();
                 $(if lower == $key { return Ok($name::$variant); })+
-                Err(format!("unknown {} '{}' (expected one of: {})", stringify!($name).to_lowercase(), s,
-                    [$($key),+].join(", ")))
+                Err(UnknownChoice { kind: stringify!($name), given: s.to_string(), expected: &[$($key),+] })
             }
         }
     };
@@ -165,7 +173,7 @@ mod tests {
         for a in Activation::ALL {
             assert_eq!(a.key().parse::<Activation>().unwrap(), *a);
         }
-        assert!("tanh".parse::<Activation>().unwrap_err().contains("sigmoid, relu"));
+        assert!("tanh".parse::<Activation>().unwrap_err().to_string().contains("sigmoid, relu"));
         assert_eq!("CLASSIC".parse::<Preset>().unwrap(), Preset::Classic);
     }
 

@@ -4,10 +4,15 @@
 pub mod atomic_file;
 pub mod bench;
 pub mod checkpoint;
+pub mod coach;
 pub mod config;
 pub mod control;
+pub mod diagnostics;
 pub mod digit;
+pub mod divergence;
+pub mod evaluate;
 pub mod events;
+pub mod explain;
 pub mod inspect;
 pub mod metrics;
 pub mod mnist;

@@ -1,10 +1,14 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
+use crate::engine::coach::Coach;
 use crate::engine::config::TrainConfig;
 use crate::engine::control::{Control, Live, Turn};
+use crate::engine::diagnostics;
+use crate::engine::divergence;
+use crate::engine::evaluate::evaluate;
 use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
-use crate::engine::mnist::{Dataset, ImageSet, NUM_CLASSES};
+use crate::engine::mnist::Dataset;
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::ops;
 use crate::engine::optim::Optim;
@@ -12,45 +16,11 @@ use crate::engine::rng::Rng;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the trainer sends a copy of the weights for live prediction and the inspector.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
-/// Evaluation batch: large for throughput, no gradients.
-const EVAL_BATCH: usize = 1000;
-
-/// Test loss, accuracy and per-class accuracy of `model` on `data`. Returns None if stopped part-way.
-pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&Control>) -> Result<Option<(f32, f32, Vec<f32>)>> {
-    let (mut loss_sum, mut correct_total) = (0f64, 0usize);
-    let mut per_class = [(0usize, 0usize); NUM_CLASSES];
-    let n = data.len();
-    let mut start = 0;
-    while start < n {
-        if control.is_some_and(|c| c.stop_requested()) {
-            return Ok(None);
-        }
-        let end = (start + EVAL_BATCH).min(n);
-        let idx: Vec<usize> = (start..end).collect();
-        let (pixels, labels) = data.batch(&idx);
-        let x = images_tensor(&pixels, idx.len())?;
-        let y = Tensor::from_slice(&labels, idx.len(), &Device::Cpu)?;
-        let logits = model.forward(&x)?;
-        let (loss, correct) = loss_and_correct(&logits, &y)?;
-        loss_sum += loss.to_scalar::<f32>()? as f64 * idx.len() as f64;
-        correct_total += correct;
-        let preds = logits.argmax(1)?.to_vec1::<u32>()?;
-        for (p, l) in preds.iter().zip(&labels) {
-            per_class[*l as usize].1 += 1;
-            if p == l {
-                per_class[*l as usize].0 += 1;
-            }
-        }
-        start = end;
-    }
-    let per_class = per_class.iter().map(|(c, t)| if *t == 0 { 0.0 } else { *c as f32 / *t as f32 }).collect();
-    Ok(Some(((loss_sum / n.max(1) as f64) as f32, correct_total as f32 / n.max(1) as f32, per_class)))
-}
-
 /// Runs training to the end, a stop, or a failure, emitting events on the way. Starts from `initial` weights if
 /// given (they must match the configured architecture), else from fresh ones drawn with the config's init and seed.
 ///
@@ -63,7 +33,12 @@ pub fn train(
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<ModelWeights> {
     cfg.validate()?;
-    ops::init_compute();
+    ops::init_compute_thread();
+    // The coach watches every event and adds its hints to the stream; diagnostics are measured every few steps.
+    let mut coach = Coach::new();
+    let mut coached = |e: TrainEvent| coach.relay(e, emit);
+    let emit: &mut dyn FnMut(TrainEvent) = &mut coached;
+    let mut monitor = diagnostics::Monitor::new();
     let train_set = match cfg.limit {
         Some(n) if n < data.train.len() => data.train.truncated(n),
         _ => data.train.clone(),
@@ -71,6 +46,9 @@ pub fn train(
     let test_set = &data.test;
     if train_set.is_empty() {
         return Err(Error::Config("the training set is empty".into()));
+    }
+    if test_set.is_empty() {
+        return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }
     let batch_size = cfg.batch_size.min(train_set.len());
     let batches_per_epoch = train_set.len().div_ceil(batch_size);
@@ -90,6 +68,7 @@ pub fn train(
     let model = LeNet::new(cfg.model, vars.iter().map(|v| v.as_tensor().clone()).collect())?;
     let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?;
     let snapshot = |m: &LeNet| m.to_weights(&data.name, &data.class_names);
+    let mut guard = divergence::Guard::new();
 
     emit(TrainEvent::Started {
         config: cfg.clone(),
@@ -152,21 +131,18 @@ pub fn train(
             let logits = model.forward(&x)?;
             let (loss, correct) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
-            if !loss_value.is_finite() {
+            if let Some(why) = guard.batch_loss(loss_value) {
                 live.close_gesture(emit);
-                let message = format!(
-                    "training diverged at epoch {epoch}, batch {}: the loss became {loss_value}. The learning rate \
-                     ({}) is probably too high for {}: try a lower one (e.g. {}). The last good weights are kept.",
-                    b + 1,
-                    lr,
-                    cfg.optimizer.label(),
-                    format_lr(lr / 10.0)
-                );
-                emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good(&optim)) });
-                return Err(Error::Diverged(message));
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
+                return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let grads = loss.backward()?;
             optim.step(&vars, &grads)?;
+            if let Some(why) = divergence::non_finite_var(&vars)? {
+                live.close_gesture(emit);
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
+                return Err(divergence::fail(emit, message, last_good(&optim)));
+            }
             let step_secs = t0.elapsed().as_secs_f64();
             loss_sum += loss_value as f64 * chunk.len() as f64;
             correct_sum += correct;
@@ -181,6 +157,10 @@ pub fn train(
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
+            let at = (epoch, b + 1, batches_per_epoch);
+            if let Some(d) = monitor.after_step(step_secs, &model, &x, &grads, optim.previous(), at)? {
+                emit(TrainEvent::Diagnostics(d));
+            }
             if turn == Turn::Step {
                 // Paused single step: the same images through the updated weights.
                 let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;
@@ -191,15 +171,20 @@ pub fn train(
                 emit(TrainEvent::StepResult(r));
             }
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
-                emit(TrainEvent::Weights(snapshot(&model)?));
+                let w = snapshot(&model)?;
+                if let Some(why) = divergence::non_finite_weights(&w) {
+                    live.close_gesture(emit);
+                    let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
+                    return Err(divergence::fail(emit, message, last_good(&optim)));
+                }
+                emit(TrainEvent::Weights(w));
                 last_snapshot = Instant::now();
             }
         }
         // One copy of the epoch's weights serves the test pass and the events below.
         let weights = snapshot(&model)?;
         let eval_model = LeNet::from_weights(&weights)?;
-        let Some((test_loss, test_accuracy, test_class_accuracy)) = evaluate(&eval_model, test_set, Some(control))?
-        else {
+        let Some(test) = evaluate(&eval_model, test_set, Some(control))? else {
             live.close_gesture(emit);
             emit(TrainEvent::Stopped {
                 epoch,
@@ -209,15 +194,20 @@ pub fn train(
             });
             return Ok(weights);
         };
+        if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test.loss)) {
+            live.close_gesture(emit);
+            let message = divergence::message(epoch, batches_per_epoch, &why, live.base_lr, cfg.optimizer);
+            return Err(divergence::fail(emit, message, last_good(&optim)));
+        }
         emit(TrainEvent::Epoch(EpochMetrics {
             epoch,
             train_loss: (loss_sum / seen.max(1) as f64) as f32,
             train_accuracy: correct_sum as f32 / seen.max(1) as f32,
-            test_loss,
-            test_accuracy,
-            test_class_accuracy,
-            confusion: Vec::new(),
-            predictions: None,
+            test_loss: test.loss,
+            test_accuracy: test.accuracy,
+            test_class_accuracy: test.class_accuracy,
+            confusion: test.confusion,
+            predictions: Some(Arc::new(test.predictions)),
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
@@ -226,7 +216,7 @@ pub fn train(
         if epoch >= live.epochs {
             live.close_gesture(emit);
             emit(TrainEvent::Finished {
-                test_accuracy,
+                test_accuracy: test.accuracy,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
                 weights: weights.clone(),
             });
@@ -236,12 +226,4 @@ pub fn train(
     }
     // The loop returns after its last epoch; this is only reached if that logic is broken.
     Err(Error::Internal(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
-}
-
-fn format_lr(lr: f64) -> String {
-    if lr >= 0.01 {
-        format!("{lr:.2}")
-    } else {
-        format!("{lr:.0e}")
-    }
 }

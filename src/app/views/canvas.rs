@@ -4,6 +4,7 @@
 //! Strokes are stored in 0..1 canvas coordinates, so the drawing does not depend on the widget's size. The
 //! prediction is cached and recomputed only when the input or the weights (`weights_version`) change.
 
+use super::attribution::AttributionOverlay;
 use super::texture::KeyedTexture;
 use crate::engine::digit::{preprocess, rasterize_strokes};
 use crate::engine::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS, IMAGE_SIDE};
@@ -61,6 +62,8 @@ pub struct CanvasView {
     picks: u64,
     /// A message for the user (e.g. "no test set loaded").
     notice: Option<String>,
+    /// "Show what decided it": the attribution overlay (views/attribution.rs; computed by the app's worker).
+    pub attribution: AttributionOverlay,
 }
 
 impl CanvasView {
@@ -112,6 +115,25 @@ impl CanvasView {
             return self.input.as_deref().copied();
         }
         self.compute_input().map(|b| *b)
+    }
+
+    /// While the overlay is on and something is on the canvas: (input generation, input, class) to explain.
+    pub fn attribution_request(&self) -> Option<(u64, [f32; IMAGE_PIXELS], Option<usize>)> {
+        let input = self.input.as_deref().filter(|_| self.computed_gen == Some(self.input_gen))?;
+        if !self.attribution.enabled {
+            return None;
+        }
+        Some((self.input_gen, *input, self.attribution.class))
+    }
+
+    /// A map from the worker (for `input_gen`; the newest one is shown even while a fresher one is computed).
+    pub fn set_attribution(
+        &mut self,
+        input_gen: u64,
+        class: Option<usize>,
+        result: Result<crate::engine::explain::Attribution, String>,
+    ) {
+        self.attribution.set(input_gen, class, result);
     }
 
     pub fn clear(&mut self) {
@@ -324,8 +346,13 @@ impl CanvasView {
                     None => ColorImage::filled([IMAGE_SIDE, IMAGE_SIDE], Color32::BLACK),
                 }
             });
-        ui.add(egui::Image::new((tex.id(), Vec2::splat(112.0))))
+        let side = if self.attribution.enabled { 168.0 } else { 112.0 };
+        let resp = ui
+            .add(egui::Image::new((tex.id(), Vec2::splat(side))))
             .on_hover_text("The canvas after MNIST preprocessing: cropped, scaled to fit 20×20, centred by mass");
+        let has_input = self.input.is_some();
+        self.attribution.paint_ui(ui, resp.rect, has_input);
+        self.attribution.toggle_ui(ui);
     }
 
     fn prediction_ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, weights_version: u64) {
@@ -366,7 +393,9 @@ impl CanvasView {
                         ui.label(format!("confidence {:.1} %", conf * 100.0));
                     });
                 });
-                probability_bars(ui, predictor, p);
+                if let Some(c) = probability_bars(ui, predictor, p, self.attribution.shown_class(p.class)) {
+                    self.attribution.pick_class(c, p.class);
+                }
             }
         }
     }
@@ -380,8 +409,15 @@ fn class_name(predictor: Option<&Predictor>, class: usize) -> String {
         .unwrap_or_else(|| format!("class {class}"))
 }
 
-/// One row per class: name, a bar as long as the probability, the percentage. The predicted class is highlighted.
-fn probability_bars(ui: &mut egui::Ui, predictor: &Predictor, p: &Prediction) {
+/// One row per class: name, a bar as long as the probability, the percentage. The predicted class is highlighted;
+/// `explained` (the attribution overlay's class) is outlined. Returns the class whose bar was clicked.
+fn probability_bars(
+    ui: &mut egui::Ui,
+    predictor: &Predictor,
+    p: &Prediction,
+    explained: Option<usize>,
+) -> Option<usize> {
+    let mut clicked = None;
     // Room for the class name and the percentage beside the bar (Fashion-MNIST names are long).
     let bar_width = (ui.available_width() - 140.0).clamp(50.0, 160.0);
     egui::Grid::new("canvas-probability-bars").num_columns(3).spacing([6.0, 2.0]).show(ui, |ui| {
@@ -390,14 +426,22 @@ fn probability_bars(ui: &mut egui::Ui, predictor: &Predictor, p: &Prediction) {
             let chosen = i == p.class;
             let text = if chosen { RichText::new(name).strong() } else { RichText::new(name) };
             ui.label(text);
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(bar_width, 14.0), Sense::hover());
+            let (rect, resp) = ui.allocate_exact_size(Vec2::new(bar_width, 14.0), Sense::click());
+            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("probability bar {i}")));
+            if resp.on_hover_text("Click: show what decided this class (with \"show what decided it\" on)").clicked() {
+                clicked = Some(i);
+            }
             let painter = ui.painter();
             painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
             let fill = Rect::from_min_size(rect.min, Vec2::new(bar_width * prob.clamp(0.0, 1.0), rect.height()));
             let color = if chosen { Color32::from_rgb(40, 120, 220) } else { Color32::from_rgb(130, 150, 180) };
             painter.rect_filled(fill, 2.0, color);
+            if explained == Some(i) {
+                painter.rect_stroke(rect, 2.0, Stroke::new(1.5, Color32::from_rgb(230, 120, 0)), StrokeKind::Outside);
+            }
             ui.label(format!("{:5.1} %", prob * 100.0));
             ui.end_row();
         }
     });
+    clicked
 }

@@ -1,9 +1,13 @@
 //! The panels of the window. Each view draws from state it is given and reports what the user asked for as
 //! `UiCommand`s; none of them starts threads or touches files.
 
+pub mod attribution;
 pub mod banner;
 pub mod canvas;
+pub mod coach;
 pub mod controls;
+pub mod evaluation;
+pub mod gradients;
 pub mod inspector;
 pub mod plots;
 pub mod runs;

@@ -203,7 +203,7 @@ impl PlotsView {
         let cache = &mut self.overlay_cache;
         let current_lr = &self.lr_cache.1;
         let both = ui.vertical(|ui| {
-            let layers = Layers { overlays: &overlays, markers, window };
+            let layers = Layers { overlays: &overlays, markers, hints: &history.hints, window };
             for chart in charts {
                 drawn += chart.show(ui, link, height, full, show_raw, empty, &layers, cache);
             }
@@ -250,6 +250,8 @@ struct Overlay {
 struct Layers<'a> {
     overlays: &'a [Overlay],
     markers: &'a [LrMarker],
+    /// The coach's hints on the current curves.
+    hints: &'a [crate::app::history::HintEntry],
     window: usize,
 }
 
@@ -323,6 +325,7 @@ impl Chart<'_> {
                     );
                 }
                 draw_markers(p, layers.markers);
+                draw_hints(p, layers.hints);
             });
         label_markers(ui, &shown.transform, layers.markers);
         drawn
@@ -426,6 +429,15 @@ fn label_markers(ui: &Ui, transform: &egui_plot::PlotTransform, markers: &[LrMar
             let pos = egui::pos2(x + 3.0, frame.top() + 2.0);
             painter.text(pos, Align2::LEFT_TOP, &m.label, egui::FontId::proportional(11.0), MARKER_COLOR);
         }
+    }
+}
+
+/// The coach's hints, as dashed markers where they fired, with legend entries naming the rule.
+fn draw_hints(p: &mut egui_plot::PlotUi<'_>, hints: &[crate::app::history::HintEntry]) {
+    for h in hints {
+        let name = format!("hint: {}", crate::app::views::gradients::rule_title(h));
+        let color = crate::app::views::gradients::HINT_COLOR;
+        p.vline(VLine::new(name, h.x).color(color).style(egui_plot::LineStyle::dashed_loose()));
     }
 }
 

@@ -1,0 +1,45 @@
+//! `explain`: which parts of an image decided a class — the occlusion map (engine::explain) drawn over the
+//! preprocessed input as a PNG, and with `--json` the map's numbers.
+
+use super::print_stdout;
+use crate::engine::atomic_file::write_atomic;
+use crate::engine::checkpoint;
+use crate::engine::explain::{display_scale, occlusion, overlay_png};
+use crate::engine::predict::{read_input, Predictor};
+use crate::Result;
+use std::path::Path;
+
+/// Each input pixel becomes ZOOM×ZOOM output pixels (280×280 for the image, plus the colour bar).
+const ZOOM: usize = 10;
+
+pub(super) fn run_explain(weights: &Path, image: &Path, class: Option<usize>, out: &Path, json: bool) -> Result<()> {
+    let w = checkpoint::load(weights)?;
+    let predictor = Predictor::new(&w)?;
+    let input = read_input(image)?;
+    let a = occlusion(&predictor, &input, class)?;
+    write_atomic(out, &overlay_png(&input, &a.map, ZOOM)?)?;
+    let name = w.class_names.get(a.class).cloned().unwrap_or_default();
+    if json {
+        let map: Vec<Vec<f32>> = a.rows().iter().map(|r| r.iter().map(|v| (v * 1e4).round() / 1e4).collect()).collect();
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::json!({
+                "path": image.display().to_string(),
+                "class": a.class,
+                "class_name": name,
+                "probability": a.probability,
+                "map": map,
+            })
+        ));
+    } else {
+        print_stdout(&format!(
+            "{}\tclass {name} (p = {:.4})\tlargest drop {:.4}, colour scale ±{:.4}\t{}\n",
+            image.display(),
+            a.probability,
+            a.map.iter().copied().fold(f32::MIN, f32::max),
+            display_scale(&a.map),
+            out.display()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! What in an input decided a class: an occlusion map. Cover a PATCH×PATCH square of the 28×28 input with paper
+//! (0, the background the network was trained on), see how far the class's probability drops, and spread that drop
+//! over the square; a pixel's value is the mean drop of the squares that cover it. Positive: covering it hurt the
+//! class (evidence for it); negative: covering it helped (evidence against).
+//!
+//! Why occlusion: it needs only forward passes, so it runs on the fast fused kernels (no input gradients through the
+//! custom ops), its values mean something a user can check ("hide this and the 7 becomes less likely by 0.4"), and
+//! it cannot be fooled by saturated sigmoids the way a raw gradient is. All occluded copies go through the network
+//! in one batch. A square that holds no ink is not computed: covering paper with paper changes nothing, so its drop
+//! is exactly 0.
+
+use crate::engine::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::model::{argmax, images_tensor};
+use crate::engine::predict::Predictor;
+use crate::{Error, Result};
+
+/// Side of the occluding square, in input pixels: about one pen stroke wide (MNIST strokes are 2–3 px), so one
+/// square can break a stroke.
+pub const PATCH: usize = 4;
+/// Step between squares: half a square, so every inner pixel is covered by 4 squares and the map is smooth, with 13×13
+/// squares instead of 25×25 at stride 1.
+pub const STRIDE: usize = 2;
+
+/// An attribution map for one input and one class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribution {
+    pub class: usize,
+    /// The class's probability for the whole (unoccluded) input, 0..1.
+    pub probability: f32,
+    /// All classes' probabilities for the whole input.
+    pub probabilities: Vec<f32>,
+    /// IMAGE_PIXELS values, row-major: the mean drop in the class's probability when a square covering the pixel is
+    /// hidden (-1..1).
+    pub map: Vec<f32>,
+}
+
+impl Attribution {
+    /// The map as 28 rows of 28 values.
+    pub fn rows(&self) -> Vec<Vec<f32>> {
+        self.map.chunks(IMAGE_SIDE).map(|r| r.to_vec()).collect()
+    }
+
+    /// Largest absolute value in the map.
+    pub fn max_abs(&self) -> f32 {
+        self.map.iter().fold(0f32, |m, v| m.max(v.abs()))
+    }
+}
+
+/// Top-left corners (x or y) of the occluding squares along one axis (the last one flush with the edge).
+fn offsets(patch: usize, stride: usize) -> impl Iterator<Item = usize> + Clone {
+    let last = IMAGE_SIDE - patch;
+    (0..=last).step_by(stride).chain((!last.is_multiple_of(stride)).then_some(last))
+}
+
+/// The occlusion map of `input` (preprocessed, 0..1, ink = 1) for `class` (default: the predicted class).
+pub fn occlusion(predictor: &Predictor, input: &[f32; IMAGE_PIXELS], class: Option<usize>) -> Result<Attribution> {
+    occlusion_with(predictor, input, class, PATCH, STRIDE)
+}
+
+/// As `occlusion` with another square size and step (for comparing choices; see examples/occlusion_choices.rs).
+pub fn occlusion_with(
+    predictor: &Predictor,
+    input: &[f32; IMAGE_PIXELS],
+    class: Option<usize>,
+    patch: usize,
+    stride: usize,
+) -> Result<Attribution> {
+    if let Some(c) = class {
+        if c >= NUM_CLASSES {
+            return Err(Error::Config(format!("class {c} is out of range (0..{})", NUM_CLASSES - 1)));
+        }
+    }
+    if !(1..=IMAGE_SIDE).contains(&patch) || stride == 0 {
+        return Err(Error::Config(format!("occlusion square {patch} px with step {stride} does not fit 28×28")));
+    }
+    let axis = || offsets(patch, stride);
+    // The squares that touch ink; the others leave the input unchanged.
+    let squares: Vec<(usize, usize)> = axis()
+        .flat_map(|y| axis().map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            (y..y + patch).any(|r| input[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + patch].iter().any(|&v| v > 0.0))
+        })
+        .collect();
+    let n = 1 + squares.len();
+    let mut batch = Vec::with_capacity(n * IMAGE_PIXELS);
+    batch.extend_from_slice(input);
+    for &(x, y) in &squares {
+        let start = batch.len();
+        batch.extend_from_slice(input);
+        for r in y..y + patch {
+            batch[start + r * IMAGE_SIDE + x..start + r * IMAGE_SIDE + x + patch].fill(0.0);
+        }
+    }
+    let logits = predictor.model().forward(&images_tensor(&batch, n)?)?;
+    let values = logits.flatten_all()?.to_vec1::<f32>()?;
+    let rows: Vec<&[f32]> = values.chunks_exact(NUM_CLASSES).collect();
+    let probabilities = softmax(rows[0]);
+    let class = class.unwrap_or_else(|| argmax(&probabilities));
+    let probability = probabilities[class];
+    let mut sum = vec![0f32; IMAGE_PIXELS];
+    for (&(x, y), row) in squares.iter().zip(&rows[1..]) {
+        let drop = probability - softmax(row)[class];
+        for r in y..y + patch {
+            for v in &mut sum[r * IMAGE_SIDE + x..r * IMAGE_SIDE + x + patch] {
+                *v += drop;
+            }
+        }
+    }
+    // Divide by how many squares cover each pixel (all of them, computed or known to be 0).
+    let cover = |i: usize| axis().filter(|&o| o <= i && i < o + patch).count() as f32;
+    let cover_1d: Vec<f32> = (0..IMAGE_SIDE).map(cover).collect();
+    let map = sum.iter().enumerate().map(|(i, s)| s / (cover_1d[i % IMAGE_SIDE] * cover_1d[i / IMAGE_SIDE])).collect();
+    Ok(Attribution { class, probability, probabilities, map })
+}
+
+fn softmax(row: &[f32]) -> Vec<f32> {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = row.iter().map(|&v| (v - max).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
+}
+
+/// The scale a map is drawn at: its largest magnitude, but at least `MIN_SCALE`, so a map of tiny drops stays faint
+/// instead of being stretched to full colour.
+pub fn display_scale(map: &[f32]) -> f32 {
+    map.iter().fold(MIN_SCALE, |m, v| m.max(v.abs()))
+}
+const MIN_SCALE: f32 = 0.05;
+
+/// The overlay colour (RGBA, unpremultiplied) of a map value scaled to -1..1: transparent at 0, a heat scale (dark
+/// red → red → orange → yellow) for evidence for the class, blue for evidence against.
+pub fn heat_rgba(t: f32) -> [u8; 4] {
+    let t = t.clamp(-1.0, 1.0);
+    let a = (t.abs().powf(0.8) * 0.8 * 255.0).round() as u8;
+    if t < 0.0 {
+        return [40, 110, 255, a];
+    }
+    const STOPS: [(f32, [f32; 3]); 4] =
+        [(0.0, [120.0, 0.0, 0.0]), (0.4, [225.0, 30.0, 0.0]), (0.7, [255.0, 140.0, 0.0]), (1.0, [255.0, 240.0, 70.0])];
+    let k = STOPS.iter().position(|s| t <= s.0).unwrap_or(STOPS.len() - 1).max(1);
+    let ((t0, c0), (t1, c1)) = (STOPS[k - 1], STOPS[k]);
+    let f = ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
+    let c = |i: usize| (c0[i] + (c1[i] - c0[i]) * f).round() as u8;
+    [c(0), c(1), c(2), a]
+}
+
+/// The input (dark ink on white paper) with the map blended over it, each input pixel drawn `zoom`×`zoom`, and a
+/// colour bar on the right (top: the scale's maximum drop, middle: 0, bottom: the same rise).
+pub fn overlay_image(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> image::RgbImage {
+    let zoom = zoom.max(1);
+    let side = IMAGE_SIDE * zoom;
+    let (gap, bar) = (zoom, 2 * zoom);
+    let scale = display_scale(map);
+    let mut img = image::RgbImage::from_pixel((side + gap + bar) as u32, side as u32, image::Rgb([255, 255, 255]));
+    let blend = |base: [f32; 3], c: [u8; 4]| {
+        let a = c[3] as f32 / 255.0;
+        image::Rgb([0, 1, 2].map(|i| (base[i] * (1.0 - a) + c[i] as f32 * a).round() as u8))
+    };
+    for y in 0..side {
+        for x in 0..side {
+            let i = (y / zoom) * IMAGE_SIDE + x / zoom;
+            let g = 255.0 * (1.0 - input[i].clamp(0.0, 1.0));
+            img.put_pixel(x as u32, y as u32, blend([g; 3], heat_rgba(map.get(i).copied().unwrap_or(0.0) / scale)));
+        }
+        let t = 1.0 - 2.0 * (y as f32 + 0.5) / side as f32;
+        for x in side + gap..side + gap + bar {
+            img.put_pixel(
+                x as u32,
+                y as u32,
+                blend([255.0; 3], {
+                    let mut c = heat_rgba(t);
+                    c[3] = c[3].max(40);
+                    c
+                }),
+            );
+        }
+    }
+    img
+}
+
+/// `overlay_image` as PNG bytes.
+pub fn overlay_png(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    overlay_image(input, map, zoom)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| Error::encode("the attribution map as PNG", e))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pixel_is_covered_and_squares_fit() {
+        for (patch, stride) in [(PATCH, STRIDE), (3, 2), (5, 3), (8, 4), (1, 1)] {
+            for i in 0..IMAGE_SIDE {
+                assert!(offsets(patch, stride).any(|o| o <= i && i < o + patch), "pixel {i} uncovered");
+            }
+            assert!(offsets(patch, stride).all(|o| o + patch <= IMAGE_SIDE));
+        }
+        assert_eq!(offsets(PATCH, STRIDE).count(), 13);
+    }
+
+    #[test]
+    fn heat_scale_is_transparent_at_zero_and_ordered() {
+        assert_eq!(heat_rgba(0.0)[3], 0);
+        assert!(heat_rgba(1.0)[3] > heat_rgba(0.5)[3]);
+        assert!(heat_rgba(1.0)[1] > heat_rgba(0.3)[1], "yellower at the top");
+        assert!(heat_rgba(-1.0)[2] > heat_rgba(-1.0)[0], "negative is blue");
+        let img = overlay_image(&[0.0; IMAGE_PIXELS], &[0.0; IMAGE_PIXELS], 10);
+        assert_eq!((img.width(), img.height()), (310, 280));
+        assert_eq!(img.get_pixel(5, 5).0, [255, 255, 255], "empty paper with no map stays white");
+    }
+}
