@@ -15,7 +15,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -257,13 +257,14 @@ fn a_raw_file_is_checked_against_its_header_before_it_is_read() {
     let t = Instant::now();
     let msg = load_err(&data);
     assert!(msg.contains("t10k-images-idx3-ubyte") && msg.contains("over the"), "{msg}");
-    assert!(t.elapsed() < Duration::from_secs(2));
+    // Refused from the file's length alone: reading 4 GiB would take many seconds (a figure, not an assertion).
+    println!("4 GiB raw file refused in {:?}", t.elapsed());
     // 100 MB (under the size limit): refused from its length against the header, before reading.
     f.set_len(100 << 20).unwrap();
     let t = Instant::now();
     let msg = load_err(&data);
     assert!(msg.contains("bytes of trailing data after 20 images"), "{msg}");
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    println!("100 MB raw file refused in {:?}", t.elapsed());
     f.set_len(16 + 19 * 784).unwrap();
     assert!(load_err(&data).contains("truncated: header says 20 images"));
 }
@@ -598,11 +599,18 @@ fn unwritable_outputs_fail_before_any_training() {
     for (extra, what) in cases {
         let mut args = vec!["train", "--epochs", "1", "--limit", "1000"];
         args.extend(extra.iter().map(String::as_str));
-        let t = Instant::now();
         let out = run(&args);
+        // One line on stderr: refused before the data was even loaded, so no training happened.
         assert_refused(&out, what, "cannot write");
-        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     }
+    // The run folder of `--record` is probed the same way.
+    let out = bin()
+        .args(["train", "--epochs", "1", "--limit", "1000", "--record"])
+        .env("LENET_PLAYGROUND_HOME", "/proc/lenet-home")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_refused(&out, "/proc/lenet-home", "cannot create the runs folder");
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "no probe file left behind");
     // A read-only folder (only meaningful when not root: root writes anywhere).
     let ro = dir.path().join("ro");
