@@ -89,6 +89,8 @@ fn train_save_predict_and_eval_end_to_end() {
         || l.starts_with("batch,")
         || l.starts_with("epoch,")
         || l.starts_with("diagnostics,")));
+    let measured = lines.iter().filter(|l| l["event"] == "diagnostics").count();
+    assert!(measured > 0 && rows("diagnostics") == measured, "one diagnostics row per measurement");
 
     // Predict test digits from PNG files of both polarities.
     let data = lenet_playground::engine::mnist::Dataset::shipped_mnist().unwrap();

@@ -50,7 +50,7 @@ fn the_classic_plateau_is_stuck_at_chance_with_vanishing_gradients() {
     assert!(stuck[0].message.contains("vanishing gradients"), "{}", stuck[0].message);
     assert!(stuck[0].x_epochs >= 1.5 && stuck[0].x_epochs < 2.0, "after 150 batches: {}", stuck[0].x_epochs);
     // Every measurement has the five layers and the four activation stages.
-    assert!(diags.len() >= 10, "measured {} times in 200 batches", diags.len());
+    assert!(diags.len() >= 5, "measured {} times in 200 batches", diags.len());
     for d in &diags {
         assert_eq!(d.grad_norm.keys().collect::<Vec<_>>(), ["c1", "c3", "f5", "f6", "out"]);
         assert_eq!(d.update_ratio.len(), 5);

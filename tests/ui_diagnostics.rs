@@ -61,7 +61,7 @@ fn a_classic_run_shows_its_gradients_and_the_coach_explains_the_plateau() {
     click(&mut h, Role::Button, "Train");
     run_until(&mut h, "the coach's hint", |a| !a.session.history.hints.is_empty());
     // The tab draws the three plots over the measurements that arrived.
-    assert!(h.state().session.history.diagnostics.len() >= 10);
+    assert!(h.state().session.history.diagnostics.len() >= 4);
     for title in ["Gradient norm per layer (log scale)", "Update size per step", "Saturation per activation stage"] {
         assert!(has_text(&h, title), "{title}");
     }

@@ -194,7 +194,7 @@ fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&
             (measure_secs, train_secs) = (measure_secs + c.measure_secs, train_secs + c.train_secs);
             (measurements, trained_steps) = (measurements + c.measurements, trained_steps + c.steps);
         }
-        let without = crate::engine::diagnostics::without(&round)?;
+        let without = crate::engine::diagnostics::without(round)?;
         ratios.push(with.0 / without.0.max(1e-12));
         cpu_with += with.1;
         cpu_without += without.1;

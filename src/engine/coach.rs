@@ -398,7 +398,7 @@ impl Coach {
         let total = self.total_batches();
         if self.fired.contains(&HintRule::LrTooLow)
             || self.recent.len() < TREND_WINDOW + 50
-            || self.step % 10 != 0
+            || !self.step.is_multiple_of(10)
             || self.step * 10 > total * 9
         {
             return None;
@@ -865,7 +865,7 @@ mod tests {
         let mut c = Coach::new();
         c.observe(&started(Preset::Modern, 5));
         let flicker = |s: usize, d: &mut Diagnostics| {
-            d.dead_units.insert("f5.act".into(), if (s / 10) % 3 == 0 { 0.2 } else { 0.8 });
+            d.dead_units.insert("f5.act".into(), if (s / 10).is_multiple_of(3) { 0.2 } else { 0.8 });
         };
         assert!(run(&mut c, 1..=500, 1e-3, healthy_loss, healthy_accuracy, flicker).is_empty());
     }
