@@ -18,5 +18,6 @@ pub mod engine;
 pub mod error;
 /// Fast CPU kernels (candle custom ops) under the engine's hot operations.
 pub mod kernels;
+pub mod startup;
 
 pub use error::{Error, Result};

@@ -9,12 +9,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, before the window or any other thread exists.
+    lenet_playground::startup::init_compute();
     let args = Cli::parse();
     match args.command {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", e.report()); // the library's errors carry their causes in one line
+                // Not eprintln!: a closed stderr (`2>&1 | head -1`) must not turn the exit status into a panic's.
+                // The library's errors carry their causes in one line.
+                cli::print_stderr(&format!("error: {}\n", e.report()));
                 exit_code(cli::exit_code(&e))
             }
         },

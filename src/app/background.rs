@@ -9,6 +9,7 @@ use crate::engine::mnist::Dataset;
 use crate::engine::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,12 +54,16 @@ pub(super) struct Background {
     pub tx: Sender<AppMsg>,
     pub rx: Receiver<AppMsg>,
     pub picker: PathPicker,
+    /// Saves and exports still writing (a helper decrements it when its file is written or has failed).
+    pub writes_in_flight: Arc<AtomicUsize>,
+    /// Data or weights that arrived while a run was active: applied when it ends.
+    pub deferred: Vec<AppMsg>,
 }
 
 impl Background {
     pub fn new() -> Self {
         let (tx, rx) = unbounded();
-        Background { tx, rx, picker: Arc::new(dialog_pick) }
+        Background { tx, rx, picker: Arc::new(dialog_pick), writes_in_flight: Arc::default(), deferred: Vec::new() }
     }
 }
 
@@ -67,8 +72,17 @@ impl PlaygroundApp {
     pub(super) fn spawn_helper(&mut self, name: &str, job: impl FnOnce() -> AppMsg + Send + 'static) {
         let tx = self.background.tx.clone();
         let ctx = self.ctx.clone();
+        // Saves and exports are counted while they write, so closing the window can wait for them.
+        let writing = matches!(name, "export" | "save-weights").then(|| self.background.writes_in_flight.clone());
+        if let Some(w) = &writing {
+            w.fetch_add(1, Ordering::SeqCst);
+        }
         let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-            let _ = tx.send(job());
+            let msg = job();
+            if let Some(w) = writing {
+                w.fetch_sub(1, Ordering::SeqCst);
+            }
+            let _ = tx.send(msg);
             ctx.request_repaint();
         });
         match spawned {
@@ -98,8 +112,35 @@ impl PlaygroundApp {
     }
 
     fn handle_msg(&mut self, msg: AppMsg) {
+        self.session.jobs_in_flight = self.session.jobs_in_flight.saturating_sub(1);
+        self.apply_msg(msg);
+    }
+
+    /// Applies data or weights that arrived during a run, once it has ended (never waits).
+    pub(super) fn apply_deferred(&mut self) {
+        if !self.session.run_active() && !self.background.deferred.is_empty() {
+            for msg in std::mem::take(&mut self.background.deferred) {
+                self.apply_msg(msg);
+            }
+        }
+    }
+
+    fn apply_msg(&mut self, msg: AppMsg) {
         let s = &mut self.session;
-        s.jobs_in_flight = s.jobs_in_flight.saturating_sub(1);
+        // Data or weights from a dialog are not swapped in under a running trainer: they wait for the run to end.
+        if s.run_active() {
+            let what = match &msg {
+                AppMsg::DataLoaded { result: Ok(d), .. } => Some(format!("The data set {}", d.name)),
+                AppMsg::WeightsLoaded { path, result: Ok(_) } => Some(format!("The weights {}", path.display())),
+                _ => None,
+            };
+            if let Some(what) = what {
+                s.status = format!("{what} will be used when this run ends.");
+                s.loading = None;
+                self.background.deferred.push(msg);
+                return;
+            }
+        }
         match msg {
             AppMsg::DataLoaded { folder, result } => {
                 s.loading = None;

@@ -61,7 +61,14 @@ pub struct PlaygroundApp {
     pending_screenshot: Option<PathBuf>,
     frame_times: FrameTimes,
     logic_started: Option<Instant>,
+    /// Set when the window was asked to close while the trainer or a save was still running: close by then.
+    closing_deadline: Option<Instant>,
+    /// True once the app has told the window to close (after saves and exports in flight have finished).
+    pub close_sent: bool,
 }
+
+/// How long closing the window waits for the trainer to stop and for saves and exports to finish.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
@@ -83,6 +90,8 @@ impl PlaygroundApp {
             pending_screenshot: None,
             frame_times: FrameTimes::default(),
             logic_started: None,
+            closing_deadline: None,
+            close_sent: false,
         };
         match data {
             Some(d) => app.session.install_data(d, &app.settings.train),
@@ -111,6 +120,46 @@ impl PlaygroundApp {
         self.frame_times.mean_max_ms()
     }
 
+    /// Data sets or weights that arrived during the run and wait for it to end.
+    pub fn waiting_for_run_end(&self) -> usize {
+        self.background.deferred.len()
+    }
+
+    /// Saves or exports still writing their files.
+    pub fn writes_in_flight(&self) -> usize {
+        self.background.writes_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn trainer_running(&self) -> bool {
+        self.session.trainer.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// A close request while the trainer runs or files are being written: stop the trainer, show "Saving…", and
+    /// close once both are done or after `CLOSE_WAIT` (checked each frame; the UI thread never waits).
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if self.closing_deadline.is_none() && !self.close_sent && ctx.input(|i| i.viewport().close_requested()) {
+            if let Some(t) = &self.session.trainer {
+                t.stop();
+            }
+            if self.trainer_running() || self.writes_in_flight() > 0 {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.closing_deadline = Some(Instant::now() + CLOSE_WAIT);
+                self.session.status = "Saving… the window closes when the files are written.".into();
+            } else {
+                self.close_sent = true;
+            }
+        }
+        if let Some(deadline) = self.closing_deadline {
+            if (!self.trainer_running() && self.writes_in_flight() == 0) || Instant::now() >= deadline {
+                self.closing_deadline = None;
+                self.close_sent = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+
     /// Captures the plots after a frame that drew them, for `ExportScreenPng`.
     fn capture_pending_screenshot(&mut self, ctx: &egui::Context) {
         if self.tab != Tab::Plots {
@@ -134,6 +183,8 @@ impl eframe::App for PlaygroundApp {
         self.logic_started = Some(Instant::now());
         self.drain_helpers();
         self.frame_times.events_last_frame = events::drain_training(&mut self.session, ctx);
+        self.apply_deferred();
+        self.handle_close(ctx);
         if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space))
         {
             self.execute(UiCommand::ToggleTrainPause);
@@ -200,5 +251,17 @@ impl eframe::App for PlaygroundApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+
+    /// Shutdown: the trainer is stopped and joined, and saves and exports in flight get the rest of `CLOSE_WAIT`
+    /// to finish (normally they already have, see `handle_close`), so no temporary file is left behind.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        let deadline = Instant::now() + CLOSE_WAIT;
+        if let Some(t) = &mut self.session.trainer {
+            t.stop_and_join(CLOSE_WAIT);
+        }
+        while self.writes_in_flight() > 0 && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }

@@ -16,9 +16,19 @@ pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes
     let w = checkpoint::load(weights)?;
     let data = Dataset::load(data)?;
     if data.test.is_empty() {
-        return Err(Error::data(data.source.clone().unwrap_or_default(), "the test set has no images"));
+        return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }
     let ev = evaluate_weights(&w, &data.test, None, &mut |_, _| {})?.unwrap_or_default();
+    if !ev.loss.is_finite() {
+        return Err(Error::weights(
+            weights,
+            format!(
+                "the network's outputs overflow on the test set (test loss {}): the weights are finite but far too \
+                 large to be trained LeNet-5 weights",
+                ev.loss
+            ),
+        ));
+    }
     let written = match mistakes {
         Some(dir) => Some(write_mistakes(dir, &data.test, &ev)?),
         None => None,

@@ -3,7 +3,7 @@
 
 use crate::engine::bench;
 use crate::engine::checkpoint;
-use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
+use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE};
 use crate::engine::inspect::stage_table;
 use crate::engine::mnist::Dataset;
 use crate::engine::predict::Predictor;
@@ -82,9 +82,9 @@ pub enum Command {
     },
     /// Measure training and evaluation throughput, prediction latency and peak memory.
     Bench {
-        /// Training steps to time (batch 100).
+        /// Training steps to time (batch 100), 1 to 10000.
         #[arg(long, default_value_t = 60)]
-        steps: usize,
+        steps: u64,
         #[arg(long)]
         json: bool,
     },
@@ -97,6 +97,7 @@ pub struct TrainArgs {
     pub preset: Preset,
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Learning rate, within the window's slider range (0.0001 to 2).
     #[arg(long)]
     pub lr: Option<f64>,
     #[arg(long)]
@@ -190,27 +191,31 @@ pub fn run(command: Command) -> Result<()> {
         }
         Command::Predict { weights, json, images } => {
             let w = checkpoint::load(&weights)?;
-            let predictor = Predictor::new(&w)?;
-            let mut out = String::new();
+            let predictor = Predictor::new(&w)?.with_source(&weights);
+            // Each image on its own: a bad one gets its own error line, the others are still answered.
+            let mut errors = Vec::new();
             for path in &images {
-                let p = predictor.predict_file(path)?;
-                if json {
-                    out.push_str(
-                        &serde_json::json!({
-                            "path": path.display().to_string(),
-                            "digit": p.class,
-                            "class_name": w.class_names[p.class],
-                            "probabilities": p.probabilities,
-                        })
-                        .to_string(),
-                    );
-                    out.push('\n');
+                let p = match predictor.predict_file(path) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let line = if json {
+                    serde_json::json!({
+                        "path": path.display().to_string(),
+                        "digit": p.class,
+                        "class_name": w.class_names[p.class],
+                        "probabilities": p.probabilities,
+                    })
+                    .to_string()
                 } else {
-                    out.push_str(&format!("{}\t{}\t{:.4}\n", path.display(), p.class, p.confidence()));
-                }
+                    format!("{}\t{}\t{:.4}", path.display(), p.class, p.confidence())
+                };
+                print_stdout(&format!("{line}\n"));
             }
-            print_stdout(&out);
-            Ok(())
+            report_all(errors)
         }
         Command::Eval { weights, data, json, mistakes } => {
             eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref())
@@ -219,8 +224,9 @@ pub fn run(command: Command) -> Result<()> {
             explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
         Command::Bench { steps, json } => {
+            let steps = check_bench_steps(steps)?;
             let data = Dataset::shipped_mnist()?;
-            let r = bench::run(&data, steps.max(1), &mut |m| eprintln!("bench: {m}"))?;
+            let r = bench::run(&data, steps, &mut |m| print_stderr(&format!("bench: {m}\n")))?;
             if json {
                 print_stdout(&format!("{}\n", serde_json::to_string(&r).unwrap_or_default()));
             } else {
@@ -248,6 +254,51 @@ pub(crate) fn print_stdout(s: &str) {
     // A closed pipe (e.g. `| head`) is not an error worth a panic.
     let _ = out.write_all(s.as_bytes());
     let _ = out.flush();
+}
+
+/// Progress and messages on stderr. Unlike `eprintln!`, a closed stderr (e.g. `2>&1 | head -1`) is not a panic:
+/// the run goes on and still writes its files.
+pub fn print_stderr(s: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(s.as_bytes());
+    let _ = err.flush();
+}
+
+/// Prints an error as the one line the user sees (`error: …`), without panicking on a closed stderr.
+pub fn report_error(e: &Error) {
+    print_stderr(&format!("error: {}\n", e.report()));
+}
+
+/// Several failures: every one but the last is printed here, the last is returned for `main` to print, so each gets
+/// its own line and the exit status reflects them.
+pub(crate) fn report_all(mut errors: Vec<Error>) -> Result<()> {
+    let Some(last) = errors.pop() else { return Ok(()) };
+    for e in &errors {
+        report_error(e);
+    }
+    Err(last)
+}
+
+/// Training steps `bench` accepts.
+pub const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
+
+/// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
+pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {
+    let (lo, hi) = LR_RANGE;
+    match lr {
+        Some(v) if !(lo..=hi).contains(&v) => Err(Error::Config(format!(
+            "learning rate {v} is outside the allowed range {lo} to {hi} (the window's slider)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_bench_steps(steps: u64) -> Result<usize> {
+    let (lo, hi) = BENCH_STEPS_RANGE;
+    if !(lo as u64..=hi as u64).contains(&steps) {
+        return Err(Error::Config(format!("--steps {steps} is outside the allowed range {lo} to {hi}")));
+    }
+    Ok(steps as usize)
 }
 
 /// The process exit status for an error: 2 for bad input or settings, 1 for anything else.

@@ -1,7 +1,8 @@
 //! `train`: runs the trainer in this thread and turns its events into progress lines on stderr, results (or JSON
 //! lines) on stdout, and the files asked for.
 
-use super::{print_stdout, TrainArgs};
+use super::{check_lr, print_stderr, print_stdout, report_all, TrainArgs};
+use crate::engine::atomic_file::{check_writable, same_file, write_atomic};
 use crate::engine::checkpoint;
 use crate::engine::control::Control;
 use crate::engine::events::TrainEvent;
@@ -12,21 +13,19 @@ use crate::{Error, Result};
 use std::io::IsTerminal;
 
 pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
+    check_lr(args.lr)?;
     let cfg = args.config();
     cfg.validate()?;
-    if let Some(p) = &args.save {
-        check_writable(p)?;
-    }
-    if let Some(p) = &args.metrics {
-        check_writable(p)?;
-    }
+    check_outputs(args)?;
     let data = Dataset::load(args.data.as_deref())?;
     let tty = std::io::stderr().is_terminal();
     let mut log = MetricsLog::default();
     let mut epochs = 0;
     let mut last_drawn = std::time::Instant::now();
     let mut final_acc = None;
-    eprintln!("data: {}", data.describe());
+    // The last good weights of a run that diverged, to save them.
+    let mut failed_weights = None;
+    print_stderr(&format!("data: {}\n", data.describe()));
     let mut emit = |e: TrainEvent| {
         if args.json {
             if let Ok(line) = serde_json::to_string(&e) {
@@ -39,11 +38,11 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         match &e {
             TrainEvent::Started { config, epochs: n, batches_per_epoch, train_images, .. } => {
                 epochs = *n;
-                eprintln!(
-                    "training LeNet-5 ({}, {}) init {}, {} lr {}, batch {}, {n} epoch(s) of {batches_per_epoch} batches on {train_images} images",
+                print_stderr(&format!(
+                    "training LeNet-5 ({}, {}) init {}, {} lr {}, batch {}, {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
                     config.model.activation.label(), config.model.pooling.label(), config.init.key(),
                     config.optimizer.label(), config.lr, config.batch_size
-                );
+                ));
             }
             TrainEvent::Batch(b) => {
                 log.batches.push(b.clone());
@@ -68,12 +67,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                         b.images_per_sec
                     );
                     if tty {
-                        eprint!("\r{line}\x1b[K");
+                        print_stderr(&format!("\r{line}\x1b[K{}", if done { "\n" } else { "" }));
                     } else {
-                        eprintln!("{line}");
-                    }
-                    if tty && done {
-                        eprintln!();
+                        print_stderr(&format!("{line}\n"));
                     }
                 }
             }
@@ -92,7 +88,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                 }
             }
             TrainEvent::Finished { test_accuracy, .. } => final_acc = Some(*test_accuracy),
-            TrainEvent::Failed { message, .. } => eprintln!("\n{message}"),
+            // Printed once, at the end, with where the last good weights went.
+            TrainEvent::Failed { weights, .. } => failed_weights = weights.clone(),
             TrainEvent::Stopped { .. }
             | TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
@@ -103,32 +100,66 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     };
     let control = Control::new();
     let result = train(&cfg, &data, None, &control, &mut emit);
+    if tty && result.is_err() {
+        print_stderr("\n");
+    }
+    // Every output is attempted whatever else failed: weights first (they are what the run is for), then metrics.
+    let mut errors = Vec::new();
+    let to_save = match &result {
+        Ok(w) => Some(w),
+        Err(Error::Diverged(_)) => failed_weights.as_ref(),
+        Err(_) => None,
+    };
+    let mut saved = false;
+    if let (Some(p), Some(w)) = (&args.save, to_save) {
+        match checkpoint::save(p, w) {
+            Ok(()) => {
+                saved = true;
+                if result.is_ok() {
+                    print_stderr(&format!("weights saved to {}\n", p.display()));
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     if let Some(p) = &args.metrics {
-        crate::engine::atomic_file::write_atomic(p, log.to_csv().as_bytes())?;
-        eprintln!("metrics written to {}", p.display());
+        match write_atomic(p, log.to_csv().as_bytes()) {
+            Ok(()) => print_stderr(&format!("metrics written to {}\n", p.display())),
+            Err(e) => errors.push(e),
+        }
     }
-    let weights = result?;
-    if let Some(p) = &args.save {
-        checkpoint::save(p, &weights)?;
-        eprintln!("weights saved to {}", p.display());
+    match result {
+        Ok(_) => {
+            if let (Some(acc), false) = (final_acc, args.json) {
+                print_stdout(&format!("final test accuracy: {:.2}%\n", acc * 100.0));
+            }
+        }
+        Err(Error::Diverged(message)) => {
+            let message = match (&args.save, saved) {
+                (Some(p), true) => format!("{message} They were saved to {}.", p.display()),
+                (Some(_), false) => format!("{message} They could not be saved (see above)."),
+                (None, _) => format!("{message} Add --save FILE to keep them."),
+            };
+            errors.push(Error::Diverged(message));
+        }
+        Err(e) => errors.push(e),
     }
-    if let (Some(acc), false) = (final_acc, args.json) {
-        print_stdout(&format!("final test accuracy: {:.2}%\n", acc * 100.0));
-    }
-    Ok(())
+    report_all(errors)
 }
 
-/// Fails early, before minutes of training, if an output file cannot be created.
-fn check_writable(path: &std::path::Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::write(path, "the folder does not exist"));
+/// Fails early, before minutes of training, if an output cannot be written: each target folder must take a real
+/// file (created and removed again), and `--save` and `--metrics` must be two different files.
+fn check_outputs(args: &TrainArgs) -> Result<()> {
+    if let (Some(s), Some(m)) = (&args.save, &args.metrics) {
+        if same_file(s, m) {
+            return Err(Error::Config(format!(
+                "--save and --metrics name the same file ({}): give each its own name",
+                s.display()
+            )));
+        }
     }
-    if path.is_dir() {
-        return Err(Error::write(path, "it is a folder"));
+    for p in [&args.save, &args.metrics].into_iter().flatten() {
+        check_writable(p)?;
     }
     Ok(())
 }

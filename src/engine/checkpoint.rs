@@ -35,14 +35,41 @@ pub fn to_bytes(w: &ModelWeights) -> Result<Vec<u8>> {
     safetensors::serialize(views, Some(meta)).map_err(|e| Error::encode("weights", e))
 }
 
-/// Saves atomically: the file is either the old one or the complete new one.
+/// Saves atomically: the file is either the old one or the complete new one. Weights that are not a valid model
+/// (wrong shapes, NaN or infinite values) are refused, so a diverged run can never write them.
 pub fn save(path: &Path, w: &ModelWeights) -> Result<()> {
+    w.check_shapes().map_err(|e| Error::write(path, "refusing to save these weights").because(e))?;
     write_atomic(path, &to_bytes(w)?)
 }
 
-/// Loads and validates a weights file; any problem is a `Weights` error naming the file.
+/// A LeNet-5 weights file is about 247 KB; anything much bigger is refused before it is read.
+pub const MAX_WEIGHTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Loads and validates a weights file; any problem is a `Weights` error naming the file. A path that is not a
+/// regular file (a folder, `/dev/zero`, a pipe) or is over [`MAX_WEIGHTS_FILE_BYTES`] is refused before reading.
 pub fn load(path: &Path) -> Result<ModelWeights> {
-    let bytes = std::fs::read(path).map_err(|e| Error::weights(path, "cannot read").because(e))?;
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| Error::weights(path, "cannot read").because(e))?;
+    if !meta.is_file() {
+        return Err(Error::weights(path, "not a regular file"));
+    }
+    if meta.len() > MAX_WEIGHTS_FILE_BYTES {
+        return Err(Error::weights(
+            path,
+            format!(
+                "{} bytes is far more than a LeNet-5 weights file (about 247 KB; at most {} MB accepted)",
+                meta.len(),
+                MAX_WEIGHTS_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_WEIGHTS_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::weights(path, "cannot read").because(e))?;
+    if bytes.len() as u64 > MAX_WEIGHTS_FILE_BYTES {
+        return Err(Error::weights(path, "the file grew past the size limit while it was read"));
+    }
     from_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 

@@ -1,11 +1,11 @@
 //! The stage table of the classic lesson — each layer's output shape for a 1×1×28×28 input — computed by really
-//! running an input through the model, with parameter counts, the size arithmetic, and a line on what each stage
+//! running an input through the model (the description in `stages` says what each stage is), with parameter counts, the size arithmetic, and a line on what each stage
 //! computes. The CLI prints it; the app's inspector shows it.
 
 use crate::engine::config::Init;
 use crate::engine::config::{Activation, ModelConfig, Pooling};
 use crate::engine::model::{images_tensor, LeNet};
-use crate::engine::stages::{Output, StageKind};
+use crate::engine::stages::{self, Output, StageKind};
 use crate::engine::weights::ModelWeights;
 use crate::Result;
 
@@ -32,9 +32,9 @@ impl StageInfo {
 
 /// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
 pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
-    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); 10]);
+    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs()]);
     let model = LeNet::from_weights(&weights)?;
-    let trace = model.trace(&images_tensor(&[0.0; 784], 1)?)?;
+    let trace = model.trace(&images_tensor(&vec![0.0; stages::INPUT.len()], 1)?)?;
     let last = trace.len().saturating_sub(1);
     let mut rows = Vec::new();
     for (i, (stage, t)) in trace.into_iter().enumerate() {
@@ -97,23 +97,7 @@ mod tests {
     fn classic_table_is_exact() {
         let rows = stage_table(ModelConfig::default()).unwrap();
         let lines: Vec<String> = rows.iter().map(|r| r.line()).collect();
-        assert_eq!(
-            lines,
-            [
-                "Conv2d out shape: [1, 6, 28, 28]",
-                "Sigmoid out shape: [1, 6, 28, 28]",
-                "AvgPool2d out shape: [1, 6, 14, 14]",
-                "Conv2d out shape: [1, 16, 10, 10]",
-                "Sigmoid out shape: [1, 16, 10, 10]",
-                "AvgPool2d out shape: [1, 16, 5, 5]",
-                "Flatten out shape: [1, 400]",
-                "Linear out shape: [1, 120]",
-                "Sigmoid out shape: [1, 120]",
-                "Linear out shape: [1, 84]",
-                "Sigmoid out shape: [1, 84]",
-                "Linear out shape: [1, 10]",
-            ]
-        );
+        assert_eq!(lines, crate::engine::stages::CLASSIC_TABLE);
         assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 61_706);
         assert_eq!(rows[0].formula.as_deref(), Some("(28 + 2·2 − 5)/1 + 1 = 28"));
         assert_eq!(rows[3].formula.as_deref(), Some("(14 + 2·0 − 5)/1 + 1 = 10"));

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod control;
 pub mod digit;
+pub mod divergence;
 pub mod evaluate;
 pub mod events;
 pub mod explain;

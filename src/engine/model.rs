@@ -1,10 +1,12 @@
-//! LeNet-5 as the classic lesson draws it, on candle: Conv–act–pool twice, flatten, three linear layers. One
-//! definition serves training (parameters are candle Vars), prediction (plain tensors, no gradient tracking) and the
-//! inspector (a trace of every stage).
+//! LeNet-5 as the classic lesson draws it, on candle: Conv–act–pool twice, flatten, three linear layers, as
+//! `engine::stages` describes them. One definition serves training (parameters are candle Vars), prediction (plain
+//! tensors, no gradient tracking) and the inspector (a trace of every stage). Layers are found by name
+//! ([`LeNet::layer`]), never by position.
 
 use crate::engine::config::{Activation, ModelConfig};
 use crate::engine::ops;
 use crate::engine::stages;
+/// Re-exported: the stage types live in `engine::stages`.
 pub use crate::engine::stages::{Stage, StageKind};
 use crate::engine::weights::{ModelWeights, Param};
 use crate::{Error, Result};
@@ -26,7 +28,7 @@ impl LeNet {
     /// The model over `params`, given in `stages::params()` order with those shapes.
     pub fn new(config: ModelConfig, params: Vec<Tensor>) -> Result<Self> {
         // Thread set-up must precede candle's first computation; cheap after the first call.
-        ops::init_compute();
+        ops::init_compute_thread();
         let specs = stages::params();
         if params.len() != specs.len() {
             return Err(Error::bad_weights(format!(
@@ -153,7 +155,7 @@ impl LeNet {
 
 /// Images as a [N, 1, 28, 28] tensor.
 pub fn images_tensor(pixels: &[f32], n: usize) -> candle_core::Result<Tensor> {
-    Tensor::from_slice(pixels, (n, 1, 28, 28), &Device::Cpu)
+    Tensor::from_slice(pixels, stages::INPUT.dims(n), &Device::Cpu)
 }
 
 /// Mean cross-entropy loss and the number of correct predictions.

@@ -42,8 +42,9 @@ pub fn conv_act_pool(
     kernels::conv2d_act_pool(x, w, b, padding, act, pool, input_grad)
 }
 
-/// Sets up the compute threads (thread count, flush-to-zero). Call it on every thread that computes: the
-/// flush-to-zero flag is per thread; the rest happens once.
-pub fn init_compute() {
+/// Prepares the calling thread for computing: the compute pools exist and this thread flushes subnormals to zero
+/// (the flag is per thread). Cheap after the first call; `LeNet::new` calls it. The process-wide set-up is
+/// [`crate::startup::init_compute`].
+pub fn init_compute_thread() {
     kernels::init_compute_threads();
 }

@@ -4,11 +4,10 @@
 use crate::engine::digit::{preprocess, GrayImage};
 use crate::engine::mnist::IMAGE_PIXELS;
 use crate::engine::model::{argmax, images_tensor, LeNet};
-use crate::engine::ops;
 use crate::engine::stages::StageKind;
 use crate::engine::weights::ModelWeights;
 use crate::{Error, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -35,13 +34,31 @@ pub struct StageActivation {
 pub struct Predictor {
     model: LeNet,
     weights: ModelWeights,
+    /// The weights file, named in errors (e.g. outputs that overflow).
+    source: Option<PathBuf>,
 }
 
 impl Predictor {
     pub fn new(weights: &ModelWeights) -> Result<Self> {
         weights.check_shapes()?;
-        ops::init_compute();
-        Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone() })
+        Ok(Predictor { model: LeNet::from_weights(weights)?, weights: weights.clone(), source: None })
+    }
+
+    /// Names the weights file these weights came from, for error messages.
+    pub fn with_source(mut self, path: &Path) -> Self {
+        self.source = Some(path.to_path_buf());
+        self
+    }
+
+    fn overflow_error(&self) -> Error {
+        let e = Error::bad_weights(
+            "the network's outputs overflow (not finite) for this input: the weights are finite but far too large \
+             to be trained LeNet-5 weights",
+        );
+        match &self.source {
+            Some(p) => e.in_file(p),
+            None => e,
+        }
     }
 
     pub fn weights(&self) -> &ModelWeights {
@@ -56,6 +73,9 @@ impl Predictor {
     pub fn predict(&self, input: &[f32; IMAGE_PIXELS]) -> Result<Prediction> {
         let logits = self.model.forward(&images_tensor(input, 1)?)?;
         let probs = candle_nn::ops::softmax_last_dim(&logits)?.flatten_all()?.to_vec1::<f32>()?;
+        if probs.iter().any(|p| !p.is_finite()) {
+            return Err(self.overflow_error());
+        }
         let class = argmax(&probs);
         Ok(Prediction { probabilities: probs, class })
     }
@@ -91,7 +111,6 @@ impl Predictor {
 /// Reads an image file (PNG or JPEG, any size or polarity) and preprocesses it into the network's 28×28 input.
 /// An image with no visible digit is an error naming the file.
 pub fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
-    let img = image::open(path).map_err(|e| Error::image(path, "cannot read image").because(e))?;
-    preprocess(&GrayImage::from_dynamic(&img))
-        .ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))
+    let img = GrayImage::read_file(path)?;
+    preprocess(&img).ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))
 }

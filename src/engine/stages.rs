@@ -206,11 +206,6 @@ pub fn stages(cfg: ModelConfig) -> Vec<Stage> {
         .collect()
 }
 
-/// The stage with this key.
-pub fn stage(cfg: ModelConfig, key: &str) -> Option<Stage> {
-    stages(cfg).into_iter().find(|s| s.key == key)
-}
-
 /// The layers with weights, in order: c1, c3, f5, f6, out.
 pub fn weighted_layers() -> Vec<&'static str> {
     stages(ModelConfig::default()).into_iter().filter(Stage::has_params).map(|s| s.key).collect()
@@ -252,6 +247,23 @@ pub fn num_outputs() -> usize {
     stages(ModelConfig::default()).last().map_or(0, |s| s.output.len())
 }
 
+/// The classic lesson's table for a 1×1×28×28 input (sigmoid, average pooling), for tests.
+#[cfg(test)]
+pub(crate) const CLASSIC_TABLE: [&str; 12] = [
+    "Conv2d out shape: [1, 6, 28, 28]",
+    "Sigmoid out shape: [1, 6, 28, 28]",
+    "AvgPool2d out shape: [1, 6, 14, 14]",
+    "Conv2d out shape: [1, 16, 10, 10]",
+    "Sigmoid out shape: [1, 16, 10, 10]",
+    "AvgPool2d out shape: [1, 16, 5, 5]",
+    "Flatten out shape: [1, 400]",
+    "Linear out shape: [1, 120]",
+    "Sigmoid out shape: [1, 120]",
+    "Linear out shape: [1, 84]",
+    "Sigmoid out shape: [1, 84]",
+    "Linear out shape: [1, 10]",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,23 +277,7 @@ mod tests {
             .iter()
             .map(|s| format!("{} out shape: {:?}", s.kind.layer_name(), s.output.dims(1)))
             .collect();
-        assert_eq!(
-            lines,
-            [
-                "Conv2d out shape: [1, 6, 28, 28]",
-                "Sigmoid out shape: [1, 6, 28, 28]",
-                "AvgPool2d out shape: [1, 6, 14, 14]",
-                "Conv2d out shape: [1, 16, 10, 10]",
-                "Sigmoid out shape: [1, 16, 10, 10]",
-                "AvgPool2d out shape: [1, 16, 5, 5]",
-                "Flatten out shape: [1, 400]",
-                "Linear out shape: [1, 120]",
-                "Sigmoid out shape: [1, 120]",
-                "Linear out shape: [1, 84]",
-                "Sigmoid out shape: [1, 84]",
-                "Linear out shape: [1, 10]",
-            ]
-        );
+        assert_eq!(lines, CLASSIC_TABLE);
         let keys: Vec<&str> = stages(ModelConfig::default()).iter().map(|s| s.key).collect();
         assert_eq!(
             keys,

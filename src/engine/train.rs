@@ -3,6 +3,7 @@
 
 use crate::engine::config::TrainConfig;
 use crate::engine::control::Control;
+use crate::engine::divergence;
 use crate::engine::evaluate::evaluate;
 use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
 use crate::engine::mnist::Dataset;
@@ -30,7 +31,7 @@ pub fn train(
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<ModelWeights> {
     cfg.validate()?;
-    ops::init_compute();
+    ops::init_compute_thread();
     let train_set = match cfg.limit {
         Some(n) if n < data.train.len() => data.train.truncated(n),
         _ => data.train.clone(),
@@ -38,6 +39,9 @@ pub fn train(
     let test_set = &data.test;
     if train_set.is_empty() {
         return Err(Error::Config("the training set is empty".into()));
+    }
+    if test_set.is_empty() {
+        return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }
     let batch_size = cfg.batch_size.min(train_set.len());
     let batches_per_epoch = train_set.len().div_ceil(batch_size);
@@ -57,6 +61,7 @@ pub fn train(
     let model = LeNet::new(cfg.model, vars.iter().map(|v| v.as_tensor().clone()).collect())?;
     let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?;
     let snapshot = |m: &LeNet| m.to_weights(&data.name, &data.class_names);
+    let mut guard = divergence::Guard::new();
 
     emit(TrainEvent::Started {
         config: cfg.clone(),
@@ -106,20 +111,16 @@ pub fn train(
             let logits = model.forward(&x)?;
             let (loss, correct) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
-            if !loss_value.is_finite() {
-                let message = format!(
-                    "training diverged at epoch {epoch}, batch {}: the loss became {loss_value}. The learning rate \
-                     ({}) is probably too high for {}: try a lower one (e.g. {}). The last good weights are kept.",
-                    b + 1,
-                    cfg.lr,
-                    cfg.optimizer.label(),
-                    format_lr(cfg.lr / 10.0)
-                );
-                emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good(&optim)) });
-                return Err(Error::Diverged(message));
+            if let Some(why) = guard.batch_loss(loss_value) {
+                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let grads = loss.backward()?;
             optim.step(&vars, &grads)?;
+            if let Some(why) = divergence::non_finite_var(&vars)? {
+                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                return Err(divergence::fail(emit, message, last_good(&optim)));
+            }
             let step_secs = t0.elapsed().as_secs_f64();
             loss_sum += loss_value as f64 * chunk.len() as f64;
             correct_sum += correct;
@@ -135,7 +136,12 @@ pub fn train(
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
-                emit(TrainEvent::Weights(snapshot(&model)?));
+                let w = snapshot(&model)?;
+                if let Some(why) = divergence::non_finite_weights(&w) {
+                    let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                    return Err(divergence::fail(emit, message, last_good(&optim)));
+                }
+                emit(TrainEvent::Weights(w));
                 last_snapshot = Instant::now();
             }
         }
@@ -151,6 +157,10 @@ pub fn train(
             });
             return Ok(weights);
         };
+        if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test.loss)) {
+            let message = divergence::message(epoch, batches_per_epoch, &why, cfg.lr, cfg.optimizer);
+            return Err(divergence::fail(emit, message, last_good(&optim)));
+        }
         emit(TrainEvent::Epoch(EpochMetrics {
             epoch,
             train_loss: (loss_sum / seen.max(1) as f64) as f32,
@@ -174,12 +184,4 @@ pub fn train(
         emit(TrainEvent::Weights(weights));
     }
     unreachable!("the loop returns at the last epoch")
-}
-
-fn format_lr(lr: f64) -> String {
-    if lr >= 0.01 {
-        format!("{lr:.2}")
-    } else {
-        format!("{lr:.0e}")
-    }
 }

@@ -28,6 +28,24 @@ impl TrainerHandle {
     pub fn is_finished(&self) -> bool {
         self.thread.as_ref().is_none_or(|t| t.is_finished())
     }
+    /// Stops the run and joins the thread if it ends within `timeout` (it ends after its current batch); true if
+    /// it was joined. For shutdown only: this waits.
+    pub fn stop_and_join(&mut self, timeout: std::time::Duration) -> bool {
+        self.stop();
+        self.set_paused(false);
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        match self.thread.take() {
+            Some(t) if t.is_finished() => t.join().is_ok(),
+            Some(t) => {
+                self.thread = Some(t);
+                false
+            }
+            None => true,
+        }
+    }
 }
 
 impl Drop for TrainerHandle {

@@ -172,34 +172,10 @@ fn im2col_rows_any(g: &Geom, src: &[f32], sh: usize, sw: usize, cols: &mut [f32]
 pub(crate) fn conv_gemm(g: &Geom, w: &[f32], cols: &[f32], y: &mut [f32], accumulate: bool) {
     let (ckk, plane) = (g.ckk(), g.plane());
     if g.o < 16 && plane >= 64 {
-        debug_assert!(y.len() >= g.o * plane && cols.len() >= ckk * plane && w.len() >= g.o * ckk);
-        // SAFETY: dst [plane x o] with column stride plane and row stride 1 lies in y ([o, plane]); lhs
-        // [plane x ckk] (column stride plane) in cols ([ckk, plane]); rhs [ckk x o] (column stride ckk) in w.
-        unsafe {
-            gemm(
-                plane,
-                g.o,
-                ckk,
-                y.as_mut_ptr(),
-                plane as isize,
-                1,
-                accumulate,
-                cols.as_ptr(),
-                plane as isize,
-                1,
-                w.as_ptr(),
-                ckk as isize,
-                1,
-                1.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            )
-        }
+        // y^T [plane x o] = cols^T [plane x ckk] * w^T [ckk x o], all read in place through their strides.
+        sgemm(plane, g.o, ckk, y, (plane, 1), accumulate, cols, (plane, 1), w, (ckk, 1));
     } else {
-        sgemm(g.o, plane, ckk, y, plane, accumulate, w, 1, ckk, cols, 1, plane);
+        sgemm(g.o, plane, ckk, y, (1, plane), accumulate, w, (1, ckk), cols, (1, plane));
     }
 }
 
@@ -217,7 +193,9 @@ pub(crate) fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
     });
 }
 
-/// Row-major `dst[m,n] (=|+=) a[m,k] * b[k,n]` with explicit strides (column stride, row stride).
+/// `dst[m,n] (=|+=) a[m,k] * b[k,n]`, single-threaded. Each matrix is a slice with its strides as
+/// `(column stride, row stride)`: element `(i, j)` stands at `i * row_stride + j * column_stride`, so transposed
+/// operands are read in place.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub(crate) fn sgemm(
@@ -225,28 +203,27 @@ pub(crate) fn sgemm(
     n: usize,
     k: usize,
     dst: &mut [f32],
-    dst_rs: usize,
+    (dst_cs, dst_rs): (usize, usize),
     accumulate: bool,
     a: &[f32],
-    a_cs: usize,
-    a_rs: usize,
+    (a_cs, a_rs): (usize, usize),
     b: &[f32],
-    b_cs: usize,
-    b_rs: usize,
+    (b_cs, b_rs): (usize, usize),
 ) {
     if m == 0 || n == 0 {
         return;
     }
-    debug_assert!(dst.len() >= (m - 1) * dst_rs + n);
-    debug_assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
-    debug_assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    assert!(dst.len() > (m - 1) * dst_rs + (n - 1) * dst_cs);
+    assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
+    assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    // SAFETY: the asserts above keep every element the strides reach inside its slice.
     unsafe {
         gemm(
             m,
             n,
             k,
             dst.as_mut_ptr(),
-            1,
+            dst_cs as isize,
             dst_rs as isize,
             accumulate,
             a.as_ptr(),
@@ -303,32 +280,8 @@ pub(crate) fn backward(g: &Geom, x: &[f32], w: &[f32], gy: &[f32], input_grad: b
 /// the gemm's vector dimension; few output channels would leave it mostly empty).
 fn dw_gemm(g: &Geom, cols: &[f32], gy: &[f32], dw: &mut [f32]) {
     let (ckk, plane) = (g.ckk(), g.plane());
-    debug_assert!(cols.len() >= ckk * plane && gy.len() >= g.o * plane && dw.len() >= g.o * ckk);
-    // SAFETY: dst [ckk x o] (column stride ckk) lies in dw ([o, ckk]); lhs [ckk x plane] (row stride plane) in
-    // cols; rhs [plane x o] (column stride plane) in gy ([o, plane]).
-    unsafe {
-        gemm(
-            ckk,
-            g.o,
-            plane,
-            dw.as_mut_ptr(),
-            ckk as isize,
-            1,
-            true,
-            cols.as_ptr(),
-            1,
-            plane as isize,
-            gy.as_ptr(),
-            plane as isize,
-            1,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        )
-    }
+    // dw^T [ckk x o] += cols [ckk x plane] * gy^T [plane x o].
+    sgemm(ckk, g.o, plane, dw, (ckk, 1), true, cols, (1, plane), gy, (plane, 1));
 }
 
 /// Images per weight-gradient gemm (its contraction runs over `BWD_CHUNK * ho * wo`).
@@ -393,13 +346,13 @@ where
                 }
                 if let Some(dx) = dx.as_deref_mut() {
                     // dcols[r, p] = sum_o w[o, r] * gy[o, p]
-                    sgemm(ckk, plane, g.o, &mut dcols, plane, false, w, ckk, 1, &gy_n, 1, plane);
+                    sgemm(ckk, plane, g.o, &mut dcols, (1, plane), false, w, (ckk, 1), &gy_n, (1, plane));
                     col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
                 }
             }
             // dw[o, r] += sum_{(j,p)} gy_c[o, (j,p)] * cols_c[r, (j,p)]
             if !per_image_dw {
-                sgemm(g.o, ckk, ld, dw, ckk, !first, &gy_c, 1, ld, &cols_c, ld, 1);
+                sgemm(g.o, ckk, ld, dw, (1, ckk), !first, &gy_c, (1, ld), &cols_c, (ld, 1));
                 first = false;
             }
             c0 = c1;
@@ -441,15 +394,35 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result
     }
 }
 
-/// Forward op on `(x, w, b)`.
-pub(crate) struct Conv2dOp {
+/// What differs between the convolution custom ops; [`ConvOp`] does the rest (operand checks, candle's storage).
+/// Every op reads `(x, w, third)`: the third operand is the bias for forward ops and the output gradient for
+/// backward ops.
+pub(crate) trait ConvKernel: Send + Sync {
+    /// candle's name for the op.
+    const NAME: &'static str;
+    /// What the third operand is, for error messages.
+    const THIRD: &'static str;
+    /// Checks the third operand's shape and computes the op's output data and shape.
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], third: &[f32], third_dims: &[usize])
+        -> Result<(Vec<f32>, Shape)>;
+    /// The gradients of a forward op with this padding w.r.t. `(x, w, b)`; backward ops have none.
+    fn grads(&self, _padding: usize, _x: &Tensor, _w: &Tensor, _b: &Tensor, _grad: &Tensor) -> Result<Grads> {
+        bail!("{} has no backward pass", Self::NAME)
+    }
+}
+
+/// Gradients w.r.t. `(x, w, b)`; no dx without `input_grad`.
+pub(crate) type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// A [`ConvKernel`] as a candle custom op on contiguous f32 CPU tensors, for a convolution with this padding.
+pub(crate) struct ConvOp<K> {
     pub padding: usize,
-    pub input_grad: bool,
+    pub kernel: K,
 }
 
-impl CustomOp3 for Conv2dOp {
+impl<K: ConvKernel> CustomOp3 for ConvOp<K> {
     fn name(&self) -> &'static str {
-        "fast-conv2d"
+        K::NAME
     }
 
     fn cpu_fwd(
@@ -462,76 +435,83 @@ impl CustomOp3 for Conv2dOp {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        if l3.dims() != [g.o] {
-            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
-        }
         let x = f32_slice(s1, l1, "conv2d input")?;
         let w = f32_slice(s2, l2, "conv2d weight")?;
-        let b = f32_slice(s3, l3, "conv2d bias")?;
-        let out = forward(&g, x, w, b);
-        Ok((CpuStorage::F32(out), g.out_shape()))
+        let third = f32_slice(s3, l3, K::THIRD)?;
+        let (out, shape) = self.kernel.compute(&g, x, w, third, l3.dims())?;
+        Ok((CpuStorage::F32(out), shape))
     }
 
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let input_grad = self.input_grad;
-        let grad = grad.contiguous()?;
-        let packed = x.apply_op3_no_bwd(w, &grad, &Conv2dBwdOp { padding: self.padding, input_grad })?;
-        unpack_grads(&packed, x, w, b, input_grad)
+    fn bwd(&self, x: &Tensor, w: &Tensor, b: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Grads> {
+        self.kernel.grads(self.padding, x, w, b, grad)
     }
 }
 
-/// Backward op on `(x, w, grad_out)`, producing the packed gradients of [`backward`].
-struct Conv2dBwdOp {
+/// A forward op's bias check: one value per output channel.
+pub(crate) fn check_bias(g: &Geom, dims: &[usize]) -> Result<()> {
+    if dims != [g.o] {
+        bail!("conv2d: bias shape {dims:?} does not match {} output channels", g.o)
+    }
+    Ok(())
+}
+
+/// Runs the backward kernel `bwd` on `(x, w, grad)` and splits its packed `[dx | dw | db]` result into the
+/// gradients of a forward op on `(x, w, b)`.
+pub(crate) fn packed_grads<K: ConvKernel + 'static>(
     padding: usize,
-    input_grad: bool,
-}
-
-impl CustomOp3 for Conv2dBwdOp {
-    fn name(&self) -> &'static str {
-        "fast-conv2d-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        if l3.dims() != g.out_shape().dims() {
-            bail!("conv2d backward: gradient shape {:?}, expected {:?}", l3.dims(), g.out_shape())
-        }
-        let x = f32_slice(s1, l1, "conv2d input")?;
-        let w = f32_slice(s2, l2, "conv2d weight")?;
-        let gy = f32_slice(s3, l3, "conv2d output gradient")?;
-        let packed = backward(&g, x, w, gy, self.input_grad);
-        let len = packed.len();
-        Ok((CpuStorage::F32(packed), Shape::from(len)))
-    }
-}
-
-/// Splits the packed `[dx | dw | db]` gradients of a backward op into the three tensors (no dx without
-/// `input_grad`).
-pub(crate) fn unpack_grads(
-    packed: &Tensor,
+    bwd: K,
     x: &Tensor,
     w: &Tensor,
     b: &Tensor,
+    grad: &Tensor,
     input_grad: bool,
-) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+) -> Result<Grads> {
+    let packed = x.apply_op3_no_bwd(w, &grad.contiguous()?, &ConvOp { padding, kernel: bwd })?;
     let (nx, nw, nb) = (if input_grad { x.elem_count() } else { 0 }, w.elem_count(), b.elem_count());
     let dx = if input_grad { Some(packed.narrow(0, 0, nx)?.reshape(x.shape())?) } else { None };
     let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
     let db = packed.narrow(0, nx + nw, nb)?.reshape(b.shape())?;
     Ok((dx, Some(dw), Some(db)))
+}
+
+/// A backward kernel's output: the packed gradients as one flat tensor.
+pub(crate) fn packed(v: Vec<f32>) -> (Vec<f32>, Shape) {
+    let len = v.len();
+    (v, Shape::from(len))
+}
+
+/// Convolution with bias on `(x, w, b)`.
+pub(crate) struct Conv2d {
+    pub input_grad: bool,
+}
+
+impl ConvKernel for Conv2d {
+    const NAME: &'static str = "fast-conv2d";
+    const THIRD: &'static str = "conv2d bias";
+
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], b: &[f32], b_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        check_bias(g, b_dims)?;
+        Ok((forward(g, x, w, b), g.out_shape()))
+    }
+
+    fn grads(&self, padding: usize, x: &Tensor, w: &Tensor, b: &Tensor, grad: &Tensor) -> Result<Grads> {
+        packed_grads(padding, Conv2dBwd { input_grad: self.input_grad }, x, w, b, grad, self.input_grad)
+    }
+}
+
+/// Backward of [`Conv2d`] on `(x, w, grad_out)`, producing the packed gradients of [`backward`].
+struct Conv2dBwd {
+    input_grad: bool,
+}
+
+impl ConvKernel for Conv2dBwd {
+    const NAME: &'static str = "fast-conv2d-bwd";
+    const THIRD: &'static str = "conv2d output gradient";
+
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], gy: &[f32], gy_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        if gy_dims != g.out_shape().dims() {
+            bail!("conv2d backward: gradient shape {gy_dims:?}, expected {:?}", g.out_shape())
+        }
+        Ok(packed(backward(g, x, w, gy, self.input_grad)))
+    }
 }

@@ -5,8 +5,9 @@
 //! pass; backward turns the pooled gradient into the pre-activation gradient image by image and
 //! feeds it to the shared convolution backward.
 
-use super::conv::{self, f32_slice, im2col, n_tasks, Geom};
-use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use super::conv::{self, check_bias, im2col, n_tasks, packed, packed_grads, ConvKernel, Geom, Grads};
+use super::pool::argmax4;
+use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -94,18 +95,6 @@ fn act_grad(act: Activation, a: f32) -> f32 {
     }
 }
 
-#[inline(always)]
-fn argmax4(v: [f32; 4]) -> usize {
-    let (mut i, mut m) = (0, v[0]);
-    for (k, &x) in v.iter().enumerate().skip(1) {
-        if x > m {
-            i = k;
-            m = x;
-        }
-    }
-    i
-}
-
 /// `z = w * cols + b` then the activation, for one image: `a_img` is `[o, plane]`.
 fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32], a_img: &mut [f32]) {
     let plane = g.plane();
@@ -136,23 +125,21 @@ fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
 fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
-    // Monomorphised so the per-element activation/pooling choice is resolved at compile time.
-    use Activation::*;
-    if pool == Pooling::Avg {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the required CPU feature was just detected.
-            return unsafe { pre_act_grad_avg_avx2(g, act, a_img, gp, gz) };
+    match pool {
+        Pooling::Avg => {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the required CPU feature was just detected.
+                return unsafe { pre_act_grad_avg_avx2(g, act, a_img, gp, gz) };
+            }
+            pre_act_grad_avg(g, act, a_img, gp, gz)
         }
-        return pre_act_grad_avg(g, act, a_img, gp, gz);
-    }
-    match (act, pool) {
-        (Identity, Pooling::Avg) => pre_act_grad_impl::<0, false>(g, a_img, gp, gz),
-        (Sigmoid, Pooling::Avg) => pre_act_grad_impl::<1, false>(g, a_img, gp, gz),
-        (Relu, Pooling::Avg) => pre_act_grad_impl::<2, false>(g, a_img, gp, gz),
-        (Identity, Pooling::Max) => pre_act_grad_impl::<0, true>(g, a_img, gp, gz),
-        (Sigmoid, Pooling::Max) => pre_act_grad_impl::<1, true>(g, a_img, gp, gz),
-        (Relu, Pooling::Max) => pre_act_grad_impl::<2, true>(g, a_img, gp, gz),
+        // Monomorphised so the per-element activation choice is resolved at compile time.
+        Pooling::Max => match act {
+            Activation::Identity => pre_act_grad_max::<0>(g, a_img, gp, gz),
+            Activation::Sigmoid => pre_act_grad_max::<1>(g, a_img, gp, gz),
+            Activation::Relu => pre_act_grad_max::<2>(g, a_img, gp, gz),
+        },
     }
 }
 
@@ -205,49 +192,25 @@ fn pre_act_grad_avg(g: &Geom, act: Activation, a_img: &[f32], gp: &[f32], gz: &m
     }
 }
 
-fn pre_act_grad_impl<const ACT: u8, const MAX: bool>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+/// Max pooling: the pooled gradient goes to each window's first maximum, times `act'(a)` there; the rest is 0.
+fn pre_act_grad_max<const ACT: u8>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
     let act = match ACT {
         0 => Activation::Identity,
         1 => Activation::Sigmoid,
         _ => Activation::Relu,
     };
-    let pool = if MAX { Pooling::Max } else { Pooling::Avg };
     let (wo, wp) = (g.wo, g.wo / 2);
     let rows = g.o * (g.ho / 2);
-    if pool == Pooling::Max {
-        gz.fill(0.0);
-    }
+    gz.fill(0.0);
     for r in 0..rows {
         let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
         let grow = &gp[r * wp..(r + 1) * wp];
         for (j, &gv) in grow.iter().enumerate() {
             let idx = [base + 2 * j, base + 2 * j + 1, base + wo + 2 * j, base + wo + 2 * j + 1];
-            match pool {
-                Pooling::Avg => {
-                    let q = gv * 0.25;
-                    for i in idx {
-                        gz[i] = q * act_grad(act, a_img[i]);
-                    }
-                }
-                Pooling::Max => {
-                    let k = argmax4(idx.map(|i| a_img[i]));
-                    gz[idx[k]] = gv * act_grad(act, a_img[idx[k]]);
-                }
-            }
+            let k = argmax4(idx.map(|i| a_img[i]));
+            gz[idx[k]] = gv * act_grad(act, a_img[idx[k]]);
         }
     }
-}
-
-/// All post-activation images `[n, o, ho, wo]` (used only if the forward pass saved none).
-fn forward_activations(g: &Geom, act: Activation, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
-    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
-    let mut a = vec![0f32; g.n * out_img];
-    let mut cols = vec![0f32; ckk * plane];
-    for (n, a_n) in a.chunks_exact_mut(out_img.max(1)).enumerate() {
-        im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
-        conv_act_image(g, act, w, b, &cols, a_n);
-    }
-    a
 }
 
 fn check_geom(g: &Geom) -> Result<()> {
@@ -257,9 +220,8 @@ fn check_geom(g: &Geom) -> Result<()> {
     Ok(())
 }
 
-/// Forward op on `(x, w, b)`.
-pub(crate) struct ConvActPoolOp {
-    pub padding: usize,
+/// Fused convolution, bias, activation and pooling on `(x, w, b)`.
+pub(crate) struct ConvActPool {
     pub act: Activation,
     pub pool: Pooling,
     pub input_grad: bool,
@@ -268,28 +230,13 @@ pub(crate) struct ConvActPoolOp {
     pub saved: Mutex<Option<Arc<Vec<f32>>>>,
 }
 
-impl CustomOp3 for ConvActPoolOp {
-    fn name(&self) -> &'static str {
-        "fast-conv2d-act-pool"
-    }
+impl ConvKernel for ConvActPool {
+    const NAME: &'static str = "fast-conv2d-act-pool";
+    const THIRD: &'static str = "conv2d bias";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        check_geom(&g)?;
-        if l3.dims() != [g.o] {
-            bail!("conv2d: bias shape {:?} does not match {} output channels", l3.dims(), g.o)
-        }
-        let x = f32_slice(s1, l1, "conv2d input")?;
-        let w = f32_slice(s2, l2, "conv2d weight")?;
-        let b = f32_slice(s3, l3, "conv2d bias")?;
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], b: &[f32], b_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        check_geom(g)?;
+        check_bias(g, b_dims)?;
         let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
         let y_img = out_img / 4;
         let mut y = vec![0f32; g.n * y_img];
@@ -300,13 +247,13 @@ impl CustomOp3 for ConvActPoolOp {
             let mut scratch = if a_chunk.is_none() { vec![0f32; out_img] } else { Vec::new() };
             for (i, y_n) in y_chunk.chunks_exact_mut(y_img).enumerate() {
                 let n = n0 + i;
-                im2col(&g, &x[n * in_img..(n + 1) * in_img], &mut cols);
+                im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
                 let a_n = match a_chunk.as_deref_mut() {
                     Some(a) => &mut a[i * out_img..(i + 1) * out_img],
                     None => &mut scratch[..],
                 };
-                conv_act_image(&g, self.act, w, b, &cols, a_n);
-                pool_image(&g, self.pool, a_n, y_n);
+                conv_act_image(g, self.act, w, b, &cols, a_n);
+                pool_image(g, self.pool, a_n, y_n);
             }
         };
         if !y.is_empty() {
@@ -326,84 +273,46 @@ impl CustomOp3 for ConvActPoolOp {
         if self.save {
             *self.saved.lock().unwrap() = Some(Arc::new(a));
         }
-        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.ho / 2, g.wo / 2))))
+        Ok((y, Shape::from((g.n, g.o, g.ho / 2, g.wo / 2))))
     }
 
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let input_grad = self.input_grad;
-        let grad = grad.contiguous()?;
-        let saved = self.saved.lock().unwrap().clone();
-        let op = ConvActPoolBwdOp {
-            padding: self.padding,
-            act: self.act,
-            pool: self.pool,
-            input_grad,
-            saved,
-            bias: b.detach(),
+    fn grads(&self, padding: usize, x: &Tensor, w: &Tensor, b: &Tensor, grad: &Tensor) -> Result<Grads> {
+        let Some(saved) = self.saved.lock().unwrap().clone() else {
+            bail!("conv2d_act_pool: backward pass of a forward pass that kept no activations")
         };
-        let packed = x.apply_op3_no_bwd(w, &grad, &op)?;
-        crate::kernels::conv::unpack_grads(&packed, x, w, b, input_grad)
+        let bwd = ConvActPoolBwd { act: self.act, pool: self.pool, input_grad: self.input_grad, saved };
+        packed_grads(padding, bwd, x, w, b, grad, self.input_grad)
     }
 }
 
-/// Backward op on `(x, w, grad_pooled)`, producing `[dx | dw | db]`.
-struct ConvActPoolBwdOp {
-    padding: usize,
+/// Backward of [`ConvActPool`] on `(x, w, grad_pooled)`, producing `[dx | dw | db]` from the saved activations.
+struct ConvActPoolBwd {
     act: Activation,
     pool: Pooling,
     input_grad: bool,
-    saved: Option<Arc<Vec<f32>>>,
-    /// Only read when the activation was not saved and has to be recomputed.
-    bias: Tensor,
+    saved: Arc<Vec<f32>>,
 }
 
-impl CustomOp3 for ConvActPoolBwdOp {
-    fn name(&self) -> &'static str {
-        "fast-conv2d-act-pool-bwd"
-    }
+impl ConvKernel for ConvActPoolBwd {
+    const NAME: &'static str = "fast-conv2d-act-pool-bwd";
+    const THIRD: &'static str = "pooled gradient";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.padding)?;
-        check_geom(&g)?;
-        if l3.dims() != [g.n, g.o, g.ho / 2, g.wo / 2] {
-            bail!("conv2d_act_pool backward: gradient shape {:?} does not match {g:?}", l3.dims())
+    fn compute(&self, g: &Geom, x: &[f32], w: &[f32], gp: &[f32], gp_dims: &[usize]) -> Result<(Vec<f32>, Shape)> {
+        check_geom(g)?;
+        if gp_dims != [g.n, g.o, g.ho / 2, g.wo / 2] {
+            bail!("conv2d_act_pool backward: gradient shape {gp_dims:?} does not match {g:?}")
         }
-        let x = f32_slice(s1, l1, "conv2d input")?;
-        let w = f32_slice(s2, l2, "conv2d weight")?;
-        let gp = f32_slice(s3, l3, "pooled gradient")?;
         let out_img = g.out_img();
         let y_img = out_img / 4;
-        // The saved post-activation tensor, or (defensively, if missing) a recomputation.
-        let recomputed;
-        let a: &[f32] = match self.saved.as_ref().filter(|a| a.len() == g.n * out_img) {
-            Some(a) => a,
-            None => {
-                let bias: Vec<f32> = self.bias.flatten_all()?.to_vec1()?;
-                recomputed = forward_activations(&g, self.act, x, w, &bias);
-                &recomputed
-            }
-        };
+        let a: &[f32] = &self.saved;
+        if a.len() != g.n * out_img {
+            bail!("conv2d_act_pool backward: {} saved activations for {g:?}", a.len())
+        }
         let (act, pool) = (self.act, self.pool);
-        let packed = conv::backward_with(&g, x, w, self.input_grad, |n, gz| {
+        let grads = conv::backward_with(g, x, w, self.input_grad, |n, gz| {
             let gp_n = &gp[n * y_img..(n + 1) * y_img];
-            pre_act_grad(&g, act, pool, &a[n * out_img..(n + 1) * out_img], gp_n, gz)
+            pre_act_grad(g, act, pool, &a[n * out_img..(n + 1) * out_img], gp_n, gz)
         });
-        let len = packed.len();
-        Ok((CpuStorage::F32(packed), Shape::from(len)))
+        Ok(packed(grads))
     }
 }

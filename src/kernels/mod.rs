@@ -22,7 +22,7 @@ pub use fused::{Activation, Pooling};
 
 use candle_core::{bail, DType, Result, Tensor};
 
-pub use threads::{compute_threads, flush_to_zero_enabled, set_flush_to_zero};
+pub use threads::{compute_threads, flush_to_zero_enabled};
 
 fn fast_path(ts: &[&Tensor]) -> bool {
     let dev = ts[0].device();
@@ -50,7 +50,8 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bo
     let (_, _, kh, kw) = check_conv(x, w, b, padding, "conv2d")?;
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
-        x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, conv::Conv2dOp { padding, input_grad })
+        let op = conv::ConvOp { padding, kernel: conv::Conv2d { input_grad } };
+        x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, op)
     } else {
         generic_conv2d(&x, w, b, padding)
     }
@@ -122,7 +123,8 @@ pub fn conv2d_act_pool(
     if kh == kw && fast_path(&[&x, w, b]) {
         let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
         let save = x.track_op() || w.track_op() || b.track_op();
-        let op = fused::ConvActPoolOp { padding, act, pool, input_grad, save, saved: Default::default() };
+        let kernel = fused::ConvActPool { act, pool, input_grad, save, saved: Default::default() };
+        let op = conv::ConvOp { padding, kernel };
         if save {
             x.apply_op3(&w, &b, op)
         } else {
@@ -142,15 +144,17 @@ pub fn conv2d_act_pool(
     }
 }
 
-/// Idempotent: size the compute thread pool(s) to the machine's cores once, set RAYON_NUM_THREADS if unset, and set
-/// flush-to-zero / denormals-are-zero on every thread that computes (x86_64 MXCSR; no-op elsewhere).
+/// Idempotent: sizes the compute thread pool(s) once (rayon's global pool to `RAYON_NUM_THREADS`, or the
+/// machine's cores) and sets flush-to-zero / denormals-are-zero on every pool thread (x86_64 MXCSR; no-op
+/// elsewhere) and on the calling thread.
 ///
-/// Also sets `CANDLE_NUM_THREADS=1` if unset: candle's spin-waiting elementwise "barrier pool"
-/// otherwise competes with rayon's pool for the cores (see `threads.rs`); gemm and these kernels
-/// still use all cores through rayon. Call it early, before candle computes anything.
+/// The environment (`RAYON_NUM_THREADS`, and `CANDLE_NUM_THREADS=1`: candle's spin-waiting elementwise
+/// "barrier pool" otherwise competes with rayon's pool for the cores, see `threads.rs`) is set where unset before
+/// `main` runs, while the process has one thread; this function never writes it.
 ///
 /// MXCSR is per thread: the pools' threads are covered once, and the calling thread on every call, so
 /// call this from each thread that drives training (e.g. a background worker) before computing.
+/// The process-wide entry point is [`crate::startup::init_compute`].
 pub fn init_compute_threads() {
     threads::init_compute_threads()
 }

@@ -34,20 +34,15 @@ fn dims_2x2(dims: &[usize]) -> Result<(usize, usize, usize, usize)> {
     Ok((n, c, h, w))
 }
 
-/// Index (0..4, row-major in the window) of the first maximum of a 2x2 window.
+/// Index (0..4, row-major in the window) of the first maximum of a 2x2 window (shared with the fused kernel).
 #[inline(always)]
-fn argmax4(a: f32, b: f32, c: f32, d: f32) -> usize {
-    let (mut i, mut m) = (0, a);
-    if b > m {
-        i = 1;
-        m = b;
-    }
-    if c > m {
-        i = 2;
-        m = c;
-    }
-    if d > m {
-        i = 3;
+pub(crate) fn argmax4(v: [f32; 4]) -> usize {
+    let (mut i, mut m) = (0, v[0]);
+    for (k, &x) in v.iter().enumerate().skip(1) {
+        if x > m {
+            i = k;
+            m = x;
+        }
     }
     i
 }
@@ -83,7 +78,7 @@ impl CustomOp1 for Pool2x2 {
                     let (a, b, cc, d) = (r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]);
                     *y = match kind {
                         Kind::Avg => (a + b + cc + d) * 0.25,
-                        Kind::Max => [a, b, cc, d][argmax4(a, b, cc, d)],
+                        Kind::Max => [a, b, cc, d][argmax4([a, b, cc, d])],
                     };
                 }
             }
@@ -163,7 +158,7 @@ impl CustomOp2 for MaxPool2x2Bwd {
                 for i in 0..ho {
                     let (r0, r1) = (&xp[2 * i * w..(2 * i + 1) * w], &xp[(2 * i + 1) * w..(2 * i + 2) * w]);
                     for j in 0..wo {
-                        let k = argmax4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]);
+                        let k = argmax4([r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]]);
                         let idx = (2 * i + k / 2) * w + 2 * j + k % 2;
                         dplane[idx] = gp[i * wo + j];
                     }

@@ -44,29 +44,51 @@ pub fn compute_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
+/// Sets the compute threads' environment where it is unset. Only ever runs before `main` (see
+/// [`SET_ENV_BEFORE_MAIN`]), while the process has a single thread: `set_var` is sound only then.
+fn set_compute_env() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        // candle reads this variable on every matmul instead of probing /proc/cpuinfo.
+        // SAFETY: no other thread exists yet (this runs before main).
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string())
+        };
+    }
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // candle's elementwise ops (>= 64k elements) run on its own "barrier pool", whose
+        // workers spin-wait (25k pause iterations) after every op. Next to rayon's pool (gemm,
+        // these kernels) that oversubscribes the cores: measured 2x slower training steps on
+        // 2 cores. With 1, elementwise ops run on the calling thread and the pool has no
+        // workers. Must be set before candle first uses that pool.
+        // SAFETY: as above.
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::env::set_var("CANDLE_NUM_THREADS", "1")
+        };
+    }
+}
+
+extern "C" fn set_compute_env_before_main() {
+    set_compute_env()
+}
+
+/// Runs [`set_compute_env`] before `main` (and before a test harness starts its threads) in every binary that
+/// computes: the environment is written once while the process has one thread, never once threads run. The
+/// constructor is linked in because [`init_compute_threads`] reads it. On platforms without a constructor
+/// section the variables stay as the user set them (candle then probes the cores itself).
+#[used]
+#[cfg_attr(any(target_os = "linux", target_os = "android", target_os = "freebsd"), link_section = ".init_array")]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+#[cfg_attr(windows, link_section = ".CRT$XCU")]
+static SET_ENV_BEFORE_MAIN: extern "C" fn() = set_compute_env_before_main;
+
 /// See [`crate::kernels::init_compute_threads`].
 pub fn init_compute_threads() {
+    // Keeps the before-main constructor linked into every binary that computes.
+    std::hint::black_box(SET_ENV_BEFORE_MAIN);
     INIT.call_once(|| {
-        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-            // Done once, early, before the compute pools exist; candle reads this variable on
-            // every matmul instead of probing /proc/cpuinfo.
-            #[allow(unused_unsafe)]
-            unsafe {
-                std::env::set_var("RAYON_NUM_THREADS", n.to_string())
-            };
-        }
-        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-            // candle's elementwise ops (>= 64k elements) run on its own "barrier pool", whose
-            // workers spin-wait (25k pause iterations) after every op. Next to rayon's pool (gemm,
-            // these kernels) that oversubscribes the cores: measured 2x slower training steps on
-            // 2 cores. With 1, elementwise ops run on the calling thread and the pool has no
-            // workers. Must be set before candle first uses that pool.
-            #[allow(unused_unsafe)]
-            unsafe {
-                std::env::set_var("CANDLE_NUM_THREADS", "1")
-            };
-        }
         let n = compute_threads();
         // Builds rayon's global pool (used by candle's gemm and by these kernels). If another
         // component already built it, this fails harmlessly and the broadcast below covers it.

@@ -1,0 +1,784 @@
+//! Issue 8, item by item: each test builds its bad input itself (in a temp dir) and checks that it is refused
+//! cheaply, with one clear line naming the file, and that nothing finished is lost. CLI cases run the real binary;
+//! memory is measured on the child process (its peak RSS from wait4).
+
+use lenet_playground::engine::atomic_file::write_atomic;
+use lenet_playground::engine::checkpoint;
+use lenet_playground::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, TrainConfig};
+use lenet_playground::engine::control::Control;
+use lenet_playground::engine::events::TrainEvent;
+use lenet_playground::engine::mnist::{self, Dataset};
+use lenet_playground::engine::train::train;
+use lenet_playground::engine::weights::ModelWeights;
+use lenet_playground::Error;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+mod support {
+    pub mod peak_rss;
+}
+use support::peak_rss::measure;
+
+#[test]
+fn peak_rss_wrapper() {
+    support::peak_rss::wrapper_entry();
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).stdin(Stdio::null()).output().expect("the binary runs")
+}
+
+/// Bad input: status 2, one clear line on stderr naming `what`, no panic.
+#[track_caller]
+fn assert_refused(out: &Output, what: &str, says: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(what), "stderr should name {what}: {err}");
+    assert!(err.contains(says), "stderr should say '{says}': {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn mnist_data() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
+    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
+}
+
+/// Valid weights file (untrained), for predict and eval.
+fn weights_file(dir: &Path) -> PathBuf {
+    let p = dir.join("w.safetensors");
+    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
+    checkpoint::save(&p, &w).unwrap();
+    p
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn idx_images(n: usize) -> Vec<u8> {
+    let mut v = vec![0, 0, 8, 3];
+    v.extend((n as u32).to_be_bytes());
+    v.extend(28u32.to_be_bytes());
+    v.extend(28u32.to_be_bytes());
+    v.extend((0..n * 784).map(|i| (i % 251) as u8));
+    v
+}
+
+fn idx_labels(n: usize) -> Vec<u8> {
+    let mut v = vec![0, 0, 8, 1];
+    v.extend((n as u32).to_be_bytes());
+    v.extend((0..n).map(|i| (i % 10) as u8));
+    v
+}
+
+/// A four-file data set (gzip), `train` and `test` images.
+fn write_set(dir: &Path, train: usize, test: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in [
+        (mnist::TRAIN_IMAGES, idx_images(train)),
+        (mnist::TRAIN_LABELS, idx_labels(train)),
+        (mnist::TEST_IMAGES, idx_images(test)),
+        (mnist::TEST_LABELS, idx_labels(test)),
+    ] {
+        std::fs::write(dir.join(format!("{name}.gz")), gz(&bytes)).unwrap();
+    }
+}
+
+fn load_err(dir: &Path) -> String {
+    Dataset::from_dir(dir).expect_err("the data set is refused").to_string()
+}
+
+/// A PNG chunk with its CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    let mut v = (data.len() as u32).to_be_bytes().to_vec();
+    v.extend(kind);
+    v.extend(data);
+    v.extend(crc.sum().to_be_bytes());
+    v
+}
+
+/// A PNG whose header claims w×h, with (if `rows`) all its rows: white, a black bar across the middle third.
+/// `channels`: 1 grey, 3 RGB, 4 RGBA.
+fn write_png(path: &Path, w: u32, h: u32, channels: u8, rows: bool) {
+    let color = match channels {
+        1 => 0,
+        3 => 2,
+        4 => 6,
+        _ => unreachable!(),
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, color, 0, 0, 0]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    if rows {
+        let c = channels as usize;
+        let white: Vec<u8> = std::iter::once(0).chain(std::iter::repeat_n(255u8, w as usize * c)).collect();
+        let mut bar = white.clone();
+        for x in (w as usize / 3)..(2 * w as usize / 3) {
+            for k in 0..c.min(3) {
+                bar[1 + x * c + k] = 0;
+            }
+        }
+        for y in 0..h {
+            z.write_all(if y > h / 3 && y < 2 * h / 3 { &bar } else { &white }).unwrap();
+        }
+    } else {
+        z.write_all(&[0; 64]).unwrap();
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    f.write_all(b"\x89PNG\r\n\x1a\n").unwrap();
+    f.write_all(&png_chunk(b"IHDR", &ihdr)).unwrap();
+    f.write_all(&png_chunk(b"IDAT", &z.finish().unwrap())).unwrap();
+    f.write_all(&png_chunk(b"IEND", &[])).unwrap();
+}
+
+/// A small valid JPEG (a dark bar on white), then its frame header's dimensions replaced by `w`×`h`.
+fn write_jpeg(path: &Path, w: u16, h: u16) {
+    let img = image::GrayImage::from_fn(64, 64, |x, _| image::Luma([if (20..44).contains(&x) { 0 } else { 255 }]));
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&img).unwrap();
+    let sof = bytes.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline frame header");
+    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Images: refused from their dimensions; accepted ones decode with bounded memory.
+
+#[test]
+fn an_image_over_the_size_limit_is_refused_from_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let png = dir.path().join("huge.png");
+    write_png(&png, 20_000, 20_000, 1, false);
+    let m = measure(&["predict", "--weights", s(&w), s(&png)]);
+    assert_refused(&m.out, "huge.png", "image is 20000×20000, over the limit of 8192 pixels a side and 64 megapixels");
+    assert!(m.secs < 5.0 && m.peak_rss_mb < 100.0, "{:.2} s, {:.0} MB", m.secs, m.peak_rss_mb);
+
+    let jpg = dir.path().join("huge.jpg");
+    write_jpeg(&jpg, 60_000, 50_000);
+    let m = measure(&["predict", "--weights", s(&w), s(&jpg)]);
+    assert_refused(&m.out, "huge.jpg", "image is 60000×50000, over the limit");
+    assert!(m.peak_rss_mb < 100.0, "{:.0} MB", m.peak_rss_mb);
+
+    // 9000 a side is refused even when the pixel count would fit.
+    write_png(&png, 9000, 100, 1, false);
+    assert_refused(&run(&["predict", "--weights", s(&w), s(&png)]), "huge.png", "image is 9000×100");
+}
+
+#[test]
+fn the_largest_accepted_png_and_jpeg_decode_in_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    // 8000×8000 RGBA: 64 megapixels, 256 MB as RGBA8, 1 GB as f32 RGBA before.
+    let png = dir.path().join("big.png");
+    write_png(&png, 8000, 8000, 4, true);
+    let m = measure(&["predict", "--weights", s(&w), s(&png)]);
+    assert!(m.out.status.success(), "{}", text(&m.out.stderr));
+    assert!(text(&m.out.stdout).starts_with(s(&png)));
+    assert!(m.peak_rss_mb < 300.0, "peak {:.0} MB for a 64-megapixel PNG", m.peak_rss_mb);
+    eprintln!("8000×8000 RGBA PNG: {:.1} s, peak {:.0} MB", m.secs, m.peak_rss_mb);
+
+    // A large grey JPEG, decoded straight to one byte per pixel.
+    let img =
+        image::GrayImage::from_fn(6000, 6000, |x, _| image::Luma([if (2000..4000).contains(&x) { 0 } else { 255 }]));
+    let jpg = dir.path().join("big.jpg");
+    image::codecs::jpeg::JpegEncoder::new_with_quality(std::fs::File::create(&jpg).unwrap(), 80)
+        .encode_image(&img)
+        .unwrap();
+    drop(img);
+    let m = measure(&["predict", "--weights", s(&w), s(&jpg)]);
+    assert!(m.out.status.success(), "{}", text(&m.out.stderr));
+    assert!(m.peak_rss_mb < 300.0, "peak {:.0} MB for a 36-megapixel JPEG", m.peak_rss_mb);
+    eprintln!("6000×6000 JPEG: {:.1} s, peak {:.0} MB", m.secs, m.peak_rss_mb);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. IDX files: bounded inflate, length checked first, multi-member gzip, data after the end.
+
+#[test]
+fn a_gzip_bomb_is_refused_after_what_the_header_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bomb");
+    write_set(&data, 20, 20);
+    // Header says 20 images, then 1 GiB of zeros (about 1 MB compressed).
+    let f = std::fs::File::create(data.join("t10k-images-idx3-ubyte.gz")).unwrap();
+    let mut e = flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::best());
+    e.write_all(&idx_images(20)[..16]).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        e.write_all(&zeros).unwrap();
+    }
+    e.finish().unwrap().flush().unwrap();
+    let w = weights_file(dir.path());
+    let m = measure(&["eval", "--weights", s(&w), "--data", s(&data)]);
+    assert_refused(&m.out, "t10k-images-idx3-ubyte.gz", "more data than the header's 20 images");
+    assert!(m.peak_rss_mb < 120.0, "peak {:.0} MB for a 1 GiB bomb", m.peak_rss_mb);
+    assert!(m.secs < 10.0, "{:.1} s", m.secs);
+}
+
+#[test]
+fn a_raw_file_is_checked_against_its_header_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("raw");
+    write_set(&data, 20, 20);
+    std::fs::remove_file(data.join("t10k-images-idx3-ubyte.gz")).unwrap();
+    let raw = data.join("t10k-images-idx3-ubyte");
+    // A sparse 4 GiB file whose header says 20 images: refused from its size, nothing read.
+    let f = std::fs::File::create(&raw).unwrap();
+    (&f).write_all(&idx_images(20)).unwrap();
+    f.set_len(4 << 30).unwrap();
+    let t = Instant::now();
+    let msg = load_err(&data);
+    assert!(msg.contains("t10k-images-idx3-ubyte") && msg.contains("over the"), "{msg}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // 100 MB (under the size limit): refused from its length against the header, before reading.
+    f.set_len(100 << 20).unwrap();
+    let t = Instant::now();
+    let msg = load_err(&data);
+    assert!(msg.contains("bytes of trailing data after 20 images"), "{msg}");
+    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    f.set_len(16 + 19 * 784).unwrap();
+    assert!(load_err(&data).contains("truncated: header says 20 images"));
+}
+
+#[test]
+fn multi_member_gzip_loads_and_data_after_the_end_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("multi");
+    write_set(&data, 20, 20);
+    let p = data.join("t10k-images-idx3-ubyte.gz");
+    let raw = idx_images(20);
+    // Two members, as `cat a.gz b.gz` makes (gzip -t accepts it).
+    let mut two = gz(&raw[..5000]);
+    two.extend(gz(&raw[5000..]));
+    std::fs::write(&p, &two).unwrap();
+    let d = Dataset::from_dir(&data).expect("multi-member gzip loads");
+    assert_eq!(d.test.len(), 20);
+    assert_eq!(d.test.images, raw[16..]);
+    // Junk after the end.
+    let mut junk = gz(&raw);
+    junk.extend(b"JUNKJUNK");
+    std::fs::write(&p, &junk).unwrap();
+    let msg = load_err(&data);
+    assert!(msg.contains("t10k-images-idx3-ubyte.gz") && msg.contains("unexpected data after the 20 images"), "{msg}");
+    // A further member with more images than the header says.
+    let mut more = gz(&raw);
+    more.extend(gz(&[7; 784]));
+    std::fs::write(&p, &more).unwrap();
+    assert!(load_err(&data).contains("more data than the header's 20 images"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3. Weights files
+
+#[test]
+fn a_weights_path_that_is_not_a_small_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("d.png");
+    write_png(&png, 84, 84, 1, true);
+    let m = measure(&["predict", "--weights", "/dev/zero", s(&png)]);
+    assert_refused(&m.out, "/dev/zero", "not a regular file");
+    assert!(m.secs < 2.0 && m.peak_rss_mb < 100.0, "{:.2} s {:.0} MB", m.secs, m.peak_rss_mb);
+    assert_refused(&run(&["predict", "--weights", s(dir.path()), s(&png)]), s(dir.path()), "not a regular file");
+    let big = dir.path().join("big.safetensors");
+    std::fs::File::create(&big).unwrap().set_len(50 << 20).unwrap();
+    let m = measure(&["eval", "--weights", s(&big)]);
+    assert_refused(&m.out, "big.safetensors", "far more than a LeNet-5 weights file");
+    assert!(m.peak_rss_mb < 100.0, "{:.0} MB", m.peak_rss_mb);
+}
+
+#[test]
+fn finite_weights_whose_outputs_overflow_give_a_clear_error_not_nan_or_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let mut w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
+    for p in w.params.iter_mut().filter(|p| p.name == "out.weight") {
+        p.data.iter_mut().for_each(|v| *v = 3.0e38);
+    }
+    let path = dir.path().join("huge.safetensors");
+    checkpoint::save(&path, &w).expect("finite weights are saved");
+    let png = dir.path().join("d.png");
+    write_png(&png, 84, 84, 1, true);
+    for json in [false, true] {
+        let mut args = vec!["predict", "--weights", s(&path), s(&png)];
+        if json {
+            args.push("--json");
+        }
+        let out = run(&args);
+        assert_refused(&out, "huge.safetensors", "outputs overflow");
+        let stdout = text(&out.stdout);
+        assert!(!stdout.contains("NaN") && !stdout.contains("null"), "{stdout}");
+    }
+    let out = run(&["eval", "--json", "--weights", s(&path)]);
+    assert_refused(&out, "huge.safetensors", "outputs overflow");
+    assert!(!text(&out.stdout).contains("null"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Data sets: empty test set, classes.txt, Fashion-MNIST by checksum, SHA256SUMS forms.
+
+#[test]
+fn a_test_set_with_no_images_is_an_error_for_train_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("empty-test");
+    write_set(&data, 100, 0);
+    let w = weights_file(dir.path());
+    assert_refused(&run(&["eval", "--weights", s(&w), "--data", s(&data)]), "t10k-images", "0 images");
+    assert_refused(&run(&["train", "--epochs", "1", "--data", s(&data)]), "t10k-images", "0 images");
+    // Through the engine too, with a data set built in memory.
+    let d = Dataset {
+        test: mnist_data().test.truncated(0),
+        train: mnist_data().train.truncated(10),
+        ..mnist_data().clone()
+    };
+    let r = train(&TrainConfig::default(), &d, None, &Control::new(), &mut |_| {});
+    assert!(r.unwrap_err().to_string().contains("test set is empty"));
+}
+
+#[test]
+fn classes_txt_must_be_ten_clean_utf8_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("set");
+    write_set(&data, 10, 10);
+    let classes = data.join("classes.txt");
+    let ten = |f: &dyn Fn(usize) -> String| (0..10).map(f).collect::<Vec<_>>().join("\n");
+    let bad: Vec<(Vec<u8>, &str)> = vec![
+        (b"caf\xe9\n1\n2\n3\n4\n5\n6\n7\n8\n9\n".to_vec(), "not UTF-8"),
+        (ten(&|i| i.to_string()).replace("\n9", "").into_bytes(), "found 9 lines"),
+        (format!("{}\n10", ten(&|i| i.to_string())).into_bytes(), "found 11 lines"),
+        (ten(&|i| if i == 4 { " ".into() } else { i.to_string() }).into_bytes(), "line 5 is empty"),
+        (ten(&|i| if i == 2 { "x".repeat(65) } else { i.to_string() }).into_bytes(), "65 characters long"),
+        (
+            ten(&|i| if i == 0 { "a\x1b[31mred".into() } else { i.to_string() }).into_bytes(),
+            "control character (U+001B)",
+        ),
+    ];
+    for (bytes, says) in bad {
+        std::fs::write(&classes, &bytes).unwrap();
+        let msg = load_err(&data);
+        assert!(msg.contains("classes.txt") && msg.contains(says), "{says}: {msg}");
+    }
+    std::fs::remove_file(&classes).unwrap();
+    std::fs::create_dir(&classes).unwrap();
+    assert!(load_err(&data).contains("classes.txt: not a regular file"));
+    std::fs::remove_dir(&classes).unwrap();
+    // Good: a byte-order mark, CRLF line ends, spaces around names, a blank line at the end, non-ASCII names.
+    let names = ["T-shirt", "Hose", "Pull", "Kleid", "Mantel", "Sandale", "Hemd", "Sneaker", "Tasche", "Stiefel"];
+    std::fs::write(&classes, format!("\u{feff}{}\r\n\r\n", names.map(|n| format!(" {n} ")).join("\r\n"))).unwrap();
+    assert_eq!(Dataset::from_dir(&data).unwrap().class_names, names);
+}
+
+#[test]
+fn fashion_names_come_from_checksums_not_from_the_folder_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("my-fashion-photos");
+    write_set(&data, 10, 10);
+    let d = Dataset::from_dir(&data).unwrap();
+    assert_eq!(d.name, "my-fashion-photos");
+    assert_eq!(d.class_names, mnist::DIGIT_CLASSES);
+    // The real Fashion-MNIST, under a neutral name and with raw (decompressed) label files.
+    let debian = Path::new("/usr/share/datasets/fashion-mnist");
+    if !debian.is_dir() {
+        eprintln!("skipped the Fashion-MNIST half: {} is not installed", debian.display());
+        return;
+    }
+    let neutral = dir.path().join("set-b");
+    std::fs::create_dir(&neutral).unwrap();
+    for stem in [mnist::TRAIN_IMAGES, mnist::TEST_IMAGES] {
+        std::os::unix::fs::symlink(debian.join(format!("{stem}.gz")), neutral.join(format!("{stem}.gz"))).unwrap();
+    }
+    for stem in [mnist::TRAIN_LABELS, mnist::TEST_LABELS] {
+        let mut raw = Vec::new();
+        let f = std::fs::File::open(debian.join(format!("{stem}.gz"))).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(f), &mut raw).unwrap();
+        std::fs::write(neutral.join(stem), raw).unwrap();
+    }
+    let d = Dataset::from_dir(&neutral).unwrap();
+    assert_eq!(d.name, "Fashion-MNIST");
+    assert_eq!(d.class_names[9], "Ankle boot");
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn sha256sums_in_sha256sums_own_forms_match_whole_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sums");
+    write_set(&data, 10, 5);
+    let names = [mnist::TRAIN_IMAGES, mnist::TRAIN_LABELS, mnist::TEST_IMAGES, mnist::TEST_LABELS];
+    let hash = |n: &str| sha256_hex(&std::fs::read(data.join(format!("{n}.gz"))).unwrap());
+    let forms = ["{h}  {n}.gz", "{h} *{n}.gz", "{h}  ./{n}.gz", "{h} *./{n}.gz"];
+    let lines: Vec<String> =
+        names.iter().zip(forms).map(|(n, f)| f.replace("{h}", &hash(n)).replace("{n}", n)).collect();
+    std::fs::write(data.join("SHA256SUMS"), format!("# made by sha256sum\n{}\n", lines.join("\n"))).unwrap();
+    Dataset::from_dir(&data).expect("every form is accepted");
+    // They are really checked: a wrong hash in the ./ form is a mismatch.
+    let wrong = lines.join("\n").replace(&hash(mnist::TEST_IMAGES), &"0".repeat(64));
+    std::fs::write(data.join("SHA256SUMS"), wrong).unwrap();
+    let msg = load_err(&data);
+    assert!(msg.contains("t10k-images-idx3-ubyte.gz: checksum mismatch"), "{msg}");
+    // Whole names: a list naming only the .gz files says nothing about raw files of the same stem.
+    let raw = data.join(mnist::TRAIN_LABELS);
+    std::fs::write(&raw, idx_labels(10)).unwrap();
+    std::fs::remove_file(data.join(format!("{}.gz", mnist::TRAIN_LABELS))).unwrap();
+    std::fs::write(data.join("SHA256SUMS"), format!("{}\n", lines[0])).unwrap();
+    Dataset::from_dir(&data).expect("an unlisted raw file is not 'listed' by a .gz name containing it");
+    // A line that is not a checksum line is an error naming the list.
+    std::fs::write(data.join("SHA256SUMS"), "deadbeef  train-images-idx3-ubyte.gz\n").unwrap();
+    assert!(load_err(&data).contains("SHA256SUMS: line 1: not a sha256sum line"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 5. Numbers
+
+#[test]
+fn lr_and_bench_steps_outside_their_ranges_are_refused_with_the_range() {
+    for lr in ["1e30", "0", "-1", "2.5", "0.00001", "nan", "inf"] {
+        let out = run(&["train", &format!("--lr={lr}"), "--epochs", "1", "--limit", "100"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--lr {lr}: {err}");
+        assert!(err.contains("0.0001 to 2"), "--lr {lr}: {err}");
+        assert!(!err.contains("training LeNet-5"), "refused before training: {err}");
+    }
+    for steps in ["0", "10001", "1000000000000"] {
+        let out = run(&["bench", &format!("--steps={steps}")]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--steps {steps}: {err}");
+        assert!(err.contains("1 to 10000"), "--steps {steps}: {err}");
+    }
+    let out = run(&["train", "--lr", "2", "--optimizer", "sgd", "--epochs", "1", "--limit", "100"]);
+    assert!(out.status.success(), "the slider's maximum is allowed: {}", text(&out.stderr));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6. Divergence
+
+fn run_engine(cfg: &TrainConfig, train_n: usize) -> (Vec<TrainEvent>, lenet_playground::Result<ModelWeights>) {
+    let d = mnist_data();
+    let data = Dataset { train: d.train.truncated(train_n), test: d.test.truncated(200), ..d.clone() };
+    let mut events = Vec::new();
+    let r = train(cfg, &data, None, &Control::new(), &mut |e| events.push(e));
+    (events, r)
+}
+
+fn failed(events: &[TrainEvent]) -> Vec<(&str, &ModelWeights)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Failed { message, weights } => Some((message.as_str(), weights.as_ref().expect("weights"))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn all_finite(w: &ModelWeights) -> bool {
+    w.params.iter().all(|p| p.data.iter().all(|v| v.is_finite()))
+}
+
+#[test]
+fn an_exploding_loss_ends_the_run_as_failed_once_with_finite_weights() {
+    // lr 1e30 with SGD: the weights stay finite but the loss explodes at the second batch.
+    let cfg = TrainConfig { optimizer: Optimizer::Sgd, lr: 1e30, epochs: 1, batch_size: 50, ..TrainConfig::default() };
+    let (events, r) = run_engine(&cfg, 500);
+    let Err(Error::Diverged(msg)) = r else { panic!("expected divergence, got {r:?}") };
+    let f = failed(&events);
+    assert_eq!(f.len(), 1, "one Failed event");
+    assert_eq!(f[0].0, msg);
+    assert!(msg.contains("exploded") && msg.contains("try a lower one"), "{msg}");
+    assert!(all_finite(f[0].1));
+    assert!(!events.iter().any(|e| matches!(e, TrainEvent::Finished { .. } | TrainEvent::Epoch(_))));
+}
+
+#[test]
+fn a_non_finite_weight_after_the_last_step_is_caught() {
+    // One batch, one step: lr f64::MAX is infinite as f32, so the only update makes weights infinite or NaN. Before,
+    // this run "finished" with those weights (and a NaN test loss).
+    let cfg =
+        TrainConfig { optimizer: Optimizer::Sgd, lr: f64::MAX, epochs: 1, batch_size: 100, ..TrainConfig::default() };
+    let (events, r) = run_engine(&cfg, 100);
+    let Err(Error::Diverged(msg)) = r else { panic!("expected divergence, got {r:?}") };
+    assert!(msg.contains("epoch 1, batch 1") && msg.contains("NaN or infinite"), "{msg}");
+    let f = failed(&events);
+    assert_eq!(f.len(), 1);
+    assert!(all_finite(f[0].1), "the last good weights (here: the start) are handed back");
+    let start = events.iter().find_map(|e| if let TrainEvent::Weights(w) = e { Some(w) } else { None }).unwrap();
+    assert_eq!(f[0].1.params, start.params);
+    // Every snapshot sent out is finite.
+    for e in &events {
+        if let TrainEvent::Weights(w) = e {
+            assert!(all_finite(w));
+        }
+    }
+    // NaN weights are never written.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = f[0].1.clone();
+    bad.params[0].data[0] = f32::NAN;
+    let p = dir.path().join("nan.safetensors");
+    let err = checkpoint::save(&p, &bad).unwrap_err().to_string();
+    assert!(err.contains("NaN") && err.contains("nan.safetensors"), "{err}");
+    assert!(!p.exists());
+}
+
+#[test]
+fn a_diverged_cli_run_saves_the_last_good_weights_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("w.safetensors");
+    let metrics = dir.path().join("m.csv");
+    // The slider's largest learning rate with Adam on ReLU diverges within the first batches.
+    let out = run(&[
+        "train",
+        "--preset",
+        "modern",
+        "--lr",
+        "2",
+        "--init",
+        "normal",
+        "--epochs",
+        "1",
+        "--limit",
+        "2000",
+        "--save",
+        s(&save),
+        "--metrics",
+        s(&metrics),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("training diverged").count(), 1, "the advice is printed once: {err}");
+    assert!(err.contains(&format!("They were saved to {}", save.display())), "{err}");
+    let w = checkpoint::load(&save).expect("the last good weights load");
+    assert!(all_finite(&w));
+    assert!(metrics.exists(), "metrics are written too");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7. Outputs checked before training; every output attempted at the end.
+
+#[test]
+fn unwritable_outputs_fail_before_any_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = dir.path().join("w.safetensors");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        // /proc takes no new files, even for root.
+        (vec!["--save".into(), "/proc/w.safetensors".into()], "/proc/w.safetensors"),
+        (vec!["--metrics".into(), "/proc/m.csv".into(), "--save".into(), s(&ok).into()], "/proc/m.csv"),
+        (vec!["--save".into(), s(&dir.path().join("no/such/w")).into()], "no/such/w"),
+        (vec!["--metrics".into(), s(dir.path()).into()], "it is a folder"),
+    ];
+    for (extra, what) in cases {
+        let mut args = vec!["train", "--epochs", "1", "--limit", "1000"];
+        args.extend(extra.iter().map(String::as_str));
+        let t = Instant::now();
+        let out = run(&args);
+        assert_refused(&out, what, "cannot write");
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "no probe file left behind");
+    // A read-only folder (only meaningful when not root: root writes anywhere).
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::File::create(ro.join("probe")).is_err() {
+        assert_refused(&run(&["train", "--save", s(&ro.join("w")), "--limit", "100"]), "ro/w", "cannot create a file");
+    }
+    // The same file twice.
+    let same = dir.path().join("same");
+    let out = run(&["train", "--save", s(&same), "--metrics", s(&dir.path().join(".").join("same"))]);
+    assert_refused(&out, "same", "--save and --metrics name the same file");
+}
+
+#[test]
+fn weights_are_saved_even_when_the_metrics_file_cannot_be_written_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("w.safetensors");
+    let mdir = dir.path().join("metrics");
+    std::fs::create_dir(&mdir).unwrap();
+    let mut child = bin()
+        .args(["train", "--epochs", "2", "--limit", "3000", "--save", s(&save), "--metrics"])
+        .arg(mdir.join("m.csv"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Once training has begun (the up-front check passed), the metrics folder goes away.
+    loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "training started: {seen}");
+        seen.push_str(&line);
+        if line.starts_with("training LeNet-5") {
+            break;
+        }
+    }
+    std::fs::remove_dir(&mdir).unwrap();
+    std::io::Read::read_to_string(&mut err, &mut seen).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{seen}");
+    assert!(seen.contains(&format!("weights saved to {}", save.display())), "{seen}");
+    assert!(seen.contains("error: cannot write") && seen.contains("m.csv"), "{seen}");
+    checkpoint::load(&save).expect("the trained weights are there");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 8. A closed pipe
+
+#[test]
+fn a_closed_pipe_is_not_a_crash_and_the_run_still_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("w.safetensors");
+    // `train … 2>&1 | head -1`: both streams into one pipe whose reader goes away after one line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = bin()
+        .args(["train", "--epochs", "1", "--limit", "2000", "--save", s(&save)])
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(reader).read_line(&mut first).unwrap();
+    // The reader is dropped here: every later write gets EPIPE.
+    assert!(first.starts_with("data: "), "{first}");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "no panic (101) on a closed pipe");
+    checkpoint::load(&save).expect("the weights were saved");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 9. predict with several images
+
+#[test]
+fn predict_answers_every_good_image_and_names_each_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let good1 = dir.path().join("a.png");
+    let good2 = dir.path().join("c.png");
+    write_png(&good1, 84, 84, 1, true);
+    write_png(&good2, 100, 60, 3, true);
+    let bad = dir.path().join("b.png");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let missing = dir.path().join("missing.png");
+    let out = run(&["predict", "--weights", s(&w), s(&good1), s(&bad), s(&missing), s(&good2)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(s(&good1)) && lines[1].starts_with(s(&good2)));
+    let err = text(&out.stderr);
+    let errs: Vec<&str> = err.lines().collect();
+    assert_eq!(errs.len(), 2, "{err}");
+    assert!(errs[0].starts_with("error: ") && errs[0].contains("b.png"), "{err}");
+    assert!(errs[1].contains("missing.png"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 10. The atomic writer
+
+#[test]
+fn a_planted_symlink_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let target = dir.path().join("m.csv");
+    // Every name the old writer could have used (.NAME.PID.tmp) for this process, and a few neighbours.
+    let me = std::process::id();
+    for pid in me.saturating_sub(50)..me + 50 {
+        std::os::unix::fs::symlink(&victim, dir.path().join(format!(".m.csv.{pid}.tmp"))).unwrap();
+    }
+    write_atomic(&target, b"new content").unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(std::fs::read(&target).unwrap(), b"new content");
+    // The target itself a symlink: replaced by the file, the victim untouched.
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    write_atomic(&link, b"x").unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+}
+
+#[test]
+fn permissions_of_an_existing_file_are_kept_and_new_files_get_the_usual_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.csv");
+    std::fs::write(&p, b"old").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+    write_atomic(&p, b"new").unwrap();
+    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    // A new file: what File::create gives (0666 & !umask), not tempfile's 0600.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let fresh = dir.path().join("fresh");
+    write_atomic(&fresh, b"x").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), mode(&reference));
+}
+
+#[test]
+fn concurrent_saves_to_one_path_never_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("w.bin");
+    let contents: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 2 << 20]).collect();
+    std::thread::scope(|scope| {
+        for c in &contents {
+            let p = &p;
+            scope.spawn(move || {
+                for _ in 0..5 {
+                    write_atomic(p, c).unwrap();
+                }
+            });
+        }
+    });
+    let end = std::fs::read(&p).unwrap();
+    assert!(contents.contains(&end), "the file is one save, whole");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary files left");
+}
+
+#[test]
+fn names_near_the_255_byte_limit_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for len in [200, 250, 255] {
+        let p = dir.path().join("n".repeat(len));
+        write_atomic(&p, b"ok").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"ok");
+        // Also through the CLI's up-front check.
+        lenet_playground::engine::atomic_file::check_writable(&p).unwrap();
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+#[test]
+fn the_model_defaults_used_here_are_the_classic_ones() {
+    // Guards the helpers above: weights_file() builds the default architecture.
+    assert_eq!(ModelConfig::default(), ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
+}

@@ -1,0 +1,167 @@
+//! Issue 8, items 11 and 12, in the window driven headless by egui_kittest: data and weights delivered while a run
+//! is active wait for it to end; closing the window stops the trainer and waits (bounded) for saves, showing
+//! "Saving…", and leaves no temporary files.
+
+use egui_kittest::Harness;
+use lenet_playground::app::command::UiCommand;
+use lenet_playground::app::state::{Phase, Settings};
+use lenet_playground::app::PlaygroundApp;
+use lenet_playground::engine::checkpoint;
+use lenet_playground::engine::config::{Init, ModelConfig};
+use lenet_playground::engine::mnist::{self, Dataset};
+use lenet_playground::engine::weights::ModelWeights;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+fn mnist_data() -> Arc<Dataset> {
+    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
+    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
+}
+
+/// A run that is still going when the test acts: 50 epochs of 20 small batches.
+fn long_run() -> Settings {
+    let mut s = Settings::default();
+    s.train.limit = Some(200);
+    s.train.batch_size = 10;
+    s.train.epochs = 50;
+    s
+}
+
+fn harness() -> Harness<'static, PlaygroundApp> {
+    let settings = long_run();
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist_data())))
+}
+
+fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
+    let start = Instant::now();
+    while !cond(h.state()) {
+        assert!(start.elapsed() < Duration::from_secs(300), "gave up waiting for: {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    h.step();
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A small MNIST-format folder.
+fn write_set(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let images = |n: u32| {
+        let mut v = vec![0, 0, 8, 3];
+        v.extend(n.to_be_bytes());
+        v.extend(28u32.to_be_bytes());
+        v.extend(28u32.to_be_bytes());
+        v.extend((0..n as usize * 784).map(|i| (i % 251) as u8));
+        v
+    };
+    let labels = |n: u32| {
+        let mut v = vec![0, 0, 8, 1];
+        v.extend(n.to_be_bytes());
+        v.extend((0..n).map(|i| (i % 10) as u8));
+        v
+    };
+    for (name, b) in [
+        (mnist::TRAIN_IMAGES, images(30)),
+        (mnist::TRAIN_LABELS, labels(30)),
+        (mnist::TEST_IMAGES, images(10)),
+        (mnist::TEST_LABELS, labels(10)),
+    ] {
+        std::fs::write(dir.join(format!("{name}.gz")), gz(&b)).unwrap();
+    }
+}
+
+#[test]
+fn data_and_weights_from_a_dialog_wait_for_the_run_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("other-set");
+    write_set(&folder);
+    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let weights = dir.path().join("w.safetensors");
+    let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 77, "MNIST", &names);
+    checkpoint::save(&weights, &w).unwrap();
+
+    let mut h = harness();
+    h.step();
+    h.state_mut().command(UiCommand::Train);
+    run_until(&mut h, "the run to start", |a| a.session.phase == Phase::Training && a.session.history.len() > 2);
+
+    // What a dialog delivers mid-run: a folder, then a weights file.
+    h.state_mut().command(UiCommand::OpenDataFolder(Some(folder.clone())));
+    h.step();
+    run_until(&mut h, "the folder to load", |a| a.session.jobs_in_flight == 0 && a.session.loading.is_none());
+    assert_eq!(h.state().session.data.as_ref().unwrap().name, "MNIST", "not swapped in mid-run");
+    assert_eq!(h.state().waiting_for_run_end(), 1);
+    h.state_mut().command(UiCommand::LoadWeights(Some(weights.clone())));
+    h.step();
+    run_until(&mut h, "the weights to load", |a| a.session.jobs_in_flight == 0);
+    assert!(!h.state().session.weights_from_file, "the trainer's weights stay");
+    assert!(h.state().session.run_active(), "the run goes on");
+    assert_eq!(h.state().waiting_for_run_end(), 2);
+
+    // Once the run has ended, both are applied, in the order they came.
+    h.state_mut().command(UiCommand::Stop);
+    h.step();
+    run_until(&mut h, "the run to end", |a| !a.session.run_active());
+    run_until(&mut h, "the deferred data and weights", |a| a.session.weights_from_file);
+    assert_eq!(h.state().waiting_for_run_end(), 0);
+    let s = &h.state().session;
+    assert_eq!(s.data.as_ref().unwrap().name, "other-set");
+    assert_eq!(s.weights.as_ref().unwrap().params, w.params);
+}
+
+fn request_close(h: &mut Harness<'static, PlaygroundApp>) {
+    let root = h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default();
+    root.events.push(egui::ViewportEvent::Close);
+}
+
+#[test]
+fn closing_the_window_stops_the_trainer_and_waits_for_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.step();
+    h.state_mut().command(UiCommand::Train);
+    run_until(&mut h, "the run to start", |a| a.session.phase == Phase::Training && a.session.history.len() > 2);
+    // A save in flight and the trainer running when the window is closed.
+    h.state_mut().command(UiCommand::SaveWeights(Some(dir.path().join("w.safetensors"))));
+    h.step();
+    request_close(&mut h);
+    h.step();
+    let app = h.state();
+    assert!(!app.close_sent || app.writes_in_flight() == 0, "not closed while a save writes");
+    if !app.close_sent {
+        assert!(app.session.status.starts_with("Saving…"), "{}", app.session.status);
+    }
+    let start = Instant::now();
+    run_until(&mut h, "the window to close", |a| a.close_sent);
+    assert!(start.elapsed() < Duration::from_secs(3), "bounded: {:?}", start.elapsed());
+    assert_eq!(h.state().writes_in_flight(), 0, "the save finished first");
+    eframe::App::on_exit(h.state_mut(), None);
+    let trainer_done = h.state().session.trainer.as_ref().is_none_or(|t| t.is_finished());
+    assert!(trainer_done, "the trainer is stopped and joined");
+    checkpoint::load(&dir.path().join("w.safetensors")).expect("the save completed");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn closing_an_idle_window_closes_at_once() {
+    let mut h = harness();
+    h.step();
+    request_close(&mut h);
+    h.step();
+    assert!(h.state().close_sent);
+    assert!(!h.state().session.status.starts_with("Saving"));
+}
