@@ -118,7 +118,9 @@ fn train_save_predict_and_eval_end_to_end() {
     let out = run(&["eval", "--weights", weights.to_str().unwrap()]);
     assert!(out.status.success());
     let s = text(&out.stdout);
-    assert!(s.contains("test accuracy: ") && s.lines().count() == 3 + 10, "{s}");
+    // The summary (data, loss, accuracy, ten classes), then the confusion matrix and the most confused pairs.
+    assert!(s.contains("test accuracy: ") && s.lines().take_while(|l| !l.is_empty()).count() == 3 + 10, "{s}");
+    assert!(s.contains("confusion matrix (rows: true class, columns: predicted):") && s.contains("most confused:"));
 }
 
 #[test]
