@@ -12,6 +12,7 @@ fn main() {
         test_accuracy: (1..=5).map(|e| [e as f64, 95.0 + e as f64 * 0.5]).collect(),
         smoothing: 20,
         subtitle: "synthetic curves".into(),
+        overlays: Vec::new(),
     };
     let png = match render_png(&s, 1200, 900) {
         Ok(p) => p,

@@ -57,6 +57,11 @@ fn run_window() -> Result<(), eframe::Error> {
         Box::new(|cc| {
             let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
             let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, None);
+            // Runs are kept in the data folder ($LENET_PLAYGROUND_HOME, else the platform's data directory).
+            match lenet_playground::engine::runs::data_dir() {
+                Ok(dir) => app.set_data_home(dir),
+                Err(e) => eprintln!("warning: runs will not be kept: {e}"),
+            }
             // Scripted sessions and screenshots: every save/load question answers DIR/<default name>, no dialog.
             if let Some(dir) = std::env::var_os("LENET_PLAYGROUND_EXPORT_DIR") {
                 app.set_path_picker(fixed_dir_picker(PathBuf::from(dir)));

@@ -3,12 +3,16 @@
 //! with a value or an error that names the file — never a panic, never unbounded memory. A gzip bomb is checked in
 //! a child process by its peak RSS.
 //!
-//! Run folders (run.json) are not covered yet: the run store is not on main.
+//! Run folders (run.json, metrics.csv) are mutated the same way: the store lists the run or skips it with a message
+//! naming its folder, and a stored run's curves load or give an error naming the file.
 
 use lenet_playground::engine::checkpoint;
+use lenet_playground::engine::config::TrainConfig;
 use lenet_playground::engine::config::{Init, ModelConfig};
 use lenet_playground::engine::digit::GrayImage;
+use lenet_playground::engine::events::{BatchMetrics, EpochMetrics};
 use lenet_playground::engine::mnist::{self, Dataset};
+use lenet_playground::engine::runs::{self, NewRun, RunRecord, RunSource, RunStatus, RunStore};
 use lenet_playground::engine::weights::ModelWeights;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -302,6 +306,82 @@ fn mutated_png_files_decode_or_name_the_file() {
 
 mod support {
     pub mod peak_rss;
+}
+
+/// A small stored run (no weights): a record, and a metrics CSV of two epochs of three batches.
+fn stored_run(store: &RunStore) -> runs::StoredRun {
+    let batch = |epoch, batch| BatchMetrics {
+        epoch,
+        batch,
+        batches_per_epoch: 3,
+        loss: 1.0 / batch as f32,
+        accuracy: 0.5,
+        lr: 0.01,
+        images_per_sec: 1000.0,
+        elapsed_secs: 0.1,
+    };
+    let epoch = |epoch| EpochMetrics {
+        epoch,
+        train_loss: 0.5,
+        train_accuracy: 0.8,
+        test_loss: 0.4,
+        test_accuracy: 0.9,
+        test_class_accuracy: vec![0.9; 10],
+        confusion: Vec::new(),
+        predictions: None,
+        epoch_secs: 0.3,
+        elapsed_secs: 0.3 * epoch as f64,
+    };
+    let batches: Vec<_> = (1..=2).flat_map(|e| (1..=3).map(move |b| batch(e, b))).collect();
+    let epochs = vec![epoch(1), epoch(2)];
+    let record = RunRecord {
+        format: String::new(),
+        id: String::new(),
+        name: "a run".into(),
+        created_unix: 1_700_000_000,
+        created_unix_ms: 0,
+        source: RunSource::Cli,
+        status: RunStatus::Finished,
+        message: None,
+        config: TrainConfig::default(),
+        dataset: "MNIST".into(),
+        summary: runs::summarize(&batches, &epochs, 0.6),
+        lr_changes: Vec::new(),
+        hints: Vec::new(),
+    };
+    let metrics_csv = lenet_playground::engine::metrics::to_csv(&batches, &epochs);
+    store.save(&NewRun { record, metrics_csv, weights: None }).unwrap()
+}
+
+#[test]
+fn mutated_run_folders_are_listed_or_skipped_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let run = stored_run(&store);
+    let json_path = run.dir.join("run.json");
+    let csv_path = run.metrics_path();
+    let json = std::fs::read(&json_path).unwrap();
+    let csv = std::fs::read(&csv_path).unwrap();
+    assert_eq!(store.list().runs.len(), 1, "the unmutated run is listed");
+    store.load_metrics(&run).expect("the unmutated metrics load");
+    let mut r = runner(400);
+    r.run(&(any::<bool>(), mutations(&[0, 2, 10, 40])), |(which_json, ms)| {
+        let (path, base) = if which_json { (&json_path, &json) } else { (&csv_path, &csv) };
+        std::fs::write(path, apply(base, &ms)).unwrap();
+        let list = store.list();
+        prop_assert_eq!(list.runs.len() + list.skipped.len(), 1, "the folder is listed or skipped");
+        for m in &list.skipped {
+            names_the_file(m, &run.dir)?;
+        }
+        if let Some(listed) = list.runs.first() {
+            if let Err(e) = store.load_metrics(listed) {
+                names_the_file(&e.to_string(), &csv_path)?;
+            }
+        }
+        std::fs::write(path, base).unwrap();
+        Ok(())
+    })
+    .unwrap();
 }
 
 #[test]

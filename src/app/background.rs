@@ -36,6 +36,8 @@ pub(super) enum AppMsg {
         path: PathBuf,
         result: Result<ModelWeights, String>,
     },
+    /// The run store's helpers (see `app::experiments`).
+    Runs(Box<super::experiments::RunsMsg>),
     /// An on-demand evaluation (Evaluate) finished.
     Evaluated {
         weights_version: u64,
@@ -188,6 +190,7 @@ impl PlaygroundApp {
                     Err(e) => s.error = Some(format!("Cannot load weights (the current model is kept): {e}")),
                 }
             }
+            AppMsg::Runs(m) => self.handle_runs_msg(*m),
             AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper("export", move || {

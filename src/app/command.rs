@@ -30,6 +30,12 @@ pub enum UiCommand {
     OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
+    /// The Runs view: list, rename, delete, overlay, use weights or settings of a stored run.
+    Runs(crate::app::experiments::RunsCommand),
+    /// Live changes to the running trainer: learning rate, epochs, Step.
+    Live(crate::app::experiments::LiveCommand),
+    /// The coach banner's buttons (app/coach.rs).
+    Coach(crate::app::coach::CoachCommand),
     /// Evaluate the current weights on the test set (off the UI thread).
     Evaluate,
     /// Put test image `index` on the canvas (and so into the inspector) until the user draws or clears.

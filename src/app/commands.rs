@@ -78,7 +78,16 @@ impl PlaygroundApp {
             UiCommand::ExportMetrics(Some(path)) => {
                 let path = with_extension(path, "csv");
                 let (batches, epochs) = (s.history.batches.clone(), s.history.epochs.clone());
-                self.spawn_helper("export", move || AppMsg::Done(export::write_metrics(&path, &batches, &epochs)));
+                let diagnostics: Vec<_> = s.history.diagnostics.iter().map(|(_, d)| d.clone()).collect();
+                // With runs ticked for the overlay: their rows too, with a `run` column.
+                let ticked = s.experiments.ticked_metrics();
+                self.spawn_helper("export", move || {
+                    AppMsg::Done(if ticked.is_empty() {
+                        export::write_metrics_with_diagnostics(&path, &batches, &epochs, &diagnostics)
+                    } else {
+                        export::write_metrics_with_runs(&path, &batches, &epochs, &ticked)
+                    })
+                });
             }
             UiCommand::SaveWeights(Some(path)) => {
                 let Some(w) = s.weights.clone() else { return };
@@ -98,6 +107,9 @@ impl PlaygroundApp {
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
             UiCommand::UseShippedMnist => self.load_data(None),
             UiCommand::DismissError => s.error = None,
+            UiCommand::Runs(c) => self.runs_command(c),
+            UiCommand::Live(c) => self.live_command(c),
+            UiCommand::Coach(c) => self.coach_command(c),
             UiCommand::Evaluate => self.start_evaluation(),
             UiCommand::ShowTestImage(index) => {
                 if let Some(d) = &s.data {
@@ -202,6 +214,7 @@ impl PlaygroundApp {
                 t.lr,
                 t.batch_size
             ),
+            overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),
         }
     }
 }

@@ -53,6 +53,7 @@ pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
 
 /// Returns weights to install (the caller keeps only the newest of a frame).
 fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
+    s.experiments.observe(&ev, s.history.last_x(), s.history.generation());
     match ev {
         TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset } => {
             s.run = Some(RunInfo { config, epochs, batches_per_epoch, train_images, test_images, dataset });
@@ -72,9 +73,25 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
         TrainEvent::Weights(w) => Some(w),
         // Filled in by the live-controls, diagnostics and coach views.
         TrainEvent::LrChanged(_) => None,
-        TrainEvent::EpochsChanged { .. } => None,
-        TrainEvent::Diagnostics(_) => None,
-        TrainEvent::Hint(_) => None,
+        TrainEvent::EpochsChanged { epochs } => {
+            if let Some(run) = s.run.as_mut() {
+                run.epochs = epochs;
+            }
+            None
+        }
+        TrainEvent::Diagnostics(d) => {
+            s.history.push_diagnostics(d);
+            None
+        }
+        TrainEvent::Hint(h) => {
+            s.history.push_hint(h);
+            None
+        }
+        TrainEvent::StepResult(r) => {
+            s.status =
+                format!("Step: batch {} loss {:.4} -> {:.4} after the update.", r.batch, r.loss_before, r.loss_after);
+            None
+        }
         TrainEvent::Finished { test_accuracy, elapsed_secs, weights } => {
             s.status =
                 format!("Finished: test accuracy {:.2} % in {}", test_accuracy * 100.0, format_secs(elapsed_secs));

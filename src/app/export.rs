@@ -21,6 +21,55 @@ pub struct PlotSeries {
     pub smoothing: usize,
     /// Shown under the title, e.g. the data set and settings.
     pub subtitle: String,
+    /// Runs ticked for the overlay, drawn thinner and faded under the current run, with legend entries.
+    pub overlays: Vec<OverlayExport>,
+}
+
+/// A ticked run's curves for an export (already smoothed like the current run's).
+#[derive(Debug, Clone, Default)]
+pub struct OverlayExport {
+    pub name: String,
+    pub rgb: (u8, u8, u8),
+    pub loss: Vec<[f64; 2]>,
+    pub accuracy: Vec<[f64; 2]>,
+    pub test_accuracy: Vec<[f64; 2]>,
+}
+
+/// The metrics CSV of the current run and of ticked stored runs, with a first column `run` (`current` for the
+/// current run). Stored files are read here (a helper thread), by header names, within the store's size bound.
+pub fn write_metrics_with_runs(
+    path: &Path,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    runs: &[(String, std::path::PathBuf)],
+) -> Result<String, String> {
+    let current = crate::engine::metrics::to_csv(batches, epochs);
+    let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
+    let mut out = format!("run,{}\n", columns.join(","));
+    let csv_cell = |s: &str| {
+        if s.contains(',') || s.contains('"') {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for line in current.lines().skip(1) {
+        out.push_str(&format!("current,{line}\n"));
+    }
+    for (name, csv_path) in runs {
+        let text = crate::engine::runs::read_metrics_text(csv_path).map_err(|e| e.to_string())?;
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
+        let index: Vec<Option<usize>> = columns.iter().map(|c| header.iter().position(|h| h == c)).collect();
+        let name = csv_cell(name);
+        for line in lines.filter(|l| !l.trim().is_empty()) {
+            let cells: Vec<&str> = line.split(',').collect();
+            let row: Vec<&str> = index.iter().map(|i| i.and_then(|i| cells.get(i).copied()).unwrap_or("")).collect();
+            out.push_str(&format!("{name},{}\n", row.join(",")));
+        }
+    }
+    write_atomic(path, out.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(format!("Metrics of the current run and {} ticked run(s) exported to {}", runs.len(), path.display()))
 }
 
 /// Renders both plots off-screen and writes them; Ok is a message for the status line, Err one for the banner.
@@ -56,7 +105,17 @@ pub fn write_screen(
 
 /// Writes the metrics CSV (the same columns as `train --metrics`).
 pub fn write_metrics(path: &Path, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> Result<String, String> {
-    let csv = crate::engine::metrics::to_csv(batches, epochs);
+    write_metrics_with_diagnostics(path, batches, epochs, &[])
+}
+
+/// As `write_metrics`, with the gradient and activation measurements as `kind=diagnostics` rows.
+pub fn write_metrics_with_diagnostics(
+    path: &Path,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[crate::engine::events::Diagnostics],
+) -> Result<String, String> {
+    let csv = crate::engine::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
     write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }
@@ -154,12 +213,22 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
     };
     let root = root.titled(&title, ("sans-serif", (h / 36).clamp(14, 40))).map_err(err)?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
-    let x_max = s.loss.last().map_or(1.0, |p| p[0]).max(s.test_accuracy.last().map_or(0.0, |p| p[0])).max(1e-3);
+    let overlay_x = s.overlays.iter().filter_map(|o| o.loss.last().map(|p| p[0])).fold(0.0f64, f64::max);
+    let x_max =
+        s.loss.last().map_or(1.0, |p| p[0]).max(s.test_accuracy.last().map_or(0.0, |p| p[0])).max(overlay_x).max(1e-3);
     let buckets = (w as usize).clamp(100, 4000);
     let thin = |pts: &[[f64; 2]]| decimate_min_max(pts, 0.0, x_max, buckets);
     let loss_smooth = moving_average(&s.loss, s.smoothing);
     let acc_smooth = moving_average(&s.accuracy, s.smoothing);
-    let loss_max = s.loss.iter().map(|p| p[1]).filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(1e-3) * 1.05;
+    let loss_max = s
+        .loss
+        .iter()
+        .chain(s.overlays.iter().flat_map(|o| o.loss.iter()))
+        .map(|p| p[1])
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-3)
+        * 1.05;
 
     let panels = [
         Panel {
@@ -201,6 +270,22 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
             .draw()
             .map_err(err)?;
         let name = if with_test { "train accuracy" } else { "loss" };
+        // Ticked runs first (under the current run), thin and faded, one legend entry each.
+        for o in &s.overlays {
+            let c = RGBColor(o.rgb.0, o.rgb.1, o.rgb.2).mix(0.7);
+            let pts = if with_test { &o.accuracy } else { &o.loss };
+            chart
+                .draw_series(LineSeries::new(thin(pts).into_iter().map(|p| (p[0], p[1])), c.stroke_width(1)))
+                .map_err(err)?
+                .label(o.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+            if with_test && !o.test_accuracy.is_empty() {
+                let r = (text / 4).max(2) as i32;
+                chart
+                    .draw_series(o.test_accuracy.iter().map(|p| Circle::new((p[0], p[1]), r, c.filled())))
+                    .map_err(err)?;
+            }
+        }
         if s.smoothing > 1 {
             let faint = color.mix(0.25);
             chart
@@ -247,6 +332,7 @@ mod tests {
             test_accuracy: (1..=n / 100).map(|e| [e as f64, 95.0]).collect(),
             smoothing: 10,
             subtitle: "MNIST, test".into(),
+            overlays: Vec::new(),
         }
     }
 

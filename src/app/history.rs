@@ -2,7 +2,7 @@
 //! accuracy with x in epochs, per-epoch test accuracy, a moving-average smoother, and a min/max decimation that keeps
 //! a frame cheap however long the run (30,000+ batches draw as ~2 points per pixel column).
 
-use crate::engine::events::{BatchMetrics, EpochMetrics};
+use crate::engine::events::{BatchMetrics, Diagnostics, EpochMetrics, Hint};
 
 /// What the plots show. `x` is in epochs since the last Reset: a run that continues from earlier weights starts
 /// where the previous one stopped.
@@ -18,6 +18,10 @@ pub struct History {
     pub accuracy: Vec<[f64; 2]>,
     /// [epoch, test accuracy in %] per completed epoch.
     pub test_accuracy: Vec<[f64; 2]>,
+    /// Gradient and activation measurements, each with its x on the plots (see views/gradients.rs).
+    pub diagnostics: Vec<(f64, Diagnostics)>,
+    /// The coach's hints of the runs shown, with their x on the plots (see app/coach.rs).
+    pub hints: Vec<HintEntry>,
     /// Added to the x of the current run's events.
     x_offset: f64,
     /// Changes whenever the series are cleared, so caches keyed on it can tell.
@@ -69,10 +73,26 @@ impl History {
         self.epochs.push(e);
     }
 
+    pub fn push_diagnostics(&mut self, d: Diagnostics) {
+        self.diagnostics.push((self.x_offset + d.x_epochs, d));
+    }
+
+    pub fn push_hint(&mut self, hint: Hint) {
+        self.hints.push(HintEntry { x: self.x_offset + hint.x_epochs, hint, dismissed: false });
+    }
+
     /// The x range covered by the batch series.
     pub fn x_range(&self) -> Option<(f64, f64)> {
         Some((self.loss.first()?[0], self.loss.last()?[0]))
     }
+}
+
+/// A hint as the window keeps it: where it sits on the plots, and whether the user has dismissed (or acted on) it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HintEntry {
+    pub x: f64,
+    pub hint: Hint,
+    pub dismissed: bool,
 }
 
 /// Trailing moving average over `window` points (1 = unchanged). O(n) with a running sum.

@@ -10,10 +10,12 @@
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
 pub mod background;
+pub mod coach;
 pub mod command;
 mod commands;
 pub mod evaluation;
 pub mod events;
+pub mod experiments;
 pub mod export;
 pub mod history;
 pub mod state;
@@ -33,13 +35,17 @@ use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
 use views::evaluation::EvaluationView;
+use views::gradients::GradientsView;
 use views::inspector::InspectorView;
-use views::plots::PlotsView;
+use views::plots::{PlotExtras, PlotsView};
+use views::runs::RunsView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Plots,
+    Gradients,
     Inspector,
+    Runs,
     Evaluation,
 }
 
@@ -53,6 +59,9 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     inspector: InspectorView,
+    runs: RunsView,
+    gradients: GradientsView,
+    coach: coach::CoachState,
     /// The Evaluation tab, Evaluate's state and the canvas's attribution worker (app/evaluation.rs).
     pub evaluation_view: EvaluationView,
     pub evaluation: EvalState,
@@ -84,6 +93,9 @@ impl PlaygroundApp {
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
+            runs: RunsView::default(),
+            gradients: GradientsView::default(),
+            coach: coach::CoachState::default(),
             evaluation_view: EvaluationView::default(),
             evaluation: EvalState::default(),
             attribution: AttributionWorker::default(),
@@ -192,7 +204,13 @@ impl eframe::App for PlaygroundApp {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
             self.frame_times.visible = !self.frame_times.visible;
         }
+        // N: one batch while paused (Step).
+        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::N)) {
+            self.execute(UiCommand::Live(experiments::LiveCommand::Step));
+        }
+        self.experiments_tick();
         self.session.follow_settings(&self.settings.train);
+        self.coach_tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -211,15 +229,34 @@ impl eframe::App for PlaygroundApp {
         self.sync_attribution();
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
+            let running = self.session.run_active();
+            self.coach.banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
-                ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
+                ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
                 ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
+                ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
+                ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
             ui.separator();
             match self.tab {
-                Tab::Plots => self.plots.ui(ui, &self.session.history, &mut self.settings),
+                Tab::Plots => {
+                    let ex = &self.session.experiments;
+                    let overlays = ex.overlays().into_iter().map(|(r, s)| (r.name().to_string(), r.color, s)).collect();
+                    let extras = PlotExtras { overlays, markers: ex.markers_for(self.session.history.generation()) };
+                    self.plots.ui_with(ui, &self.session.history, &mut self.settings, &extras)
+                }
+                Tab::Runs => {
+                    let active = self.session.run_active();
+                    self.runs.ui(ui, &self.session.experiments, active, &mut self.commands)
+                }
+                Tab::Gradients => {
+                    let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
+                    self.gradients.ui(ui, &self.session.history, config.model.activation);
+                }
                 Tab::Inspector => {
+                    let latest = self.session.history.diagnostics.last();
+                    self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
                     let input = self.canvas.network_input();
                     self.inspector.ui(

@@ -95,6 +95,8 @@ pub struct Session {
     pub fallback_image: Option<Box<[f32; 784]>>,
     /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
     pub fresh_from: Option<(ModelConfig, Init, u64)>,
+    /// Live settings, learning-rate markers and the run store (see `app::experiments`).
+    pub experiments: crate::app::experiments::Experiments,
 }
 
 impl Session {
@@ -117,6 +119,7 @@ impl Session {
             jobs_in_flight: 0,
             fallback_image: None,
             fresh_from: None,
+            experiments: Default::default(),
         }
     }
 

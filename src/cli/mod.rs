@@ -7,6 +7,7 @@ use crate::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, P
 use crate::engine::inspect::stage_table;
 use crate::engine::mnist::Dataset;
 use crate::engine::predict::Predictor;
+use crate::engine::schedule::{parse_epoch_list, Schedule};
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 mod eval;
 mod explain;
+mod runs;
 mod train;
 
 #[derive(Parser, Debug)]
@@ -88,6 +90,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the recorded runs (from `train --record` and the window) in the data folder.
+    Runs {
+        /// One JSON object per run per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -127,6 +135,29 @@ pub struct TrainArgs {
     /// One JSON object per event per line on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Learning-rate schedule: constant, step (×0.1 after the --step-epochs) or cosine (to ~0 at the last batch).
+    #[arg(long, default_value = "constant")]
+    pub schedule: Schedule,
+    /// For --schedule step: the epochs after which the rate is multiplied by 0.1, e.g. 3,6 (default: half-way).
+    #[arg(long)]
+    pub step_epochs: Option<EpochList>,
+    /// Keep the run in the run store (data folder: $LENET_PLAYGROUND_HOME or ~/.local/share/lenet-playground).
+    #[arg(long)]
+    pub record: bool,
+    /// Name of the recorded run (default: its settings, e.g. "Adam lr 0.003").
+    #[arg(long, requires = "record")]
+    pub run_name: Option<String>,
+}
+
+/// `--step-epochs 3,6`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochList(pub Vec<usize>);
+
+impl std::str::FromStr for EpochList {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        parse_epoch_list(s).map(EpochList)
+    }
 }
 
 impl TrainArgs {
@@ -157,6 +188,13 @@ impl TrainArgs {
             c.seed = v;
         }
         c.limit = self.limit;
+        c.schedule = match (&self.schedule, &self.step_epochs) {
+            (Schedule::Step { .. }, Some(at)) => Schedule::Step { at_epochs: at.0.clone() },
+            (Schedule::Step { at_epochs }, None) if at_epochs.is_empty() => {
+                Schedule::Step { at_epochs: Schedule::default_step_epochs(c.epochs) }
+            }
+            (other, _) => other.clone(),
+        };
         c
     }
 }
@@ -165,6 +203,7 @@ impl TrainArgs {
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run_train(&args),
+        Command::Runs { json } => runs::run_runs(json),
         Command::Inspect { activation, pooling, details } => {
             let rows = stage_table(ModelConfig { activation, pooling })?;
             let mut out = String::new();
@@ -233,7 +272,7 @@ pub fn run(command: Command) -> Result<()> {
                 print_stdout(&format!(
                     "machine: {} threads\ntraining (classic, batch 100): {:.0} images/s, {:.1} s per epoch\n\
                      evaluation (batch 1000): {:.0} images/s\nprediction (one image, preprocessing included): \
-                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\nattribution map (occlusion): {:.1} ms\n",
+                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\nattribution map (occlusion): {:.1} ms\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
                     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
                     r.train_images_per_sec,
                     r.train_secs_per_epoch,
@@ -241,7 +280,11 @@ pub fn run(command: Command) -> Result<()> {
                     r.predict_p50_us,
                     r.predict_p99_us,
                     r.peak_rss_mb,
-                    r.explain_ms
+                    r.explain_ms,
+                    r.diagnostics_overhead_pct,
+                    r.diagnostics_overhead_cpu_pct,
+                    r.diagnostics_cost_pct,
+                    r.diagnostics_every_batches
                 ));
             }
             Ok(())

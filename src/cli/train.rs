@@ -8,6 +8,7 @@ use crate::engine::control::Control;
 use crate::engine::events::TrainEvent;
 use crate::engine::metrics::MetricsLog;
 use crate::engine::mnist::Dataset;
+use crate::engine::runs::{RunRecorder, RunSource};
 use crate::engine::train::train;
 use crate::{Error, Result};
 use std::io::IsTerminal;
@@ -16,7 +17,13 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     check_lr(args.lr)?;
     let cfg = args.config();
     cfg.validate()?;
+    if args.step_epochs.is_some() && !matches!(cfg.schedule, crate::engine::schedule::Schedule::Step { .. }) {
+        return Err(Error::Config("--step-epochs needs --schedule step".into()));
+    }
     check_outputs(args)?;
+    // Recording: the store is resolved (and created, and probed) before training, so a bad folder fails at once.
+    let store = if args.record { Some(super::runs::prepare_store()?) } else { None };
+    let mut recorder = args.record.then(|| RunRecorder::new(RunSource::Cli, args.run_name.clone()));
     let data = Dataset::load(args.data.as_deref())?;
     let tty = std::io::stderr().is_terminal();
     let mut log = MetricsLog::default();
@@ -27,6 +34,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let mut failed_weights = None;
     print_stderr(&format!("data: {}\n", data.describe()));
     let mut emit = |e: TrainEvent| {
+        if let Some(r) = recorder.as_mut() {
+            r.observe(&e);
+        }
         if args.json {
             if let Ok(line) = serde_json::to_string(&e) {
                 // Weight snapshots serialize to nothing useful for a log; skip them.
@@ -43,6 +53,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                     config.model.activation.label(), config.model.pooling.label(), config.init.key(),
                     config.optimizer.label(), config.lr, config.batch_size
                 ));
+                if config.schedule != crate::engine::schedule::Schedule::Constant {
+                    print_stderr(&format!("learning-rate schedule: {}\n", config.schedule));
+                }
             }
             TrainEvent::Batch(b) => {
                 log.batches.push(b.clone());
@@ -94,8 +107,13 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             | TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
             | TrainEvent::EpochsChanged { .. }
-            | TrainEvent::Diagnostics(_)
-            | TrainEvent::Hint(_) => {}
+            | TrainEvent::StepResult(_) => {}
+            TrainEvent::Diagnostics(d) => log.diagnostics.push(d.clone()),
+            TrainEvent::Hint(h) => {
+                // Clear a progress line drawn in place first.
+                let clear = if tty { "\r\x1b[K" } else { "" };
+                print_stderr(&format!("{clear}hint: {}\n", h.message));
+            }
         }
     };
     let control = Control::new();
@@ -119,6 +137,17 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                     print_stderr(&format!("weights saved to {}\n", p.display()));
                 }
             }
+            Err(e) => errors.push(e),
+        }
+    }
+    if let (Some(store), Some(run)) = (&store, recorder.and_then(|r| r.finish())) {
+        match store.save(&run) {
+            Ok(stored) => print_stderr(&format!(
+                "run recorded as '{}' ({}) in {}\n",
+                stored.record.name,
+                stored.id(),
+                stored.dir.display()
+            )),
             Err(e) => errors.push(e),
         }
     }

@@ -26,6 +26,15 @@ pub struct BenchReport {
     pub predict_p50_us: f64,
     pub predict_p99_us: f64,
     pub peak_rss_mb: f64,
+    /// Training time with diagnostics (engine::diagnostics, the default) over training time without, minus 1, in
+    /// percent: alternating rounds of the same steps in this run.
+    pub diagnostics_overhead_pct: f64,
+    /// The same in CPU time of all threads (steadier when other processes compete for the cores).
+    pub diagnostics_overhead_cpu_pct: f64,
+    /// The trainer's own account: time spent measuring over time spent in training steps, in percent.
+    pub diagnostics_cost_pct: f64,
+    /// Batches per measurement on average (the schedule keeps the cost under engine::diagnostics::BUDGET).
+    pub diagnostics_every_batches: f64,
     /// One occlusion attribution map (`explain`) for a test digit, median of 50, in milliseconds.
     pub explain_ms: f64,
 }
@@ -83,6 +92,9 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
     let step = median(&mut step_secs);
     let train_images_per_sec = cfg.batch_size as f64 / step.max(1e-12);
 
+    let (diagnostics_overhead_pct, diagnostics_overhead_cpu_pct, diagnostics_cost_pct, diagnostics_every_batches) =
+        diagnostics_overhead(data, train_steps, progress)?;
+
     progress("evaluating the 10k test set, batch 1000, three times");
     let model = LeNet::from_weights(&weights)?;
     let mut eval_secs = Vec::new();
@@ -129,6 +141,68 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
         predict_p50_us: percentile(&mut lat.clone(), 0.5),
         predict_p99_us: percentile(&mut lat, 0.99),
         peak_rss_mb: peak_rss_mb(),
+        diagnostics_overhead_pct,
+        diagnostics_overhead_cpu_pct,
+        diagnostics_cost_pct,
+        diagnostics_every_batches,
         explain_ms,
     })
+}
+
+/// CPU time of all this process's threads so far (from /proc/self/task/*/schedstat, nanosecond resolution); None
+/// where that is not available.
+fn process_cpu_secs() -> Option<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 * 1e-9)
+}
+
+/// Diagnostics' cost, three ways, in percent: training time with diagnostics against without in alternating rounds
+/// (wall clock, median of the rounds' pairwise ratios; CPU time of all threads over all rounds) — what the issue
+/// asks, but noisy when other processes share the cores — and the trainer's own account (time measuring over time
+/// training, interleaved on one thread, so machine load hits both alike). The first 5 steps of each round warm up.
+fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&str)) -> Result<(f64, f64, f64, f64)> {
+    const ROUNDS: usize = 7;
+    progress(&format!("training {ROUNDS} × 2 rounds of {steps} steps with and without diagnostics"));
+    let cfg = TrainConfig { epochs: 1, limit: Some((steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
+    // (wall secs, cpu secs) from the end of warm-up step 5 to the end of the last step: every step and measurement.
+    let round = || -> Result<(f64, f64)> {
+        let (mut first, mut last) = ((0.0, 0.0), (0.0, 0.0));
+        let control = Control::new();
+        train(&cfg, data, None, &control, &mut |e| {
+            if let TrainEvent::Batch(b) = e {
+                let now = (b.elapsed_secs, process_cpu_secs().unwrap_or(0.0));
+                if b.batch == 5 {
+                    first = now;
+                }
+                last = now;
+                if b.batch >= steps + 5 {
+                    control.request_stop();
+                }
+            }
+        })?;
+        Ok((last.0 - first.0, last.1 - first.1))
+    };
+    let (mut ratios, mut cpu_with, mut cpu_without) = (Vec::new(), 0.0, 0.0);
+    let (mut measure_secs, mut train_secs, mut measurements, mut trained_steps) = (0.0, 0.0, 0, 0);
+    for _ in 0..ROUNDS {
+        let with = round()?;
+        if let Some(c) = crate::engine::diagnostics::last_run_cost() {
+            (measure_secs, train_secs) = (measure_secs + c.measure_secs, train_secs + c.train_secs);
+            (measurements, trained_steps) = (measurements + c.measurements, trained_steps + c.steps);
+        }
+        let without = crate::engine::diagnostics::without(&round)?;
+        ratios.push(with.0 / without.0.max(1e-12));
+        cpu_with += with.1;
+        cpu_without += without.1;
+    }
+    Ok((
+        (median(&mut ratios) - 1.0) * 100.0,
+        (cpu_with / cpu_without.max(1e-12) - 1.0) * 100.0,
+        100.0 * measure_secs / train_secs.max(1e-12),
+        trained_steps as f64 / measurements.max(1) as f64,
+    ))
 }

@@ -88,8 +88,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
         Some(f) => return Err(Error::bad_weights(format!("unsupported weights format '{f}' (expected {FORMAT})"))),
         None => return Err(Error::bad_weights("not a LeNet-5 Playground weights file (no format metadata)")),
     }
-    let activation = require("activation")?.parse().map_err(Error::bad_weights)?;
-    let pooling = require("pooling")?.parse().map_err(Error::bad_weights)?;
+    let activation = require("activation")?.parse().map_err(|e| Error::bad_weights("").because(e))?;
+    let pooling = require("pooling")?.parse().map_err(|e| Error::bad_weights("").because(e))?;
     let class_names: Vec<String> = match get("classes") {
         Some(c) => serde_json::from_str(&c)
             .map_err(|e| Error::bad_weights("metadata 'classes' is not a list of names").because(e))?,

@@ -1,9 +1,19 @@
 //! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
 //! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
 
+use crate::engine::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// A name that is none of a choice's keys (on the command line, in a weights file's metadata).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {} '{given}' (expected one of: {})", kind.to_lowercase(), expected.join(", "))]
+pub struct UnknownChoice {
+    pub kind: &'static str,
+    pub given: String,
+    pub expected: &'static [&'static str],
+}
 
 macro_rules! choice_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $key:literal, $label:literal;)+ }) => {
@@ -25,12 +35,11 @@ macro_rules! choice_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownChoice;
+            fn from_str(s: &str) -> Result<Self, UnknownChoice> {
                 let lower = s.to_ascii_lowercase();
                 $(if lower == $key { return Ok($name::$variant); })+
-                Err(format!("unknown {} '{}' (expected one of: {})", stringify!($name).to_lowercase(), s,
-                    [$($key),+].join(", ")))
+                Err(UnknownChoice { kind: stringify!($name), given: s.to_string(), expected: &[$($key),+] })
             }
         }
     };
@@ -83,6 +92,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first N training images only (quick tries and tests).
     pub limit: Option<usize>,
+    /// How the learning rate moves during the run (see `engine::schedule`); settings without it load as constant.
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 impl Default for TrainConfig {
@@ -109,6 +121,7 @@ impl TrainConfig {
             batch_size: 100,
             seed: 42,
             limit: None,
+            schedule: Schedule::Constant,
         };
         match p {
             Preset::Default => base,
@@ -139,6 +152,11 @@ impl TrainConfig {
         if self.batch_size == 0 || self.batch_size > 60_000 {
             return Err(Config(format!("batch size must be between 1 and 60000, got {}", self.batch_size)));
         }
+        if let Schedule::Step { at_epochs } = &self.schedule {
+            if at_epochs.contains(&0) {
+                return Err(Config("step schedule epochs must be 1 or more".into()));
+            }
+        }
         if self.limit == Some(0) {
             return Err(Config("--limit must be at least 1".into()));
         }
@@ -155,7 +173,7 @@ mod tests {
         for a in Activation::ALL {
             assert_eq!(a.key().parse::<Activation>().unwrap(), *a);
         }
-        assert!("tanh".parse::<Activation>().unwrap_err().contains("sigmoid, relu"));
+        assert!("tanh".parse::<Activation>().unwrap_err().to_string().contains("sigmoid, relu"));
         assert_eq!("CLASSIC".parse::<Preset>().unwrap(), Preset::Classic);
     }
 

@@ -1,7 +1,7 @@
 //! What a training run tells the world. Plain data only (no tensors, no GUI types), so the same stream feeds the
 //! CLI's progress lines, its JSON output, and the app's plots.
 
-use crate::engine::config::TrainConfig;
+use crate::engine::config::{Activation, Init, Optimizer, TrainConfig};
 use crate::engine::weights::ModelWeights;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -67,6 +67,18 @@ pub struct LrChange {
     pub new_lr: f64,
 }
 
+/// One batch trained with Step while paused: its loss before the update (the batch event's `loss`) and after it
+/// (the same images through the updated weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    pub lr: f64,
+    pub loss_before: f32,
+    pub loss_after: f32,
+}
+
 /// How gradients and activations look at one training step (measured every few batches). Keys are stage names
 /// (`c1`, `c3`, `f5`, `f6`, `out` for layers with weights; `c1.act`, … for activation stages).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -104,6 +116,40 @@ pub struct Hint {
     pub rule: HintRule,
     pub message: String,
     pub x_epochs: f64,
+    /// What the user can do about it, best first (buttons in the app; `coach::action_label` names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<HintAction>,
+}
+
+/// A fix the coach offers. Live changes apply to the running run; `Restart` starts a new run with the current
+/// settings changed as given (after the user confirms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HintAction {
+    /// Change the running run's learning rate.
+    SetLr { lr: f64 },
+    /// End the running run after `epochs` epochs.
+    SetEpochs { epochs: usize },
+    /// Start again with these settings changed.
+    Restart(RestartWith),
+    /// Nothing to change: the condition passes by itself.
+    KeepWaiting,
+}
+
+/// The settings a `Restart` changes; `None` keeps the current one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestartWith {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<Optimizer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +173,8 @@ pub enum TrainEvent {
     },
     Diagnostics(Diagnostics),
     Hint(Hint),
+    /// A batch trained with Step while paused: its loss before and after the update.
+    StepResult(StepResult),
     /// A copy of the current weights, sent now and then, for live prediction and the inspector.
     #[serde(skip)]
     Weights(ModelWeights),

@@ -1,32 +1,57 @@
 //! The metrics CSV: one row per batch plus one per epoch (with test loss and accuracy), the same from the CLI's
 //! `--metrics` and the app's export.
 
-use crate::engine::events::{BatchMetrics, EpochMetrics};
+use crate::engine::events::{BatchMetrics, Diagnostics, EpochMetrics};
 use std::fmt::Write;
 
-pub const CSV_HEADER: &str =
-    "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr";
+pub const CSV_HEADER: &str = concat!(
+    "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr",
+    // Diagnostics (`kind=diagnostics` rows; see engine::diagnostics): per weight layer, then per activation stage.
+    ",grad_norm.c1,grad_norm.c3,grad_norm.f5,grad_norm.f6,grad_norm.out",
+    ",update_ratio.c1,update_ratio.c3,update_ratio.f5,update_ratio.f6,update_ratio.out",
+    ",saturation.c1.act,saturation.c3.act,saturation.f5.act,saturation.f6.act",
+    ",mean_activation.c1.act,mean_activation.c3.act,mean_activation.f5.act,mean_activation.f6.act",
+    ",dead_units.c1.act,dead_units.c3.act,dead_units.f5.act,dead_units.f6.act",
+);
+
+/// The diagnostics columns after `lr`: (map of a Diagnostics, stage keys).
+const DIAGNOSTICS_COLUMNS: usize = 5 + 5 + 4 + 4 + 4;
 
 /// Collects a run's metrics as they arrive.
 #[derive(Debug, Clone, Default)]
 pub struct MetricsLog {
     pub batches: Vec<BatchMetrics>,
     pub epochs: Vec<EpochMetrics>,
+    pub diagnostics: Vec<Diagnostics>,
 }
 
 impl MetricsLog {
     pub fn to_csv(&self) -> String {
-        to_csv(&self.batches, &self.epochs)
+        to_csv_with_diagnostics(&self.batches, &self.epochs, &self.diagnostics)
     }
 }
 
 /// Batch rows in order, each epoch's row right after its last batch.
 pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
-    let mut out = String::with_capacity(64 * (batches.len() + epochs.len() + 1));
+    to_csv_with_diagnostics(batches, epochs, &[])
+}
+
+/// As `to_csv`, with a `diagnostics` row right after the batch row it was measured at.
+pub fn to_csv_with_diagnostics(
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[Diagnostics],
+) -> String {
+    let mut out = String::with_capacity(64 * (batches.len() + epochs.len() + 1) + 200 * diagnostics.len());
     out.push_str(CSV_HEADER);
     out.push('\n');
     let mut epoch_rows = epochs.iter().peekable();
+    let mut diagnostics_rows = diagnostics.iter().peekable();
+    let empty = ",".repeat(DIAGNOSTICS_COLUMNS);
     for b in batches {
+        while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) < (b.epoch, b.batch)) {
+            write_diagnostics(&mut out, d);
+        }
         let _ = writeln!(
             out,
             "batch,{},{},{:.6},{:.6},{:.6},,,{:.1},{:.3},{}",
@@ -39,9 +64,18 @@ pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
             b.elapsed_secs,
             b.lr
         );
+        out.truncate(out.len() - 1);
+        out.push_str(&empty);
+        out.push('\n');
+        while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) == (b.epoch, b.batch)) {
+            write_diagnostics(&mut out, d);
+        }
         while let Some(e) = epoch_rows.next_if(|e| e.epoch == b.epoch && b.batch == b.batches_per_epoch) {
             write_epoch(&mut out, e);
         }
+    }
+    for d in diagnostics_rows {
+        write_diagnostics(&mut out, d);
     }
     for e in epoch_rows {
         write_epoch(&mut out, e);
@@ -50,11 +84,34 @@ pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
 }
 
 fn write_epoch(out: &mut String, e: &EpochMetrics) {
-    let _ = writeln!(
+    let _ = write!(
         out,
         "epoch,{},,{:.6},{:.6},{:.6},{:.6},{:.6},,{:.3},",
         e.epoch, e.epoch as f64, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.elapsed_secs
     );
+    out.push_str(&",".repeat(DIAGNOSTICS_COLUMNS));
+    out.push('\n');
+}
+
+/// `diagnostics,epoch,batch,x_epochs`, the batch columns empty, then the diagnostics columns (empty where a stage
+/// has no value, e.g. dead units of sigmoid stages).
+fn write_diagnostics(out: &mut String, d: &Diagnostics) {
+    let _ = write!(out, "diagnostics,{},{},{:.6},,,,,,,", d.epoch, d.batch, d.x_epochs);
+    let layers = ["c1", "c3", "f5", "f6", "out"];
+    let acts = ["c1.act", "c3.act", "f5.act", "f6.act"];
+    let maps = [(&d.grad_norm, &layers[..]), (&d.update_ratio, &layers[..])];
+    let act_maps = [&d.saturation, &d.mean_activation, &d.dead_units];
+    let cells = maps
+        .iter()
+        .flat_map(|(m, keys)| keys.iter().map(move |k| m.get(*k)))
+        .chain(act_maps.iter().flat_map(|m| acts.iter().map(move |k| m.get(*k))));
+    for v in cells {
+        out.push(',');
+        if let Some(v) = v {
+            let _ = write!(out, "{v:e}");
+        }
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -90,9 +147,41 @@ mod tests {
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0], CSV_HEADER);
         assert!(lines[2].starts_with("batch,1,2,1.000000,"));
-        assert_eq!(lines[3], "epoch,1,,1.000000,0.500000,0.750000,0.250000,0.900000,,1.000,");
-        assert!(lines[2].ends_with(",0.1"), "each batch row carries its learning rate");
+        assert!(lines[3].starts_with("epoch,1,,1.000000,0.500000,0.750000,0.250000,0.900000,,1.000,"));
+        assert_eq!(lines[2].split(',').nth(10), Some("0.1"), "each batch row carries its learning rate");
         assert!(lines[4].starts_with("batch,2,1,1.500000"));
-        assert!(lines.iter().all(|l| l.split(',').count() == 11));
+        let columns = CSV_HEADER.split(',').count();
+        assert_eq!(columns, 11 + DIAGNOSTICS_COLUMNS);
+        assert!(lines.iter().all(|l| l.split(',').count() == columns));
+    }
+
+    #[test]
+    fn diagnostics_rows_follow_their_batch_with_named_columns() {
+        let b = |batch| BatchMetrics {
+            epoch: 1,
+            batch,
+            batches_per_epoch: 2,
+            loss: 0.5,
+            accuracy: 0.75,
+            lr: 0.1,
+            images_per_sec: 1000.0,
+            elapsed_secs: 1.0,
+        };
+        let mut d = Diagnostics { epoch: 1, batch: 1, x_epochs: 0.5, ..Default::default() };
+        d.grad_norm.insert("c1".into(), 0.25);
+        d.grad_norm.insert("out".into(), 2.0);
+        d.saturation.insert("f5.act".into(), 0.75);
+        let csv = to_csv_with_diagnostics(&[b(1), b(2)], &[], &[d]);
+        let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        let col = |name: &str| lines[0].iter().position(|h| *h == name).unwrap();
+        assert_eq!(lines[2][0], "diagnostics");
+        assert_eq!(lines[2][col("x_epochs")], "0.500000");
+        assert_eq!(lines[2][col("grad_norm.c1")].parse::<f32>().unwrap(), 0.25);
+        assert_eq!(lines[2][col("grad_norm.out")].parse::<f32>().unwrap(), 2.0);
+        assert_eq!(lines[2][col("saturation.f5.act")].parse::<f32>().unwrap(), 0.75);
+        assert_eq!(lines[2][col("dead_units.c1.act")], "");
+        assert_eq!(lines[1][col("grad_norm.c1")], "", "batch rows leave the diagnostics columns empty");
+        assert_eq!(lines[3][0], "batch");
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()));
     }
 }

@@ -38,6 +38,15 @@ impl Optim {
         Ok(Optim { kind, lr, step: 0, m, v, previous: vec![Vec::new(); vars.len()] })
     }
 
+    /// The learning rate of the following steps (a schedule or a live change); moments and velocity are kept.
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+
     /// Each parameter's values (flattened) before the last `step`, or None before the first one.
     pub fn previous(&self) -> Option<&[Vec<f32>]> {
         (self.step > 0).then_some(self.previous.as_slice())

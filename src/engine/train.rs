@@ -1,11 +1,13 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
+use crate::engine::coach::Coach;
 use crate::engine::config::TrainConfig;
-use crate::engine::control::Control;
+use crate::engine::control::{Control, Live, Turn};
+use crate::engine::diagnostics;
 use crate::engine::divergence;
 use crate::engine::evaluate::evaluate;
-use crate::engine::events::{BatchMetrics, EpochMetrics, TrainEvent};
+use crate::engine::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::mnist::Dataset;
 use crate::engine::model::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::ops;
@@ -32,6 +34,11 @@ pub fn train(
 ) -> Result<ModelWeights> {
     cfg.validate()?;
     ops::init_compute_thread();
+    // The coach watches every event and adds its hints to the stream; diagnostics are measured every few steps.
+    let mut coach = Coach::new();
+    let mut coached = |e: TrainEvent| coach.relay(e, emit);
+    let emit: &mut dyn FnMut(TrainEvent) = &mut coached;
+    let mut monitor = diagnostics::Monitor::new();
     let train_set = match cfg.limit {
         Some(n) if n < data.train.len() => data.train.truncated(n),
         _ => data.train.clone(),
@@ -89,12 +96,18 @@ pub fn train(
         w
     };
 
-    for epoch in 1..=cfg.epochs {
+    // Live learning rate and epochs, changed between batches through `control`.
+    let mut live = Live::new(cfg);
+    let mut epoch = 0;
+    while epoch < live.epochs {
+        epoch += 1;
         let epoch_start = Instant::now();
         let order = train_set.shuffled_indices(&mut rng);
         let (mut loss_sum, mut correct_sum, mut seen) = (0f64, 0usize, 0usize);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
-            if control.checkpoint() {
+            let turn = live.wait_turn(control, epoch, b, batches_per_epoch, emit);
+            if turn == Turn::Stop {
+                live.close_gesture(emit);
                 let weights = snapshot(&model)?;
                 emit(TrainEvent::Stopped {
                     epoch,
@@ -104,6 +117,13 @@ pub fn train(
                 });
                 return Ok(weights);
             }
+            let lr = cfg.schedule.lr(
+                live.base_lr,
+                (epoch - 1) * batches_per_epoch + b,
+                live.epochs * batches_per_epoch,
+                batches_per_epoch,
+            );
+            optim.set_lr(lr);
             let t0 = Instant::now();
             let (pixels, labels) = train_set.batch(chunk);
             let x = images_tensor(&pixels, chunk.len())?;
@@ -112,13 +132,15 @@ pub fn train(
             let (loss, correct) = loss_and_correct(&logits, &y)?;
             let loss_value = loss.to_scalar::<f32>()?;
             if let Some(why) = guard.batch_loss(loss_value) {
-                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                live.close_gesture(emit);
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                 return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let grads = loss.backward()?;
             optim.step(&vars, &grads)?;
             if let Some(why) = divergence::non_finite_var(&vars)? {
-                let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                live.close_gesture(emit);
+                let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                 return Err(divergence::fail(emit, message, last_good(&optim)));
             }
             let step_secs = t0.elapsed().as_secs_f64();
@@ -131,14 +153,28 @@ pub fn train(
                 batches_per_epoch,
                 loss: loss_value,
                 accuracy: correct as f32 / chunk.len() as f32,
-                lr: cfg.lr,
+                lr,
                 images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
             }));
+            let at = (epoch, b + 1, batches_per_epoch);
+            if let Some(d) = monitor.after_step(step_secs, &model, &x, &grads, optim.previous(), at)? {
+                emit(TrainEvent::Diagnostics(d));
+            }
+            if turn == Turn::Step {
+                // Paused single step: the same images through the updated weights.
+                let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;
+                let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
+                let loss_after = loss_after.to_scalar::<f32>()?;
+                let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
+                control.set_last_step(r.clone());
+                emit(TrainEvent::StepResult(r));
+            }
             if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                 let w = snapshot(&model)?;
                 if let Some(why) = divergence::non_finite_weights(&w) {
-                    let message = divergence::message(epoch, b + 1, &why, cfg.lr, cfg.optimizer);
+                    live.close_gesture(emit);
+                    let message = divergence::message(epoch, b + 1, &why, lr, cfg.optimizer);
                     return Err(divergence::fail(emit, message, last_good(&optim)));
                 }
                 emit(TrainEvent::Weights(w));
@@ -149,6 +185,7 @@ pub fn train(
         let weights = snapshot(&model)?;
         let eval_model = LeNet::from_weights(&weights)?;
         let Some(test) = evaluate(&eval_model, test_set, Some(control))? else {
+            live.close_gesture(emit);
             emit(TrainEvent::Stopped {
                 epoch,
                 batch: batches_per_epoch,
@@ -158,7 +195,8 @@ pub fn train(
             return Ok(weights);
         };
         if let Some(why) = divergence::non_finite_weights(&weights).or_else(|| guard.test_loss(test.loss)) {
-            let message = divergence::message(epoch, batches_per_epoch, &why, cfg.lr, cfg.optimizer);
+            live.close_gesture(emit);
+            let message = divergence::message(epoch, batches_per_epoch, &why, live.base_lr, cfg.optimizer);
             return Err(divergence::fail(emit, message, last_good(&optim)));
         }
         emit(TrainEvent::Epoch(EpochMetrics {
@@ -173,7 +211,10 @@ pub fn train(
             epoch_secs: epoch_start.elapsed().as_secs_f64(),
             elapsed_secs: run_start.elapsed().as_secs_f64(),
         }));
-        if epoch == cfg.epochs {
+        // A change of epochs during the test pass counts now: lowering to this epoch ends the run here.
+        live.sync(control, epoch, batches_per_epoch, batches_per_epoch, emit);
+        if epoch >= live.epochs {
+            live.close_gesture(emit);
             emit(TrainEvent::Finished {
                 test_accuracy: test.accuracy,
                 elapsed_secs: run_start.elapsed().as_secs_f64(),
@@ -183,5 +224,6 @@ pub fn train(
         }
         emit(TrainEvent::Weights(weights));
     }
-    unreachable!("the loop returns at the last epoch")
+    // The loop returns after its last epoch; this is only reached if that logic is broken.
+    Err(Error::Internal(format!("the training loop ended without finishing (epoch {epoch} of {})", live.epochs)))
 }

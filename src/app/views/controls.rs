@@ -2,12 +2,99 @@
 //! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
 
 use crate::app::command::{PlotFormat, UiCommand};
+use crate::app::experiments::LiveCommand;
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
 use crate::engine::config::{Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
+use crate::engine::schedule::{parse_epoch_list, Schedule};
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 
 const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
+const LIVE: &str = "Live: a change takes effect from the next batch of the running training.";
+/// The settings grids' first column, so the live and the locked rows line up.
+const COL_WIDTH: f32 = 90.0;
+
+/// Learning rate and epochs: editable during a run too. While a run is going every change goes to the trainer
+/// (a drag is one gesture: one recorded change and one marker, at most one new value per batch).
+fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
+    let live = session.run_active() && session.phase != Phase::Stopping;
+    egui::Grid::new("train_settings_live").num_columns(2).spacing([8.0, 6.0]).min_col_width(COL_WIDTH).show(ui, |ui| {
+        let t = &mut settings.train;
+        let label = ui.label("Learning rate");
+        let lr = ui
+            .add(Slider::new(&mut t.lr, LR_RANGE.0..=LR_RANGE.1).logarithmic(true).max_decimals(4))
+            .labelled_by(label.id)
+            .on_hover_text(if live {
+                "Live: from the next batch (each drag is marked on the plots). Scheduled runs: this sets the \
+                 schedule's base rate."
+            } else {
+                "Step size of each update (log scale). Stays live during a run."
+            });
+        if live && (lr.changed() || lr.drag_stopped()) {
+            let done = lr.drag_stopped() || !lr.dragged();
+            commands.push(UiCommand::Live(LiveCommand::Lr { lr: t.lr, done }));
+        }
+        ui.end_row();
+
+        let label = ui.label("Epochs");
+        // Not below the epoch in progress.
+        let min_epochs = match (&session.last_batch, live) {
+            (Some(b), true) => b.epoch.max(EPOCHS_RANGE.0),
+            _ => EPOCHS_RANGE.0,
+        };
+        let ep = ui
+            .add(Slider::new(&mut t.epochs, min_epochs..=EPOCHS_RANGE.1.max(min_epochs)))
+            .labelled_by(label.id)
+            .on_hover_text(if live { LIVE } else { "Passes over the training images. Stays live during a run." });
+        if live && ep.changed() {
+            commands.push(UiCommand::Live(LiveCommand::Epochs(t.epochs)));
+        }
+        ui.end_row();
+    });
+}
+
+/// Constant, step (×0.1 after the chosen epochs) or cosine (to ~0 at the last batch).
+fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
+    let label = ui.label("Schedule");
+    ui.horizontal(|ui| {
+        let mut kind = schedule.key();
+        ComboBox::from_id_salt("schedule")
+            .selected_text(kind)
+            .show_ui(ui, |ui| {
+                for k in Schedule::KEYS {
+                    ui.selectable_value(&mut kind, k, k);
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text("How the learning rate moves during the run: constant; step (×0.1 after the chosen epochs); cosine (every batch, down to ~0 at the last batch)")
+            .on_disabled_hover_text(LOCKED);
+        if kind != schedule.key() {
+            *schedule = match kind {
+                "step" => Schedule::Step { at_epochs: Schedule::default_step_epochs(epochs) },
+                "cosine" => Schedule::Cosine,
+                _ => Schedule::Constant,
+            };
+        }
+        if let Schedule::Step { at_epochs } = schedule {
+            let text = at_epochs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",");
+            let id = ui.scope_id().with("step_epochs");
+            let mut edit = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_else(|| text.clone());
+            let r = ui
+                .add(egui::TextEdit::singleline(&mut edit).desired_width(60.0))
+                .on_hover_text("×0.1 after each of these epochs, e.g. 3,6");
+            if r.changed() {
+                if let Ok(v) = parse_epoch_list(&edit) {
+                    *at_epochs = v;
+                }
+                ui.data_mut(|d| d.insert_temp(id, edit));
+            } else if !r.has_focus() {
+                ui.data_mut(|d| d.insert_temp(id, text));
+            }
+        }
+    });
+    ui.end_row();
+}
 
 pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
     ui.heading("LeNet-5 Playground");
@@ -16,7 +103,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
 
     ui.strong("Training settings");
     ui.add_enabled_ui(!locked, |ui| {
-        egui::Grid::new("train_settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+        egui::Grid::new("train_settings").num_columns(2).spacing([8.0, 6.0]).min_col_width(COL_WIDTH).show(ui, |ui| {
             ui.label("Preset");
             let mut preset = settings.preset;
             ComboBox::from_id_salt("preset")
@@ -33,49 +120,50 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
                 commands.push(UiCommand::ApplyPreset(preset));
             }
             ui.end_row();
-
-            let t = &mut settings.train;
-            ui.label("Learning rate");
-            ui.add(Slider::new(&mut t.lr, LR_RANGE.0..=LR_RANGE.1).logarithmic(true).max_decimals(4))
-                .on_hover_text("Step size of each update (log scale)")
-                .on_disabled_hover_text(LOCKED);
-            ui.end_row();
-
-            ui.label("Epochs");
-            ui.add(Slider::new(&mut t.epochs, EPOCHS_RANGE.0..=EPOCHS_RANGE.1))
-                .on_hover_text("Passes over the training images")
-                .on_disabled_hover_text(LOCKED);
-            ui.end_row();
-
-            ui.label("Batch size");
-            ui.add(Slider::new(&mut t.batch_size, BATCH_RANGE.0..=BATCH_RANGE.1).logarithmic(true))
-                .on_hover_text("Images per update")
-                .on_disabled_hover_text(LOCKED);
-            ui.end_row();
-
-            choice(ui, "Activation", "activation", &mut t.model.activation, Activation::ALL, |a| a.label());
-            choice(ui, "Pooling", "pooling", &mut t.model.pooling, Pooling::ALL, |p| p.label());
-            choice(ui, "Init", "init", &mut t.init, Init::ALL, |i| i.label());
-            choice(ui, "Optimizer", "optimizer", &mut t.optimizer, Optimizer::ALL, |o| o.label());
-
-            ui.label("Seed");
-            ui.add(DragValue::new(&mut t.seed)).on_hover_text("Same seed, same run").on_disabled_hover_text(LOCKED);
-            ui.end_row();
-
-            ui.label("Images");
-            ui.horizontal(|ui| {
-                let mut limited = t.limit.is_some();
-                ui.checkbox(&mut limited, "first")
-                    .on_hover_text("Train on the first N training images only: quick tries")
-                    .on_disabled_hover_text(LOCKED);
-                let mut n = t.limit.unwrap_or(2000);
-                ui.add_enabled(limited, DragValue::new(&mut n).range(1..=60_000).speed(50))
-                    .on_hover_text("How many training images")
-                    .on_disabled_hover_text(if locked { LOCKED } else { "Tick 'first' to train on part of the set" });
-                t.limit = limited.then_some(n);
-            });
-            ui.end_row();
         });
+    });
+    live_settings_ui(ui, settings, session, commands);
+    ui.add_enabled_ui(!locked, |ui| {
+        egui::Grid::new("train_settings_locked").num_columns(2).spacing([8.0, 6.0]).min_col_width(COL_WIDTH).show(
+            ui,
+            |ui| {
+                let t = &mut settings.train;
+                schedule_ui(ui, &mut t.schedule, t.epochs);
+
+                ui.label("Batch size");
+                ui.add(Slider::new(&mut t.batch_size, BATCH_RANGE.0..=BATCH_RANGE.1).logarithmic(true))
+                    .on_hover_text("Images per update")
+                    .on_disabled_hover_text(LOCKED);
+                ui.end_row();
+
+                choice(ui, "Activation", "activation", &mut t.model.activation, Activation::ALL, |a| a.label());
+                choice(ui, "Pooling", "pooling", &mut t.model.pooling, Pooling::ALL, |p| p.label());
+                choice(ui, "Init", "init", &mut t.init, Init::ALL, |i| i.label());
+                choice(ui, "Optimizer", "optimizer", &mut t.optimizer, Optimizer::ALL, |o| o.label());
+
+                ui.label("Seed");
+                ui.add(DragValue::new(&mut t.seed)).on_hover_text("Same seed, same run").on_disabled_hover_text(LOCKED);
+                ui.end_row();
+
+                ui.label("Images");
+                ui.horizontal(|ui| {
+                    let mut limited = t.limit.is_some();
+                    ui.checkbox(&mut limited, "first")
+                        .on_hover_text("Train on the first N training images only: quick tries")
+                        .on_disabled_hover_text(LOCKED);
+                    let mut n = t.limit.unwrap_or(2000);
+                    ui.add_enabled(limited, DragValue::new(&mut n).range(1..=60_000).speed(50))
+                        .on_hover_text("How many training images")
+                        .on_disabled_hover_text(if locked {
+                            LOCKED
+                        } else {
+                            "Tick 'first' to train on part of the set"
+                        });
+                    t.limit = limited.then_some(n);
+                });
+                ui.end_row();
+            },
+        );
     });
 
     ui.add_space(8.0);
@@ -101,6 +189,11 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
                     .then(|| commands.push(UiCommand::Pause));
             }
         }
+        ui.add_enabled(session.phase == Phase::Paused, Button::new("Step"))
+            .on_hover_text("Train exactly one batch and show its loss before and after (N)")
+            .on_disabled_hover_text("Pause the run first: Step trains one batch at a time while paused (N)")
+            .clicked()
+            .then(|| commands.push(UiCommand::Live(LiveCommand::Step)));
         ui.add_enabled(matches!(session.phase, Phase::Training | Phase::Paused), Button::new("Stop"))
             .on_hover_text("End the run after the current batch; the weights are kept")
             .clicked()
@@ -114,6 +207,13 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
 
     ui.add_space(6.0);
     status_ui(ui, session);
+    match &session.experiments.last_step {
+        Some(r) => ui.label(format!(
+            "Step: batch {} of epoch {} · loss before {:.4} -> after {:.4}",
+            r.batch, r.epoch, r.loss_before, r.loss_after
+        )),
+        None => ui.weak("Step (N, while paused): — "),
+    };
 
     ui.add_space(8.0);
     ui.separator();

@@ -36,6 +36,11 @@ struct StageTextures {
     textures: Vec<TextureHandle>,
 }
 
+/// What the inspector's saturation column means.
+const SATURATION_HELP: &str = "Share of this stage's outputs that are saturated at the latest training measurement: \
+    for sigmoid below 0.053 or above 0.947 (slope under 0.05, little gradient passes), for ReLU exactly 0. See the \
+    Gradient flow tab.";
+
 #[derive(Default)]
 pub struct InspectorView {
     table: Option<(ModelConfig, Result<Vec<StageInfo>, String>)>,
@@ -47,6 +52,8 @@ pub struct InspectorView {
     /// The first conv layer's filters and the weights version they show.
     filter_textures: Option<(u64, Vec<TextureHandle>)>,
     filter_range: f32,
+    /// The latest training measurement of each activation stage's saturation (0..1), shown beside its row.
+    pub saturation: std::collections::BTreeMap<String, f32>,
 }
 
 impl InspectorView {
@@ -105,10 +112,11 @@ impl InspectorView {
     }
 
     fn grid_ui(&mut self, ui: &mut egui::Ui, rows: &[StageInfo], selected: Option<&'static str>) {
-        egui::Grid::new("inspector-stage-table").striped(true).num_columns(5).spacing([16.0, 3.0]).show(ui, |ui| {
+        egui::Grid::new("inspector-stage-table").striped(true).num_columns(6).spacing([16.0, 3.0]).show(ui, |ui| {
             for h in ["Stage", "Layer", "Output shape", "Parameters", "Size arithmetic"] {
                 ui.label(RichText::new(h).strong());
             }
+            ui.label(RichText::new("Saturated").strong()).on_hover_text(SATURATION_HELP);
             ui.end_row();
             for row in rows {
                 let response = ui.selectable_label(selected == Some(row.key), row.key).on_hover_text(&row.computes);
@@ -119,12 +127,17 @@ impl InspectorView {
                 ui.monospace(format!("{:?}", row.out_shape));
                 ui.label(thousands(row.params));
                 ui.label(row.formula.clone().unwrap_or_default());
+                match self.saturation.get(row.key) {
+                    Some(s) => ui.label(format!("{:.0} %", s * 100.0)).on_hover_text(SATURATION_HELP),
+                    None => ui.label(""),
+                };
                 ui.end_row();
             }
             ui.label(RichText::new("Total").strong());
             ui.label("");
             ui.label("");
             ui.label(RichText::new(thousands(rows.iter().map(|r| r.params).sum())).strong());
+            ui.label("");
             ui.label("");
             ui.end_row();
         });

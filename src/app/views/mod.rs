@@ -4,8 +4,11 @@
 pub mod attribution;
 pub mod banner;
 pub mod canvas;
+pub mod coach;
 pub mod controls;
 pub mod evaluation;
+pub mod gradients;
 pub mod inspector;
 pub mod plots;
+pub mod runs;
 pub mod texture;

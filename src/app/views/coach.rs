@@ -1,0 +1,70 @@
+//! The coach's banner: each hint of the runs shown that is not dismissed, with its explanation and buttons that act.
+//! A button that would stop the run (a restart) asks first, in the banner itself.
+
+use crate::app::coach::{effective_action, CoachCommand};
+use crate::app::command::UiCommand;
+use crate::app::history::HintEntry;
+use crate::app::views::gradients::{rule_title, HINT_COLOR};
+use crate::engine::coach::action_label;
+use crate::engine::events::HintAction;
+use egui::{RichText, Ui};
+
+#[derive(Default)]
+pub struct CoachBanner {
+    /// A restart waiting for "Yes": (hint index, action).
+    confirming: Option<(usize, HintAction)>,
+}
+
+impl CoachBanner {
+    /// Draws the banners; nothing when there is no hint to show. `running`: a run is active (restarts stop it).
+    pub fn ui(&mut self, ui: &mut Ui, hints: &[HintEntry], running: bool, commands: &mut Vec<UiCommand>) {
+        for (i, entry) in hints.iter().enumerate().filter(|(_, h)| !h.dismissed) {
+            egui::Frame::new()
+                .fill(HINT_COLOR.gamma_multiply(0.12))
+                .stroke(egui::Stroke::new(1.0, HINT_COLOR))
+                .inner_margin(8.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(format!("Coach: {}", rule_title(entry))).strong().color(HINT_COLOR));
+                        ui.weak(format!("at epoch {:.2}", entry.x));
+                    });
+                    ui.add(egui::Label::new(&entry.hint.message).wrap());
+                    if let Some((_, action)) = self.confirming.as_ref().filter(|(j, _)| *j == i) {
+                        let action = action.clone();
+                        ui.horizontal_wrapped(|ui| {
+                            let what = action_label(&action);
+                            ui.label(if running {
+                                format!("{what}? This stops the current run and starts a new one from fresh weights.")
+                            } else {
+                                format!("{what}? This starts a new run from fresh weights.")
+                            });
+                            if ui.button("Yes, restart").clicked() {
+                                commands.push(UiCommand::Coach(CoachCommand::Act(i, action.clone())));
+                                self.confirming = None;
+                            }
+                            if ui.button("Cancel").clicked() {
+                                self.confirming = None;
+                            }
+                        });
+                        return;
+                    }
+                    ui.horizontal_wrapped(|ui| {
+                        for action in &entry.hint.actions {
+                            let shown = effective_action(action, running);
+                            if ui.button(action_label(&shown)).clicked() {
+                                match shown {
+                                    HintAction::Restart(_) => self.confirming = Some((i, shown)),
+                                    _ => commands.push(UiCommand::Coach(CoachCommand::Act(i, shown))),
+                                }
+                            }
+                        }
+                        if ui.button("Dismiss").clicked() {
+                            commands.push(UiCommand::Coach(CoachCommand::Dismiss(i)));
+                        }
+                    });
+                });
+            ui.add_space(6.0);
+        }
+    }
+}

@@ -1,0 +1,706 @@
+//! The run store: every recorded run is a folder `runs/<id>/` under the data folder, holding `weights.safetensors`,
+//! `metrics.csv` and `run.json` (written in that order, each atomically, so a folder without `run.json` is an
+//! incomplete run). The CLI (`train --record`) and the app write the same folders; `runs` and the Runs view read
+//! them. Reading is defensive: a damaged, oversized or foreign folder is skipped with a message, never a panic.
+//!
+//! The data folder is `$LENET_PLAYGROUND_HOME` when set, else `$XDG_DATA_HOME/lenet-playground`, else
+//! `~/.local/share/lenet-playground`.
+
+use crate::engine::atomic_file::write_atomic;
+use crate::engine::checkpoint;
+use crate::engine::config::{Optimizer, TrainConfig};
+use crate::engine::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
+use crate::engine::metrics::MetricsLog;
+use crate::engine::weights::ModelWeights;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const FORMAT: &str = "lenet-playground-run/1";
+pub const RUN_JSON: &str = "run.json";
+pub const METRICS_CSV: &str = "metrics.csv";
+pub const WEIGHTS_FILE: &str = "weights.safetensors";
+/// Reads are refused above these sizes, before reading (a run.json is a few KB, a 50-epoch metrics.csv ~2 MB).
+pub const MAX_RUN_JSON_BYTES: u64 = 1 << 20;
+pub const MAX_METRICS_BYTES: u64 = 50 << 20;
+pub const MAX_WEIGHTS_BYTES: u64 = 16 << 20;
+
+/// The data folder: `$LENET_PLAYGROUND_HOME`, else `$XDG_DATA_HOME/lenet-playground`, else
+/// `~/.local/share/lenet-playground` (empty variables count as unset).
+pub fn data_dir() -> Result<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(home) = var("LENET_PLAYGROUND_HOME") {
+        return Ok(home);
+    }
+    if let Some(xdg) = var("XDG_DATA_HOME") {
+        return Ok(xdg.join("lenet-playground"));
+    }
+    if let Some(home) = var("HOME") {
+        return Ok(home.join(".local/share/lenet-playground"));
+    }
+    Err(Error::Config("no data folder: set LENET_PLAYGROUND_HOME (or HOME) to say where runs are kept".into()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunSource {
+    Cli,
+    App,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Finished,
+    Stopped,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Accuracy in 0..1; None when no epoch completed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSummary {
+    pub test_accuracy: Option<f32>,
+    pub best_test_accuracy: Option<f32>,
+    pub epochs_completed: usize,
+    pub batches: usize,
+    pub duration_secs: f64,
+}
+
+/// `run.json`. `config` is the recipe as started (initial learning rate, schedule), with `epochs` as the run ended
+/// (live changes included); the learning-rate changes are in `lr_changes`. Unknown fields are ignored on read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub format: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub created_unix: u64,
+    /// The same in milliseconds: orders runs made within one second (0 in files without it).
+    #[serde(default)]
+    pub created_unix_ms: u64,
+    pub source: RunSource,
+    pub status: RunStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub config: TrainConfig,
+    #[serde(default)]
+    pub dataset: String,
+    #[serde(default)]
+    pub summary: RunSummary,
+    #[serde(default)]
+    pub lr_changes: Vec<LrChange>,
+    #[serde(default)]
+    pub hints: Vec<Hint>,
+}
+
+/// A run ready to be written: its record (the id is filled in by `RunStore::save`), metrics and final weights.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub record: RunRecord,
+    pub metrics_csv: String,
+    pub weights: Option<ModelWeights>,
+}
+
+/// A run found in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    pub dir: PathBuf,
+    pub record: RunRecord,
+    pub has_weights: bool,
+    pub has_metrics: bool,
+    /// Bytes of the folder's files.
+    pub bytes: u64,
+}
+
+impl StoredRun {
+    pub fn id(&self) -> &str {
+        &self.record.id
+    }
+    pub fn weights_path(&self) -> PathBuf {
+        self.dir.join(WEIGHTS_FILE)
+    }
+    pub fn metrics_path(&self) -> PathBuf {
+        self.dir.join(METRICS_CSV)
+    }
+}
+
+/// What `list` found: the runs (oldest first) and a message for every folder it skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunList {
+    pub runs: Vec<StoredRun>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    data_dir: PathBuf,
+}
+
+impl RunStore {
+    /// The store under a given data folder (tests pass a temporary one).
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        RunStore { data_dir: data_dir.into() }
+    }
+    /// The store under `data_dir()`.
+    pub fn open_default() -> Result<Self> {
+        Ok(RunStore::new(data_dir()?))
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+    pub fn runs_dir(&self) -> PathBuf {
+        self.data_dir.join("runs")
+    }
+
+    /// Writes a run into a new folder (weights, metrics, then run.json) and returns it as stored.
+    pub fn save(&self, run: &NewRun) -> Result<StoredRun> {
+        let runs_dir = self.runs_dir();
+        std::fs::create_dir_all(&runs_dir)
+            .map_err(|e| Error::write(&runs_dir, "cannot create the runs folder").because(e))?;
+        let (id, dir) = create_run_dir(&runs_dir)?;
+        let mut record = run.record.clone();
+        record.format = FORMAT.into();
+        record.id = id;
+        if record.name.trim().is_empty() {
+            record.name = settings_label(&record.config);
+        }
+        if let Some(w) = &run.weights {
+            checkpoint::save(&dir.join(WEIGHTS_FILE), w)?;
+        }
+        write_atomic(&dir.join(METRICS_CSV), run.metrics_csv.as_bytes())?;
+        write_record(&dir, &record)?;
+        read_run(&dir).map_err(|m| Error::write(dir.join(RUN_JSON), m))
+    }
+
+    /// Every complete run, oldest first; every other folder is skipped with a message saying why.
+    pub fn list(&self) -> RunList {
+        let mut out = RunList::default();
+        let runs_dir = self.runs_dir();
+        let entries = match std::fs::read_dir(&runs_dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
+            Err(e) => {
+                out.skipped.push(format!("{}: cannot read the runs folder: {e}", runs_dir.display()));
+                return out;
+            }
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            if !dir.is_dir() {
+                out.skipped.push(format!("{}: not a run folder (a file), skipped", dir.display()));
+                continue;
+            }
+            match read_run(&dir) {
+                Ok(r) => out.runs.push(r),
+                Err(m) => out.skipped.push(format!("{}: {m}, skipped", dir.display())),
+            }
+        }
+        // Oldest first: by creation time (ms when known), then id.
+        out.runs.sort_by_key(|r| {
+            let ms = if r.record.created_unix_ms > 0 { r.record.created_unix_ms } else { r.record.created_unix * 1000 };
+            (ms, r.record.id.clone())
+        });
+        out
+    }
+
+    /// The run with this id.
+    pub fn get(&self, id: &str) -> Result<StoredRun> {
+        let dir = self.run_dir(id)?;
+        read_run(&dir).map_err(|m| Error::data(dir.join(RUN_JSON), m))
+    }
+
+    pub fn rename(&self, id: &str, name: &str) -> Result<StoredRun> {
+        let dir = self.run_dir(id)?;
+        let mut run = read_run(&dir).map_err(|m| Error::data(dir.join(RUN_JSON), m))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Config("a run's name cannot be empty".into()));
+        }
+        run.record.name = name.to_string();
+        write_record(&dir, &run.record)?;
+        Ok(run)
+    }
+
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let dir = self.run_dir(id)?;
+        // remove_dir_all removes a symbolic link itself, never what it points to.
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::write(&dir, format!("cannot delete the run: {e}")))
+    }
+
+    /// Deletes all but the newest `keep` runs; returns how many were deleted.
+    pub fn clear_old(&self, keep: usize) -> Result<usize> {
+        let runs = self.list().runs;
+        let n = runs.len().saturating_sub(keep);
+        for r in &runs[..n] {
+            self.delete(r.id())?;
+        }
+        Ok(n)
+    }
+
+    /// Bytes used by the runs folder (its run folders' files).
+    pub fn disk_usage(&self) -> u64 {
+        let Ok(entries) = std::fs::read_dir(self.runs_dir()) else { return 0 };
+        entries.filter_map(|e| e.ok()).map(|e| dir_bytes(&e.path())).sum()
+    }
+
+    pub fn load_weights(&self, run: &StoredRun) -> Result<ModelWeights> {
+        let path = run.weights_path();
+        check_size(&path, MAX_WEIGHTS_BYTES).map_err(|m| Error::weights(&path, m))?;
+        checkpoint::load(&path)
+    }
+
+    pub fn load_metrics(&self, run: &StoredRun) -> Result<StoredMetrics> {
+        let path = run.metrics_path();
+        let text = read_bounded(&path, MAX_METRICS_BYTES).map_err(|m| Error::data(&path, m))?;
+        parse_metrics_csv(&text).map_err(|m| Error::data(&path, m))
+    }
+
+    fn run_dir(&self, id: &str) -> Result<PathBuf> {
+        let ok = !id.is_empty()
+            && !id.starts_with('.')
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            return Err(Error::Config(format!("'{id}' is not a run id")));
+        }
+        let dir = self.runs_dir().join(id);
+        if !dir.is_dir() {
+            return Err(Error::Config(format!("no run '{id}' in {}", self.runs_dir().display())));
+        }
+        Ok(dir)
+    }
+}
+
+fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
+    let json = serde_json::to_string_pretty(record).map_err(|e| Error::encode("run.json", e))?;
+    write_atomic(&dir.join(RUN_JSON), format!("{json}\n").as_bytes())
+}
+
+fn create_run_dir(runs_dir: &Path) -> Result<(String, PathBuf)> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut seed = now.as_nanos() as u64 ^ ((std::process::id() as u64) << 32);
+    for _ in 0..64 {
+        // splitmix64 step: a different 4-hex suffix on each try.
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let id = format!("{}-{:04x}", utc_stamp(now.as_secs()), z & 0xffff);
+        let dir = runs_dir.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((id, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::write(&dir, "cannot create the run folder").because(e)),
+        }
+    }
+    Err(Error::write(runs_dir, "could not find a free run id"))
+}
+
+/// Reads one run folder; the error says what is wrong with it.
+fn read_run(dir: &Path) -> std::result::Result<StoredRun, String> {
+    let json_path = dir.join(RUN_JSON);
+    if !json_path.is_file() {
+        return Err("no run.json (an incomplete run or not a run folder)".into());
+    }
+    let text = read_bounded(&json_path, MAX_RUN_JSON_BYTES)?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("run.json is not JSON ({e})"))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(f) => return Err(format!("run.json has format '{f}', expected {FORMAT}")),
+        None => return Err("run.json is not a LeNet-5 Playground run (no format)".into()),
+    }
+    let mut record: RunRecord = serde_json::from_value(value).map_err(|e| format!("run.json is damaged ({e})"))?;
+    // The folder is the truth for the id (a copied folder keeps working).
+    if let Some(name) = dir.file_name().and_then(|n| n.to_str()) {
+        record.id = name.to_string();
+    }
+    let weights = dir.join(WEIGHTS_FILE);
+    Ok(StoredRun {
+        dir: dir.to_path_buf(),
+        record,
+        has_weights: weights.is_file(),
+        has_metrics: dir.join(METRICS_CSV).is_file(),
+        bytes: dir_bytes(dir),
+    })
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else { return 0 };
+    if meta.is_file() {
+        return meta.len();
+    }
+    if !meta.is_dir() {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::symlink_metadata(e.path()).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn check_size(path: &Path, max: u64) -> std::result::Result<u64, String> {
+    let len = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
+    if len > max {
+        return Err(format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path)));
+    }
+    Ok(len)
+}
+
+/// A stored metrics.csv as text, refused above `MAX_METRICS_BYTES` before reading.
+pub fn read_metrics_text(path: &Path) -> Result<String> {
+    read_bounded(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
+}
+
+/// Reads a text file of at most `max` bytes (checked before reading, and enforced while reading).
+fn read_bounded(path: &Path, max: u64) -> std::result::Result<String, String> {
+    check_size(path, max)?;
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
+    let mut bytes = Vec::new();
+    f.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("{} grew past {max} bytes while reading", file_name(path)));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{} is not text (UTF-8)", file_name(path)))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// A stored run's curves, read back from its metrics.csv.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredMetrics {
+    pub batches: Vec<BatchPoint>,
+    pub epochs: Vec<EpochPoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchPoint {
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    pub loss: f32,
+    /// 0..1
+    pub accuracy: f32,
+    /// None in files written before the `lr` column existed.
+    pub lr: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochPoint {
+    pub epoch: usize,
+    pub x_epochs: f64,
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    pub test_loss: f32,
+    pub test_accuracy: f32,
+}
+
+/// Parses a metrics CSV by its header names (any column order; extra columns and row kinds are ignored).
+pub fn parse_metrics_csv(text: &str) -> std::result::Result<StoredMetrics, String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or("metrics.csv is empty")?.split(',').map(str::trim).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let need = |name: &str| col(name).ok_or_else(|| format!("metrics.csv has no '{name}' column"));
+    let (kind, epoch, x, loss, acc) =
+        (need("kind")?, need("epoch")?, need("x_epochs")?, need("loss")?, need("accuracy")?);
+    let (batch, test_loss, test_acc, lr) = (col("batch"), col("test_loss"), col("test_accuracy"), col("lr"));
+    let mut out = StoredMetrics::default();
+    for (i, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').collect();
+        let line_no = i + 2;
+        let cell = |c: usize| cells.get(c).map(|s| s.trim()).unwrap_or("");
+        let num = |c: usize, what: &str| -> std::result::Result<f64, String> {
+            cell(c).parse::<f64>().map_err(|_| format!("metrics.csv line {line_no}: '{}' is not a {what}", cell(c)))
+        };
+        let opt = |c: Option<usize>| c.and_then(|c| cell(c).parse::<f64>().ok());
+        match cell(kind) {
+            "batch" => out.batches.push(BatchPoint {
+                epoch: num(epoch, "epoch")? as usize,
+                batch: opt(batch).unwrap_or(0.0) as usize,
+                x_epochs: num(x, "position")?,
+                loss: num(loss, "loss")? as f32,
+                accuracy: num(acc, "accuracy")? as f32,
+                lr: opt(lr),
+            }),
+            "epoch" => out.epochs.push(EpochPoint {
+                epoch: num(epoch, "epoch")? as usize,
+                x_epochs: num(x, "position")?,
+                train_loss: num(loss, "loss")? as f32,
+                train_accuracy: num(acc, "accuracy")? as f32,
+                test_loss: opt(test_loss).unwrap_or(f64::NAN) as f32,
+                test_accuracy: opt(test_acc).unwrap_or(f64::NAN) as f32,
+            }),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Collects what a run's events say into a `NewRun`; feed it every event, take the run after the last one.
+#[derive(Debug, Clone)]
+pub struct RunRecorder {
+    source: RunSource,
+    name: Option<String>,
+    config: Option<TrainConfig>,
+    dataset: String,
+    epochs: usize,
+    log: MetricsLog,
+    lr_changes: Vec<LrChange>,
+    hints: Vec<Hint>,
+    end: Option<(RunStatus, Option<String>, Option<ModelWeights>, f64)>,
+    created_unix_ms: u64,
+}
+
+impl RunRecorder {
+    pub fn new(source: RunSource, name: Option<String>) -> Self {
+        RunRecorder {
+            source,
+            name,
+            config: None,
+            dataset: String::new(),
+            epochs: 0,
+            log: MetricsLog::default(),
+            lr_changes: Vec::new(),
+            hints: Vec::new(),
+            end: None,
+            created_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+        }
+    }
+
+    pub fn observe(&mut self, e: &TrainEvent) {
+        match e {
+            TrainEvent::Started { config, epochs, dataset, .. } => {
+                self.config = Some(config.clone());
+                self.epochs = *epochs;
+                self.dataset = dataset.clone();
+            }
+            TrainEvent::Batch(b) => self.log.batches.push(b.clone()),
+            TrainEvent::Epoch(m) => self.log.epochs.push(EpochMetrics { predictions: None, ..m.clone() }),
+            TrainEvent::LrChanged(c) => self.lr_changes.push(c.clone()),
+            TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
+            TrainEvent::Hint(h) => self.hints.push(h.clone()),
+            TrainEvent::Finished { elapsed_secs, weights, .. } => {
+                self.end = Some((RunStatus::Finished, None, Some(weights.clone()), *elapsed_secs))
+            }
+            TrainEvent::Stopped { elapsed_secs, weights, .. } => {
+                self.end = Some((RunStatus::Stopped, None, Some(weights.clone()), *elapsed_secs))
+            }
+            TrainEvent::Failed { message, weights } => {
+                let secs = self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0);
+                self.end = Some((RunStatus::Failed, Some(message.clone()), weights.clone(), secs))
+            }
+            _ => {}
+        }
+    }
+
+    /// True once the run's last event has been seen.
+    pub fn is_complete(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// The run to save; None if it never started. A run without its last event is recorded as failed.
+    pub fn finish(self) -> Option<NewRun> {
+        let mut config = self.config?;
+        config.epochs = self.epochs.max(1);
+        let (status, message, weights, duration_secs) = self.end.unwrap_or((
+            RunStatus::Failed,
+            Some("the run ended without a final event".into()),
+            None,
+            self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0),
+        ));
+        let summary = summarize(&self.log.batches, &self.log.epochs, duration_secs);
+        let metrics_csv = self.log.to_csv();
+        let record = RunRecord {
+            format: FORMAT.into(),
+            id: String::new(),
+            name: self.name.unwrap_or_default(),
+            created_unix: self.created_unix_ms / 1000,
+            created_unix_ms: self.created_unix_ms,
+            source: self.source,
+            status,
+            message,
+            config,
+            dataset: self.dataset,
+            summary,
+            lr_changes: self.lr_changes,
+            hints: self.hints,
+        };
+        Some(NewRun { record, metrics_csv, weights })
+    }
+}
+
+pub fn summarize(batches: &[BatchMetrics], epochs: &[EpochMetrics], duration_secs: f64) -> RunSummary {
+    RunSummary {
+        test_accuracy: epochs.last().map(|e| e.test_accuracy),
+        best_test_accuracy: epochs.iter().map(|e| e.test_accuracy).reduce(f32::max),
+        epochs_completed: epochs.len(),
+        batches: batches.len(),
+        duration_secs,
+    }
+}
+
+/// A learning rate in at most three significant digits: 0.003, 0.03, 0.9, 0.000316.
+pub fn lr_text(lr: f64) -> String {
+    if !(lr.is_finite() && lr > 0.0) {
+        return format!("{lr}");
+    }
+    let decimals = (2 - lr.log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{lr:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn optimizer_short(o: Optimizer) -> &'static str {
+    match o {
+        Optimizer::Sgd => "SGD",
+        Optimizer::Momentum => "Momentum",
+        Optimizer::Adam => "Adam",
+    }
+}
+
+/// Each setting as a short phrase, in the order labels show them.
+fn phrases(c: &TrainConfig) -> [(&'static str, String); 10] {
+    [
+        ("optimizer", optimizer_short(c.optimizer).to_string()),
+        ("lr", format!("lr {}", lr_text(c.lr))),
+        ("schedule", c.schedule.summary()),
+        ("activation", c.model.activation.label().to_string()),
+        ("pooling", format!("{} pool", c.model.pooling.key())),
+        ("init", format!("{} init", c.init.key())),
+        ("batch", format!("batch {}", c.batch_size)),
+        ("epochs", format!("{} ep", c.epochs)),
+        ("seed", format!("seed {}", c.seed)),
+        ("limit", c.limit.map(|n| format!("{n} images")).unwrap_or_else(|| "all images".into())),
+    ]
+}
+
+/// A short name for a run's settings: `Adam lr 0.003` (plus the schedule when not constant).
+pub fn settings_label(c: &TrainConfig) -> String {
+    let p = phrases(c);
+    let mut s = format!("{} {}", p[0].1, p[1].1);
+    if c.schedule != crate::engine::schedule::Schedule::Constant {
+        s.push(' ');
+        s.push_str(&p[2].1);
+    }
+    s
+}
+
+/// Every setting in one line, for tables and tooltips.
+pub fn settings_summary(c: &TrainConfig) -> String {
+    let p = phrases(c);
+    let rest = p[2..].iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(" · ");
+    format!("{} {} · {rest}", p[0].1, p[1].1)
+}
+
+/// What changed from the run before: `SGD lr 0.9 → Adam lr 0.003`; the settings label for the first run, and
+/// `same settings` when nothing differs.
+pub fn diff_label(prev: Option<&TrainConfig>, cur: &TrainConfig) -> String {
+    let Some(prev) = prev else { return settings_label(cur) };
+    let (a, b) = (phrases(prev), phrases(cur));
+    let differs: Vec<usize> = (0..a.len()).filter(|&i| a[i].1 != b[i].1).collect();
+    if differs.is_empty() {
+        return format!("{} (same settings)", settings_label(cur));
+    }
+    let join = |p: &[(&str, String); 10]| differs.iter().map(|&i| p[i].1.as_str()).collect::<Vec<_>>().join(" ");
+    format!("{} → {}", join(&a), join(&b))
+}
+
+/// `YYYYMMDD-HHMMSS` of a Unix time, UTC.
+pub fn utc_stamp(unix_secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(unix_secs);
+    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}")
+}
+
+/// `YYYY-MM-DD HH:MM` of a Unix time, UTC (for tables).
+pub fn utc_date(unix_secs: u64) -> String {
+    let (y, mo, d, h, mi, _) = utc_parts(unix_secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+}
+
+fn utc_parts(unix_secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::Preset;
+
+    #[test]
+    fn dates_and_ids_are_utc_and_sortable() {
+        assert_eq!(utc_stamp(0), "19700101-000000");
+        assert_eq!(utc_stamp(1_796_083_199), "20261130-235959");
+        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00");
+    }
+
+    #[test]
+    fn learning_rates_print_short() {
+        assert_eq!(lr_text(0.003), "0.003");
+        assert_eq!(lr_text(0.9), "0.9");
+        assert_eq!(lr_text(0.0031622776), "0.00316");
+        assert_eq!(lr_text(1.0), "1");
+    }
+
+    #[test]
+    fn labels_say_what_differs_from_the_run_before() {
+        let classic = TrainConfig::preset(Preset::Classic);
+        let default = TrainConfig { epochs: classic.epochs, ..TrainConfig::default() };
+        assert_eq!(diff_label(Some(&classic), &default), "SGD lr 0.9 → Adam lr 0.003");
+        assert_eq!(diff_label(None, &default), "Adam lr 0.003");
+        assert!(diff_label(Some(&default), &default).contains("same settings"));
+    }
+
+    #[test]
+    fn the_csv_reader_goes_by_header_names() {
+        let csv = "epoch,kind,x_epochs,loss,accuracy,test_accuracy,extra\n1,batch,0.5,2.0,0.1,,x\n\
+                   1,epoch,1.0,1.5,0.4,0.6,y\n1,diagnostics,0.5,,,,z\n";
+        let m = parse_metrics_csv(csv).unwrap();
+        assert_eq!(m.batches.len(), 1);
+        assert_eq!(m.batches[0].lr, None);
+        assert_eq!(m.epochs[0].test_accuracy, 0.6);
+        assert!(parse_metrics_csv("kind,epoch\n").unwrap_err().contains("x_epochs"));
+        assert!(parse_metrics_csv("kind,epoch,x_epochs,loss,accuracy\nbatch,1,zz,1,1\n")
+            .unwrap_err()
+            .contains("line 2"));
+    }
+}

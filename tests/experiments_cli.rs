@@ -1,0 +1,107 @@
+//! The command line's experiments: `train --schedule`, `train --record` into the run store, and `runs`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run_in(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
+        .args(args)
+        .env("LENET_PLAYGROUND_HOME", home)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const QUICK: [&str; 6] = ["--limit", "200", "--batch-size", "20", "--epochs", "2"];
+
+#[test]
+fn recorded_runs_are_listed_as_a_table_and_as_json() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run_in(home.path(), &["runs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no recorded runs"), "{}", text(&out.stderr));
+
+    let mut args = vec!["train", "--record", "--run-name", "quick adam"];
+    args.extend(QUICK);
+    let out = run_in(home.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("run recorded as 'quick adam'"), "{}", text(&out.stderr));
+    let mut args = vec!["train", "--record", "--optimizer", "sgd", "--lr", "0.5", "--schedule", "cosine"];
+    args.extend(QUICK);
+    assert!(run_in(home.path(), &args).status.success());
+
+    let out = run_in(home.path(), &["runs", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["name"], "quick adam");
+    assert_eq!(lines[1]["name"], "SGD lr 0.5 cosine");
+    for l in &lines {
+        let acc = l["test_accuracy"].as_f64().unwrap();
+        let best = l["best_test_accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc) && best >= acc, "{l}");
+        assert!(l["id"].as_str().unwrap().len() == 20, "{l}");
+        assert_eq!(l["source"], "cli");
+        assert_eq!(l["status"], "finished");
+    }
+    assert_eq!(lines[1]["config"]["schedule"]["kind"], "cosine");
+
+    let out = run_in(home.path(), &["runs"]);
+    let table = text(&out.stdout);
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows[0].starts_with("name") && rows[0].contains("best test") && rows[0].contains("final test"));
+    assert!(rows[1].starts_with("quick adam") && rows[1].contains('%') && rows[1].contains("Adam lr 0.003"));
+    assert!(rows[2].contains("cosine"));
+    // Each run folder holds the three files.
+    let id = lines[0]["id"].as_str().unwrap();
+    for f in ["run.json", "metrics.csv", "weights.safetensors"] {
+        assert!(home.path().join("runs").join(id).join(f).is_file(), "{f}");
+    }
+
+    // A damaged folder is a warning, not a failure.
+    std::fs::create_dir_all(home.path().join("runs/broken")).unwrap();
+    std::fs::write(home.path().join("runs/broken/run.json"), "{").unwrap();
+    let out = run_in(home.path(), &["runs", "--json"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    assert!(text(&out.stderr).contains("broken") && text(&out.stderr).contains("skipped"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn schedules_show_in_each_batch_lr() {
+    let home = tempfile::tempdir().unwrap();
+    let lrs = |extra: &[&str]| -> Vec<f64> {
+        let mut args = vec!["train", "--json", "--lr", "0.01"];
+        args.extend(QUICK);
+        args.extend(extra);
+        let out = run_in(home.path(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "batch")
+            .map(|v| v["lr"].as_f64().unwrap())
+            .collect()
+    };
+    let constant = lrs(&[]);
+    assert_eq!(constant.len(), 20);
+    assert!(constant.iter().all(|&v| v == 0.01));
+    let cosine = lrs(&["--schedule", "cosine"]);
+    assert_eq!(cosine[0], 0.01);
+    assert!((cosine[10] - 0.005).abs() < 1e-9 && cosine[19] < 1e-4, "{cosine:?}");
+    let step = lrs(&["--schedule", "step", "--step-epochs", "1"]);
+    assert!(step[..10].iter().all(|&v| v == 0.01) && step[10..].iter().all(|&v| (v - 0.001).abs() < 1e-12));
+
+    let out = run_in(home.path(), &["train", "--schedule", "linear"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("constant, step, cosine"), "{}", text(&out.stderr));
+    let out = run_in(home.path(), &["train", "--step-epochs", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--schedule step"), "{}", text(&out.stderr));
+    assert!(!home.path().join("runs").exists(), "nothing recorded without --record");
+}
