@@ -453,7 +453,11 @@ impl PlaygroundApp {
                 ex.busy = ex.busy.saturating_sub(1);
                 match result {
                     Ok(run) => {
-                        self.session.status.push_str(&format!(" Recorded as run '{}'.", run.record.name));
+                        self.session.status = format!(
+                            "{}; recorded as run '{}'.",
+                            self.session.status.trim_end_matches('.'),
+                            run.record.name
+                        );
                         self.list_runs();
                     }
                     Err(e) => self.session.error = Some(format!("The run could not be recorded: {e}")),

@@ -16,7 +16,7 @@ pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes
     let w = checkpoint::load(weights)?;
     let data = Dataset::load(data)?;
     if data.test.is_empty() {
-        return Err(Error::data(data.source.clone().unwrap_or_default(), "the test set has no images"));
+        return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }
     let ev = evaluate_weights(&w, &data.test, None, &mut |_, _| {})?.unwrap_or_default();
     if !ev.loss.is_finite() {

@@ -7,7 +7,7 @@ use crate::app::history::{decimate_min_max, moving_average, History};
 use crate::app::state::Settings;
 use crate::engine::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
-use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
+use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -150,156 +150,247 @@ impl PlotsView {
         }
         let live: Vec<usize> = extras.overlays.iter().map(|(_, _, s)| Arc::as_ptr(s) as usize).collect();
         self.overlay_cache.retain(&live, window);
-        // Each ticked run: smoothed like the current curves; its lr on a log scale.
-        let overlays: Vec<(String, Color32, Arc<OverlaySeries>, Arc<OverlaySeries>)> = extras
+        // Each ticked run: (name, colour, as stored, smoothed like the current curves).
+        let overlays: Vec<Overlay> = extras
             .overlays
             .iter()
-            .map(|(name, color, s)| (name.clone(), *color, s.clone(), self.overlay_cache.smoothed(s, window)))
+            .map(|(name, color, s)| Overlay {
+                name: name.clone(),
+                color: *color,
+                smooth: self.overlay_cache.smoothed(s, window),
+                raw: s.clone(),
+            })
             .collect();
         let mut full = history.x_range();
-        for (_, _, s, _) in &overlays {
-            if !s.loss.is_empty() {
+        for o in &overlays {
+            if !o.raw.loss.is_empty() {
                 let (lo, hi) = full.unwrap_or((0.0, 0.0));
-                full = Some((lo.min(0.0), hi.max(s.last_x())));
+                full = Some((lo.min(0.0), hi.max(o.raw.last_x())));
             }
         }
         let markers = extras.markers;
-        let link = Id::unique("training_x");
         let height = ((ui.available_height() - LR_PLOT_HEIGHT - 2.0 * ui.spacing().item_spacing.y) / 2.0).max(120.0);
+        let empty = history.is_empty();
+        let charts = [
+            Chart {
+                id: "loss_plot",
+                y_label: "loss",
+                // An empty plot still shows a sensible loss scale (chance level is ln 10 ≈ 2.3).
+                y_max: if empty { 2.5 } else { 0.0 },
+                legend: Corner::RightTop,
+                name: "loss",
+                color: LOSS_COLOR,
+                raw: &history.loss,
+                smooth: &self.cache.loss,
+                test: None,
+                curve: Curve::Loss,
+            },
+            Chart {
+                id: "accuracy_plot",
+                y_label: "accuracy (%)",
+                y_max: 100.0,
+                legend: Corner::RightBottom,
+                name: "train accuracy",
+                color: ACC_COLOR,
+                raw: &history.accuracy,
+                smooth: &self.cache.accuracy,
+                test: Some(&history.test_accuracy),
+                curve: Curve::Accuracy,
+            },
+        ];
+        let link = Id::unique("training_x");
         let mut drawn = 0;
         let cache = &mut self.overlay_cache;
-
+        let current_lr = &self.lr_cache.1;
         let both = ui.vertical(|ui| {
-            let raw_loss = &history.loss;
-            let smooth_loss = &self.cache.loss;
-            let empty = history.is_empty();
-            let loss = Plot::new("loss_plot")
-                .height(height)
-                .legend(Legend::default())
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .x_axis_label("epoch")
-                .y_axis_label("loss")
-                .include_x(0.0)
-                .include_x(if empty { 1.0 } else { 0.0 })
-                .include_y(0.0)
-                .include_y(if empty { 2.5 } else { 0.0 })
-                .y_axis_min_width(Y_AXIS_WIDTH)
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    let (x0, x1, buckets) = visible(p, full);
-                    for (name, color, raw, smooth) in &overlays {
-                        let key = (Arc::as_ptr(raw) as usize, window, 0);
-                        let pts = cache.decimated(key, &smooth.loss, x0, x1, overlay_buckets(buckets));
-                        drawn += pts.len();
-                        p.line(overlay_line(name, *color, &pts));
-                    }
-                    if show_raw {
-                        let pts = decimate_min_max(raw_loss, x0, x1, buckets);
-                        drawn += pts.len();
-                        p.line(Line::new("loss (raw)", PlotPoints::from(pts)).color(LOSS_COLOR.gamma_multiply(0.3)));
-                    }
-                    let pts = decimate_min_max(smooth_loss, x0, x1, buckets);
-                    drawn += pts.len();
-                    p.line(Line::new("loss", PlotPoints::from(pts)).color(LOSS_COLOR).width(2.0));
-                    draw_markers(p, markers);
-                    draw_hints(p, &history.hints);
-                });
-
-            let raw_acc = &history.accuracy;
-            let smooth_acc = &self.cache.accuracy;
-            let test = &history.test_accuracy;
-            let acc = Plot::new("accuracy_plot")
-                .height(height)
-                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .x_axis_label("epoch")
-                .y_axis_label("accuracy (%)")
-                .include_x(0.0)
-                .include_x(if empty { 1.0 } else { 0.0 })
-                .include_y(0.0)
-                .include_y(100.0)
-                .y_axis_min_width(Y_AXIS_WIDTH)
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    let (x0, x1, buckets) = visible(p, full);
-                    for (name, color, raw, smooth) in &overlays {
-                        let key = (Arc::as_ptr(raw) as usize, window, 1);
-                        let pts = cache.decimated(key, &smooth.accuracy, x0, x1, overlay_buckets(buckets));
-                        drawn += pts.len();
-                        p.line(overlay_line(name, *color, &pts));
-                        if !smooth.test_accuracy.is_empty() {
-                            p.points(
-                                Points::new(name.clone(), PlotPoints::from(smooth.test_accuracy.clone()))
-                                    .shape(MarkerShape::Diamond)
-                                    .filled(true)
-                                    .radius(3.5)
-                                    .color(color.gamma_multiply(0.7)),
-                            );
-                        }
-                    }
-                    if show_raw {
-                        let pts = decimate_min_max(raw_acc, x0, x1, buckets);
-                        drawn += pts.len();
-                        p.line(
-                            Line::new("train accuracy (raw)", PlotPoints::from(pts))
-                                .color(ACC_COLOR.gamma_multiply(0.3)),
-                        );
-                    }
-                    let pts = decimate_min_max(smooth_acc, x0, x1, buckets);
-                    drawn += pts.len();
-                    p.line(Line::new("train accuracy", PlotPoints::from(pts)).color(ACC_COLOR).width(2.0));
-                    if !test.is_empty() {
-                        p.points(
-                            Points::new("test accuracy (per epoch)", PlotPoints::from(test.clone()))
-                                .shape(MarkerShape::Circle)
-                                .filled(true)
-                                .radius(5.0)
-                                .color(TEST_COLOR),
-                        );
-                    }
-                    draw_markers(p, markers);
-                    draw_hints(p, &history.hints);
-                });
-
-            // The effective learning rate of every batch, log scale, x linked to the plots above.
-            let current_lr = &self.lr_cache.1;
-            let lr = Plot::new("lr_plot")
-                .height(LR_PLOT_HEIGHT)
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .y_axis_label("lr (log)")
-                .y_axis_formatter(|mark, _| lr_text(10f64.powf(mark.value)))
-                .label_formatter(|h| {
-                    let (egui_plot::HoverPosition::NearDataPoint { position, .. }
-                    | egui_plot::HoverPosition::Elsewhere { position }) = h;
-                    Some(format!("epoch {:.2}\nlr {}", position.x, lr_text(10f64.powf(position.y))))
-                })
-                .include_x(0.0)
-                .include_x(if empty { 1.0 } else { 0.0 })
-                .y_axis_min_width(Y_AXIS_WIDTH)
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    let (x0, x1, buckets) = visible(p, full);
-                    for (name, color, raw, _) in &overlays {
-                        let key = (Arc::as_ptr(raw) as usize, 0, 2);
-                        let log = cache.log_lr(raw);
-                        let pts = cache.decimated(key, &log, x0, x1, overlay_buckets(buckets) / 2);
-                        drawn += pts.len();
-                        p.line(overlay_line(name, *color, &pts));
-                    }
-                    let pts = decimate_min_max(current_lr, x0, x1, buckets);
-                    drawn += pts.len();
-                    p.line(Line::new("lr", PlotPoints::from(pts)).color(LR_COLOR).width(1.5));
-                    draw_markers(p, markers);
-                });
-            let _ = (loss, acc, lr);
+            let layers = Layers { overlays: &overlays, markers, hints: &history.hints, window };
+            for chart in charts {
+                drawn += chart.show(ui, link, height, full, show_raw, empty, &layers, cache);
+            }
+            drawn += lr_plot(ui, link, full, empty, current_lr, &layers, cache);
         });
         // The whole area, axes and labels included (the plots' own rects are only their frames).
         self.plots_rect = Some(both.response.rect);
         self.drawn_points = drawn;
     }
+}
+
+/// One of the two stacked plots: a per-batch series (raw faintly behind, smoothed on top), optionally with the
+/// per-epoch test accuracy as points. The two differ only in these fields.
+struct Chart<'a> {
+    id: &'static str,
+    y_label: &'static str,
+    /// Always shown up to this value (0: follow the data).
+    y_max: f64,
+    legend: Corner,
+    name: &'static str,
+    color: Color32,
+    raw: &'a [[f64; 2]],
+    smooth: &'a [[f64; 2]],
+    test: Option<&'a [[f64; 2]]>,
+    /// Which curve of an overlaid run this chart shows.
+    curve: Curve,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    Loss,
+    Accuracy,
+}
+
+/// A ticked run as drawn: its curves as stored (for the lr) and smoothed (loss, accuracy).
+struct Overlay {
+    name: String,
+    color: Color32,
+    raw: Arc<OverlaySeries>,
+    smooth: Arc<OverlaySeries>,
+}
+
+/// What every chart draws besides the current run.
+struct Layers<'a> {
+    overlays: &'a [Overlay],
+    markers: &'a [LrMarker],
+    /// The coach's hints on the current curves.
+    hints: &'a [crate::app::history::HintEntry],
+    window: usize,
+}
+
+impl Chart<'_> {
+    /// Draws the plot with its x axis linked to `link`; returns the number of points handed to egui_plot.
+    #[allow(clippy::too_many_arguments)]
+    fn show(
+        self,
+        ui: &mut Ui,
+        link: Id,
+        height: f32,
+        full: Option<(f64, f64)>,
+        show_raw: bool,
+        empty: bool,
+        layers: &Layers<'_>,
+        cache: &mut OverlayCache,
+    ) -> usize {
+        let mut drawn = 0;
+        let shown = Plot::new(self.id)
+            .height(height)
+            .legend(Legend::default().position(self.legend))
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .x_axis_label("epoch")
+            .y_axis_label(self.y_label)
+            .include_x(0.0)
+            .include_x(if empty { 1.0 } else { 0.0 })
+            .include_y(0.0)
+            .include_y(self.y_max)
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .allow_scroll(false)
+            .show(ui, |p| {
+                let (x0, x1, buckets) = visible(p, full);
+                // Ticked runs first, under the current run.
+                for o in layers.overlays {
+                    let (pts, kind) = match self.curve {
+                        Curve::Loss => (&o.smooth.loss, 0),
+                        Curve::Accuracy => (&o.smooth.accuracy, 1),
+                    };
+                    let key = (Arc::as_ptr(&o.raw) as usize, layers.window, kind);
+                    let pts = cache.decimated(key, pts, x0, x1, overlay_buckets(buckets));
+                    drawn += pts.len();
+                    p.line(overlay_line(&o.name, o.color, &pts));
+                    if self.curve == Curve::Accuracy && !o.smooth.test_accuracy.is_empty() {
+                        // Unnamed: the run's line carries its legend entry.
+                        p.points(
+                            Points::new("", PlotPoints::from(o.smooth.test_accuracy.clone()))
+                                .shape(MarkerShape::Diamond)
+                                .filled(true)
+                                .radius(3.5)
+                                .color(o.color.gamma_multiply(0.7)),
+                        );
+                    }
+                }
+                if show_raw {
+                    let pts = decimate_min_max(self.raw, x0, x1, buckets);
+                    drawn += pts.len();
+                    let name = format!("{} (raw)", self.name);
+                    p.line(Line::new(name, PlotPoints::from(pts)).color(self.color.gamma_multiply(0.3)));
+                }
+                let pts = decimate_min_max(self.smooth, x0, x1, buckets);
+                drawn += pts.len();
+                p.line(Line::new(self.name, PlotPoints::from(pts)).color(self.color).width(2.0));
+                if let Some(test) = self.test.filter(|t| !t.is_empty()) {
+                    p.points(
+                        Points::new("test accuracy (per epoch)", PlotPoints::from(test.to_vec()))
+                            .shape(MarkerShape::Circle)
+                            .filled(true)
+                            .radius(5.0)
+                            .color(TEST_COLOR),
+                    );
+                }
+                draw_markers(p, layers.markers);
+                draw_hints(p, layers.hints);
+            });
+        label_markers(ui, &shown.transform, layers.markers);
+        drawn
+    }
+}
+
+/// The effective learning rate of every batch, log scale, x linked to the plots above.
+fn lr_plot(
+    ui: &mut Ui,
+    link: Id,
+    full: Option<(f64, f64)>,
+    empty: bool,
+    current: &[[f64; 2]],
+    layers: &Layers<'_>,
+    cache: &mut OverlayCache,
+) -> usize {
+    let mut drawn = 0;
+    // Whole decades around every rate shown, so the log axis always has labelled powers of ten.
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in current {
+        lo = lo.min(p[1]);
+        hi = hi.max(p[1]);
+    }
+    for o in layers.overlays {
+        for p in o.raw.lr.iter().step_by((o.raw.lr.len() / 200).max(1)) {
+            let v = p[1].max(1e-12).log10();
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    let (y_lo, y_hi) = if lo.is_finite() { (lo.floor(), hi.ceil().max(lo.floor() + 1.0)) } else { (-3.0, 0.0) };
+    let shown = Plot::new("lr_plot")
+        .height(LR_PLOT_HEIGHT)
+        .include_y(y_lo)
+        .include_y(y_hi)
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
+        .link_axis(link, [true, false])
+        .link_cursor(link, [true, false])
+        .y_axis_label("lr (log)")
+        .y_axis_formatter(|mark, _| lr_text(10f64.powf(mark.value)))
+        .label_formatter(|h| {
+            let (egui_plot::HoverPosition::NearDataPoint { position, .. }
+            | egui_plot::HoverPosition::Elsewhere { position }) = h;
+            Some(format!("epoch {:.2}\nlr {}", position.x, lr_text(10f64.powf(position.y))))
+        })
+        .include_x(0.0)
+        .include_x(if empty { 1.0 } else { 0.0 })
+        .y_axis_min_width(Y_AXIS_WIDTH)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            let (x0, x1, buckets) = visible(p, full);
+            for o in layers.overlays {
+                let key = (Arc::as_ptr(&o.raw) as usize, 0, 2);
+                let log = cache.log_lr(&o.raw);
+                let pts = cache.decimated(key, &log, x0, x1, overlay_buckets(buckets) / 2);
+                drawn += pts.len();
+                p.line(overlay_line(&o.name, o.color, &pts));
+            }
+            let pts = decimate_min_max(current, x0, x1, buckets);
+            drawn += pts.len();
+            p.line(Line::new("lr", PlotPoints::from(pts)).color(LR_COLOR).width(1.5));
+            draw_markers(p, layers.markers);
+        });
+    label_markers(ui, &shown.transform, layers.markers);
+    drawn
 }
 
 /// Overlaid runs are smoothed, thin and faded: a third of the current run's resolution draws them alike, and keeps
@@ -308,7 +399,7 @@ fn overlay_buckets(buckets: usize) -> usize {
     (buckets / 3).max(100)
 }
 
-pub const LR_COLOR: Color32 = Color32::from_rgb(200, 140, 0);
+pub const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
 
 /// [x, lr] → [x, log10 lr] (non-positive rates dropped).
 fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
@@ -320,15 +411,24 @@ fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {
     Line::new(name.to_string(), PlotPoints::from(pts.to_vec())).color(color.gamma_multiply(0.65)).width(1.0)
 }
 
-/// A vertical line and a small label (`lr 0.003 → 0.03`) at each learning-rate change. Unnamed: not in the legend.
+/// A dashed vertical line at each learning-rate change. Unnamed: not in the legend.
 fn draw_markers(p: &mut egui_plot::PlotUi<'_>, markers: &[LrMarker]) {
-    if markers.is_empty() {
-        return;
-    }
-    let top = p.plot_bounds().max()[1];
     for m in markers {
         p.vline(VLine::new("", m.x).color(MARKER_COLOR).width(1.0).style(egui_plot::LineStyle::dashed_loose()));
-        p.text(Text::new("", PlotPoint::new(m.x, top), m.label.clone()).anchor(Align2::LEFT_TOP).color(MARKER_COLOR));
+    }
+}
+
+/// The small label (`lr 0.003 -> 0.03`) at the top of each marker, painted in screen space after the plot so it
+/// never widens the plot's bounds.
+fn label_markers(ui: &Ui, transform: &egui_plot::PlotTransform, markers: &[LrMarker]) {
+    let frame = *transform.frame();
+    let painter = ui.painter().with_clip_rect(frame);
+    for m in markers {
+        let x = transform.position_from_point_x(m.x);
+        if (frame.left()..=frame.right()).contains(&x) {
+            let pos = egui::pos2(x + 3.0, frame.top() + 2.0);
+            painter.text(pos, Align2::LEFT_TOP, &m.label, egui::FontId::proportional(11.0), MARKER_COLOR);
+        }
     }
 }
 
