@@ -188,7 +188,7 @@ impl Coach {
                 self.batches_per_epoch = b.batches_per_epoch;
                 self.lr = b.lr;
                 if !b.loss.is_finite() {
-                    hints.extend(self.diverged_now(b.loss));
+                    hints.extend(self.diverged_now(&format!("the loss became {}", b.loss)));
                 } else {
                     self.push(Point { loss: b.loss, accuracy: b.accuracy });
                     hints.extend(self.stuck_at_chance());
@@ -213,7 +213,10 @@ impl Coach {
             }
             TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
             TrainEvent::Failed { message, .. } if message.contains("diverged") => {
-                hints.extend(self.diverged_now(f32::NAN));
+                // The trainer's message says what happened (an exploding loss, a NaN weight, …).
+                let what = message.split_once(": ").map_or("the run diverged", |(_, why)| why);
+                let what = what.split(". ").next().unwrap_or(what);
+                hints.extend(self.diverged_now(what));
             }
             _ => {}
         }
@@ -378,12 +381,12 @@ impl Coach {
         self.fire(HintRule::Diverging, message, vec![HintAction::SetLr { lr }])
     }
 
-    /// The loss became NaN or infinite: the trainer stops, so the fix is a restart.
-    fn diverged_now(&mut self, loss: f32) -> Option<Hint> {
+    /// The run diverged (`what` says how): the trainer stops, so the fix is a restart.
+    fn diverged_now(&mut self, what: &str) -> Option<Hint> {
         let lr = self.lr * 0.1;
         let message = format!(
-            "Diverging: the loss became {loss} — the steps overshot until the numbers overflowed. The learning rate \
-             {} is too high: restart with ×0.1, {}.",
+            "Diverging: {what} — the steps overshoot instead of descending. The learning rate {} is too high: \
+             restart with ×0.1, {}.",
             format_lr(self.lr),
             format_lr(lr)
         );
@@ -723,6 +726,14 @@ mod tests {
         assert!(out[1].is_terminal());
         let TrainEvent::Hint(h) = &out[0] else { unreachable!() };
         assert_eq!(h.actions, vec![HintAction::Restart(RestartWith { lr: Some(0.2), ..Default::default() })]);
+        // The hint repeats what the trainer saw, not a guess.
+        let mut c = Coach::new();
+        c.observe(&started(Preset::Classic, 10));
+        let message = "training diverged at epoch 3, batch 73: the loss exploded to 2.690e1, over 10× the first \
+                       batch's 2.460. The learning rate (0.2) is probably too high";
+        let hints = c.observe(&TrainEvent::Failed { message: message.into(), weights: None });
+        assert!(hints[0].message.contains("the loss exploded to 2.690e1"), "{}", hints[0].message);
+        assert!(!hints[0].message.contains("NaN"), "{}", hints[0].message);
     }
 
     #[test]
