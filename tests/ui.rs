@@ -14,7 +14,12 @@ use lenet_playground::engine::events::BatchMetrics;
 use lenet_playground::engine::mnist::Dataset;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod support {
+    pub mod ui;
+}
+use support::ui::run_until;
 
 fn mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
@@ -34,17 +39,6 @@ fn harness(settings: Settings) -> Harness<'static, PlaygroundApp> {
     Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist())))
-}
-
-/// Steps frames until `cond` holds; the guard only catches a hang.
-fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(600), "gave up waiting for: {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    h.step();
 }
 
 fn disabled(h: &Harness<'static, PlaygroundApp>, label: &str) -> bool {

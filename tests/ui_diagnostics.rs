@@ -10,7 +10,11 @@ use lenet_playground::engine::config::{Optimizer, Preset, TrainConfig};
 use lenet_playground::engine::events::{Diagnostics, Hint, HintAction, HintRule, RestartWith};
 use lenet_playground::engine::mnist::Dataset;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+
+mod support {
+    pub mod ui;
+}
+use support::ui::run_until;
 
 /// 3,000 training images (30 batches of 100 an epoch) and 500 test images: quick epochs.
 fn data() -> Arc<Dataset> {
@@ -27,16 +31,6 @@ fn harness(train: TrainConfig) -> Harness<'static, PlaygroundApp> {
     Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(data())))
-}
-
-fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(600), "gave up waiting for: {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    h.step();
 }
 
 fn click(h: &mut Harness<'static, PlaygroundApp>, role: Role, label: &str) {

@@ -16,7 +16,11 @@ use lenet_playground::engine::mnist::Dataset;
 use lenet_playground::engine::train::train;
 use lenet_playground::engine::weights::ModelWeights;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+
+mod support {
+    pub mod ui;
+}
+use support::ui::run_until;
 
 fn mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
@@ -60,16 +64,6 @@ fn after_run() -> Harness<'static, PlaygroundApp> {
     h.step();
     h.step();
     h
-}
-
-fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(300), "gave up waiting for: {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
 }
 
 fn shown(h: &Harness<'static, PlaygroundApp>) -> Vec<Vec<u32>> {

@@ -14,6 +14,11 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+mod support {
+    pub mod ui;
+}
+use support::ui::run_until;
+
 fn mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
     DATA.get_or_init(|| {
@@ -39,16 +44,6 @@ fn harness(settings: Settings, home: &Path) -> Harness<'static, PlaygroundApp> {
         app.set_data_home(home);
         app
     })
-}
-
-fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(300), "gave up waiting for: {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    h.step();
 }
 
 fn click(h: &mut Harness<'static, PlaygroundApp>, label: &str) {

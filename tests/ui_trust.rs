@@ -13,7 +13,12 @@ use lenet_playground::engine::weights::ModelWeights;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod support {
+    pub mod ui;
+}
+use support::ui::run_until;
 
 fn mnist_data() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
@@ -34,16 +39,6 @@ fn harness() -> Harness<'static, PlaygroundApp> {
     Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist_data())))
-}
-
-fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl Fn(&PlaygroundApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(300), "gave up waiting for: {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    h.step();
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
