@@ -365,7 +365,7 @@ fn lr_plot(
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .y_axis_label("lr (log)")
-        .y_axis_formatter(|mark, _| lr_text(10f64.powf(mark.value)))
+        .y_axis_formatter(|mark, _| axis_lr_text(mark.value))
         .label_formatter(|h| {
             let (egui_plot::HoverPosition::NearDataPoint { position, .. }
             | egui_plot::HoverPosition::Elsewhere { position }) = h;
@@ -438,6 +438,16 @@ fn draw_hints(p: &mut egui_plot::PlotUi<'_>, hints: &[crate::app::history::HintE
         let name = format!("hint: {}", crate::app::views::gradients::rule_title(h));
         let color = crate::app::views::gradients::HINT_COLOR;
         p.vline(VLine::new(name, h.x).color(color).style(egui_plot::LineStyle::dashed_loose()));
+    }
+}
+
+/// An lr axis label from its log10: plain down to 0.001, then as a power of ten, so the axis keeps the width of
+/// the plots above and the x axes line up.
+fn axis_lr_text(log10_lr: f64) -> String {
+    if log10_lr >= -3.0 {
+        lr_text(10f64.powf(log10_lr))
+    } else {
+        format!("1e{}", log10_lr.round() as i32)
     }
 }
 

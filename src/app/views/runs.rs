@@ -6,7 +6,7 @@
 use crate::app::command::UiCommand;
 use crate::app::experiments::{Curves, Experiments, RunsCommand, KEEP_ON_CLEAR};
 use crate::app::views::controls::format_secs;
-use crate::engine::runs::{lr_text, settings_summary, utc_date, RunStatus};
+use crate::engine::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
 use egui::{Button, Color32, RichText, Sense, Ui};
 
 #[derive(Default)]
@@ -85,14 +85,17 @@ impl RunsView {
                     ui.horizontal_wrapped(|ui| {
                         ui.label(status);
                         ui.label(format!(
-                            "· best test {} · final test {} · {} epoch(s) of {} · {} · {} · {:?}",
+                            "· best test {} · final test {} · {} epoch(s) of {} · {} · {} · from the {}",
                             pct(rec.summary.best_test_accuracy),
                             pct(rec.summary.test_accuracy),
                             rec.summary.epochs_completed,
                             rec.config.epochs,
                             format_secs(rec.summary.duration_secs),
                             utc_date(rec.created_unix),
-                            rec.source,
+                            match rec.source {
+                                RunSource::Cli => "command line",
+                                RunSource::App => "window",
+                            },
                         ));
                     });
                     if let Some(m) = &rec.message {
