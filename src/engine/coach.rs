@@ -347,9 +347,21 @@ impl Coach {
         } else {
             " — or keep waiting".to_string()
         };
+        // Only what this run does not already use.
+        let mut tries = Vec::new();
+        if cfg.init != Init::Xavier && sigmoid {
+            tries.push("Xavier init");
+        }
+        if cfg.optimizer != Optimizer::Adam {
+            tries.push("Adam");
+        }
+        if sigmoid {
+            tries.push("ReLU");
+        }
+        let tries = if tries.is_empty() { "a higher learning rate".to_string() } else { tries.join(" · ") };
         let message = format!(
             "Stuck at chance: for {STUCK_WINDOW} batches the loss has stayed at ln 10 ≈ 2.303 and accuracy near 10 %, \
-             so the network is still guessing. Why: {}. Try Xavier init · Adam · ReLU{wait}.",
+             so the network is still guessing. Why: {}. Try {tries}{wait}.",
             causes.join("; ")
         );
         self.fire(HintRule::StuckAtChance, message, actions)
