@@ -4,6 +4,7 @@
 //! * `events.rs`: drain the trainer's channel under a time budget and apply its events to the session;
 //! * `background.rs`: helper threads for anything slow (data, dialogs, weight files, exports) and their messages;
 //! * `commands.rs`: carry out the views' `UiCommand`s;
+//! * `shutdown.rs`: closing the window without losing a save or leaving the trainer running;
 //! * `state.rs`: what the user chose (`Settings`) and what exists while the app runs (`Session`);
 //! * `views/`: the panels, which only draw and push `UiCommand`s.
 //!
@@ -18,11 +19,13 @@ pub mod events;
 pub mod experiments;
 pub mod export;
 pub mod history;
+mod shutdown;
 pub mod state;
 pub mod views;
 
 pub use background::{fixed_dir_picker, PathPicker};
 pub use events::EVENT_BUDGET;
+pub use shutdown::CLOSE_WAIT;
 
 use crate::engine::mnist::Dataset;
 use background::{AppMsg, Background};
@@ -75,9 +78,6 @@ pub struct PlaygroundApp {
     /// True once the app has told the window to close (after saves and exports in flight have finished).
     pub close_sent: bool,
 }
-
-/// How long closing the window waits for the trainer to stop and for saves and exports to finish.
-pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
@@ -135,41 +135,6 @@ impl PlaygroundApp {
     /// Data sets or weights that arrived during the run and wait for it to end.
     pub fn waiting_for_run_end(&self) -> usize {
         self.background.deferred.len()
-    }
-
-    /// Saves or exports still writing their files.
-    pub fn writes_in_flight(&self) -> usize {
-        self.background.writes_in_flight.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    fn trainer_running(&self) -> bool {
-        self.session.trainer.as_ref().is_some_and(|t| !t.is_finished())
-    }
-
-    /// A close request while the trainer runs or files are being written: stop the trainer, show "Saving…", and
-    /// close once both are done or after `CLOSE_WAIT` (checked each frame; the UI thread never waits).
-    fn handle_close(&mut self, ctx: &egui::Context) {
-        if self.closing_deadline.is_none() && !self.close_sent && ctx.input(|i| i.viewport().close_requested()) {
-            if let Some(t) = &self.session.trainer {
-                t.stop();
-            }
-            if self.trainer_running() || self.writes_in_flight() > 0 {
-                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-                self.closing_deadline = Some(Instant::now() + CLOSE_WAIT);
-                self.session.status = "Saving… the window closes when the files are written.".into();
-            } else {
-                self.close_sent = true;
-            }
-        }
-        if let Some(deadline) = self.closing_deadline {
-            if (!self.trainer_running() && self.writes_in_flight() == 0) || Instant::now() >= deadline {
-                self.closing_deadline = None;
-                self.close_sent = true;
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_millis(20));
-            }
-        }
     }
 
     /// Captures the plots after a frame that drew them, for `ExportScreenPng`.
@@ -290,15 +255,8 @@ impl eframe::App for PlaygroundApp {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 
-    /// Shutdown: the trainer is stopped and joined, and saves and exports in flight get the rest of `CLOSE_WAIT`
-    /// to finish (normally they already have, see `handle_close`), so no temporary file is left behind.
+    /// Shutdown: see `shutdown.rs`.
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        let deadline = Instant::now() + CLOSE_WAIT;
-        if let Some(t) = &mut self.session.trainer {
-            t.stop_and_join(CLOSE_WAIT);
-        }
-        while self.writes_in_flight() > 0 && Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        self.finish_shutdown();
     }
 }
