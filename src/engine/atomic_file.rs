@@ -48,8 +48,9 @@ fn new_temp(dir: &Path, path: &Path) -> std::io::Result<tempfile::NamedTempFile>
     b.tempfile_in(dir)
 }
 
-/// Writes `bytes` to `path` atomically: afterwards the file is either what it was or exactly `bytes`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The folder a file at `path` would be written in, once it is clear that it can be: the folder exists, `path`
+/// has a file name, and it is not a folder itself.
+fn target_folder(path: &Path) -> Result<PathBuf> {
     let dir = folder_of(path);
     if !dir.is_dir() {
         return Err(Error::write(path, "the folder does not exist"));
@@ -60,6 +61,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.is_dir() {
         return Err(Error::write(path, "it is a folder"));
     }
+    Ok(dir)
+}
+
+/// Writes `bytes` to `path` atomically: afterwards the file is either what it was or exactly `bytes`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = target_folder(path)?;
     let existing = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.permissions());
     let mut tmp = new_temp(&dir, path).map_err(|e| Error::write(path, "").because(e))?;
     // On any error below, dropping `tmp` removes the temporary file.
@@ -93,16 +100,7 @@ fn sync_folder(dir: &Path) {
 /// not a folder, and a file can be created (and is removed again) in the folder. Used before a long run so an
 /// unwritable output fails at once rather than after training.
 pub fn check_writable(path: &Path) -> Result<()> {
-    let dir = folder_of(path);
-    if !dir.is_dir() {
-        return Err(Error::write(path, "the folder does not exist"));
-    }
-    if path.file_name().is_none() {
-        return Err(Error::write(path, "not a file name"));
-    }
-    if path.is_dir() {
-        return Err(Error::write(path, "it is a folder"));
-    }
+    let dir = target_folder(path)?;
     let probe = new_temp(&dir, path).map_err(|e| Error::write(path, "cannot create a file there").because(e))?;
     probe.close().map_err(|e| Error::write(path, "cannot remove a test file there").because(e))?;
     Ok(())
