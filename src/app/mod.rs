@@ -10,6 +10,7 @@
 //!
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
+pub mod attribution;
 pub mod background;
 pub mod coach;
 pub mod command;
@@ -28,9 +29,10 @@ pub use events::EVENT_BUDGET;
 pub use shutdown::CLOSE_WAIT;
 
 use crate::engine::mnist::Dataset;
+use attribution::AttributionWorker;
 use background::{AppMsg, Background};
 use command::UiCommand;
-use evaluation::{AttributionWorker, EvalState};
+use evaluation::EvalState;
 use state::{Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -10,5 +10,6 @@ pub mod evaluation;
 pub mod gradients;
 pub mod inspector;
 pub mod plots;
+pub mod probabilities;
 pub mod runs;
 pub mod texture;
