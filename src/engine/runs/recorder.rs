@@ -1,0 +1,106 @@
+//! Turning a run's event stream into a `NewRun` for the store: summary, lr changes, hints, metrics and weights.
+
+use super::*;
+
+/// Collects what a run's events say into a `NewRun`; feed it every event, take the run after the last one.
+#[derive(Debug, Clone)]
+pub struct RunRecorder {
+    source: RunSource,
+    name: Option<String>,
+    config: Option<TrainConfig>,
+    dataset: String,
+    epochs: usize,
+    log: MetricsLog,
+    lr_changes: Vec<LrChange>,
+    hints: Vec<Hint>,
+    end: Option<(RunStatus, Option<String>, Option<ModelWeights>, f64)>,
+    created_unix_ms: u64,
+}
+
+impl RunRecorder {
+    pub fn new(source: RunSource, name: Option<String>) -> Self {
+        RunRecorder {
+            source,
+            name,
+            config: None,
+            dataset: String::new(),
+            epochs: 0,
+            log: MetricsLog::default(),
+            lr_changes: Vec::new(),
+            hints: Vec::new(),
+            end: None,
+            created_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+        }
+    }
+
+    pub fn observe(&mut self, e: &TrainEvent) {
+        match e {
+            TrainEvent::Started { config, epochs, dataset, .. } => {
+                self.config = Some(config.clone());
+                self.epochs = *epochs;
+                self.dataset = dataset.clone();
+            }
+            TrainEvent::Batch(b) => self.log.batches.push(b.clone()),
+            TrainEvent::Epoch(m) => self.log.epochs.push(EpochMetrics { predictions: None, ..m.clone() }),
+            TrainEvent::LrChanged(c) => self.lr_changes.push(c.clone()),
+            TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
+            TrainEvent::Hint(h) => self.hints.push(h.clone()),
+            TrainEvent::Finished { elapsed_secs, weights, .. } => {
+                self.end = Some((RunStatus::Finished, None, Some(weights.clone()), *elapsed_secs))
+            }
+            TrainEvent::Stopped { elapsed_secs, weights, .. } => {
+                self.end = Some((RunStatus::Stopped, None, Some(weights.clone()), *elapsed_secs))
+            }
+            TrainEvent::Failed { message, weights } => {
+                let secs = self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0);
+                self.end = Some((RunStatus::Failed, Some(message.clone()), weights.clone(), secs))
+            }
+            _ => {}
+        }
+    }
+
+    /// True once the run's last event has been seen.
+    pub fn is_complete(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// The run to save; None if it never started. A run without its last event is recorded as failed.
+    pub fn finish(self) -> Option<NewRun> {
+        let mut config = self.config?;
+        config.epochs = self.epochs.max(1);
+        let (status, message, weights, duration_secs) = self.end.unwrap_or((
+            RunStatus::Failed,
+            Some("the run ended without a final event".into()),
+            None,
+            self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0),
+        ));
+        let summary = summarize(&self.log.batches, &self.log.epochs, duration_secs);
+        let metrics_csv = self.log.to_csv();
+        let record = RunRecord {
+            format: FORMAT.into(),
+            id: String::new(),
+            name: self.name.unwrap_or_default(),
+            created_unix: self.created_unix_ms / 1000,
+            created_unix_ms: self.created_unix_ms,
+            source: self.source,
+            status,
+            message,
+            config,
+            dataset: self.dataset,
+            summary,
+            lr_changes: self.lr_changes,
+            hints: self.hints,
+        };
+        Some(NewRun { record, metrics_csv, weights })
+    }
+}
+
+pub fn summarize(batches: &[BatchMetrics], epochs: &[EpochMetrics], duration_secs: f64) -> RunSummary {
+    RunSummary {
+        test_accuracy: epochs.last().map(|e| e.test_accuracy),
+        best_test_accuracy: epochs.iter().map(|e| e.test_accuracy).reduce(f32::max),
+        epochs_completed: epochs.len(),
+        batches: batches.len(),
+        duration_secs,
+    }
+}
