@@ -1,4 +1,4 @@
-//! Compares occlusion square sizes and steps for the attribution map (engine::explain), to choose the default.
+//! Compares occlusion square sizes and steps for the attribution map (engine::insight::explain), to choose the default.
 //!
 //! `cargo run --release --example occlusion_choices -- WEIGHTS.safetensors [IMAGES]`
 //!
@@ -6,10 +6,10 @@
 //! map, how far the class's probability drops at the map's strongest point (small squares barely move it: the map is
 //! mostly noise), and the share of the map's positive mass that lies on ink (large squares smear it onto paper).
 
-use lenet_playground::engine::checkpoint;
-use lenet_playground::engine::explain::occlusion_with;
-use lenet_playground::engine::mnist::Dataset;
-use lenet_playground::engine::predict::Predictor;
+use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::insight::explain::occlusion_with;
+use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::model::predict::Predictor;
 use std::time::Instant;
 
 fn main() -> lenet_playground::Result<()> {

@@ -1,13 +1,13 @@
 //! LeNet-5 Playground: watch a convolutional network learn to read handwriting.
 //!
 //! ```text
-//! assets/mnist/*.gz ─► engine::mnist ─► engine::model ─► engine::train (plain loop)
+//! assets/mnist/*.gz ─► engine::data::mnist ─► engine::model::lenet ─► engine::training::train (plain loop)
 //!                                                           │ emit(TrainEvent)
 //!                CLI: prints events ◄───────────────────────┤
-//!                GUI: engine::worker thread ─ crossbeam-channel ─► app (drain per frame) ─► views
+//!                GUI: engine::training::worker thread ─ crossbeam-channel ─► app (drain per frame) ─► views
 //!                      ▲ Control (stop/pause flags)                                         │
 //!                      └──────────────────────────── UiCommand ◄────────────────────────────┘
-//! canvas strokes ─► digit (pure preprocessing) ─► engine::predict ─► prediction bars + inspector maps
+//! canvas strokes ─► digit (pure preprocessing) ─► engine::model::predict ─► prediction bars + inspector maps
 //! ```
 //!
 //! The engine holds no GUI code; the app holds no candle code. Data flows one way.

@@ -58,7 +58,7 @@ fn run_window() -> Result<(), eframe::Error> {
             let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
             let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, None);
             // Runs are kept in the data folder ($LENET_PLAYGROUND_HOME, else the platform's data directory).
-            match lenet_playground::engine::runs::data_dir() {
+            match lenet_playground::engine::store::runs::data_dir() {
                 Ok(dir) => app.set_data_home(dir),
                 Err(e) => eprintln!("warning: runs will not be kept: {e}"),
             }

@@ -6,7 +6,7 @@
 //! * [`init_compute`], the first thing `main` does (tests may call it too): builds the compute pools, with
 //!   flush-to-zero on each of their threads and on the caller.
 //! * Every other thread that computes sets its own flush-to-zero flag through `LeNet::new`
-//!   (`engine::ops::init_compute_thread`), since that flag is per thread.
+//!   (`engine::model::ops::init_compute_thread`), since that flag is per thread.
 
 use crate::kernels;
 

@@ -1,16 +1,16 @@
 //! Engine tests: the data reader on good and broken files, training that really learns, determinism, divergence,
 //! stop/pause, weight files, and preprocessing of a real test digit.
 
-use lenet_playground::engine::checkpoint;
-use lenet_playground::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
-use lenet_playground::engine::control::Control;
-use lenet_playground::engine::digit::{centre_of_mass, preprocess, GrayImage};
-use lenet_playground::engine::events::TrainEvent;
-use lenet_playground::engine::mnist::{self, Dataset};
-use lenet_playground::engine::predict::Predictor;
-use lenet_playground::engine::train::train;
-use lenet_playground::engine::weights::ModelWeights;
-use lenet_playground::engine::worker;
+use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
+use lenet_playground::engine::training::control::Control;
+use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, GrayImage};
+use lenet_playground::engine::training::events::TrainEvent;
+use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::model::predict::Predictor;
+use lenet_playground::engine::training::train::train;
+use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::training::worker;
 use lenet_playground::Error;
 use std::io::Write;
 use std::path::Path;
@@ -390,7 +390,7 @@ fn predictor_gives_probabilities_and_a_full_trace() {
 
 #[test]
 fn fused_forward_matches_the_stage_by_stage_trace() {
-    use lenet_playground::engine::model::{images_tensor, LeNet};
+    use lenet_playground::engine::model::lenet::{images_tensor, LeNet};
     for cfg in [ModelConfig::default(), ModelConfig { activation: Activation::Relu, pooling: Pooling::Max }] {
         let w = ModelWeights::init(cfg, Init::Xavier, 5, "MNIST", &mnist().class_names);
         let model = LeNet::from_weights(&w).unwrap();

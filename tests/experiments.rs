@@ -1,14 +1,14 @@
 //! Experiments in the engine: live learning rate and epochs, single steps while paused, schedules in the trainer,
 //! and the run store (save, list, rename, delete, damaged folders, metrics read back).
 
-use lenet_playground::engine::config::{Optimizer, Preset, TrainConfig};
-use lenet_playground::engine::control::Control;
-use lenet_playground::engine::events::{LrChange, TrainEvent};
-use lenet_playground::engine::mnist::Dataset;
-use lenet_playground::engine::runs::{self, RunRecorder, RunSource, RunStatus, RunStore};
-use lenet_playground::engine::schedule::Schedule;
-use lenet_playground::engine::train::train;
-use lenet_playground::engine::worker;
+use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
+use lenet_playground::engine::training::control::Control;
+use lenet_playground::engine::training::events::{LrChange, TrainEvent};
+use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::store::runs::{self, RunRecorder, RunSource, RunStatus, RunStore};
+use lenet_playground::engine::training::schedule::Schedule;
+use lenet_playground::engine::training::train::train;
+use lenet_playground::engine::training::worker;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -291,7 +291,7 @@ fn old_settings_without_a_schedule_still_load() {
 /// schedule's rate) next to what a training step costs. `cargo test --release --test experiments live_path -- --nocapture`.
 #[test]
 fn live_path_cost_per_batch_next_to_a_training_step() {
-    use lenet_playground::engine::control::Live;
+    use lenet_playground::engine::training::control::Live;
     let c = TrainConfig { schedule: Schedule::Cosine, ..cfg(Optimizer::Sgd, 0.1, 10) };
     let control = Control::new();
     let mut live = Live::new(&c);

@@ -2,14 +2,14 @@
 //! cheaply, with one clear line naming the file, and that nothing finished is lost. CLI cases run the real binary;
 //! memory is measured on the child process (its peak RSS from wait4).
 
-use lenet_playground::engine::atomic_file::write_atomic;
-use lenet_playground::engine::checkpoint;
-use lenet_playground::engine::config::{Activation, Init, ModelConfig, Optimizer, Pooling, TrainConfig};
-use lenet_playground::engine::control::Control;
-use lenet_playground::engine::events::TrainEvent;
-use lenet_playground::engine::mnist::{self, Dataset};
-use lenet_playground::engine::train::train;
-use lenet_playground::engine::weights::ModelWeights;
+use lenet_playground::engine::store::atomic_file::write_atomic;
+use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, TrainConfig};
+use lenet_playground::engine::training::control::Control;
+use lenet_playground::engine::training::events::TrainEvent;
+use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::training::train::train;
+use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -782,7 +782,7 @@ fn names_near_the_255_byte_limit_work() {
         write_atomic(&p, b"ok").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"ok");
         // Also through the CLI's up-front check.
-        lenet_playground::engine::atomic_file::check_writable(&p).unwrap();
+        lenet_playground::engine::store::atomic_file::check_writable(&p).unwrap();
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
 }

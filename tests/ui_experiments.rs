@@ -9,7 +9,7 @@ use lenet_playground::app::command::{PlotFormat, UiCommand};
 use lenet_playground::app::experiments::{Curves, RunsCommand};
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
-use lenet_playground::engine::mnist::Dataset;
+use lenet_playground::engine::data::mnist::Dataset;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -210,7 +210,7 @@ fn overlay_frame_time(overlays: usize) {
     use lenet_playground::app::experiments::{LrMarker, OverlaySeries, RUN_COLORS};
     use lenet_playground::app::history::History;
     use lenet_playground::app::views::plots::{PlotExtras, PlotsView};
-    use lenet_playground::engine::events::BatchMetrics;
+    use lenet_playground::engine::training::events::BatchMetrics;
     let n = 30_000usize;
     let per_epoch = 3_000;
     let runs: Vec<(String, egui::Color32, Arc<OverlaySeries>)> = (0..overlays)

@@ -1,12 +1,12 @@
 //! The attribution worker behind the canvas's "show what decided it": one long-lived thread computing occlusion
-//! maps (`engine::explain`) on plain data. A new request replaces the one waiting — the latest wins — so a fast
+//! maps (`engine::insight::explain`) on plain data. A new request replaces the one waiting — the latest wins — so a fast
 //! drawing never queues work and the canvas never waits.
 
 use super::PlaygroundApp;
-use crate::engine::explain::{occlusion, Attribution};
-use crate::engine::mnist::IMAGE_PIXELS;
-use crate::engine::predict::Predictor;
-use crate::engine::weights::ModelWeights;
+use crate::engine::insight::explain::{occlusion, Attribution};
+use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::model::predict::Predictor;
+use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 

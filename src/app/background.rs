@@ -5,8 +5,8 @@
 use super::command::{DialogKind, UiCommand};
 use super::state::Phase;
 use super::PlaygroundApp;
-use crate::engine::mnist::Dataset;
-use crate::engine::weights::ModelWeights;
+use crate::engine::data::mnist::Dataset;
+use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,7 +41,7 @@ pub(super) enum AppMsg {
     /// An on-demand evaluation (Evaluate) finished.
     Evaluated {
         weights_version: u64,
-        result: Result<crate::engine::evaluate::Evaluation, String>,
+        result: Result<crate::engine::insight::evaluate::Evaluation, String>,
     },
     Screenshot {
         path: PathBuf,

@@ -1,14 +1,14 @@
-//! The coach in the window: its hints arrive with the trainer's events (engine::coach runs in the trainer) and are
+//! The coach in the window: its hints arrive with the trainer's events (engine::insight::coach runs in the trainer) and are
 //! kept in the history; this file carries out what the banner's buttons ask. A live learning-rate change goes to the
 //! running trainer where the Control supports it; anything else — a different init, optimiser or activation —
 //! restarts: the running run stops, and when it has ended a new one starts with the changed settings.
 
 use super::command::UiCommand;
 use super::PlaygroundApp;
-use crate::engine::coach::apply_restart;
-use crate::engine::config::TrainConfig;
-use crate::engine::events::{HintAction, RestartWith};
-use crate::engine::worker::TrainerHandle;
+use crate::engine::insight::coach::apply_restart;
+use crate::engine::training::config::TrainConfig;
+use crate::engine::training::events::{HintAction, RestartWith};
+use crate::engine::training::worker::TrainerHandle;
 
 /// What the coach banner asks for.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@
 //! back as the same command with the path filled in, so a button, a dialog, `LENET_PLAYGROUND_EXPORT_DIR` and a
 //! test all take one path through the app.
 
-use crate::engine::config::Preset;
+use crate::engine::training::config::Preset;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]

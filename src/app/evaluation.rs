@@ -2,7 +2,7 @@
 //! counter) and the confusion matrix rendered off screen for export (plotters, PNG or SVG). The canvas's
 //! attribution overlay has its own worker (`attribution.rs`).
 //!
-//! All computation is the engine's (`engine::evaluate`, `engine::explain`) on plain data; nothing here waits on
+//! All computation is the engine's (`engine::insight::evaluate`, `engine::insight::explain`) on plain data; nothing here waits on
 //! the UI thread.
 
 use super::background::AppMsg;
@@ -10,8 +10,8 @@ use super::command::PlotFormat;
 use super::state::Session;
 use super::views::evaluation::{EvaluationInputs, Snapshot};
 use super::PlaygroundApp;
-use crate::engine::atomic_file::write_atomic;
-use crate::engine::evaluate::{evaluate_weights, Evaluation};
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

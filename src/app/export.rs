@@ -5,8 +5,8 @@
 
 use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, moving_average};
-use crate::engine::atomic_file::write_atomic;
-use crate::engine::events::{BatchMetrics, EpochMetrics};
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::training::events::{BatchMetrics, EpochMetrics};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -43,7 +43,7 @@ pub fn write_metrics_with_runs(
     epochs: &[EpochMetrics],
     runs: &[(String, std::path::PathBuf)],
 ) -> Result<String, String> {
-    let current = crate::engine::metrics::to_csv(batches, epochs);
+    let current = crate::engine::training::metrics::to_csv(batches, epochs);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
     let mut out = format!("run,{}\n", columns.join(","));
     let csv_cell = |s: &str| {
@@ -57,7 +57,7 @@ pub fn write_metrics_with_runs(
         out.push_str(&format!("current,{line}\n"));
     }
     for (name, csv_path) in runs {
-        let text = crate::engine::runs::read_metrics_text(csv_path).map_err(|e| e.to_string())?;
+        let text = crate::engine::store::runs::read_metrics_text(csv_path).map_err(|e| e.to_string())?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
         let index: Vec<Option<usize>> = columns.iter().map(|c| header.iter().position(|h| h == c)).collect();
@@ -113,9 +113,9 @@ pub fn write_metrics_with_diagnostics(
     path: &Path,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
-    diagnostics: &[crate::engine::events::Diagnostics],
+    diagnostics: &[crate::engine::training::events::Diagnostics],
 ) -> Result<String, String> {
-    let csv = crate::engine::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
+    let csv = crate::engine::training::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
     write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }

@@ -2,7 +2,7 @@
 //! accuracy with x in epochs, per-epoch test accuracy, a moving-average smoother, and a min/max decimation that keeps
 //! a frame cheap however long the run (30,000+ batches draw as ~2 points per pixel column).
 
-use crate::engine::events::{BatchMetrics, Diagnostics, EpochMetrics, Hint};
+use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics, Hint};
 
 /// What the plots show. `x` is in epochs since the last Reset: a run that continues from earlier weights starts
 /// where the previous one stopped.

@@ -28,7 +28,7 @@ pub use background::{fixed_dir_picker, PathPicker};
 pub use events::EVENT_BUDGET;
 pub use shutdown::CLOSE_WAIT;
 
-use crate::engine::mnist::Dataset;
+use crate::engine::data::mnist::Dataset;
 use attribution::AttributionWorker;
 use background::{AppMsg, Background};
 use command::UiCommand;

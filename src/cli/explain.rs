@@ -1,11 +1,11 @@
-//! `explain`: which parts of an image decided a class — the occlusion map (engine::explain) drawn over the
+//! `explain`: which parts of an image decided a class — the occlusion map (engine::insight::explain) drawn over the
 //! preprocessed input as a PNG, and with `--json` the map's numbers.
 
 use super::print_stdout;
-use crate::engine::atomic_file::write_atomic;
-use crate::engine::checkpoint;
-use crate::engine::explain::{display_scale, occlusion, overlay_png};
-use crate::engine::predict::{read_input, Predictor};
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::model::checkpoint;
+use crate::engine::insight::explain::{display_scale, occlusion, overlay_png};
+use crate::engine::model::predict::{read_input, Predictor};
 use crate::Result;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `runs`: the recorded runs of the data folder as a table, or one JSON object per run per line.
 
 use super::{print_stderr, print_stdout};
-use crate::engine::runs::{data_dir, settings_summary, utc_date, RunStore, StoredRun};
+use crate::engine::store::runs::{data_dir, settings_summary, utc_date, RunStore, StoredRun};
 use crate::{Error, Result};
 
 /// The store of `data_dir()`, with its runs folder created (used by `train --record` before it trains).
@@ -9,7 +9,7 @@ pub(super) fn prepare_store() -> Result<RunStore> {
     let store = RunStore::new(data_dir()?);
     let dir = store.runs_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, "cannot create the runs folder").because(e))?;
-    crate::engine::atomic_file::check_writable(&dir.join("run.json"))?;
+    crate::engine::store::atomic_file::check_writable(&dir.join("run.json"))?;
     Ok(store)
 }
 

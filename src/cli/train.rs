@@ -2,14 +2,14 @@
 //! lines) on stdout, and the files asked for.
 
 use super::{check_lr, print_stderr, print_stdout, report_all, TrainArgs};
-use crate::engine::atomic_file::{check_writable, same_file, write_atomic};
-use crate::engine::checkpoint;
-use crate::engine::control::Control;
-use crate::engine::events::TrainEvent;
-use crate::engine::metrics::MetricsLog;
-use crate::engine::mnist::Dataset;
-use crate::engine::runs::{RunRecorder, RunSource};
-use crate::engine::train::train;
+use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
+use crate::engine::model::checkpoint;
+use crate::engine::training::control::Control;
+use crate::engine::training::events::TrainEvent;
+use crate::engine::training::metrics::MetricsLog;
+use crate::engine::data::mnist::Dataset;
+use crate::engine::store::runs::{RunRecorder, RunSource};
+use crate::engine::training::train::train;
 use crate::{Error, Result};
 use std::io::IsTerminal;
 
@@ -17,7 +17,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     check_lr(args.lr)?;
     let cfg = args.config();
     cfg.validate()?;
-    if args.step_epochs.is_some() && !matches!(cfg.schedule, crate::engine::schedule::Schedule::Step { .. }) {
+    if args.step_epochs.is_some() && !matches!(cfg.schedule, crate::engine::training::schedule::Schedule::Step { .. }) {
         return Err(Error::Config("--step-epochs needs --schedule step".into()));
     }
     check_outputs(args)?;
@@ -53,7 +53,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                     config.model.activation.label(), config.model.pooling.label(), config.init.key(),
                     config.optimizer.label(), config.lr, config.batch_size
                 ));
-                if config.schedule != crate::engine::schedule::Schedule::Constant {
+                if config.schedule != crate::engine::training::schedule::Schedule::Constant {
                     print_stderr(&format!("learning-rate schedule: {}\n", config.schedule));
                 }
             }

@@ -1,29 +1,14 @@
-//! Everything the playground computes, with no GUI code: data, model, training, prediction, weight files.
-//! The CLI and the app are two front ends over this module.
+//! Everything the playground computes, with no GUI code. The CLI and the app are two front ends over it.
+//!
+//! Rooms, in the order data flows through them:
+//! * [`data`]: what the network reads — the MNIST family's files and any image turned into a 28×28 digit.
+//! * [`model`]: the network — its stages, parameters, weight files, and what it computes for one input.
+//! * [`training`]: a run — the recipe, the loop, its control and events, and the thread that hosts it.
+//! * [`insight`]: why a run does what it does — diagnostics, the coach, the test pass and attribution maps.
+//! * [`store`]: what outlives a run — the run store and the one atomic way this crate writes a file.
 
-pub mod atomic_file;
-pub mod bench;
-pub mod checkpoint;
-pub mod coach;
-pub mod config;
-pub mod control;
-pub mod diagnostics;
-pub mod digit;
-pub mod divergence;
-pub mod evaluate;
-pub mod events;
-pub mod explain;
-pub mod inspect;
-pub mod metrics;
-pub mod mnist;
+pub mod data;
+pub mod insight;
 pub mod model;
-pub mod ops;
-pub mod optim;
-pub mod predict;
-pub mod rng;
-pub mod runs;
-pub mod schedule;
-pub mod stages;
-pub mod train;
-pub mod weights;
-pub mod worker;
+pub mod store;
+pub mod training;

@@ -10,7 +10,7 @@ fn runs_msg(m: RunsMsg) -> AppMsg {
 }
 
 impl PlaygroundApp {
-    /// Keeps runs under `dir/runs` (the window passes `engine::runs::data_dir()`; tests a temporary folder).
+    /// Keeps runs under `dir/runs` (the window passes `engine::store::runs::data_dir()`; tests a temporary folder).
     /// Without it, runs are not kept. Call before the first frame.
     pub fn set_data_home(&mut self, dir: impl Into<PathBuf>) {
         self.session.experiments.store = Some(RunStore::new(dir.into()));

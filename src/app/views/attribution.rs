@@ -1,9 +1,9 @@
-//! "Show what decided it" on the canvas panel: the occlusion map (engine::explain) drawn over the 28×28 view in the
+//! "Show what decided it" on the canvas panel: the occlusion map (engine::insight::explain) drawn over the 28×28 view in the
 //! heat colours of `explain --out`, for the predicted class or the class clicked in the probability bars. The map
 //! is computed by the app's attribution worker off the UI thread; this only keeps the newest map and paints it.
 
-use crate::engine::explain::{display_scale, heat_rgba, Attribution};
-use crate::engine::mnist::IMAGE_SIDE;
+use crate::engine::insight::explain::{display_scale, heat_rgba, Attribution};
+use crate::engine::data::mnist::IMAGE_SIDE;
 use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions};
 
 #[derive(Default)]

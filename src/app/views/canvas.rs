@@ -7,10 +7,10 @@
 use super::attribution::AttributionOverlay;
 use super::probabilities::{class_name, probability_bars};
 use super::texture::KeyedTexture;
-use crate::engine::digit::{preprocess, rasterize_strokes};
-use crate::engine::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
-use crate::engine::predict::{Prediction, Predictor};
-use crate::engine::rng::Rng;
+use crate::engine::data::digit::{preprocess, rasterize_strokes};
+use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::model::predict::{Prediction, Predictor};
+use crate::engine::model::rng::Rng;
 use egui::{
     Color32, ColorImage, Key, KeyboardShortcut, Modifiers, Pos2, Rect, RichText, Sense, Stroke, StrokeKind,
     TextureOptions, Vec2,
@@ -132,7 +132,7 @@ impl CanvasView {
         &mut self,
         input_gen: u64,
         class: Option<usize>,
-        result: Result<crate::engine::explain::Attribution, String>,
+        result: Result<crate::engine::insight::explain::Attribution, String>,
     ) {
         self.attribution.set(input_gen, class, result);
     }

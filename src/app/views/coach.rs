@@ -5,8 +5,8 @@ use crate::app::coach::{effective_action, CoachCommand};
 use crate::app::command::UiCommand;
 use crate::app::history::HintEntry;
 use crate::app::views::gradients::{rule_title, HINT_COLOR};
-use crate::engine::coach::action_label;
-use crate::engine::events::HintAction;
+use crate::engine::insight::coach::action_label;
+use crate::engine::training::events::HintAction;
 use egui::{RichText, Ui};
 
 #[derive(Default)]

@@ -5,8 +5,8 @@ use crate::app::command::{PlotFormat, UiCommand};
 use crate::app::experiments::LiveCommand;
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
-use crate::engine::config::{Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
-use crate::engine::schedule::{parse_epoch_list, Schedule};
+use crate::engine::training::config::{Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
+use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 
 const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";

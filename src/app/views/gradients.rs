@@ -1,11 +1,11 @@
 //! The "Gradient flow" tab: why a run learns or stalls, while it happens. Three plots over the trainer's diagnostics
-//! (engine::diagnostics), x in epochs and linked to the loss plot: each layer's gradient norm (log axis), the
+//! (engine::insight::diagnostics), x in epochs and linked to the loss plot: each layer's gradient norm (log axis), the
 //! relative size of each step (‖Δw‖/‖w‖, log axis), and how much of each activation stage is saturated (0–100 %).
 //! Hovering a plot says in one sentence what it shows now; the coach's hints are marked as vertical lines.
 
 use crate::app::history::{HintEntry, History};
-use crate::engine::config::Activation;
-use crate::engine::events::Diagnostics;
+use crate::engine::training::config::Activation;
+use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
 use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use std::ops::RangeInclusive;
@@ -185,7 +185,7 @@ fn draw(p: &mut egui_plot::PlotUi<'_>, series: &Series, hints: &[HintEntry], wid
 
 /// A hint's rule in words, for markers and the banner.
 pub fn rule_title(h: &HintEntry) -> &'static str {
-    use crate::engine::events::HintRule::*;
+    use crate::engine::training::events::HintRule::*;
     match h.hint.rule {
         StuckAtChance => "stuck at chance",
         Diverging => "diverging",

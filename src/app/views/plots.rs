@@ -5,7 +5,7 @@
 use crate::app::experiments::{LrMarker, OverlaySeries};
 use crate::app::history::{decimate_min_max, moving_average, History};
 use crate::app::state::Settings;
-use crate::engine::runs::lr_text;
+use crate::engine::store::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
 use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! The prediction beside the canvas: one clickable bar per class with its probability, and class names that
 //! follow the data set (Fashion-MNIST's when loaded).
 
-use crate::engine::mnist::DIGIT_CLASSES;
-use crate::engine::predict::{Prediction, Predictor};
+use crate::engine::data::mnist::DIGIT_CLASSES;
+use crate::engine::model::predict::{Prediction, Predictor};
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 
 /// The class's display name: the predictor's class names, else the digit.

@@ -6,7 +6,7 @@
 use crate::app::command::UiCommand;
 use crate::app::experiments::{Curves, Experiments, RunsCommand, KEEP_ON_CLEAR};
 use crate::app::views::controls::format_secs;
-use crate::engine::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
+use crate::engine::store::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
 use egui::{Button, Color32, RichText, Sense, Ui};
 
 #[derive(Default)]

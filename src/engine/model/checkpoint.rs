@@ -1,10 +1,10 @@
 //! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
 //! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
 
-use crate::engine::atomic_file::write_atomic;
-use crate::engine::config::ModelConfig;
-use crate::engine::stages;
-use crate::engine::weights::{ModelWeights, Param};
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::training::config::ModelConfig;
+use crate::engine::model::stages;
+use crate::engine::model::weights::{ModelWeights, Param};
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -93,7 +93,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
     let class_names: Vec<String> = match get("classes") {
         Some(c) => serde_json::from_str(&c)
             .map_err(|e| Error::bad_weights("metadata 'classes' is not a list of names").because(e))?,
-        None => crate::engine::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
+        None => crate::engine::data::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
     };
     let specs = stages::params();
     let names = st.names();

@@ -9,9 +9,9 @@
 //! in one batch. A square that holds no ink is not computed: covering paper with paper changes nothing, so its drop
 //! is exactly 0.
 
-use crate::engine::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
-use crate::engine::model::{argmax, images_tensor};
-use crate::engine::predict::Predictor;
+use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::model::lenet::{argmax, images_tensor};
+use crate::engine::model::predict::Predictor;
 use crate::{Error, Result};
 
 /// Side of the occluding square, in input pixels: about one pen stroke wide (MNIST strokes are 2–3 px), so one

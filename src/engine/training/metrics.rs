@@ -1,12 +1,12 @@
 //! The metrics CSV: one row per batch plus one per epoch (with test loss and accuracy), the same from the CLI's
 //! `--metrics` and the app's export.
 
-use crate::engine::events::{BatchMetrics, Diagnostics, EpochMetrics};
+use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics};
 use std::fmt::Write;
 
 pub const CSV_HEADER: &str = concat!(
     "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr",
-    // Diagnostics (`kind=diagnostics` rows; see engine::diagnostics): per weight layer, then per activation stage.
+    // Diagnostics (`kind=diagnostics` rows; see engine::insight::diagnostics): per weight layer, then per activation stage.
     ",grad_norm.c1,grad_norm.c3,grad_norm.f5,grad_norm.f6,grad_norm.out",
     ",update_ratio.c1,update_ratio.c3,update_ratio.f5,update_ratio.f6,update_ratio.out",
     ",saturation.c1.act,saturation.c3.act,saturation.f5.act,saturation.f6.act",

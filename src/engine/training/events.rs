@@ -1,8 +1,8 @@
 //! What a training run tells the world. Plain data only (no tensors, no GUI types), so the same stream feeds the
 //! CLI's progress lines, its JSON output, and the app's plots.
 
-use crate::engine::config::{Activation, Init, Optimizer, TrainConfig};
-use crate::engine::weights::ModelWeights;
+use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
+use crate::engine::model::weights::ModelWeights;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,7 +99,7 @@ pub struct Diagnostics {
     pub dead_units: BTreeMap<String, f32>,
 }
 
-/// The coach's rules (see `engine::coach`).
+/// The coach's rules (see `engine::insight::coach`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HintRule {

@@ -2,11 +2,11 @@
 //! running an input through the model (the description in `stages` says what each stage is), with parameter counts, the size arithmetic, and a line on what each stage
 //! computes. The CLI prints it; the app's inspector shows it.
 
-use crate::engine::config::Init;
-use crate::engine::config::{Activation, ModelConfig, Pooling};
-use crate::engine::model::{images_tensor, LeNet};
-use crate::engine::stages::{self, Output, StageKind};
-use crate::engine::weights::ModelWeights;
+use crate::engine::training::config::Init;
+use crate::engine::training::config::{Activation, ModelConfig, Pooling};
+use crate::engine::model::lenet::{images_tensor, LeNet};
+use crate::engine::model::stages::{self, Output, StageKind};
+use crate::engine::model::weights::ModelWeights;
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +97,7 @@ mod tests {
     fn classic_table_is_exact() {
         let rows = stage_table(ModelConfig::default()).unwrap();
         let lines: Vec<String> = rows.iter().map(|r| r.line()).collect();
-        assert_eq!(lines, crate::engine::stages::CLASSIC_TABLE);
+        assert_eq!(lines, crate::engine::model::stages::CLASSIC_TABLE);
         assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 61_706);
         assert_eq!(rows[0].formula.as_deref(), Some("(28 + 2·2 − 5)/1 + 1 = 28"));
         assert_eq!(rows[3].formula.as_deref(), Some("(14 + 2·0 − 5)/1 + 1 = 10"));

@@ -1,14 +1,14 @@
 //! LeNet-5 as the classic lesson draws it, on candle: Conv–act–pool twice, flatten, three linear layers, as
-//! `engine::stages` describes them. One definition serves training (parameters are candle Vars), prediction (plain
+//! `engine::model::stages` describes them. One definition serves training (parameters are candle Vars), prediction (plain
 //! tensors, no gradient tracking) and the inspector (a trace of every stage). Layers are found by name
 //! ([`LeNet::layer`]), never by position.
 
-use crate::engine::config::{Activation, ModelConfig};
-use crate::engine::ops;
-use crate::engine::stages;
-/// Re-exported: the stage types live in `engine::stages`.
-pub use crate::engine::stages::{Stage, StageKind};
-use crate::engine::weights::{ModelWeights, Param};
+use crate::engine::training::config::{Activation, ModelConfig};
+use crate::engine::model::ops;
+use crate::engine::model::stages;
+/// Re-exported: the stage types live in `engine::model::stages`.
+pub use crate::engine::model::stages::{Stage, StageKind};
+use crate::engine::model::weights::{ModelWeights, Param};
 use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 
@@ -178,7 +178,7 @@ pub fn argmax(v: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::config::Init;
+    use crate::engine::training::config::Init;
 
     #[test]
     fn layers_are_found_by_name() {

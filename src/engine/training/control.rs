@@ -8,8 +8,8 @@
 //! trainer applies at most the latest one per batch, and records one `LrChanged` per gesture (from the value before
 //! the drag to the value at release, at the position where the drag first took effect).
 
-use crate::engine::config::TrainConfig;
-use crate::engine::events::{LrChange, StepResult, TrainEvent};
+use crate::engine::training::config::TrainConfig;
+use crate::engine::training::events::{LrChange, StepResult, TrainEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;

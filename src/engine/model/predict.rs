@@ -1,11 +1,11 @@
 //! Prediction for one image, with no gradient tracking: the canvas calls it on every stroke, the CLI on files. It
 //! also traces every stage's activations for the inspector.
 
-use crate::engine::digit::{preprocess, GrayImage};
-use crate::engine::mnist::IMAGE_PIXELS;
-use crate::engine::model::{argmax, images_tensor, LeNet};
-use crate::engine::stages::StageKind;
-use crate::engine::weights::ModelWeights;
+use crate::engine::data::digit::{preprocess, GrayImage};
+use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
+use crate::engine::model::stages::StageKind;
+use crate::engine::model::weights::ModelWeights;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! is a clear error rather than a crash or silent garbage. The four MNIST files are compiled into the binary: the
 //! app trains with no set-up, from any working directory, with no network.
 
-use crate::engine::rng::Rng;
+use crate::engine::model::rng::Rng;
 use crate::{Error, Result};
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -27,12 +27,12 @@ pub const FASHION_CLASSES: [&str; 10] =
 
 /// The shipped files, byte-exact copies of assets/mnist, with their published checksums.
 const SHIPPED: [(&str, &[u8]); 4] = [
-    (TRAIN_IMAGES, include_bytes!("../../assets/mnist/train-images-idx3-ubyte.gz")),
-    (TRAIN_LABELS, include_bytes!("../../assets/mnist/train-labels-idx1-ubyte.gz")),
-    (TEST_IMAGES, include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz")),
-    (TEST_LABELS, include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz")),
+    (TRAIN_IMAGES, include_bytes!("../../../assets/mnist/train-images-idx3-ubyte.gz")),
+    (TRAIN_LABELS, include_bytes!("../../../assets/mnist/train-labels-idx1-ubyte.gz")),
+    (TEST_IMAGES, include_bytes!("../../../assets/mnist/t10k-images-idx3-ubyte.gz")),
+    (TEST_LABELS, include_bytes!("../../../assets/mnist/t10k-labels-idx1-ubyte.gz")),
 ];
-const SHIPPED_SHA256SUMS: &str = include_str!("../../assets/mnist/SHA256SUMS");
+const SHIPPED_SHA256SUMS: &str = include_str!("../../../assets/mnist/SHA256SUMS");
 
 /// Images as bytes (0 = background, 255 = full ink), row-major 28×28, with their labels. Kept as u8 to keep full
 /// MNIST at ~50 MB; batches are converted to f32 on the fly.

@@ -44,7 +44,7 @@ fn phrases(c: &TrainConfig) -> [(&'static str, String); 10] {
 pub fn settings_label(c: &TrainConfig) -> String {
     let p = phrases(c);
     let mut s = format!("{} {}", p[0].1, p[1].1);
-    if c.schedule != crate::engine::schedule::Schedule::Constant {
+    if c.schedule != crate::engine::training::schedule::Schedule::Constant {
         s.push(' ');
         s.push_str(&p[2].1);
     }

@@ -1,7 +1,7 @@
 //! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
 //! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
 
-use crate::engine::schedule::Schedule;
+use crate::engine::training::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -92,7 +92,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first N training images only (quick tries and tests).
     pub limit: Option<usize>,
-    /// How the learning rate moves during the run (see `engine::schedule`); settings without it load as constant.
+    /// How the learning rate moves during the run (see `engine::training::schedule`); settings without it load as constant.
     #[serde(default)]
     pub schedule: Schedule,
 }

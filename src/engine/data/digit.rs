@@ -5,7 +5,7 @@
 //! to fit 20×20 keeping the aspect ratio (area-averaging, i.e. anti-aliased), paste into 28×28 so the centre of mass
 //! sits at the centre, and scale to 0..1 as in training.
 
-use crate::engine::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::{Error, Result};
 use std::io::BufReader;
 use std::path::Path;

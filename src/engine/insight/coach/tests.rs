@@ -1,8 +1,8 @@
 //! The coach's rules on synthetic histories: each fires when it should and stays silent otherwise.
 
 use super::*;
-use crate::engine::config::Preset;
-use crate::engine::events::{BatchMetrics, LrChange};
+use crate::engine::training::config::Preset;
+use crate::engine::training::events::{BatchMetrics, LrChange};
 
 const BPE: usize = 100;
 

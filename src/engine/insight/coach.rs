@@ -5,8 +5,8 @@
 //! Each rule fires at most once per run (no flicker). A learning-rate change re-arms the two rules about the
 //! learning rate (`diverging`, `lr_too_low`) and restarts their windows, so they judge the new rate afresh.
 
-use crate::engine::config::{Activation, Init, Optimizer, TrainConfig};
-use crate::engine::events::{Diagnostics, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent};
+use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
+use crate::engine::training::events::{Diagnostics, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent};
 use std::collections::VecDeque;
 
 /// The loss of a network that guesses uniformly among 10 classes: ln 10.
@@ -265,7 +265,7 @@ impl Coach {
 
     /// The activation stage with the highest median saturation over the last `batches`, and that saturation.
     fn most_saturated(&self, batches: usize) -> Option<(&'static str, f32)> {
-        crate::engine::diagnostics::activation_stages()
+        crate::engine::insight::diagnostics::activation_stages()
             .into_iter()
             .filter_map(|s| Some((s, self.median_of(batches, |d| d.saturation.get(s).copied())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))

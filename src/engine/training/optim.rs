@@ -6,7 +6,7 @@
 //! recipe and the hot path, updates each parameter in place in one pass (`w -= lr * g`, copying the old value out
 //! on the way) instead of three candle ops with two temporaries.
 
-use crate::engine::config::Optimizer;
+use crate::engine::training::config::Optimizer;
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
 use std::cell::RefCell;

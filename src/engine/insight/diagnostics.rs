@@ -8,10 +8,10 @@
 //! [`Monitor`] times its own measurements against the training steps and spaces them so they take at most
 //! [`BUDGET`] of the training time (about every 25th batch on a release build here; see `bench`).
 
-use crate::engine::config::Activation;
-use crate::engine::events::Diagnostics;
-use crate::engine::model::{LeNet, StageKind};
-use crate::engine::stages;
+use crate::engine::training::config::Activation;
+use crate::engine::training::events::Diagnostics;
+use crate::engine::model::lenet::{LeNet, StageKind};
+use crate::engine::model::stages;
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
@@ -33,7 +33,7 @@ const MAX_INTERVAL: usize = 50;
 /// still being learnt (the first steps warm caches and threads).
 const FIRST_INTERVAL: usize = 10;
 
-// --- Names (from engine::stages) ---------------------------------------------------------------------------------
+// --- Names (from engine::model::stages) ---------------------------------------------------------------------------------
 
 /// The layers with weights, in network order: c1 c3 f5 f6 out.
 pub fn weight_layers() -> Vec<&'static str> {

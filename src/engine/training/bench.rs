@@ -2,16 +2,16 @@
 //! no gradients), single-image prediction latency with preprocessing, and peak memory. The same figures are printed
 //! by the PyTorch peer in benches/, so the two can be compared in one run.
 
-use crate::engine::config::{Preset, TrainConfig};
-use crate::engine::control::Control;
-use crate::engine::digit::{preprocess, GrayImage};
-use crate::engine::evaluate::evaluate;
-use crate::engine::events::TrainEvent;
-use crate::engine::explain;
-use crate::engine::mnist::Dataset;
-use crate::engine::model::LeNet;
-use crate::engine::predict::Predictor;
-use crate::engine::train::train;
+use crate::engine::training::config::{Preset, TrainConfig};
+use crate::engine::training::control::Control;
+use crate::engine::data::digit::{preprocess, GrayImage};
+use crate::engine::insight::evaluate::evaluate;
+use crate::engine::training::events::TrainEvent;
+use crate::engine::insight::explain;
+use crate::engine::data::mnist::Dataset;
+use crate::engine::model::lenet::LeNet;
+use crate::engine::model::predict::Predictor;
+use crate::engine::training::train::train;
 use crate::Result;
 use serde::Serialize;
 use std::time::Instant;
@@ -26,14 +26,14 @@ pub struct BenchReport {
     pub predict_p50_us: f64,
     pub predict_p99_us: f64,
     pub peak_rss_mb: f64,
-    /// Training time with diagnostics (engine::diagnostics, the default) over training time without, minus 1, in
+    /// Training time with diagnostics (engine::insight::diagnostics, the default) over training time without, minus 1, in
     /// percent: alternating rounds of the same steps in this run.
     pub diagnostics_overhead_pct: f64,
     /// The same in CPU time of all threads (steadier when other processes compete for the cores).
     pub diagnostics_overhead_cpu_pct: f64,
     /// The trainer's own account: time spent measuring over time spent in training steps, in percent.
     pub diagnostics_cost_pct: f64,
-    /// Batches per measurement on average (the schedule keeps the cost under engine::diagnostics::BUDGET).
+    /// Batches per measurement on average (the schedule keeps the cost under engine::insight::diagnostics::BUDGET).
     pub diagnostics_every_batches: f64,
     /// One occlusion attribution map (`explain`) for a test digit, median of 50, in milliseconds.
     pub explain_ms: f64,
@@ -190,11 +190,11 @@ fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&
     let (mut measure_secs, mut train_secs, mut measurements, mut trained_steps) = (0.0, 0.0, 0, 0);
     for _ in 0..ROUNDS {
         let with = round()?;
-        if let Some(c) = crate::engine::diagnostics::last_run_cost() {
+        if let Some(c) = crate::engine::insight::diagnostics::last_run_cost() {
             (measure_secs, train_secs) = (measure_secs + c.measure_secs, train_secs + c.train_secs);
             (measurements, trained_steps) = (measurements + c.measurements, trained_steps + c.steps);
         }
-        let without = crate::engine::diagnostics::without(round)?;
+        let without = crate::engine::insight::diagnostics::without(round)?;
         ratios.push(with.0 / without.0.max(1e-12));
         cpu_with += with.1;
         cpu_without += without.1;

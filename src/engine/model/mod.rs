@@ -1,0 +1,12 @@
+//! The network: one description of its stages ([`stages`]), the candle model built from it ([`lenet`]) over the
+//! fast kernels ([`ops`]), its parameters as plain data ([`weights`]) and in files ([`checkpoint`]), and what it
+//! computes for one input ([`predict`], [`inspect`]).
+
+pub mod checkpoint;
+pub mod inspect;
+pub mod lenet;
+pub mod ops;
+pub mod predict;
+pub mod rng;
+pub mod stages;
+pub mod weights;

@@ -1,0 +1,15 @@
+//! A training run: the recipe a user chooses ([`config`], [`schedule`]), the loop ([`train`]) with its update
+//! rules ([`optim`]) and divergence checks ([`divergence`]), what the user can do to it while it runs
+//! ([`control`]), what it tells the world ([`events`], [`metrics`]), the one thread that hosts it ([`worker`]),
+//! and its throughput ([`bench`]).
+
+pub mod bench;
+pub mod config;
+pub mod control;
+pub mod divergence;
+pub mod events;
+pub mod metrics;
+pub mod optim;
+pub mod schedule;
+pub mod train;
+pub mod worker;
