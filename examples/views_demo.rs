@@ -7,11 +7,11 @@
 
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
-use lenet_playground::engine::model::checkpoint;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 use lenet_playground::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::predict::Predictor;
 use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::training::config::{Init, ModelConfig};
 
 struct Demo {
     canvas: CanvasView,

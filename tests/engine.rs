@@ -1,15 +1,17 @@
 //! Engine tests: the data reader on good and broken files, training that really learns, determinism, divergence,
 //! stop/pause, weight files, and preprocessing of a real test digit.
 
-use lenet_playground::engine::model::checkpoint;
-use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig};
-use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, GrayImage};
-use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::predict::Predictor;
-use lenet_playground::engine::training::train::train;
 use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::training::config::{
+    Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig,
+};
+use lenet_playground::engine::training::control::Control;
+use lenet_playground::engine::training::events::TrainEvent;
+use lenet_playground::engine::training::train::train;
 use lenet_playground::engine::training::worker;
 use lenet_playground::Error;
 use std::io::Write;

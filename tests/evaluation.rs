@@ -1,15 +1,15 @@
 //! Evaluation end to end: the confusion matrix of the test pass (engine and `eval`), the misclassified images
 //! `eval --mistakes` writes, and the occlusion map of `explain` on a real digit.
 
+use lenet_playground::engine::data::mnist::{Dataset, IMAGE_PIXELS};
+use lenet_playground::engine::insight::evaluate::{correct, evaluate_weights, total};
+use lenet_playground::engine::insight::explain::occlusion;
+use lenet_playground::engine::model::predict::Predictor;
+use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
-use lenet_playground::engine::insight::evaluate::{correct, evaluate_weights, total};
 use lenet_playground::engine::training::events::TrainEvent;
-use lenet_playground::engine::insight::explain::occlusion;
-use lenet_playground::engine::data::mnist::{Dataset, IMAGE_PIXELS};
-use lenet_playground::engine::model::predict::Predictor;
 use lenet_playground::engine::training::train::train;
-use lenet_playground::engine::model::weights::ModelWeights;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;

@@ -6,14 +6,14 @@
 //! Run folders (run.json, metrics.csv) are mutated the same way: the store lists the run or skips it with a message
 //! naming its folder, and a stored run's curves load or give an error naming the file.
 
+use lenet_playground::engine::data::digit::GrayImage;
+use lenet_playground::engine::data::mnist::{self, Dataset};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::store::runs::{self, NewRun, RunRecord, RunSource, RunStatus, RunStore};
 use lenet_playground::engine::training::config::TrainConfig;
 use lenet_playground::engine::training::config::{Init, ModelConfig};
-use lenet_playground::engine::data::digit::GrayImage;
 use lenet_playground::engine::training::events::{BatchMetrics, EpochMetrics};
-use lenet_playground::engine::data::mnist::{self, Dataset};
-use lenet_playground::engine::store::runs::{self, NewRun, RunRecord, RunSource, RunStatus, RunStore};
-use lenet_playground::engine::model::weights::ModelWeights;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};

@@ -2,14 +2,14 @@
 //! cheaply, with one clear line naming the file, and that nothing finished is lost. CLI cases run the real binary;
 //! memory is measured on the child process (its peak RSS from wait4).
 
-use lenet_playground::engine::store::atomic_file::write_atomic;
+use lenet_playground::engine::data::mnist::{self, Dataset};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::store::atomic_file::write_atomic;
 use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
-use lenet_playground::engine::data::mnist::{self, Dataset};
 use lenet_playground::engine::training::train::train;
-use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

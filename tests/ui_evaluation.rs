@@ -8,13 +8,13 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::Settings;
 use lenet_playground::app::{fixed_dir_picker, PlaygroundApp, Tab};
+use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::insight::evaluate::{most_confused, total};
+use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
-use lenet_playground::engine::insight::evaluate::{most_confused, total};
 use lenet_playground::engine::training::events::{EpochMetrics, TrainEvent};
-use lenet_playground::engine::data::mnist::Dataset;
 use lenet_playground::engine::training::train::train;
-use lenet_playground::engine::model::weights::ModelWeights;
 use std::sync::{Arc, OnceLock};
 
 mod support {

@@ -9,11 +9,11 @@ use egui_kittest::{
 };
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, rasterize_strokes};
 use lenet_playground::engine::data::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS};
 use lenet_playground::engine::model::predict::Predictor;
 use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::training::config::{Init, ModelConfig};
 
 fn predictor(seed: u64) -> Predictor {
     let names: Vec<String> = DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();

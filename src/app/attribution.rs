@@ -3,8 +3,8 @@
 //! drawing never queues work and the canvas never waits.
 
 use super::PlaygroundApp;
-use crate::engine::insight::explain::{occlusion, Attribution};
 use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::insight::explain::{occlusion, Attribution};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};

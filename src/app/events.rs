@@ -4,8 +4,8 @@
 
 use super::state::{RunInfo, Session};
 use super::views::controls::format_secs;
-use crate::engine::training::events::TrainEvent;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::events::TrainEvent;
 use crossbeam_channel::TryRecvError;
 use std::time::{Duration, Instant};
 

@@ -6,11 +6,11 @@
 //! delete, reading a run's metrics or weights) runs on a helper thread and answers with a `RunsMsg`.
 
 use crate::app::history::moving_average;
-use crate::engine::training::events::{StepResult, TrainEvent};
+use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{
     diff_label, lr_text, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics, StoredRun,
 };
-use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::events::{StepResult, TrainEvent};
 use egui::Color32;
 use std::path::PathBuf;
 use std::sync::Arc;

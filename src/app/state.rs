@@ -3,11 +3,11 @@
 //! curves, the current weights, messages). Nothing in `Session` is persisted.
 
 use crate::app::history::History;
-use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
-use crate::engine::training::events::BatchMetrics;
 use crate::engine::data::mnist::{Dataset, DIGIT_CLASSES};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
+use crate::engine::training::events::BatchMetrics;
 use crate::engine::training::worker::TrainerHandle;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -2,10 +2,10 @@
 //! most confused pairs; `--mistakes DIR` writes every misclassified test image as a PNG with an index.csv.
 
 use super::print_stdout;
-use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::model::checkpoint;
-use crate::engine::insight::evaluate::{confusion_table, evaluate_weights, most_confused, Evaluation};
 use crate::engine::data::mnist::{Dataset, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::insight::evaluate::{confusion_table, evaluate_weights, most_confused, Evaluation};
+use crate::engine::model::checkpoint;
+use crate::engine::store::atomic_file::write_atomic;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 

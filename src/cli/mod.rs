@@ -1,12 +1,14 @@
 //! The headless front end: `train`, `inspect`, `predict`, `eval`, `bench` on the same engine as the app. Progress
 //! goes to stderr, results to stdout, so output can be piped.
 
-use crate::engine::training::bench;
-use crate::engine::model::checkpoint;
-use crate::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE};
-use crate::engine::model::inspect::stage_table;
 use crate::engine::data::mnist::Dataset;
+use crate::engine::model::checkpoint;
+use crate::engine::model::inspect::stage_table;
 use crate::engine::model::predict::Predictor;
+use crate::engine::training::bench;
+use crate::engine::training::config::{
+    Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
+};
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};

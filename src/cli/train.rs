@@ -2,13 +2,13 @@
 //! lines) on stdout, and the files asked for.
 
 use super::{check_lr, print_stderr, print_stdout, report_all, TrainArgs};
-use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
+use crate::engine::data::mnist::Dataset;
 use crate::engine::model::checkpoint;
+use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
+use crate::engine::store::runs::{RunRecorder, RunSource};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::metrics::MetricsLog;
-use crate::engine::data::mnist::Dataset;
-use crate::engine::store::runs::{RunRecorder, RunSource};
 use crate::engine::training::train::train;
 use crate::{Error, Result};
 use std::io::IsTerminal;

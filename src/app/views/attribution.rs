@@ -2,8 +2,8 @@
 //! heat colours of `explain --out`, for the predicted class or the class clicked in the probability bars. The map
 //! is computed by the app's attribution worker off the UI thread; this only keeps the newest map and paints it.
 
-use crate::engine::insight::explain::{display_scale, heat_rgba, Attribution};
 use crate::engine::data::mnist::IMAGE_SIDE;
+use crate::engine::insight::explain::{display_scale, heat_rgba, Attribution};
 use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions};
 
 #[derive(Default)]

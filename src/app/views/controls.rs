@@ -5,7 +5,9 @@ use crate::app::command::{PlotFormat, UiCommand};
 use crate::app::experiments::LiveCommand;
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
-use crate::engine::training::config::{Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
+use crate::engine::training::config::{
+    Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,
+};
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 

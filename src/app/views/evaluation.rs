@@ -5,9 +5,9 @@
 
 use crate::app::command::{PlotFormat, UiCommand};
 use crate::app::evaluation::{cell_intensity, cell_rgb, cell_text, ConfusionExport};
+use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::insight::evaluate::{cell_images, correct, most_confused, total};
 use crate::engine::training::events::TestPredictions;
-use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use egui::{Color32, ColorImage, RichText, Sense, TextureHandle, TextureOptions, Vec2};
 use std::collections::HashMap;
 

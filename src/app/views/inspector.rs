@@ -5,11 +5,11 @@
 //! are cached and re-uploaded only when their data changes.
 
 use super::texture::upload;
-use crate::engine::training::config::ModelConfig;
-use crate::engine::model::inspect::{stage_table, StageInfo};
 use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::model::inspect::{stage_table, StageInfo};
 use crate::engine::model::predict::{Predictor, StageActivation};
 use crate::engine::model::stages::{self, StageKind};
+use crate::engine::training::config::ModelConfig;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Vec2};
 
 /// Where the traced input came from.

@@ -8,10 +8,10 @@
 //! [`Monitor`] times its own measurements against the training steps and spaces them so they take at most
 //! [`BUDGET`] of the training time (about every 25th batch on a release build here; see `bench`).
 
-use crate::engine::training::config::Activation;
-use crate::engine::training::events::Diagnostics;
 use crate::engine::model::lenet::{LeNet, StageKind};
 use crate::engine::model::stages;
+use crate::engine::training::config::Activation;
+use crate::engine::training::events::Diagnostics;
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;

@@ -3,11 +3,11 @@
 //! is counted there (a log-sum-exp per row gives both the loss and the winner's softmax probability), so the
 //! matrix and the predictions cost nothing noticeable on top of the accuracy.
 
-use crate::engine::training::control::Control;
-use crate::engine::training::events::TestPredictions;
 use crate::engine::data::mnist::{ImageSet, NUM_CLASSES};
 use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::control::Control;
+use crate::engine::training::events::TestPredictions;
 use crate::Result;
 
 /// Evaluation batch: large for throughput, no gradients.

@@ -1,10 +1,10 @@
 //! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
 //! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
 
-use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::training::config::ModelConfig;
 use crate::engine::model::stages;
 use crate::engine::model::weights::{ModelWeights, Param};
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::training::config::ModelConfig;
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;

@@ -2,11 +2,11 @@
 //! running an input through the model (the description in `stages` says what each stage is), with parameter counts, the size arithmetic, and a line on what each stage
 //! computes. The CLI prints it; the app's inspector shows it.
 
-use crate::engine::training::config::Init;
-use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 use crate::engine::model::lenet::{images_tensor, LeNet};
 use crate::engine::model::stages::{self, Output, StageKind};
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::Init;
+use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]

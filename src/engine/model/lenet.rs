@@ -3,12 +3,12 @@
 //! tensors, no gradient tracking) and the inspector (a trace of every stage). Layers are found by name
 //! ([`LeNet::layer`]), never by position.
 
-use crate::engine::training::config::{Activation, ModelConfig};
 use crate::engine::model::ops;
 use crate::engine::model::stages;
 /// Re-exported: the stage types live in `engine::model::stages`.
 pub use crate::engine::model::stages::{Stage, StageKind};
 use crate::engine::model::weights::{ModelWeights, Param};
+use crate::engine::training::config::{Activation, ModelConfig};
 use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 

@@ -6,8 +6,8 @@
 //! Stage names are the same everywhere: c1 c1.act s2 c3 c3.act s4 flatten f5 f5.act f6 f6.act out. Parameter
 //! names are `<layer>.weight` and `<layer>.bias`; they are the safetensors keys of the weight files.
 
-use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 use crate::engine::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 
 /// One row of the architecture as written down: what a stage is, before sizes are worked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,8 +268,8 @@ pub(crate) const CLASSIC_TABLE: [&str; 12] = [
 mod tests {
     use super::*;
     use crate::engine::model::checkpoint;
-    use crate::engine::training::config::Init;
     use crate::engine::model::weights::ModelWeights;
+    use crate::engine::training::config::Init;
 
     #[test]
     fn shapes_match_the_classic_table() {

@@ -6,12 +6,12 @@
 //! The data folder is `$LENET_PLAYGROUND_HOME` when set, else `$XDG_DATA_HOME/lenet-playground`, else
 //! `~/.local/share/lenet-playground`.
 
-use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::model::checkpoint;
+use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::config::{Optimizer, TrainConfig};
 use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
 use crate::engine::training::metrics::MetricsLog;
-use crate::engine::model::weights::ModelWeights;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Read;

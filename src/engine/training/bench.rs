@@ -2,15 +2,15 @@
 //! no gradients), single-image prediction latency with preprocessing, and peak memory. The same figures are printed
 //! by the PyTorch peer in benches/, so the two can be compared in one run.
 
-use crate::engine::training::config::{Preset, TrainConfig};
-use crate::engine::training::control::Control;
 use crate::engine::data::digit::{preprocess, GrayImage};
-use crate::engine::insight::evaluate::evaluate;
-use crate::engine::training::events::TrainEvent;
-use crate::engine::insight::explain;
 use crate::engine::data::mnist::Dataset;
+use crate::engine::insight::evaluate::evaluate;
+use crate::engine::insight::explain;
 use crate::engine::model::lenet::LeNet;
 use crate::engine::model::predict::Predictor;
+use crate::engine::training::config::{Preset, TrainConfig};
+use crate::engine::training::control::Control;
+use crate::engine::training::events::TrainEvent;
 use crate::engine::training::train::train;
 use crate::Result;
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! What a training run tells the world. Plain data only (no tensors, no GUI types), so the same stream feeds the
 //! CLI's progress lines, its JSON output, and the app's plots.
 
-use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;

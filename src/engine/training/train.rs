@@ -1,19 +1,19 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
-use crate::engine::insight::coach::Coach;
-use crate::engine::training::config::TrainConfig;
-use crate::engine::training::control::{Control, Live, Turn};
-use crate::engine::insight::diagnostics;
-use crate::engine::training::divergence;
-use crate::engine::insight::evaluate::evaluate;
-use crate::engine::training::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::data::mnist::Dataset;
+use crate::engine::insight::coach::Coach;
+use crate::engine::insight::diagnostics;
+use crate::engine::insight::evaluate::evaluate;
 use crate::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::model::ops;
-use crate::engine::training::optim::Optim;
 use crate::engine::model::rng::Rng;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::TrainConfig;
+use crate::engine::training::control::{Control, Live, Turn};
+use crate::engine::training::divergence;
+use crate::engine::training::events::{BatchMetrics, EpochMetrics, StepResult, TrainEvent};
+use crate::engine::training::optim::Optim;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use std::sync::Arc;

@@ -1,12 +1,12 @@
 //! The one place a trainer thread is spawned. It runs `train::train` and forwards every event over a
 //! crossbeam-channel, calling a wake-up hook after each send so a GUI can repaint without polling.
 
+use crate::engine::data::mnist::Dataset;
+use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
-use crate::engine::data::mnist::Dataset;
 use crate::engine::training::train::train;
-use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
