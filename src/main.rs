@@ -43,14 +43,17 @@ fn main() -> ExitCode {
 
 /// Opens the window and runs it until it is closed.
 fn run_window() -> Result<(), eframe::Error> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("LeNet-5 Playground")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 600.0]),
-        persist_window: true,
-        ..Default::default()
-    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("LeNet-5 Playground")
+        // The desktop entry's StartupWMClass: the desktop matches the window to its entry and icon.
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 600.0]);
+    match window_icon() {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("warning: the window has no icon: {e}"),
+    }
+    let options = eframe::NativeOptions { viewport, persist_window: true, ..Default::default() };
     eframe::run_native(
         "LeNet-5 Playground",
         options,
@@ -71,6 +74,15 @@ fn run_window() -> Result<(), eframe::Error> {
     )
 }
 
+/// The app id of the window, the desktop entry (assets/desktop/lenet-playground.desktop) and the package.
+const APP_ID: &str = "lenet-playground";
+
+/// The icon the desktop entry shows (drawn by assets/desktop/make_icons.py), built into the binary so that the
+/// window has it wherever the binary runs from.
+fn window_icon() -> Result<egui::IconData, image::ImageError> {
+    eframe::icon_data::from_png_bytes(include_bytes!("../assets/desktop/icons/lenet-playground-256.png"))
+}
+
 /// A window error and its causes on one line, "outer: cause: root". A cause whose text the message already
 /// contains (an error that formats its source into itself) is not repeated.
 fn with_causes(e: &dyn StdError) -> String {
@@ -89,4 +101,32 @@ fn with_causes(e: &dyn StdError) -> String {
 
 fn exit_code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_icon_is_the_entrys_256_pixel_icon_and_not_blank() {
+        let icon = window_icon().expect("the embedded icon decodes");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        let opaque = icon.rgba.chunks(4).filter(|p| p[3] == 255).count();
+        assert!(opaque > 256 * 256 / 2, "the card covers most of the icon ({opaque} opaque pixels)");
+        let ink = icon.rgba.chunks(4).filter(|p| p[0] > 200 && p[1] > 150).count();
+        assert!(ink > 1000, "the digit's bright tiles are drawn ({ink} pixels)");
+    }
+
+    #[test]
+    fn the_window_the_desktop_entry_and_the_package_share_one_app_id() {
+        let entry = include_str!("../assets/desktop/lenet-playground.desktop");
+        let value = |key: &str| {
+            entry.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('='))).map(str::trim)
+        };
+        assert_eq!(value("StartupWMClass"), Some(APP_ID));
+        assert_eq!(value("Icon"), Some(APP_ID));
+        assert_eq!(value("Exec"), Some(env!("CARGO_BIN_NAME")));
+        let categories = value("Categories").unwrap_or_default();
+        assert!(categories.contains("Education;") && categories.contains("Science;"), "{categories}");
+    }
 }
