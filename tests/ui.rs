@@ -58,6 +58,9 @@ fn train_stop_export_reset() {
     assert_eq!(h.state().session.phase, Phase::Idle);
     assert!(h.state().session.history.is_empty());
     assert!(h.query_by_label("Status: Idle").is_some());
+    for export in ["PNG…", "SVG…", "Screen PNG…", "Metrics CSV…"] {
+        assert!(disabled(&h, export), "{export} is disabled while there is nothing to export");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().to_path_buf();
@@ -137,6 +140,8 @@ fn space_toggles_and_bad_inputs_show_errors() {
     assert!(h.query_by_label("Status: Paused").is_some());
     click(&mut h, "Resume");
     assert_eq!(h.state().session.phase, Phase::Training);
+    // A batch to export later (exports are disabled while there is none).
+    run_until(&mut h, "a batch", |a| !a.session.history.is_empty());
     click(&mut h, "Stop");
     run_until(&mut h, "the run to stop", |a| a.session.phase == Phase::Idle);
 

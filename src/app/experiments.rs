@@ -17,16 +17,17 @@ use std::sync::Arc;
 
 mod commands;
 
-/// Colours of stored runs, by position in the list (distinct from the current run's red, green and blue).
+/// Colours of stored runs, by position in the list: apart from each other, from the current run's red, green, blue
+/// and yellow, and from the coach's pink.
 pub const RUN_COLORS: [Color32; 8] = [
     Color32::from_rgb(230, 140, 20),
     Color32::from_rgb(150, 80, 200),
     Color32::from_rgb(20, 170, 170),
-    Color32::from_rgb(200, 60, 150),
-    Color32::from_rgb(120, 120, 40),
-    Color32::from_rgb(90, 140, 250),
-    Color32::from_rgb(160, 90, 50),
-    Color32::from_rgb(100, 180, 90),
+    Color32::from_rgb(200, 160, 110),
+    Color32::from_rgb(130, 130, 30),
+    Color32::from_rgb(175, 175, 185),
+    Color32::from_rgb(0, 200, 255),
+    Color32::from_rgb(160, 100, 120),
 ];
 
 /// How many runs "Clear old runs" keeps.

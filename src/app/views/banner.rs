@@ -55,26 +55,24 @@ impl FrameTimes {
     }
 }
 
-/// The F12 overlay, top right above everything; nothing while hidden.
+/// The F12 overlay, in the bottom left corner above everything (the one corner with no control or legend under it:
+/// below the settings panel's last line); nothing while hidden. Narrow enough for the settings panel.
 pub fn frame_time_overlay(ctx: &egui::Context, times: &FrameTimes, batches: usize, drawn_points: usize) {
     if !times.visible {
         return;
     }
     let (mean, max) = times.mean_max_ms().unwrap_or((0.0, 0.0));
     egui::Area::new(egui::Id::unique("debug_overlay"))
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .anchor(egui::Align2::LEFT_BOTTOM, [8.0, -8.0])
         .order(egui::Order::Foreground)
+        .interactable(false)
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.monospace(format!(
-                    "UI work/frame: {mean:.2} ms avg, {max:.2} ms max (last {})",
-                    times.recent_ms.len()
-                ));
-                ui.monospace(format!("frame interval: {:.1} ms", ctx.input(|i| i.unstable_dt) * 1000.0));
-                ui.monospace(format!(
-                    "batches: {batches} · drawn points: {drawn_points} · events last frame: {}",
-                    times.events_last_frame
-                ));
+                ui.monospace(format!("UI work/frame: {mean:.2} avg, {max:.2} max ms"));
+                let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
+                ui.monospace(format!("last {} frames · interval {interval:.1} ms", times.recent_ms.len()));
+                ui.monospace(format!("batches {batches} · points drawn {drawn_points}"));
+                ui.monospace(format!("events last frame: {}", times.events_last_frame));
             });
         });
 }

@@ -206,7 +206,9 @@ impl CanvasView {
     fn canvas_ui(&mut self, ui: &mut egui::Ui) {
         let side = ui.available_width().min(ui.available_height() - 40.0).clamp(160.0, 340.0);
         let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Drawing canvas"));
+        // The prompt painted on an empty canvas is its accessible name too (what a screen reader and the UI tests read).
+        let name = if self.is_empty() { "Drawing canvas: draw a digit" } else { "Drawing canvas" };
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, name));
         let rect = response.rect;
         let to_canvas = |p: Pos2| -> [f32; 2] {
             [((p.x - rect.min.x) / rect.width()).clamp(0.0, 1.0), ((p.y - rect.min.y) / rect.height()).clamp(0.0, 1.0)]
@@ -352,6 +354,16 @@ impl CanvasView {
             .add(egui::Image::new((tex.id(), Vec2::splat(side))))
             .on_hover_text("The canvas after MNIST preprocessing: cropped, scaled to fit 20×20, centred by mass");
         let has_input = self.input.is_some();
+        if !has_input {
+            // An empty input is a black square: say so, or it reads as a broken image.
+            ui.painter().text(
+                resp.rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "no ink yet",
+                egui::FontId::proportional(13.0),
+                Color32::from_gray(150),
+            );
+        }
         self.attribution.paint_ui(ui, resp.rect, has_input);
         self.attribution.toggle_ui(ui);
     }
@@ -360,7 +372,8 @@ impl CanvasView {
         let Some(input) = self.input.as_deref() else {
             self.prediction = None;
             if self.is_empty() {
-                ui.label(RichText::new("draw a digit").size(18.0).weak());
+                // The canvas itself asks for a digit; this column says what will appear in it.
+                ui.weak("The prediction appears here as you draw.");
             } else {
                 ui.label("No ink found: draw a bit bolder.");
             }

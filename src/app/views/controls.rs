@@ -226,24 +226,31 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
         ui.label("×");
         ui.add(DragValue::new(&mut settings.export_height).range(MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).suffix(" px"));
     });
+    // Plots and metrics exist once a run has a batch or a stored run is ticked: before that an export is empty axes.
+    let has_curves = !session.history.is_empty() || session.experiments.runs.iter().any(|r| r.overlay);
+    const NOTHING_YET: &str = "Nothing to export yet: train, or tick a run in the Runs tab";
     ui.horizontal(|ui| {
         ui.label("Export plots:");
-        ui.button("PNG…")
+        ui.add_enabled(has_curves, Button::new("PNG…"))
             .on_hover_text("Render both plots off-screen at the size above")
+            .on_disabled_hover_text(NOTHING_YET)
             .clicked()
             .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png, None)));
-        ui.button("SVG…")
+        ui.add_enabled(has_curves, Button::new("SVG…"))
             .on_hover_text("Vector drawing of both plots")
+            .on_disabled_hover_text(NOTHING_YET)
             .clicked()
             .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg, None)));
-        ui.button("Screen PNG…")
+        ui.add_enabled(has_curves, Button::new("Screen PNG…"))
             .on_hover_text("The plots exactly as they are on screen")
+            .on_disabled_hover_text(NOTHING_YET)
             .clicked()
             .then(|| commands.push(UiCommand::ExportScreenPng(None)));
     });
     ui.horizontal(|ui| {
-        ui.button("Metrics CSV…")
+        ui.add_enabled(has_curves, Button::new("Metrics CSV…"))
             .on_hover_text("One row per batch and per epoch")
+            .on_disabled_hover_text(NOTHING_YET)
             .clicked()
             .then(|| commands.push(UiCommand::ExportMetrics(None)));
         ui.add_enabled(session.weights.is_some(), Button::new("Save weights…"))

@@ -34,6 +34,10 @@ pub struct EvaluationInputs<'a> {
     pub note: Option<String>,
 }
 
+/// Width of the column beside the matrix (most confused pairs, accuracy per class) and of its bars.
+const SIDE_COLUMN: f32 = 250.0;
+const CLASS_BAR: f32 = 110.0;
+
 /// Gallery thumbnails per row and their side in points.
 const GALLERY_COLUMNS: usize = 6;
 const THUMB: f32 = 56.0;
@@ -153,12 +157,15 @@ impl EvaluationView {
     fn matrix_ui(&mut self, ui: &mut egui::Ui, m: &[Vec<u32>], names: &[String]) {
         let n = m.len();
         let label_w = names.iter().map(|s| s.chars().count()).max().unwrap_or(1).clamp(1, 12) as f32 * 7.5 + 10.0;
-        let side = ((ui.available_width() - 320.0 - label_w).min(ui.available_height() * 0.55)).clamp(220.0, 460.0);
+        // The matrix takes what the side column and the gallery leave, and grows with the window.
+        let side =
+            ((ui.available_width() - SIDE_COLUMN - label_w).min(ui.available_height() * 0.6)).clamp(220.0, 720.0);
         let cell = side / n.max(1) as f32;
         let (rect, _) = ui.allocate_exact_size(Vec2::new(label_w + side, side + 40.0), Sense::hover());
         let painter = ui.painter_at(rect);
         let origin = rect.min + Vec2::new(label_w, 40.0);
-        let small = egui::FontId::proportional((cell * 0.3).clamp(9.0, 14.0));
+        // Sized so that a 4-digit count fits its cell.
+        let small = egui::FontId::proportional((cell * 0.34).clamp(9.0, 16.0));
         let text_color = ui.visuals().text_color();
         painter.text(
             rect.min + Vec2::new(label_w + side / 2.0, 2.0),
@@ -350,9 +357,9 @@ fn class_accuracy_ui(ui: &mut egui::Ui, m: &[Vec<u32>], names: &[String]) {
             let sum: u32 = row.iter().sum();
             let acc = row.get(t).copied().unwrap_or(0) as f32 / sum.max(1) as f32;
             ui.label(short(names.get(t).map_or("?", |s| s.as_str())));
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(150.0, 12.0), Sense::hover());
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(CLASS_BAR, 12.0), Sense::hover());
             ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-            let fill = egui::Rect::from_min_size(rect.min, Vec2::new(150.0 * acc, rect.height()));
+            let fill = egui::Rect::from_min_size(rect.min, Vec2::new(CLASS_BAR * acc, rect.height()));
             let [r, g, b] = cell_rgb(true, 0.4 + 0.6 * acc);
             ui.painter().rect_filled(fill, 2.0, Color32::from_rgb(r, g, b));
             ui.label(format!("{:.1} %", acc * 100.0));

@@ -4,10 +4,11 @@
 //! Hovering a plot says in one sentence what it shows now; the coach's hints are marked as vertical lines.
 
 use crate::app::history::{HintEntry, History};
+use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::training::config::Activation;
 use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
-use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{GridMark, HoverPosition, Line, LineStyle, Plot, PlotPoints, VLine};
 use std::ops::RangeInclusive;
 
 /// Layer colours; an activation stage takes its layer's colour (c1.act like c1).
@@ -18,10 +19,16 @@ pub const LAYER_COLORS: [(&str, Color32); 5] = [
     ("f6", Color32::from_rgb(40, 110, 220)),
     ("out", Color32::from_rgb(150, 70, 190)),
 ];
-pub const HINT_COLOR: Color32 = Color32::from_rgb(235, 140, 20);
+/// The coach's colour: no curve, stage or stored run uses it (pink, drawn dotted).
+pub const HINT_COLOR: Color32 = Color32::from_rgb(255, 90, 200);
+
+/// The layer a series belongs to: "c1" for "c1" and "c1.act".
+fn layer_of(key: &str) -> &str {
+    key.split('.').next().unwrap_or(key)
+}
 
 fn color_of(key: &str) -> Color32 {
-    let layer = key.split('.').next().unwrap_or(key);
+    let layer = layer_of(key);
     LAYER_COLORS.iter().find(|(k, _)| *k == layer).map_or(Color32::GRAY, |(_, c)| *c)
 }
 
@@ -60,6 +67,8 @@ fn log10(v: f32) -> Option<f64> {
 #[derive(Default)]
 pub struct GradientsView {
     cache: Cache,
+    /// The legend above the three plots (one for all: they share the layers' colours), and what is hidden in it.
+    legend: LegendRow,
 }
 
 impl GradientsView {
@@ -88,14 +97,26 @@ impl GradientsView {
             ))
             .weak(),
         );
+        let mut entries: Vec<Entry> =
+            LAYER_COLORS.iter().map(|(layer, color)| Entry::new(*layer, *color, Swatch::Line)).collect();
+        for h in &history.hints {
+            let name = hint_name(h);
+            if !entries.iter().any(|e| e.name == name) {
+                entries.push(Entry::new(name, HINT_COLOR, Swatch::Marker));
+            }
+        }
+        self.legend.ui(ui, &entries);
         let link = Id::unique("training_x");
-        let height = ((ui.available_height() - 3.0 * 24.0) / 3.0).max(110.0);
-        let hints = &history.hints;
+        let height = ((ui.available_height() - 4.0 * 24.0) / 3.0).max(110.0);
+        let hints: Vec<HintEntry> =
+            history.hints.iter().filter(|h| self.legend.shown(&hint_name(h))).cloned().collect();
+        let hints = &hints;
+        let legend = &self.legend;
 
         let grad_sentence = gradient_sentence(latest);
         ui.label(RichText::new("Gradient norm per layer (log scale)").strong()).on_hover_text(&grad_sentence);
         let r = log_plot("gradient_plot", "|grad w|", height, link)
-            .show(ui, |p| draw(p, &self.cache.grad, hints, 2.0))
+            .show(ui, |p| draw(p, &self.cache.grad, hints, legend))
             .response;
         r.on_hover_text(grad_sentence);
 
@@ -103,7 +124,7 @@ impl GradientsView {
         ui.label(RichText::new("Update size per step, |Δw| / |w| (log scale)").strong())
             .on_hover_text(&update_sentence);
         let r = log_plot("update_plot", "|Δw| / |w|", height, link)
-            .show(ui, |p| draw(p, &self.cache.update, hints, 2.0))
+            .show(ui, |p| draw(p, &self.cache.update, hints, legend))
             .response;
         r.on_hover_text(update_sentence);
 
@@ -116,7 +137,6 @@ impl GradientsView {
             .on_hover_text(&sat_sentence);
         let r = Plot::new("saturation_plot")
             .height(height)
-            .legend(Legend::default())
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .x_axis_label("epoch")
@@ -131,7 +151,7 @@ impl GradientsView {
                 }
                 _ => None,
             })
-            .show(ui, |p| draw(p, &self.cache.saturation, hints, 2.0))
+            .show(ui, |p| draw(p, &self.cache.saturation, hints, legend))
             .response;
         r.on_hover_text(sat_sentence);
     }
@@ -140,7 +160,6 @@ impl GradientsView {
 fn log_plot<'a>(id: &'a str, y_label: &'a str, height: f32, link: Id) -> Plot<'a> {
     Plot::new(id)
         .height(height)
-        .legend(Legend::default())
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .x_axis_label("epoch")
@@ -169,18 +188,17 @@ fn power_of_ten_label(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
     }
 }
 
-fn draw(p: &mut egui_plot::PlotUi<'_>, series: &Series, hints: &[HintEntry], width: f32) {
-    for (name, pts) in series {
-        p.line(Line::new(name.clone(), PlotPoints::from(pts.clone())).color(color_of(name)).width(width));
+fn draw(p: &mut egui_plot::PlotUi<'_>, series: &Series, hints: &[HintEntry], legend: &LegendRow) {
+    for (name, pts) in series.iter().filter(|(name, _)| legend.shown(layer_of(name))) {
+        p.line(Line::new(name.clone(), PlotPoints::from(pts.clone())).color(color_of(name)).width(2.0));
     }
     for h in hints {
-        p.vline(
-            VLine::new(format!("hint: {}", rule_title(h)), h.x)
-                .color(HINT_COLOR)
-                .style(LineStyle::dashed_loose())
-                .width(1.5),
-        );
+        p.vline(VLine::new(hint_name(h), h.x).color(HINT_COLOR).style(LineStyle::dotted_dense()).width(2.0));
     }
+}
+
+fn hint_name(h: &HintEntry) -> String {
+    format!("hint: {}", rule_title(h))
 }
 
 /// A hint's rule in words, for markers and the banner.

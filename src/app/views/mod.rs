@@ -9,6 +9,7 @@ pub mod controls;
 pub mod evaluation;
 pub mod gradients;
 pub mod inspector;
+pub mod legend_row;
 pub mod plots;
 pub mod probabilities;
 pub mod runs;

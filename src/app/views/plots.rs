@@ -5,9 +5,10 @@
 use crate::app::experiments::{LrMarker, OverlaySeries};
 use crate::app::history::{decimate_min_max, moving_average, History};
 use crate::app::state::Settings;
+use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::store::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
-use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::sync::Arc;
 
 pub const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
@@ -50,6 +51,8 @@ pub struct PlotsView {
     pub plots_rect: Option<Rect>,
     /// Points handed to egui_plot in the last frame (after decimation), for the debug overlay.
     pub drawn_points: usize,
+    /// The legend above the plots, and what the user hid in it.
+    legend: LegendRow,
 }
 
 impl PlotsView {
@@ -71,6 +74,9 @@ impl PlotsView {
                 count(history.test_accuracy.len(), "epoch", "epochs")
             ));
         });
+
+        let entries = legend_entries(history, extras);
+        self.legend.ui(ui, &entries);
 
         let window = settings.smoothing.max(1);
         let key = (history.generation(), history.len(), window);
@@ -100,6 +106,7 @@ impl PlotsView {
         let overlays: Vec<Overlay> = extras
             .overlays
             .iter()
+            .filter(|(name, _, _)| self.legend.shown(name))
             .map(|(name, color, s)| Overlay {
                 name: name.clone(),
                 color: *color,
@@ -114,7 +121,10 @@ impl PlotsView {
                 full = Some((lo.min(0.0), hi.max(o.raw.last_x())));
             }
         }
-        let markers = extras.markers;
+        let markers = if self.legend.shown(LR_CHANGE) { extras.markers } else { &[] };
+        let hints: Vec<_> = history.hints.iter().filter(|h| self.legend.shown(&hint_name(h))).cloned().collect();
+        // The run's planned extent from its first batch, so the axis reads 0..epochs, not 0 alone.
+        let extent = settings.train.epochs.max(1) as f64;
         let height = ((ui.available_height() - LR_PLOT_HEIGHT - 2.0 * ui.spacing().item_spacing.y) / 2.0).max(120.0);
         let empty = history.is_empty();
         let charts = [
@@ -123,25 +133,25 @@ impl PlotsView {
                 y_label: "loss",
                 // An empty plot still shows a sensible loss scale (chance level is ln 10 ≈ 2.3).
                 y_max: if empty { 2.5 } else { 0.0 },
-                legend: Corner::RightTop,
                 name: "loss",
                 color: LOSS_COLOR,
                 raw: &history.loss,
                 smooth: &self.cache.loss,
                 test: None,
                 curve: Curve::Loss,
+                shown: true,
             },
             Chart {
                 id: "accuracy_plot",
                 y_label: "accuracy (%)",
                 y_max: 100.0,
-                legend: Corner::RightBottom,
                 name: "train accuracy",
                 color: ACC_COLOR,
                 raw: &history.accuracy,
                 smooth: &self.cache.accuracy,
-                test: Some(&history.test_accuracy),
+                test: if self.legend.shown(TEST_ACCURACY) { Some(&history.test_accuracy) } else { None },
                 curve: Curve::Accuracy,
+                shown: true,
             },
         ];
         let link = Id::unique("training_x");
@@ -149,11 +159,12 @@ impl PlotsView {
         let cache = &mut self.overlay_cache;
         let current_lr = &self.lr_cache.1;
         let both = ui.vertical(|ui| {
-            let layers = Layers { overlays: &overlays, markers, hints: &history.hints, window };
+            let layers = Layers { overlays: &overlays, markers, hints: &hints, window, extent };
             for chart in charts {
-                drawn += chart.show(ui, link, height, full, show_raw, empty, &layers, cache);
+                let chart = Chart { shown: self.legend.shown(chart.name), ..chart };
+                drawn += chart.show(ui, link, height, full, show_raw, &layers, cache);
             }
-            drawn += lr_plot(ui, link, full, empty, current_lr, &layers, cache);
+            drawn += lr_plot(ui, link, full, current_lr, &layers, cache);
         });
         // The whole area, axes and labels included (the plots' own rects are only their frames).
         self.plots_rect = Some(both.response.rect);
@@ -168,7 +179,6 @@ struct Chart<'a> {
     y_label: &'static str,
     /// Always shown up to this value (0: follow the data).
     y_max: f64,
-    legend: Corner,
     name: &'static str,
     color: Color32,
     raw: &'a [[f64; 2]],
@@ -176,6 +186,8 @@ struct Chart<'a> {
     test: Option<&'a [[f64; 2]]>,
     /// Which curve of an overlaid run this chart shows.
     curve: Curve,
+    /// The current run's curve is drawn (not hidden in the legend).
+    shown: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -199,6 +211,8 @@ struct Layers<'a> {
     /// The coach's hints on the current curves.
     hints: &'a [crate::app::history::HintEntry],
     window: usize,
+    /// The x axis always spans at least 0..extent (the run's epochs).
+    extent: f64,
 }
 
 impl Chart<'_> {
@@ -211,20 +225,18 @@ impl Chart<'_> {
         height: f32,
         full: Option<(f64, f64)>,
         show_raw: bool,
-        empty: bool,
         layers: &Layers<'_>,
         cache: &mut OverlayCache,
     ) -> usize {
         let mut drawn = 0;
         let shown = Plot::new(self.id)
             .height(height)
-            .legend(Legend::default().position(self.legend))
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .x_axis_label("epoch")
             .y_axis_label(self.y_label)
             .include_x(0.0)
-            .include_x(if empty { 1.0 } else { 0.0 })
+            .include_x(layers.extent)
             .include_y(0.0)
             .include_y(self.y_max)
             .y_axis_min_width(Y_AXIS_WIDTH)
@@ -252,18 +264,20 @@ impl Chart<'_> {
                         );
                     }
                 }
-                if show_raw {
+                if show_raw && self.shown {
                     let pts = decimate_min_max(self.raw, x0, x1, buckets);
                     drawn += pts.len();
                     let name = format!("{} (raw)", self.name);
                     p.line(Line::new(name, PlotPoints::from(pts)).color(self.color.gamma_multiply(0.3)));
                 }
-                let pts = decimate_min_max(self.smooth, x0, x1, buckets);
-                drawn += pts.len();
-                p.line(Line::new(self.name, PlotPoints::from(pts)).color(self.color).width(2.0));
+                if self.shown {
+                    let pts = decimate_min_max(self.smooth, x0, x1, buckets);
+                    drawn += pts.len();
+                    p.line(Line::new(self.name, PlotPoints::from(pts)).color(self.color).width(2.0));
+                }
                 if let Some(test) = self.test.filter(|t| !t.is_empty()) {
                     p.points(
-                        Points::new("test accuracy (per epoch)", PlotPoints::from(test.to_vec()))
+                        Points::new(TEST_ACCURACY, PlotPoints::from(test.to_vec()))
                             .shape(MarkerShape::Circle)
                             .filled(true)
                             .radius(5.0)
@@ -283,7 +297,6 @@ fn lr_plot(
     ui: &mut Ui,
     link: Id,
     full: Option<(f64, f64)>,
-    empty: bool,
     current: &[[f64; 2]],
     layers: &Layers<'_>,
     cache: &mut OverlayCache,
@@ -318,7 +331,7 @@ fn lr_plot(
             Some(format!("epoch {:.2}\nlr {}", position.x, lr_text(10f64.powf(position.y))))
         })
         .include_x(0.0)
-        .include_x(if empty { 1.0 } else { 0.0 })
+        .include_x(layers.extent)
         .y_axis_min_width(Y_AXIS_WIDTH)
         .allow_scroll(false)
         .show(ui, |p| {
@@ -378,13 +391,41 @@ fn label_markers(ui: &Ui, transform: &egui_plot::PlotTransform, markers: &[LrMar
     }
 }
 
-/// The coach's hints, as dashed markers where they fired, with legend entries naming the rule.
+/// The coach's hints, as dotted markers where they fired (dots: no series and no lr marker is dotted).
 fn draw_hints(p: &mut egui_plot::PlotUi<'_>, hints: &[crate::app::history::HintEntry]) {
     for h in hints {
-        let name = format!("hint: {}", crate::app::views::gradients::rule_title(h));
         let color = crate::app::views::gradients::HINT_COLOR;
-        p.vline(VLine::new(name, h.x).color(color).style(egui_plot::LineStyle::dashed_loose()));
+        p.vline(VLine::new(hint_name(h), h.x).color(color).width(2.0).style(egui_plot::LineStyle::dotted_dense()));
     }
+}
+
+const TEST_ACCURACY: &str = "test accuracy (per epoch)";
+const LR_CHANGE: &str = "lr change";
+
+fn hint_name(h: &crate::app::history::HintEntry) -> String {
+    format!("hint: {}", crate::app::views::gradients::rule_title(h))
+}
+
+/// What the legend above the plots names: the current run's curves first, then what is drawn with them.
+fn legend_entries(history: &History, extras: &PlotExtras<'_>) -> Vec<Entry> {
+    let mut entries =
+        vec![Entry::new("loss", LOSS_COLOR, Swatch::Line), Entry::new("train accuracy", ACC_COLOR, Swatch::Line)];
+    if !history.test_accuracy.is_empty() {
+        entries.push(Entry::new(TEST_ACCURACY, TEST_COLOR, Swatch::Dot));
+    }
+    if !extras.markers.is_empty() {
+        entries.push(Entry::new(LR_CHANGE, MARKER_COLOR, Swatch::Marker));
+    }
+    for h in &history.hints {
+        let name = hint_name(h);
+        if !entries.iter().any(|e| e.name == name) {
+            entries.push(Entry::new(name, crate::app::views::gradients::HINT_COLOR, Swatch::Marker));
+        }
+    }
+    for (name, color, _) in &extras.overlays {
+        entries.push(Entry::new(name.clone(), *color, Swatch::Line));
+    }
+    entries
 }
 
 /// An lr axis label from its log10: plain down to 0.001, then as a power of ten, so the axis keeps the width of
