@@ -2,11 +2,10 @@
 //! markers, and the run store behind the Runs view — every run recorded at its end, the list restored at start-up,
 //! rename / delete / clear, weights and settings of a stored run, and the curves of ticked runs for the overlay.
 //!
-//! Only plain state and cheap bookkeeping happen on the UI thread; every file operation (list, save, rename,
-//! delete, reading a run's metrics or weights) runs on a helper thread and answers with a `RunsMsg`.
+//! This file is the state and its bookkeeping (UI thread, cheap); `run_store.rs` asks the store on helper threads
+//! (list, save, rename, delete, reading a run's metrics or weights), which answer with a `RunsMsg` (jobs.rs).
 
 use crate::app::history::moving_average;
-use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{
     diff_label, lr_text, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics, StoredRun,
 };
@@ -14,8 +13,6 @@ use crate::engine::training::events::{StepResult, TrainEvent};
 use egui::Color32;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-mod commands;
 
 /// Colours of stored runs, by position in the list (distinct from the current run's red, green and blue).
 pub const RUN_COLORS: [Color32; 8] = [
@@ -31,62 +28,6 @@ pub const RUN_COLORS: [Color32; 8] = [
 
 /// How many runs "Clear old runs" keeps.
 pub const KEEP_ON_CLEAR: usize = 5;
-
-/// What the Runs view asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunsCommand {
-    Refresh,
-    Rename {
-        id: String,
-        name: String,
-    },
-    Delete(String),
-    /// Delete all but the newest `keep` runs.
-    ClearOld {
-        keep: usize,
-    },
-    /// Load the run's final weights into the canvas and inspector.
-    UseWeights(String),
-    /// Copy the run's settings into the side panel.
-    LoadSettings(String),
-    /// Tick or untick the run's curves in the plots.
-    SetOverlay {
-        id: String,
-        on: bool,
-    },
-}
-
-/// What the side panel asks of the running trainer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveCommand {
-    /// One value of a drag; `done` ends the gesture (release, or a value typed in one go).
-    Lr {
-        lr: f64,
-        done: bool,
-    },
-    Epochs(usize),
-    /// While paused: train exactly one batch.
-    Step,
-}
-
-/// Helper threads' answers.
-pub enum RunsMsg {
-    Listed {
-        list: RunList,
-        disk_bytes: u64,
-    },
-    Saved(Result<Box<StoredRun>, String>),
-    Curves {
-        id: String,
-        result: Result<Arc<OverlaySeries>, String>,
-    },
-    /// Rename / delete / clear done (status line) or failed (error); the list is reloaded either way.
-    Changed(Result<String, String>),
-    Weights {
-        id: String,
-        result: Result<ModelWeights, String>,
-    },
-}
 
 /// A stored run's curves in plot units: x in epochs, accuracy in %.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -167,10 +108,8 @@ pub struct Experiments {
     /// The data folder's run store; None unless `set_data_home` gave one (the window passes the data folder;
     /// tests a temporary one): without it runs are not kept.
     pub store: Option<RunStore>,
-    started: bool,
+    pub(crate) started: bool,
     pub runs: Vec<RunEntry>,
-    /// A list or change is on its way.
-    pub busy: usize,
     /// Folders the last listing skipped, with why.
     pub skipped: Vec<String>,
     pub disk_bytes: u64,
@@ -180,13 +119,13 @@ pub struct Experiments {
     /// Plot x of the current run's epoch 0.
     run_x_offset: f64,
     recorder: Option<RunRecorder>,
-    pending_save: Option<NewRun>,
+    pub(crate) pending_save: Option<NewRun>,
     /// The last Step's loss before and after.
     pub last_step: Option<StepResult>,
     /// A live lr gesture (drag) is under way.
     pub lr_dragging: bool,
     /// Ticks waiting for the list (a run ticked before its curves exist).
-    pending_ticks: Vec<String>,
+    pub(crate) pending_ticks: Vec<String>,
 }
 
 impl Experiments {
@@ -261,7 +200,7 @@ impl Experiments {
             .collect()
     }
 
-    fn set_list(&mut self, list: RunList, disk_bytes: u64) {
+    pub(crate) fn set_list(&mut self, list: RunList, disk_bytes: u64) {
         let old: Vec<RunEntry> = std::mem::take(&mut self.runs);
         let mut prev_config = None;
         for (i, run) in list.runs.into_iter().enumerate() {

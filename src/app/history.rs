@@ -114,6 +114,11 @@ pub fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
     out
 }
 
+/// [x, lr] → [x, log10 lr] (non-positive rates dropped).
+pub fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
+    points.filter(|p| p[1] > 0.0).map(|p| [p[0], p[1].log10()]).collect()
+}
+
 /// Reduces a series sorted by x to at most ~2 points per bucket (the min and the max, in their original order) over
 /// `buckets` equal slices of `[x_min, x_max]`. Points outside the range are dropped except the nearest one on each
 /// side, so the line still runs to the edge. A line drawn through the result looks the same as through all points

@@ -1,9 +1,12 @@
 //! Two kinds of state, kept apart on purpose: `Settings` is what the user chose and survives a restart (serde,
 //! stored through eframe's storage), `Session` is what exists only while the app runs (the trainer thread, the
-//! curves, the current weights, messages). Nothing in `Session` is persisted.
+//! curves, the current weights, messages). Nothing in `Session` is persisted. Evaluate's state (`EvalState`) lives
+//! beside the session.
 
+use crate::app::experiments::Experiments;
 use crate::app::history::History;
 use crate::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
@@ -11,6 +14,7 @@ use crate::engine::training::events::BatchMetrics;
 use crate::engine::training::worker::TrainerHandle;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,14 +93,12 @@ pub struct Session {
     pub status: String,
     /// A problem the user should read; shown until dismissed or replaced.
     pub error: Option<String>,
-    /// Background file jobs (dialogs, exports, loads) still running.
-    pub jobs_in_flight: usize,
     /// The first test image, for the inspector when the canvas is empty.
     pub fallback_image: Option<Box<[f32; 784]>>,
     /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
     pub fresh_from: Option<(ModelConfig, Init, u64)>,
     /// Live settings, learning-rate markers and the run store (see `app::experiments`).
-    pub experiments: crate::app::experiments::Experiments,
+    pub experiments: Experiments,
 }
 
 impl Session {
@@ -116,7 +118,6 @@ impl Session {
             weights_from_file: false,
             status: String::new(),
             error: None,
-            jobs_in_flight: 0,
             fallback_image: None,
             fresh_from: None,
             experiments: Default::default(),
@@ -198,6 +199,33 @@ impl Session {
             Some(d) => d.class_names.clone(),
             None => DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
         }
+    }
+}
+
+/// An evaluation of weights that were not trained in this session (or asked for with Evaluate).
+#[derive(Debug, Clone)]
+pub struct OnDemand {
+    /// `Session::weights_version` of the weights it was computed for.
+    pub weights_version: u64,
+    /// The data set it was computed on (name, test images): another data set makes it meaningless.
+    pub data: (String, usize),
+    pub eval: Arc<Evaluation>,
+}
+
+/// Evaluate's state: the last result and, while one runs, its progress.
+#[derive(Debug, Default)]
+pub struct EvalState {
+    pub result: Option<OnDemand>,
+    /// (test images done, total) while an evaluation runs.
+    pub running: Option<(Arc<AtomicUsize>, usize)>,
+    /// The data set of the evaluation running or last run.
+    pub(crate) data: (String, usize),
+}
+
+impl EvalState {
+    /// 0..1 while an evaluation runs.
+    pub fn progress(&self) -> Option<f32> {
+        self.running.as_ref().map(|(done, total)| done.load(Ordering::Relaxed) as f32 / (*total).max(1) as f32)
     }
 }
 

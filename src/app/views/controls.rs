@@ -1,8 +1,7 @@
 //! The side panel: the run's settings, Train / Pause / Stop / Reset, where the run is, and file actions. Settings
 //! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
 
-use crate::app::command::{PlotFormat, UiCommand};
-use crate::app::experiments::LiveCommand;
+use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
 use crate::engine::training::config::{
@@ -98,7 +97,14 @@ fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
     ui.end_row();
 }
 
-pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
+/// `helpers_busy`: a helper job (a load, a dialog, a file, the run store) is under way.
+pub fn controls_ui(
+    ui: &mut Ui,
+    settings: &mut Settings,
+    session: &Session,
+    helpers_busy: bool,
+    commands: &mut Vec<UiCommand>,
+) {
     ui.heading("LeNet-5 Playground");
     ui.add_space(4.0);
     let locked = session.run_active();
@@ -208,7 +214,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
     });
 
     ui.add_space(6.0);
-    status_ui(ui, session);
+    status_ui(ui, session, helpers_busy);
     match &session.experiments.last_step {
         Some(r) => ui.label(format!(
             "Step: batch {} of epoch {} · loss before {:.4} -> after {:.4}",
@@ -299,7 +305,7 @@ fn choice<T: Copy + PartialEq>(
 
 /// Where the run is: phase, epoch and batch, speed, time, last test accuracy. Always the same number of lines, so
 /// the buttons below never move while a run starts or ends.
-fn status_ui(ui: &mut Ui, s: &Session) {
+fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
     let phase = match s.phase {
         Phase::LoadingData => "Loading data…",
         Phase::NoData => "No data set",
@@ -310,7 +316,7 @@ fn status_ui(ui: &mut Ui, s: &Session) {
     };
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Status: {phase}")).strong());
-        if matches!(s.phase, Phase::LoadingData | Phase::Training | Phase::Stopping) || s.jobs_in_flight > 0 {
+        if matches!(s.phase, Phase::LoadingData | Phase::Training | Phase::Stopping) || helpers_busy {
             ui.spinner();
         }
     });

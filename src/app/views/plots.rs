@@ -3,7 +3,7 @@
 //! to the min and max per pixel column of the visible range before egui_plot sees it.
 
 use crate::app::experiments::{LrMarker, OverlaySeries};
-use crate::app::history::{decimate_min_max, moving_average, History};
+use crate::app::history::{decimate_min_max, log_lr, moving_average, History};
 use crate::app::state::Settings;
 use crate::engine::store::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
@@ -346,11 +346,6 @@ fn overlay_buckets(buckets: usize) -> usize {
 }
 
 pub const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
-
-/// [x, lr] → [x, log10 lr] (non-positive rates dropped).
-fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
-    points.filter(|p| p[1] > 0.0).map(|p| [p[0], p[1].log10()]).collect()
-}
 
 /// A stored run's curve: thinner and faded, under the current run.
 fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {

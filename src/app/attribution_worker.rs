@@ -2,38 +2,14 @@
 //! maps (`engine::insight::explain`) on plain data. A new request replaces the one waiting — the latest wins — so a fast
 //! drawing never queues work and the canvas never waits.
 
-use super::PlaygroundApp;
+use crate::app::state::Session;
+use crate::app::views::canvas::CanvasView;
 use crate::engine::data::mnist::IMAGE_PIXELS;
 use crate::engine::insight::explain::{occlusion, Attribution};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
-
-impl PlaygroundApp {
-    /// Sends the canvas's attribution request (if any and new) to the worker, and hands finished maps back.
-    pub(super) fn sync_attribution(&mut self) {
-        while let Ok(done) = self.attribution.results.try_recv() {
-            self.canvas.set_attribution(done.key.input_gen, done.key.class, done.result);
-        }
-        let Some((input_gen, input, class)) = self.canvas.attribution_request() else { return };
-        let key = AttributionKey { input_gen, weights_version: self.session.weights_version, class };
-        if self.attribution.last_key == Some(key) {
-            return;
-        }
-        let weights = if self.attribution.sent_weights != Some(key.weights_version) {
-            match &self.session.weights {
-                Some(w) => Some(w.clone()),
-                None => return,
-            }
-        } else {
-            None
-        };
-        self.attribution.sent_weights = Some(key.weights_version);
-        self.attribution.last_key = Some(key);
-        self.attribution.submit(&self.ctx, AttributionRequest { key, input: Box::new(input), class, weights });
-    }
-}
 
 /// What an attribution map was computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +65,29 @@ impl Default for AttributionWorker {
 }
 
 impl AttributionWorker {
+    /// Sends the canvas's attribution request (if any and new) to the worker, and hands finished maps back.
+    pub fn sync(&mut self, ctx: &egui::Context, canvas: &mut CanvasView, session: &Session) {
+        while let Ok(done) = self.results.try_recv() {
+            canvas.set_attribution(done.key.input_gen, done.key.class, done.result);
+        }
+        let Some((input_gen, input, class)) = canvas.attribution_request() else { return };
+        let key = AttributionKey { input_gen, weights_version: session.weights_version, class };
+        if self.last_key == Some(key) {
+            return;
+        }
+        let weights = if self.sent_weights != Some(key.weights_version) {
+            match &session.weights {
+                Some(w) => Some(w.clone()),
+                None => return,
+            }
+        } else {
+            None
+        };
+        self.sent_weights = Some(key.weights_version);
+        self.last_key = Some(key);
+        self.submit(ctx, AttributionRequest { key, input: Box::new(input), class, weights });
+    }
+
     fn submit(&mut self, ctx: &egui::Context, mut req: AttributionRequest) {
         let (lock, cvar) = &*self.shared;
         if let Ok(mut slot) = lock.lock() {
