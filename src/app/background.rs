@@ -6,6 +6,7 @@ use crate::app::command::UiCommand;
 use crate::app::jobs::{AppMsg, Job};
 use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
+use crate::engine::model::weights::ModelWeights;
 use std::time::Instant;
 
 impl PlaygroundApp {
@@ -68,6 +69,15 @@ impl PlaygroundApp {
         }
     }
 
+    /// Weights read from a file or a stored run: they replace the model and the curves, the architecture controls
+    /// follow them, and the next run continues from them.
+    pub(crate) fn install_loaded_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+        let config = w.config;
+        self.session.install_file_weights(w)?;
+        self.settings.train.model = config;
+        Ok(())
+    }
+
     /// Applies data or weights that arrived during a run, once it has ended (never waits).
     pub(crate) fn apply_deferred(&mut self) {
         if !self.session.run_active() && !self.background.deferred.is_empty() {
@@ -125,11 +135,11 @@ impl PlaygroundApp {
             AppMsg::WeightsLoaded { path, result } => {
                 let installed = result.and_then(|w| {
                     let (config, dataset) = (w.config, w.dataset.clone());
-                    s.install_file_weights(w).map(|()| (config, dataset))
+                    self.install_loaded_weights(w).map(|()| (config, dataset))
                 });
+                let s = &mut self.session;
                 match installed {
                     Ok((config, dataset)) => {
-                        self.settings.train.model = config;
                         s.status = format!(
                             "Loaded {} ({} + {}, trained on {dataset}); Train continues from these weights.",
                             path.display(),

@@ -3,7 +3,7 @@
 //! goes to the running trainer; anything else — a different init, optimiser or activation — restarts: the running
 //! run stops, and when it has ended a new one starts with the changed settings.
 
-use crate::app::command::{effective_action, CoachCommand, UiCommand};
+use crate::app::command::{effective_action, CoachCommand, LiveCommand, UiCommand};
 use crate::app::PlaygroundApp;
 use crate::engine::insight::coach::apply_restart;
 use crate::engine::training::events::HintAction;
@@ -21,8 +21,9 @@ impl PlaygroundApp {
         match effective_action(&action, running) {
             HintAction::KeepWaiting => self.session.status = "Coach: keeping on.".into(),
             HintAction::SetLr { lr } => {
-                if let Some(t) = &self.session.trainer {
-                    t.control.set_lr_now(lr);
+                // The same path as the side panel's slider: one whole gesture.
+                if self.session.trainer.is_some() {
+                    self.execute(UiCommand::Live(LiveCommand::Lr { lr, done: true }));
                     self.settings.train.lr = lr;
                     self.session.status = format!("Coach: learning rate set to {lr}.");
                 }

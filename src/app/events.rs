@@ -57,16 +57,14 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
     match ev {
         TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset } => {
             s.run = Some(RunInfo { config, epochs, batches_per_epoch, train_images, test_images, dataset });
-            s.last_batch = None;
+            s.history.mark_run_start();
             None
         }
         TrainEvent::Batch(b) => {
-            s.last_batch = Some(b.clone());
             s.history.push_batch(b);
             None
         }
         TrainEvent::Epoch(e) => {
-            s.last_test_accuracy = Some(e.test_accuracy);
             s.history.push_epoch(e);
             None
         }

@@ -105,12 +105,8 @@ pub fn write_screen(
     Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
 }
 
-/// Writes the metrics CSV (the same columns as `train --metrics`).
-pub fn write_metrics(path: &Path, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> Result<String, String> {
-    write_metrics_with_diagnostics(path, batches, epochs, &[])
-}
-
-/// As `write_metrics`, with the gradient and activation measurements as `kind=diagnostics` rows.
+/// Writes the metrics CSV (the same columns as `train --metrics`), with the gradient and activation measurements
+/// as `kind=diagnostics` rows.
 pub fn write_metrics_with_diagnostics(
     path: &Path,
     batches: &[BatchMetrics],

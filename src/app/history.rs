@@ -26,6 +26,8 @@ pub struct History {
     x_offset: f64,
     /// Changes whenever the series are cleared, so caches keyed on it can tell.
     generation: u64,
+    /// Index in `batches` of the current run's first batch.
+    run_first_batch: usize,
 }
 
 impl History {
@@ -54,6 +56,21 @@ impl History {
     /// A new run continues the curves after what is already there.
     pub fn start_run(&mut self) {
         self.x_offset = self.last_x();
+    }
+
+    /// The trainer has started a run (its `Started` event): `last_batch` is of this run from now on.
+    pub fn mark_run_start(&mut self) {
+        self.run_first_batch = self.batches.len();
+    }
+
+    /// The current run's latest batch; None before its first one.
+    pub fn last_batch(&self) -> Option<&BatchMetrics> {
+        self.batches.get(self.run_first_batch..)?.last()
+    }
+
+    /// The test accuracy (0..1) of the latest epoch shown.
+    pub fn last_test_accuracy(&self) -> Option<f32> {
+        self.epochs.last().map(|e| e.test_accuracy)
     }
 
     /// The x of the latest point, 0 when empty.

@@ -185,18 +185,13 @@ impl PlaygroundApp {
             }
             RunsMsg::Weights { id, result } => {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
-                let s = &mut self.session;
-                match result.and_then(|w| {
-                    let config = w.config;
-                    s.install_file_weights(w).map(|()| config)
-                }) {
-                    Ok(config) => {
-                        self.settings.train.model = config;
-                        s.status = format!(
+                match result.and_then(|w| self.install_loaded_weights(w)) {
+                    Ok(()) => {
+                        self.session.status = format!(
                             "Using the weights of run '{name}' (canvas and inspector); Train continues from them."
-                        );
+                        )
                     }
-                    Err(e) => s.error = Some(format!("Cannot use the weights of run '{name}': {e}")),
+                    Err(e) => self.session.error = Some(format!("Cannot use the weights of run '{name}': {e}")),
                 }
             }
         }

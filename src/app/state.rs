@@ -10,7 +10,6 @@ use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
-use crate::engine::training::events::BatchMetrics;
 use crate::engine::training::worker::TrainerHandle;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -80,8 +79,6 @@ pub struct Session {
     pub trainer: Option<TrainerHandle>,
     pub run: Option<RunInfo>,
     pub history: History,
-    pub last_batch: Option<BatchMetrics>,
-    pub last_test_accuracy: Option<f32>,
     /// The model the canvas and inspector use; always the latest weights.
     pub weights: Option<ModelWeights>,
     pub predictor: Option<Predictor>,
@@ -110,8 +107,6 @@ impl Session {
             trainer: None,
             run: None,
             history: History::new(),
-            last_batch: None,
-            last_test_accuracy: None,
             weights: None,
             predictor: None,
             weights_version: 0,
@@ -190,8 +185,6 @@ impl Session {
     fn clear_curves(&mut self) {
         self.history.clear();
         self.run = None;
-        self.last_batch = None;
-        self.last_test_accuracy = None;
     }
 
     fn class_names(&self) -> Vec<String> {

@@ -39,7 +39,7 @@ fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, com
 
         let label = ui.label("Epochs");
         // Not below the epoch in progress.
-        let min_epochs = match (&session.last_batch, live) {
+        let min_epochs = match (session.history.last_batch(), live) {
             (Some(b), true) => b.epoch.max(EPOCHS_RANGE.0),
             _ => EPOCHS_RANGE.0,
         };
@@ -54,28 +54,58 @@ fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, com
     });
 }
 
+/// The schedule's kind, as the combo box offers it (a step schedule's epochs are edited beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScheduleKind {
+    Constant,
+    Step,
+    Cosine,
+}
+
+impl ScheduleKind {
+    const ALL: [ScheduleKind; 3] = [ScheduleKind::Constant, ScheduleKind::Step, ScheduleKind::Cosine];
+
+    fn of(schedule: &Schedule) -> Self {
+        match schedule {
+            Schedule::Constant => ScheduleKind::Constant,
+            Schedule::Step { .. } => ScheduleKind::Step,
+            Schedule::Cosine => ScheduleKind::Cosine,
+        }
+    }
+
+    /// A new schedule of this kind for a run of `epochs` (a step schedule steps half-way).
+    fn schedule(self, epochs: usize) -> Schedule {
+        match self {
+            ScheduleKind::Constant => Schedule::Constant,
+            ScheduleKind::Step => Schedule::Step { at_epochs: Schedule::default_step_epochs(epochs) },
+            ScheduleKind::Cosine => Schedule::Cosine,
+        }
+    }
+
+    /// The engine's name of the kind (what the CLI's `--schedule` takes).
+    fn label(self) -> &'static str {
+        self.schedule(1).key()
+    }
+}
+
 /// Constant, step (×0.1 after the chosen epochs) or cosine (to ~0 at the last batch).
 fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
     let label = ui.label("Schedule");
     ui.horizontal(|ui| {
-        let mut kind = schedule.key();
+        let mut kind = ScheduleKind::of(schedule);
         ComboBox::from_id_salt("schedule")
-            .selected_text(kind)
+            .selected_text(kind.label())
             .show_ui(ui, |ui| {
-                for k in Schedule::KEYS {
-                    ui.selectable_value(&mut kind, k, k);
+                for k in ScheduleKind::ALL {
+                    ui.selectable_value(&mut kind, k, k.label());
                 }
             })
             .response
             .labelled_by(label.id)
             .on_hover_text("How the learning rate moves during the run: constant; step (×0.1 after the chosen epochs); cosine (every batch, down to ~0 at the last batch)")
             .on_disabled_hover_text(LOCKED);
-        if kind != schedule.key() {
-            *schedule = match kind {
-                "step" => Schedule::Step { at_epochs: Schedule::default_step_epochs(epochs) },
-                "cosine" => Schedule::Cosine,
-                _ => Schedule::Constant,
-            };
+        if kind != ScheduleKind::of(schedule) {
+            *schedule = kind.schedule(epochs);
         }
         if let Schedule::Step { at_epochs } = schedule {
             let text = at_epochs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",");
@@ -320,7 +350,7 @@ fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
             ui.spinner();
         }
     });
-    match (&s.run, &s.last_batch) {
+    match (&s.run, s.history.last_batch()) {
         (Some(run), Some(b)) => {
             let total = (run.epochs * run.batches_per_epoch).max(1);
             let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
@@ -345,7 +375,7 @@ fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
             ui.weak("— images/s · elapsed — · ETA —");
         }
     }
-    match s.last_test_accuracy {
+    match s.history.last_test_accuracy() {
         Some(a) => ui.label(format!("Last test accuracy: {:.2} %", a * 100.0)),
         None => ui.weak("Last test accuracy: — (after the first epoch)"),
     };

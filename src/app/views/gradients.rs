@@ -4,25 +4,28 @@
 //! Hovering a plot says in one sentence what it shows now; the coach's hints are marked as vertical lines.
 
 use crate::app::history::{HintEntry, History};
+use crate::engine::model::stages;
 use crate::engine::training::config::Activation;
 use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
 use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use std::ops::RangeInclusive;
 
-/// Layer colours; an activation stage takes its layer's colour (c1.act like c1).
-pub const LAYER_COLORS: [(&str, Color32); 5] = [
-    ("c1", Color32::from_rgb(230, 97, 1)),
-    ("c3", Color32::from_rgb(200, 160, 0)),
-    ("f5", Color32::from_rgb(40, 160, 80)),
-    ("f6", Color32::from_rgb(40, 110, 220)),
-    ("out", Color32::from_rgb(150, 70, 190)),
+/// Layer colours, in the order of `stages::weighted_layers()` (c1, c3, f5, f6, out); an activation stage takes its
+/// layer's colour (c1.act like c1).
+const LAYER_COLORS: [Color32; 5] = [
+    Color32::from_rgb(230, 97, 1),
+    Color32::from_rgb(200, 160, 0),
+    Color32::from_rgb(40, 160, 80),
+    Color32::from_rgb(40, 110, 220),
+    Color32::from_rgb(150, 70, 190),
 ];
 pub const HINT_COLOR: Color32 = Color32::from_rgb(235, 140, 20);
 
 fn color_of(key: &str) -> Color32 {
     let layer = key.split('.').next().unwrap_or(key);
-    LAYER_COLORS.iter().find(|(k, _)| *k == layer).map_or(Color32::GRAY, |(_, c)| *c)
+    let index = stages::weighted_layers().iter().position(|l| *l == layer);
+    index.and_then(|i| LAYER_COLORS.get(i).copied()).unwrap_or(Color32::GRAY)
 }
 
 /// One named series per layer or stage: [x, value] with value log10 for the log plots.
@@ -205,7 +208,12 @@ fn fmt_times(r: f32) -> String {
 
 /// What the gradient plot shows now, in one sentence.
 pub fn gradient_sentence(d: &Diagnostics) -> String {
-    let (Some(c1), Some(out)) = (d.grad_norm.get("c1"), d.grad_norm.get("out")) else {
+    // The first and the last layer with weights (c1 and out).
+    let layers = stages::weighted_layers();
+    let (Some(&first), Some(&last)) = (layers.first(), layers.last()) else {
+        return "Each layer's gradient norm: how strongly the loss pulls on its weights.".into();
+    };
+    let (Some(c1), Some(out)) = (d.grad_norm.get(first), d.grad_norm.get(last)) else {
         return "Each layer's gradient norm: how strongly the loss pulls on its weights.".into();
     };
     if !(c1.is_finite() && out.is_finite()) || *out <= 0.0 {
@@ -214,17 +222,19 @@ pub fn gradient_sentence(d: &Diagnostics) -> String {
     let ratio = out / c1.max(1e-30);
     if ratio >= 30.0 {
         format!(
-            "c1's gradient is {} smaller than out's: the first layers barely learn — vanishing gradients.",
+            "{first}'s gradient is {} smaller than {last}'s: the first layers barely learn — vanishing gradients.",
             fmt_times(ratio)
         )
     } else if ratio >= 1.0 {
         format!(
-            "c1's gradient is {} smaller than out's: the signal reaches the first layers, so every layer learns.",
+            "{first}'s gradient is {} smaller than {last}'s: the signal reaches the first layers, so every layer \
+             learns.",
             fmt_times(ratio)
         )
     } else {
         format!(
-            "c1's gradient is {} larger than out's: the first layers get a strong signal (watch for instability).",
+            "{first}'s gradient is {} larger than {last}'s: the first layers get a strong signal (watch for \
+             instability).",
             fmt_times(1.0 / ratio.max(1e-30))
         )
     }
