@@ -180,7 +180,7 @@ fn closing_the_window_waits_for_a_run_record_being_written() {
     h.step();
     run_until(&mut h, "the run list", |a| a.jobs_in_flight() == 0);
     h.state_mut().command(UiCommand::Train);
-    run_until(&mut h, "the run to end", |a| a.session.history.len() > 0 && !a.session.run_active());
+    run_until(&mut h, "the run to end", |a| !a.session.history.is_empty() && !a.session.run_active());
     assert_eq!(h.state().writes_in_flight(), 1, "the run record is being written");
     request_close(&mut h);
     h.step();

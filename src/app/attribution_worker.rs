@@ -13,14 +13,14 @@ use std::sync::{Arc, Condvar, Mutex};
 
 /// What an attribution map was computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttributionKey {
-    pub input_gen: u64,
+pub(crate) struct AttributionKey {
+    pub(crate) input_gen: u64,
     pub weights_version: u64,
     /// None: the predicted class.
     pub class: Option<usize>,
 }
 
-pub struct AttributionRequest {
+pub(crate) struct AttributionRequest {
     key: AttributionKey,
     input: Box<[f32; IMAGE_PIXELS]>,
     class: Option<usize>,
@@ -28,7 +28,7 @@ pub struct AttributionRequest {
     weights: Option<ModelWeights>,
 }
 
-pub struct AttributionDone {
+pub(crate) struct AttributionDone {
     pub key: AttributionKey,
     pub result: Result<Attribution, String>,
 }
@@ -41,7 +41,7 @@ struct Slot {
 
 /// One thread computing occlusion maps. Requests replace the one waiting (the latest wins), so a fast drawing never
 /// queues up work; the thread starts with the first request and ends when the worker is dropped.
-pub struct AttributionWorker {
+pub(crate) struct AttributionWorker {
     shared: Arc<(Mutex<Slot>, Condvar)>,
     results_tx: Sender<AttributionDone>,
     results: Receiver<AttributionDone>,

@@ -95,7 +95,7 @@ pub enum CoachCommand {
 
 /// What a coach action does in this window: SetLr on a running run changes its rate live (the trainer records the
 /// change as an `LrChanged`, and the coach re-judges the new rate); with no run it becomes a restart with that rate.
-pub fn effective_action(a: &HintAction, running: bool) -> HintAction {
+pub(crate) fn effective_action(a: &HintAction, running: bool) -> HintAction {
     match a {
         HintAction::SetLr { lr } if !running => {
             HintAction::Restart(RestartWith { lr: Some(*lr), ..Default::default() })
@@ -160,7 +160,7 @@ impl UiCommand {
     }
 
     /// The same command with its path filled in (what a dialog answers). Commands without a path are unchanged.
-    pub fn with_path(self, path: PathBuf) -> UiCommand {
+    pub(crate) fn with_path(self, path: PathBuf) -> UiCommand {
         let p = Some(path);
         match self {
             UiCommand::ExportPlots(format, _) => UiCommand::ExportPlots(format, p),

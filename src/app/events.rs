@@ -10,7 +10,7 @@ use crossbeam_channel::TryRecvError;
 use std::time::{Duration, Instant};
 
 /// How long one frame may spend applying training events before it yields to drawing.
-pub const EVENT_BUDGET: Duration = Duration::from_millis(8);
+pub(crate) const EVENT_BUDGET: Duration = Duration::from_millis(8);
 
 /// Applies trainer events until the channel is empty or the frame's budget is spent; returns how many.
 pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {

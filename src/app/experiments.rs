@@ -27,7 +27,7 @@ pub const RUN_COLORS: [Color32; 8] = [
 ];
 
 /// How many runs "Clear old runs" keeps.
-pub const KEEP_ON_CLEAR: usize = 5;
+pub(crate) const KEEP_ON_CLEAR: usize = 5;
 
 /// A stored run's curves in plot units: x in epochs, accuracy in %.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,7 +39,7 @@ pub struct OverlaySeries {
 }
 
 impl OverlaySeries {
-    pub fn from_metrics(m: &StoredMetrics) -> Self {
+    pub(crate) fn from_metrics(m: &StoredMetrics) -> Self {
         OverlaySeries {
             loss: m.batches.iter().map(|b| [b.x_epochs, b.loss as f64]).collect(),
             accuracy: m.batches.iter().map(|b| [b.x_epochs, b.accuracy as f64 * 100.0]).collect(),
@@ -54,7 +54,7 @@ impl OverlaySeries {
     }
 
     /// The same curves smoothed over `window` batches (test points unchanged).
-    pub fn smoothed(&self, window: usize) -> OverlaySeries {
+    pub(crate) fn smoothed(&self, window: usize) -> OverlaySeries {
         OverlaySeries {
             loss: moving_average(&self.loss, window),
             accuracy: moving_average(&self.accuracy, window),
@@ -63,7 +63,7 @@ impl OverlaySeries {
         }
     }
 
-    pub fn last_x(&self) -> f64 {
+    pub(crate) fn last_x(&self) -> f64 {
         self.loss.last().map_or(0.0, |p| p[0])
     }
 }
@@ -112,7 +112,7 @@ pub struct Experiments {
     pub runs: Vec<RunEntry>,
     /// Folders the last listing skipped, with why.
     pub skipped: Vec<String>,
-    pub disk_bytes: u64,
+    pub(crate) disk_bytes: u64,
     /// Markers of the current curves (cleared with them).
     pub markers: Vec<LrMarker>,
     markers_generation: u64,
@@ -123,7 +123,7 @@ pub struct Experiments {
     /// The last Step's loss before and after.
     pub last_step: Option<StepResult>,
     /// A live lr gesture (drag) is under way.
-    pub lr_dragging: bool,
+    pub(crate) lr_dragging: bool,
     /// Ticks waiting for the list (a run ticked before its curves exist).
     pub(crate) pending_ticks: Vec<String>,
 }
@@ -157,7 +157,7 @@ impl Experiments {
     }
 
     /// Markers that belong to the curves of `generation`.
-    pub fn markers_for(&self, generation: u64) -> &[LrMarker] {
+    pub(crate) fn markers_for(&self, generation: u64) -> &[LrMarker] {
         if generation == self.markers_generation {
             &self.markers
         } else {
@@ -178,12 +178,12 @@ impl Experiments {
     }
 
     /// (name, metrics.csv) of each ticked run, for the CSV export.
-    pub fn ticked_metrics(&self) -> Vec<(String, PathBuf)> {
+    pub(crate) fn ticked_metrics(&self) -> Vec<(String, PathBuf)> {
         self.runs.iter().filter(|r| r.overlay).map(|r| (r.name().to_string(), r.run.metrics_path())).collect()
     }
 
     /// The ticked runs' curves for the PNG/SVG export, smoothed over `window` batches.
-    pub fn export_overlays(&self, window: usize) -> Vec<crate::app::export::OverlayExport> {
+    pub(crate) fn export_overlays(&self, window: usize) -> Vec<crate::app::export::OverlayExport> {
         self.overlays()
             .into_iter()
             .map(|(entry, s)| {

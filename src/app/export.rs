@@ -31,7 +31,7 @@ pub struct PlotSeries {
 #[derive(Debug, Clone, Default)]
 pub struct OverlayExport {
     pub name: String,
-    pub rgb: (u8, u8, u8),
+    pub(crate) rgb: (u8, u8, u8),
     pub loss: Vec<[f64; 2]>,
     pub accuracy: Vec<[f64; 2]>,
     pub test_accuracy: Vec<[f64; 2]>,
@@ -39,7 +39,7 @@ pub struct OverlayExport {
 
 /// The metrics CSV of the current run and of ticked stored runs, with a first column `run` (`current` for the
 /// current run). Stored files are read here (a helper thread), by header names, within the store's size bound.
-pub fn write_metrics_with_runs(
+pub(crate) fn write_metrics_with_runs(
     path: &Path,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
@@ -75,7 +75,7 @@ pub fn write_metrics_with_runs(
 }
 
 /// Renders both plots off-screen and writes them; Ok is a message for the status line, Err one for the banner.
-pub fn write_plots(
+pub(crate) fn write_plots(
     path: &Path,
     format: PlotFormat,
     width: u32,
@@ -91,7 +91,7 @@ pub fn write_plots(
 }
 
 /// Crops the plots' `rect` out of a screenshot and writes it as PNG.
-pub fn write_screen(
+pub(crate) fn write_screen(
     path: &Path,
     image: &egui::ColorImage,
     rect: egui::Rect,
@@ -107,7 +107,7 @@ pub fn write_screen(
 
 /// Writes the metrics CSV (the same columns as `train --metrics`), with the gradient and activation measurements
 /// as `kind=diagnostics` rows.
-pub fn write_metrics_with_diagnostics(
+pub(crate) fn write_metrics_with_diagnostics(
     path: &Path,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
@@ -120,7 +120,7 @@ pub fn write_metrics_with_diagnostics(
 
 /// A confusion matrix as shown, for an export.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConfusionExport {
+pub(crate) struct ConfusionExport {
     pub confusion: Vec<Vec<u32>>,
     pub class_names: Vec<String>,
     /// Row percentages instead of counts.
@@ -130,7 +130,7 @@ pub struct ConfusionExport {
 }
 
 /// Renders the matrix with plotters: a heat map with numbers, class names on both axes, a title.
-pub fn render_confusion(m: &ConfusionExport, format: PlotFormat) -> Result<Vec<u8>, String> {
+pub(crate) fn render_confusion(m: &ConfusionExport, format: PlotFormat) -> Result<Vec<u8>, String> {
     use plotters::prelude::*;
     register_font()?;
     let (w, h) = (900u32, 860u32);
@@ -186,8 +186,8 @@ pub fn render_confusion(m: &ConfusionExport, format: PlotFormat) -> Result<Vec<u
     }
 }
 
-pub const MIN_EXPORT_SIDE: u32 = 200;
-pub const MAX_EXPORT_SIDE: u32 = 8000;
+pub(crate) const MIN_EXPORT_SIDE: u32 = 200;
+pub(crate) const MAX_EXPORT_SIDE: u32 = 8000;
 
 fn check_size(width: u32, height: u32) -> Result<(), String> {
     let ok = |v: u32| (MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).contains(&v);
@@ -226,7 +226,12 @@ pub fn render_svg(series: &PlotSeries, width: u32, height: u32) -> Result<String
     Ok(svg)
 }
 
-pub fn encode_png(pixels: &[u8], width: u32, height: u32, color: image::ExtendedColorType) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_png(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    color: image::ExtendedColorType,
+) -> Result<Vec<u8>, String> {
     use image::ImageEncoder;
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)

@@ -44,7 +44,7 @@ impl History {
     }
 
     /// Bumped by `clear`; with `len()` it identifies the content for caches.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
@@ -54,12 +54,12 @@ impl History {
     }
 
     /// A new run continues the curves after what is already there.
-    pub fn start_run(&mut self) {
+    pub(crate) fn start_run(&mut self) {
         self.x_offset = self.last_x();
     }
 
     /// The trainer has started a run (its `Started` event): `last_batch` is of this run from now on.
-    pub fn mark_run_start(&mut self) {
+    pub(crate) fn mark_run_start(&mut self) {
         self.run_first_batch = self.batches.len();
     }
 
@@ -69,12 +69,12 @@ impl History {
     }
 
     /// The test accuracy (0..1) of the latest epoch shown.
-    pub fn last_test_accuracy(&self) -> Option<f32> {
+    pub(crate) fn last_test_accuracy(&self) -> Option<f32> {
         self.epochs.last().map(|e| e.test_accuracy)
     }
 
     /// The x of the latest point, 0 when empty.
-    pub fn last_x(&self) -> f64 {
+    pub(crate) fn last_x(&self) -> f64 {
         self.loss.last().map_or(0.0, |p| p[0])
     }
 
@@ -99,7 +99,7 @@ impl History {
     }
 
     /// The x range covered by the batch series.
-    pub fn x_range(&self) -> Option<(f64, f64)> {
+    pub(crate) fn x_range(&self) -> Option<(f64, f64)> {
         Some((self.loss.first()?[0], self.loss.last()?[0]))
     }
 }
@@ -113,7 +113,7 @@ pub struct HintEntry {
 }
 
 /// Trailing moving average over `window` points (1 = unchanged). O(n) with a running sum.
-pub fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
+pub(crate) fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
     let window = window.max(1);
     if window == 1 {
         return points.to_vec();
@@ -132,7 +132,7 @@ pub fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
 }
 
 /// [x, lr] → [x, log10 lr] (non-positive rates dropped).
-pub fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
+pub(crate) fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
     points.filter(|p| p[1] > 0.0).map(|p| [p[0], p[1].log10()]).collect()
 }
 
@@ -140,7 +140,7 @@ pub fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
 /// `buckets` equal slices of `[x_min, x_max]`. Points outside the range are dropped except the nearest one on each
 /// side, so the line still runs to the edge. A line drawn through the result looks the same as through all points
 /// at that many pixel columns, spikes included.
-pub fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: usize) -> Vec<[f64; 2]> {
+pub(crate) fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: usize) -> Vec<[f64; 2]> {
     let buckets = buckets.max(1);
     let start = points.partition_point(|p| p[0] < x_min).saturating_sub(1);
     let end = (points.partition_point(|p| p[0] <= x_max) + 1).min(points.len());

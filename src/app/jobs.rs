@@ -124,11 +124,11 @@ impl InFlight {
     }
 
     /// A listing or change of the run store is on its way.
-    pub fn runs_view_busy(&self) -> bool {
+    pub(crate) fn runs_view_busy(&self) -> bool {
         self.jobs.iter().any(|j| j.busies_the_runs_view())
     }
 
-    pub fn delay_writes(&mut self, delay: Duration) {
+    pub(crate) fn delay_writes(&mut self, delay: Duration) {
         self.write_delay = delay;
     }
 }
@@ -141,7 +141,7 @@ pub(crate) struct WriteGuard {
 
 impl WriteGuard {
     /// Where a slow writer (tests) waits before writing.
-    pub fn before_writing(&self) {
+    pub(crate) fn before_writing(&self) {
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
         }
@@ -213,10 +213,10 @@ pub(crate) enum RunsMsg {
 
 /// The helpers' channel (each message with the job that sent it), the counts, and the picker.
 pub(crate) struct Background {
-    pub tx: Sender<(Job, AppMsg)>,
-    pub rx: Receiver<(Job, AppMsg)>,
-    pub picker: PathPicker,
-    pub in_flight: InFlight,
+    pub(crate) tx: Sender<(Job, AppMsg)>,
+    pub(crate) rx: Receiver<(Job, AppMsg)>,
+    pub(crate) picker: PathPicker,
+    pub(crate) in_flight: InFlight,
     /// Data or weights that arrived while a run was active: applied when it ends.
     pub deferred: Vec<AppMsg>,
 }

@@ -2,7 +2,7 @@
 //! Evaluation tab and the matrix's export, so the picture on screen and the file agree.
 
 /// Cell colours shared by the window and the export: the diagonal green, errors orange-red, by `t` in 0..1.
-pub fn cell_rgb(diagonal: bool, t: f32) -> [u8; 3] {
+pub(crate) fn cell_rgb(diagonal: bool, t: f32) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
     let mix = |a: [f32; 3], b: [f32; 3]| [0, 1, 2].map(|i| (a[i] + (b[i] - a[i]) * t).round() as u8);
     if diagonal {
@@ -14,7 +14,7 @@ pub fn cell_rgb(diagonal: bool, t: f32) -> [u8; 3] {
 
 /// How strongly a cell is coloured: the diagonal by the class's accuracy, errors by their share of the row,
 /// against the largest error share (so that even small mistakes stand out from paper).
-pub fn cell_intensity(confusion: &[Vec<u32>], t: usize, p: usize) -> f32 {
+pub(crate) fn cell_intensity(confusion: &[Vec<u32>], t: usize, p: usize) -> f32 {
     let share = |t: usize, p: usize| {
         let row: u32 = confusion[t].iter().sum();
         confusion[t][p] as f32 / row.max(1) as f32
@@ -34,7 +34,7 @@ pub fn cell_intensity(confusion: &[Vec<u32>], t: usize, p: usize) -> f32 {
 }
 
 /// The text of a cell: its count, or its share of the row in percent.
-pub fn cell_text(confusion: &[Vec<u32>], t: usize, p: usize, normalised: bool) -> String {
+pub(crate) fn cell_text(confusion: &[Vec<u32>], t: usize, p: usize, normalised: bool) -> String {
     if !normalised {
         return confusion[t][p].to_string();
     }

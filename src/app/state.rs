@@ -66,8 +66,8 @@ pub struct RunInfo {
     pub config: TrainConfig,
     pub epochs: usize,
     pub batches_per_epoch: usize,
-    pub train_images: usize,
-    pub test_images: usize,
+    pub(crate) train_images: usize,
+    pub(crate) test_images: usize,
     pub dataset: String,
 }
 
@@ -91,9 +91,9 @@ pub struct Session {
     /// A problem the user should read; shown until dismissed or replaced.
     pub error: Option<String>,
     /// The first test image, for the inspector when the canvas is empty.
-    pub fallback_image: Option<Box<[f32; 784]>>,
+    pub(crate) fallback_image: Option<Box<[f32; 784]>>,
     /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
-    pub fresh_from: Option<(ModelConfig, Init, u64)>,
+    pub(crate) fresh_from: Option<(ModelConfig, Init, u64)>,
     /// Live settings, learning-rate markers and the run store (see `app::experiments`).
     pub experiments: Experiments,
 }
@@ -125,13 +125,13 @@ impl Session {
     }
 
     /// The run is over (finished, stopped, failed or lost): dropping the handle only sets flags, never joins.
-    pub fn end_run(&mut self) {
+    pub(crate) fn end_run(&mut self) {
         self.trainer = None;
         self.phase = if self.data.is_some() { Phase::Idle } else { Phase::NoData };
     }
 
     /// Uses a newly loaded data set; new data (or no weights yet) means fresh weights from `train`.
-    pub fn install_data(&mut self, data: Arc<Dataset>, train: &TrainConfig) {
+    pub(crate) fn install_data(&mut self, data: Arc<Dataset>, train: &TrainConfig) {
         let changed = self.data.as_ref().is_none_or(|d| d.name != data.name || d.source != data.source);
         self.fallback_image = (!data.test.is_empty()).then(|| Box::new(data.test.image(0)));
         self.status = format!("Data ready: {}", data.describe());
@@ -163,7 +163,7 @@ impl Session {
     }
 
     /// Fresh weights from the settings; curves cleared.
-    pub fn reset_model(&mut self, train: &TrainConfig) {
+    pub(crate) fn reset_model(&mut self, train: &TrainConfig) {
         let dataset = self.data.as_ref().map_or("MNIST".to_string(), |d| d.name.clone());
         let w = ModelWeights::init(train.model, train.init, train.seed, &dataset, &self.class_names());
         self.clear_curves();
@@ -175,7 +175,7 @@ impl Session {
     }
 
     /// Untrained weights follow the settings (architecture, init, seed) until a run starts.
-    pub fn follow_settings(&mut self, train: &TrainConfig) {
+    pub(crate) fn follow_settings(&mut self, train: &TrainConfig) {
         let now = (train.model, train.init, train.seed);
         if self.fresh_from.is_some_and(|prev| prev != now) && !self.run_active() && self.history.is_empty() {
             self.reset_model(train);

@@ -9,7 +9,7 @@ use crate::engine::training::events::HintAction;
 use egui::{RichText, Ui};
 
 #[derive(Default)]
-pub struct CoachBanner {
+pub(crate) struct CoachBanner {
     /// A restart waiting for "Yes": (hint index, action).
     confirming: Option<(usize, HintAction)>,
 }

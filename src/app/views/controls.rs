@@ -128,7 +128,7 @@ fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
 }
 
 /// `helpers_busy`: a helper job (a load, a dialog, a file, the run store) is under way.
-pub fn controls_ui(
+pub(crate) fn controls_ui(
     ui: &mut Ui,
     settings: &mut Settings,
     session: &Session,
@@ -382,7 +382,7 @@ fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
 }
 
 /// The data set in use and the last thing that happened; at the bottom, where a long line moves nothing.
-pub fn messages_ui(ui: &mut Ui, s: &Session) {
+pub(crate) fn messages_ui(ui: &mut Ui, s: &Session) {
     match (&s.data, &s.loading) {
         (_, Some(what)) => ui.label(format!("Loading {what}…")),
         (Some(d), None) => ui.label(format!("Data: {}", d.describe())),
@@ -393,7 +393,7 @@ pub fn messages_ui(ui: &mut Ui, s: &Session) {
     }
 }
 
-pub fn format_secs(secs: f64) -> String {
+pub(crate) fn format_secs(secs: f64) -> String {
     let s = secs.max(0.0).round() as u64;
     if s >= 3600 {
         format!("{}h{:02}m", s / 3600, s % 3600 / 60)

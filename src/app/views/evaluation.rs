@@ -24,21 +24,21 @@ pub struct Snapshot<'a> {
 
 /// What the tab is drawn from.
 pub struct EvaluationInputs<'a> {
-    pub snapshots: Vec<Snapshot<'a>>,
+    pub(crate) snapshots: Vec<Snapshot<'a>>,
     pub class_names: &'a [String],
     pub dataset: &'a str,
     pub test: Option<&'a ImageSet>,
     /// Evaluate can run now (weights and data, no run, none running).
-    pub can_evaluate: bool,
+    pub(crate) can_evaluate: bool,
     /// 0..1 while an evaluation runs.
     pub progress: Option<f32>,
     /// A note under the buttons (e.g. the evaluation is for earlier weights).
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 impl<'a> EvaluationInputs<'a> {
     /// What the Evaluation tab is drawn from: every epoch of the run that has a matrix, then the on-demand result.
-    pub fn from_state(s: &'a Session, eval: &'a EvalState) -> Self {
+    pub(crate) fn from_state(s: &'a Session, eval: &'a EvalState) -> Self {
         let mut snapshots: Vec<Snapshot<'a>> = s
             .history
             .epochs
@@ -117,7 +117,7 @@ impl EvaluationView {
     }
 
     /// What Export renders: the matrix as shown.
-    pub fn export_data(&self) -> Option<ConfusionExport> {
+    pub(crate) fn export_data(&self) -> Option<ConfusionExport> {
         self.shown.clone()
     }
 

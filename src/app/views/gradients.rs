@@ -20,7 +20,7 @@ const LAYER_COLORS: [Color32; 5] = [
     Color32::from_rgb(40, 110, 220),
     Color32::from_rgb(150, 70, 190),
 ];
-pub const HINT_COLOR: Color32 = Color32::from_rgb(235, 140, 20);
+pub(crate) const HINT_COLOR: Color32 = Color32::from_rgb(235, 140, 20);
 
 fn color_of(key: &str) -> Color32 {
     let layer = key.split('.').next().unwrap_or(key);
@@ -61,7 +61,7 @@ fn log10(v: f32) -> Option<f64> {
 }
 
 #[derive(Default)]
-pub struct GradientsView {
+pub(crate) struct GradientsView {
     cache: Cache,
 }
 
@@ -187,7 +187,7 @@ fn draw(p: &mut egui_plot::PlotUi<'_>, series: &Series, hints: &[HintEntry], wid
 }
 
 /// A hint's rule in words, for markers and the banner.
-pub fn rule_title(h: &HintEntry) -> &'static str {
+pub(crate) fn rule_title(h: &HintEntry) -> &'static str {
     use crate::engine::training::events::HintRule::*;
     match h.hint.rule {
         StuckAtChance => "stuck at chance",
@@ -207,7 +207,7 @@ fn fmt_times(r: f32) -> String {
 }
 
 /// What the gradient plot shows now, in one sentence.
-pub fn gradient_sentence(d: &Diagnostics) -> String {
+pub(crate) fn gradient_sentence(d: &Diagnostics) -> String {
     // The first and the last layer with weights (c1 and out).
     let layers = stages::weighted_layers();
     let (Some(&first), Some(&last)) = (layers.first(), layers.last()) else {
@@ -241,7 +241,7 @@ pub fn gradient_sentence(d: &Diagnostics) -> String {
 }
 
 /// What the update-ratio plot shows now, in one sentence.
-pub fn update_sentence(d: &Diagnostics) -> String {
+pub(crate) fn update_sentence(d: &Diagnostics) -> String {
     let Some((lo_k, lo)) = d.update_ratio.iter().min_by(|a, b| a.1.total_cmp(b.1)) else {
         return "How much each step changes each layer's weights, relative to their size.".into();
     };
@@ -259,7 +259,7 @@ pub fn update_sentence(d: &Diagnostics) -> String {
 }
 
 /// What the saturation plot shows now, in one sentence.
-pub fn saturation_sentence(d: &Diagnostics, activation: Activation) -> String {
+pub(crate) fn saturation_sentence(d: &Diagnostics, activation: Activation) -> String {
     let Some((k, s)) = d.saturation.iter().max_by(|a, b| a.1.total_cmp(b.1)) else {
         return "How many of each stage's outputs sit where the activation is flat.".into();
     };

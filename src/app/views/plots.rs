@@ -10,9 +10,9 @@ use egui::{Align2, Color32, Id, Rect, Slider, Ui};
 use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::sync::Arc;
 
-pub const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
-pub const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
-pub const TEST_COLOR: Color32 = Color32::from_rgb(40, 110, 220);
+pub(crate) const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
+pub(crate) const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
+pub(crate) const TEST_COLOR: Color32 = Color32::from_rgb(40, 110, 220);
 
 /// Same width on both plots so their x axes line up.
 const Y_AXIS_WIDTH: f32 = 60.0;
@@ -47,7 +47,7 @@ pub struct PlotsView {
     /// [x, log10 lr] of the current curves, keyed like `cache`.
     lr_cache: (Option<(u64, usize)>, Vec<[f64; 2]>),
     /// Screen rectangle covered by both plots in the last frame (for the on-screen PNG export).
-    pub plots_rect: Option<Rect>,
+    pub(crate) plots_rect: Option<Rect>,
     /// Points handed to egui_plot in the last frame (after decimation), for the debug overlay.
     pub drawn_points: usize,
 }
@@ -345,7 +345,7 @@ fn overlay_buckets(buckets: usize) -> usize {
     (buckets / 3).max(100)
 }
 
-pub const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
+pub(crate) const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
 
 /// A stored run's curve: thinner and faded, under the current run.
 fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {

@@ -10,7 +10,7 @@ use crate::engine::store::runs::{lr_text, settings_summary, utc_date, RunSource,
 use egui::{Button, Color32, RichText, Sense, Ui};
 
 #[derive(Default)]
-pub struct RunsView {
+pub(crate) struct RunsView {
     /// The run being renamed and the text typed so far.
     renaming: Option<(String, String)>,
 }
