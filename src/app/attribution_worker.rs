@@ -146,7 +146,7 @@ fn attribution_loop(shared: &(Mutex<Slot>, Condvar), tx: &Sender<AttributionDone
             predictor = Predictor::new(w).ok();
         }
         let result = match &predictor {
-            Some(p) => occlusion(p, &req.input, req.class).map_err(|e| e.to_string()),
+            Some(p) => occlusion(p, &req.input, req.class).map_err(|e| e.report()),
             None => Err("no model to explain with".to_string()),
         };
         if tx.send(AttributionDone { key: req.key, result }).is_err() {

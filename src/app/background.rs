@@ -71,7 +71,7 @@ impl PlaygroundApp {
 
     /// Weights read from a file or a stored run: they replace the model and the curves, the architecture controls
     /// follow them, and the next run continues from them.
-    pub(crate) fn install_loaded_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+    pub(crate) fn install_loaded_weights(&mut self, w: ModelWeights) -> crate::Result<()> {
         let config = w.config;
         self.session.install_file_weights(w)?;
         self.settings.train.model = config;
@@ -112,7 +112,7 @@ impl PlaygroundApp {
                         s.install_data(data, &self.settings.train);
                     }
                     Err(e) => {
-                        s.error = Some(format!("Cannot load the data set: {e}"));
+                        s.show_error("Cannot load the data set", &e);
                         if s.data.is_none() {
                             if folder.is_some() {
                                 // A saved folder that went away: fall back to the shipped MNIST.
@@ -131,7 +131,7 @@ impl PlaygroundApp {
             }
             AppMsg::NotChosen { title, .. } => s.status = format!("{title}: cancelled."),
             AppMsg::Done(Ok(message)) => s.status = message,
-            AppMsg::Done(Err(e)) => s.error = Some(e),
+            AppMsg::Done(Err(e)) => s.error = Some(e.report()),
             AppMsg::WeightsLoaded { path, result } => {
                 let installed = result.and_then(|w| {
                     let (config, dataset) = (w.config, w.dataset.clone());
@@ -147,7 +147,7 @@ impl PlaygroundApp {
                             config.pooling.label()
                         );
                     }
-                    Err(e) => s.error = Some(format!("Cannot load weights (the current model is kept): {e}")),
+                    Err(e) => s.show_error("Cannot load weights (the current model is kept)", &e),
                 }
             }
             AppMsg::Runs(m) => self.handle_runs_msg(*m),

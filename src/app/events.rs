@@ -45,7 +45,7 @@ pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
     }
     if let Some(w) = latest_weights {
         if let Err(e) = s.install_weights(w) {
-            s.error = Some(format!("cannot use the new weights: {e}"));
+            s.show_error("cannot use the new weights", &e);
         }
     }
     n

@@ -14,6 +14,7 @@ use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
+use crate::Error;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -97,15 +98,11 @@ impl PlaygroundApp {
                 let Some(w) = s.weights.clone() else { return };
                 let path = with_extension(path, "safetensors");
                 self.spawn_helper(Job::SaveWeights, move || {
-                    AppMsg::Done(
-                        checkpoint::save(&path, &w)
-                            .map(|()| format!("Weights saved to {}", path.display()))
-                            .map_err(|e| e.to_string()),
-                    )
+                    AppMsg::Done(checkpoint::save(&path, &w).map(|()| format!("Weights saved to {}", path.display())))
                 });
             }
             UiCommand::LoadWeights(Some(path)) => self.spawn_helper(Job::LoadWeights, move || {
-                let result = checkpoint::load(&path).map_err(|e| e.to_string());
+                let result = checkpoint::load(&path);
                 AppMsg::WeightsLoaded { path, result }
             }),
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
@@ -176,13 +173,12 @@ impl PlaygroundApp {
                 done.store(n, Ordering::Relaxed);
                 ctx.request_repaint();
             })
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.ok_or_else(|| "the evaluation was interrupted".to_string()));
+            .and_then(|r| r.ok_or_else(|| Error::Internal("the evaluation was interrupted".into())));
             AppMsg::Evaluated { weights_version, result }
         });
     }
 
-    pub(crate) fn finish_evaluation(&mut self, weights_version: u64, result: Result<Evaluation, String>) {
+    pub(crate) fn finish_evaluation(&mut self, weights_version: u64, result: crate::Result<Evaluation>) {
         self.evaluation.running = None;
         match result {
             Ok(eval) => {
@@ -191,7 +187,7 @@ impl PlaygroundApp {
                 let data = self.evaluation.data.clone();
                 self.evaluation.result = Some(OnDemand { weights_version, data, eval: Arc::new(eval) });
             }
-            Err(e) => self.session.error = Some(format!("Evaluation failed: {e}")),
+            Err(e) => self.session.show_error("Evaluation failed", &e),
         }
     }
 
@@ -204,7 +200,8 @@ impl PlaygroundApp {
         self.spawn_helper(Job::Export, move || {
             AppMsg::Done(
                 render_confusion(&m, format)
-                    .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| e.to_string()))
+                    .map_err(|e| Error::write(&path, e))
+                    .and_then(|bytes| write_atomic(&path, &bytes))
                     .map(|()| format!("Confusion matrix exported to {}", path.display())),
             )
         });
@@ -221,7 +218,7 @@ impl PlaygroundApp {
             self.session.phase = Phase::LoadingData;
         }
         self.spawn_helper(Job::LoadData, move || {
-            let result = Dataset::load(folder.as_deref()).map(Arc::new).map_err(|e| e.to_string());
+            let result = Dataset::load(folder.as_deref()).map(Arc::new);
             AppMsg::DataLoaded { folder, result }
         });
     }
@@ -237,7 +234,7 @@ impl PlaygroundApp {
         }
         let cfg: TrainConfig = self.settings.train.clone();
         if let Err(e) = cfg.validate() {
-            s.error = Some(e.to_string());
+            s.error = Some(e.report());
             return;
         }
         let trained = !s.history.is_empty() || s.weights_from_file;

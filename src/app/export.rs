@@ -2,13 +2,15 @@
 //! independent of the window), the plots as they are on screen (cropped from a screenshot), the confusion matrix,
 //! and the metrics CSV.
 //! Everything here runs on a helper thread (`write_*`); every file goes through `write_atomic`, so a failed
-//! export never leaves half a file.
+//! export never leaves half a file. Drawing fails with a sentence (`String`); writing a file with a `crate::Error`
+//! that names the file.
 
 use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, moving_average};
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::events::{BatchMetrics, EpochMetrics};
+use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -44,7 +46,7 @@ pub(crate) fn write_metrics_with_runs(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     runs: &[(String, std::path::PathBuf)],
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let current = crate::engine::training::metrics::to_csv(batches, epochs);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
     let mut out = format!("run,{}\n", columns.join(","));
@@ -59,7 +61,7 @@ pub(crate) fn write_metrics_with_runs(
         out.push_str(&format!("current,{line}\n"));
     }
     for (name, csv_path) in runs {
-        let text = crate::engine::store::runs::read_metrics_text(csv_path).map_err(|e| e.to_string())?;
+        let text = crate::engine::store::runs::read_metrics_text(csv_path)?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
         let index: Vec<Option<usize>> = columns.iter().map(|c| header.iter().position(|h| h == c)).collect();
@@ -70,7 +72,7 @@ pub(crate) fn write_metrics_with_runs(
             out.push_str(&format!("{name},{}\n", row.join(",")));
         }
     }
-    write_atomic(path, out.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(path, out.as_bytes())?;
     Ok(format!("Metrics of the current run and {} ticked run(s) exported to {}", runs.len(), path.display()))
 }
 
@@ -81,12 +83,13 @@ pub(crate) fn write_plots(
     width: u32,
     height: u32,
     series: &PlotSeries,
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let bytes = match format {
-        PlotFormat::Png => render_png(series, width, height)?,
-        PlotFormat::Svg => render_svg(series, width, height)?.into_bytes(),
-    };
-    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+        PlotFormat::Png => render_png(series, width, height),
+        PlotFormat::Svg => render_svg(series, width, height).map(String::into_bytes),
+    }
+    .map_err(|e| Error::write(path, e))?;
+    write_atomic(path, &bytes)?;
     Ok(format!("Plots exported to {} ({width}×{height})", path.display()))
 }
 
@@ -96,12 +99,13 @@ pub(crate) fn write_screen(
     image: &egui::ColorImage,
     rect: egui::Rect,
     pixels_per_point: f32,
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let region = image.region(&rect, Some(pixels_per_point));
     let [w, h] = region.size;
     let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-    let bytes = encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8)?;
-    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+    let bytes =
+        encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8).map_err(|e| Error::write(path, e))?;
+    write_atomic(path, &bytes)?;
     Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
 }
 
@@ -112,9 +116,9 @@ pub(crate) fn write_metrics_with_diagnostics(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[crate::engine::training::events::Diagnostics],
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let csv = crate::engine::training::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
-    write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(path, csv.as_bytes())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }
 

@@ -9,6 +9,7 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{RunList, StoredRun};
+use crate::Result;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -158,11 +159,12 @@ impl Drop for WriteGuard {
 /// thread. The default opens rfd dialogs; tests inject fixed paths.
 pub type PathPicker = Arc<dyn Fn(&UiCommand) -> Option<PathBuf> + Send + Sync>;
 
-/// What helper threads report back.
+/// What helper threads report back. Errors stay `crate::Error`, causes and all, until the UI thread shows them
+/// (`Session::show_error`).
 pub(crate) enum AppMsg {
     DataLoaded {
         folder: Option<PathBuf>,
-        result: Result<Arc<Dataset>, String>,
+        result: Result<Arc<Dataset>>,
     },
     /// A dialog's answer: the command that asked, its path filled in.
     Answered(UiCommand),
@@ -172,17 +174,17 @@ pub(crate) enum AppMsg {
         secs: f64,
     },
     /// Ok is a message for the status line, Err one for the error banner.
-    Done(Result<String, String>),
+    Done(Result<String>),
     WeightsLoaded {
         path: PathBuf,
-        result: Result<ModelWeights, String>,
+        result: Result<ModelWeights>,
     },
     /// The run store's helpers (see `run_store.rs`).
     Runs(Box<RunsMsg>),
     /// An on-demand evaluation (Evaluate) finished.
     Evaluated {
         weights_version: u64,
-        result: Result<Evaluation, String>,
+        result: Result<Evaluation>,
     },
     Screenshot {
         path: PathBuf,
@@ -198,16 +200,16 @@ pub(crate) enum RunsMsg {
         list: RunList,
         disk_bytes: u64,
     },
-    Saved(Result<Box<StoredRun>, String>),
+    Saved(Result<Box<StoredRun>>),
     Curves {
         id: String,
-        result: Result<Arc<OverlaySeries>, String>,
+        result: Result<Arc<OverlaySeries>>,
     },
     /// Rename / delete / clear done (status line) or failed (error); the list is reloaded either way.
-    Changed(Result<String, String>),
+    Changed(Result<String>),
     Weights {
         id: String,
-        result: Result<ModelWeights, String>,
+        result: Result<ModelWeights>,
     },
 }
 

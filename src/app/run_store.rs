@@ -37,7 +37,7 @@ impl PlaygroundApp {
         if let Some(run) = self.session.experiments.pending_save.take() {
             let Some(store) = self.session.experiments.store.clone() else { return };
             self.spawn_helper(Job::SaveRun, move || {
-                AppMsg::Runs(Box::new(RunsMsg::Saved(store.save(&run).map(Box::new).map_err(|e| e.to_string()))))
+                AppMsg::Runs(Box::new(RunsMsg::Saved(store.save(&run).map(Box::new))))
             });
         }
     }
@@ -65,28 +65,20 @@ impl PlaygroundApp {
             RunsCommand::Rename { id, name } => {
                 self.spawn_helper(Job::ChangeRuns, move || {
                     runs_msg(RunsMsg::Changed(
-                        store
-                            .rename(&id, &name)
-                            .map(|r| format!("Renamed to '{}'.", r.record.name))
-                            .map_err(|e| e.to_string()),
+                        store.rename(&id, &name).map(|r| format!("Renamed to '{}'.", r.record.name)),
                     ))
                 });
             }
             RunsCommand::Delete(id) => {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
                 self.spawn_helper(Job::ChangeRuns, move || {
-                    runs_msg(RunsMsg::Changed(
-                        store.delete(&id).map(|()| format!("Deleted run '{name}'.")).map_err(|e| e.to_string()),
-                    ))
+                    runs_msg(RunsMsg::Changed(store.delete(&id).map(|()| format!("Deleted run '{name}'."))))
                 });
             }
             RunsCommand::ClearOld { keep } => {
                 self.spawn_helper(Job::ChangeRuns, move || {
                     runs_msg(RunsMsg::Changed(
-                        store
-                            .clear_old(keep)
-                            .map(|n| format!("Cleared {n} old run(s); the newest {keep} are kept."))
-                            .map_err(|e| e.to_string()),
+                        store.clear_old(keep).map(|n| format!("Cleared {n} old run(s); the newest {keep} are kept.")),
                     ))
                 });
             }
@@ -98,7 +90,7 @@ impl PlaygroundApp {
                 }
                 let run = entry.run.clone();
                 self.spawn_helper(Job::LoadRunWeights, move || {
-                    let result = store.load_weights(&run).map_err(|e| e.to_string());
+                    let result = store.load_weights(&run);
                     AppMsg::Runs(Box::new(RunsMsg::Weights { id, result }))
                 });
             }
@@ -126,10 +118,7 @@ impl PlaygroundApp {
                     entry.curves = Curves::Loading;
                     let run = entry.run.clone();
                     self.spawn_helper(Job::LoadRunCurves, move || {
-                        let result = store
-                            .load_metrics(&run)
-                            .map(|m| Arc::new(OverlaySeries::from_metrics(&m)))
-                            .map_err(|e| e.to_string());
+                        let result = store.load_metrics(&run).map(|m| Arc::new(OverlaySeries::from_metrics(&m)));
                         AppMsg::Runs(Box::new(RunsMsg::Curves { id, result }))
                     });
                 }
@@ -162,13 +151,14 @@ impl PlaygroundApp {
                     );
                     self.list_runs();
                 }
-                Err(e) => self.session.error = Some(format!("The run could not be recorded: {e}")),
+                Err(e) => self.session.show_error("The run could not be recorded", &e),
             },
             RunsMsg::Curves { id, result } => {
                 if let Some(entry) = ex.runs.iter_mut().find(|r| r.id() == id) {
                     match result {
                         Ok(series) => entry.curves = Curves::Ready(series),
                         Err(e) => {
+                            let e = e.report();
                             entry.curves = Curves::Failed(e.clone());
                             entry.overlay = false;
                             self.session.error = Some(format!("Cannot draw run '{id}': {e}"));
@@ -179,7 +169,7 @@ impl PlaygroundApp {
             RunsMsg::Changed(result) => {
                 match result {
                     Ok(m) => self.session.status = m,
-                    Err(e) => self.session.error = Some(e),
+                    Err(e) => self.session.error = Some(e.report()),
                 }
                 self.list_runs();
             }
@@ -191,7 +181,7 @@ impl PlaygroundApp {
                             "Using the weights of run '{name}' (canvas and inspector); Train continues from them."
                         )
                     }
-                    Err(e) => self.session.error = Some(format!("Cannot use the weights of run '{name}': {e}")),
+                    Err(e) => self.session.show_error(&format!("Cannot use the weights of run '{name}'"), &e),
                 }
             }
         }

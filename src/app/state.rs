@@ -11,6 +11,7 @@ use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
 use crate::engine::training::worker::TrainerHandle;
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -145,8 +146,8 @@ impl Session {
     }
 
     /// Installs weights for the canvas and inspector. A Predictor that cannot be built keeps the current model.
-    pub fn install_weights(&mut self, w: ModelWeights) -> Result<(), String> {
-        let predictor = Predictor::new(&w).map_err(|e| e.to_string())?;
+    pub fn install_weights(&mut self, w: ModelWeights) -> Result<()> {
+        let predictor = Predictor::new(&w)?;
         self.predictor = Some(predictor);
         self.weights = Some(w);
         self.weights_version += 1;
@@ -154,7 +155,7 @@ impl Session {
     }
 
     /// Weights from a file: they replace the model and the curves, and the next run continues from them.
-    pub fn install_file_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+    pub fn install_file_weights(&mut self, w: ModelWeights) -> Result<()> {
         self.install_weights(w)?;
         self.clear_curves();
         self.fresh_from = None;
@@ -170,8 +171,14 @@ impl Session {
         self.fresh_from = Some((train.model, train.init, train.seed));
         self.weights_from_file = false;
         if let Err(e) = self.install_weights(w) {
-            self.error = Some(format!("cannot build the model: {e}"));
+            self.show_error("cannot build the model", &e);
         }
+    }
+
+    /// Shows `e` in the error banner after `context` (e.g. "Cannot load the data set"): the one place the app turns
+    /// an error into text (`Error::report`: the causes included, on one line).
+    pub(crate) fn show_error(&mut self, context: &str, e: &Error) {
+        self.error = Some(format!("{context}: {}", e.report()));
     }
 
     /// Untrained weights follow the settings (architecture, init, seed) until a run starts.
