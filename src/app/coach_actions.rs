@@ -6,6 +6,7 @@
 use crate::app::command::{effective_action, CoachCommand, LiveCommand, UiCommand};
 use crate::app::PlaygroundApp;
 use crate::engine::insight::coach::apply_restart;
+use crate::engine::store::runs::lr_text;
 use crate::engine::training::events::HintAction;
 
 impl PlaygroundApp {
@@ -25,7 +26,7 @@ impl PlaygroundApp {
                 if self.session.trainer.is_some() {
                     self.execute(UiCommand::Live(LiveCommand::Lr { lr, done: true }));
                     self.settings.train.lr = lr;
-                    self.session.status = format!("Coach: learning rate set to {lr}.");
+                    self.session.status = format!("Coach: learning rate set to {}.", lr_text(lr));
                 }
             }
             HintAction::SetEpochs { epochs } => {
@@ -69,7 +70,7 @@ impl PlaygroundApp {
             t.model.pooling.label(),
             t.init.label(),
             t.optimizer.label(),
-            t.lr
+            lr_text(t.lr)
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::runs::lr_text;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
 use crate::Error;
@@ -287,7 +288,7 @@ impl PlaygroundApp {
                 t.model.activation.label(),
                 t.model.pooling.label(),
                 t.optimizer.label(),
-                t.lr,
+                lr_text(t.lr),
                 t.batch_size
             ),
             overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),

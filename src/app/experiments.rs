@@ -1,9 +1,10 @@
-//! Experiments in the window: the live learning rate, epochs and Step of the running trainer, learning-rate
-//! markers, and the run store behind the Runs view — every run recorded at its end, the list restored at start-up,
-//! rename / delete / clear, weights and settings of a stored run, and the curves of ticked runs for the overlay.
+//! Experiments in the window, as state: the live learning rate's markers and the last Step, and the run store
+//! behind the Runs view — every run recorded at its end, the list restored at start-up, the curves of ticked runs
+//! for the overlay.
 //!
 //! This file is the state and its bookkeeping (UI thread, cheap); `run_store.rs` asks the store on helper threads
-//! (list, save, rename, delete, reading a run's metrics or weights), which answer with a `RunsMsg` (jobs.rs).
+//! (list, save, rename, delete, reading a run's metrics or weights), which answer with a `RunsMsg` (jobs.rs), and
+//! `execute.rs` sends the live changes (`LiveCommand`) to the trainer.
 
 use crate::app::history::moving_average;
 use crate::engine::store::runs::{

@@ -20,7 +20,7 @@ pub struct History {
     pub test_accuracy: Vec<[f64; 2]>,
     /// Gradient and activation measurements, each with its x on the plots (see views/gradients.rs).
     pub diagnostics: Vec<(f64, Diagnostics)>,
-    /// The coach's hints of the runs shown, with their x on the plots (see app/coach.rs).
+    /// The coach's hints of the runs shown, with their x on the plots (see coach_actions.rs).
     pub hints: Vec<HintEntry>,
     /// Added to the x of the current run's events.
     x_offset: f64,

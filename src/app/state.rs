@@ -95,7 +95,7 @@ pub struct Session {
     pub(crate) fallback_image: Option<Box<[f32; 784]>>,
     /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
     pub(crate) fresh_from: Option<(ModelConfig, Init, u64)>,
-    /// Live settings, learning-rate markers and the run store (see `app::experiments`).
+    /// Learning-rate markers, the last Step and the run store's list (see experiments.rs).
     pub experiments: Experiments,
 }
 
