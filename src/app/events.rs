@@ -101,7 +101,8 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             s.end_run();
             Some(weights)
         }
-        TrainEvent::Failed { message, weights } => {
+        // `..`: the engine may add a typed cause; the window shows the message.
+        TrainEvent::Failed { message, weights, .. } => {
             s.status = "Training failed.".into();
             s.error = Some(message);
             s.end_run();

@@ -7,6 +7,7 @@ use crate::app::experiments::{Curves, Experiments, OverlaySeries, RunEntry};
 use crate::app::jobs::{AppMsg, Job, RunsMsg};
 use crate::app::PlaygroundApp;
 use crate::engine::store::runs::RunStore;
+use crate::engine::training::config::EPOCHS_RANGE;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -101,7 +102,7 @@ impl PlaygroundApp {
                     return;
                 }
                 let mut config = entry.run.record.config.clone();
-                config.epochs = config.epochs.max(1);
+                config.epochs = config.epochs.max(EPOCHS_RANGE.0);
                 self.session.status = format!("Settings of '{}' loaded into the controls.", entry.name());
                 self.settings.train = config;
             }
