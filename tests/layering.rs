@@ -1,8 +1,11 @@
 //! The layers by name: the engine and the kernels name no GUI crate (egui, eframe, egui_plot, rfd), and the app
 //! names no candle, so the numerics run headless and the window can change without touching them. The check
 //! reads the sources: a crate counts where code names it as a path (`egui::Ui`, `use rfd;`, `extern crate`),
-//! not in comments or string literals.
+//! not in comments or string literals. Inside the app, the files' references to each other (`use`, `crate::app::`,
+//! `super::`, `self::`, a child module's name) form a graph without a circle, and the command module names nothing
+//! else of the app.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const GUI_CRATES: &[&str] = &["egui", "eframe", "egui_plot", "rfd", "egui_kittest", "winit"];
@@ -43,6 +46,282 @@ fn the_scanner_finds_planted_names_and_ignores_comments_and_strings() {
     assert_eq!(names_in(harmless, GUI_CRATES), Vec::<String>::new());
     // And on a real file: the app itself names egui.
     assert!(scan_dir("src/app", GUI_CRATES).iter().any(|hit| hit.contains("egui")));
+}
+
+/// The app's files as modules (`app`, `app::views::plots`, …) and the modules each one refers to.
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+#[test]
+fn the_app_has_no_import_circle_and_the_command_module_names_nothing_else_of_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/app"), &mut files);
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(root.join("src")).unwrap().with_extension("");
+            let mut segments: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+            if segments.last().is_some_and(|s| s == "mod") {
+                segments.pop();
+            }
+            (segments.join("::"), std::fs::read_to_string(f).unwrap())
+        })
+        .collect();
+    let graph = module_graph(&sources);
+    assert!(graph.len() >= 20, "too few app modules found: {:?}", graph.keys());
+    assert!(graph["app"].contains("app::command"), "the scanner sees mod.rs's imports: {:?}", graph["app"]);
+    if let Some(circle) = find_circle(&graph) {
+        panic!("import circle inside src/app: {}", circle.join(" -> "));
+    }
+    let command = &graph["app::command"];
+    assert!(command.is_empty(), "app::command imports from the app: {command:?}");
+}
+
+/// The graph must be able to fail: every kind of reference is seen, test modules' `super` is their own file, and a
+/// planted back-edge is reported as a circle with its modules named.
+#[test]
+fn the_module_graph_sees_every_reference_and_reports_planted_circles() {
+    let src = |m: &str, code: &str| (m.to_string(), code.to_string());
+    let mut sources = vec![
+        src("app", "mod views; use command::UiCommand;\nfn f() { views::panel::draw(); }\npub use jobs::Picker;\n"),
+        src(
+            "app::command",
+            "use crate::engine::x::Y; // crate::app::state in a comment\nconst S: &str = \"super::jobs\";\n",
+        ),
+        src("app::jobs", "use crate::app::{command::{self, UiCommand}, state::Session as S};\n"),
+        src("app::state", "#[cfg(test)]\nmod tests {\n    use super::*;\n}\npub(in crate::app) fn f() {}\n"),
+        src("app::views", "pub mod panel;\n"),
+        src(
+            "app::views::panel",
+            "use super::super::state::Session;\nfn g() { let _ = crate::app::command::UiCommand::Train; }\n",
+        ),
+    ];
+    let graph = module_graph(&sources);
+    let edges = |m: &str| graph[m].iter().cloned().collect::<Vec<_>>();
+    assert_eq!(edges("app"), ["app::command", "app::jobs", "app::views::panel"]);
+    assert_eq!(edges("app::command"), Vec::<String>::new());
+    assert_eq!(edges("app::jobs"), ["app::command", "app::state"]);
+    assert_eq!(edges("app::state"), Vec::<String>::new(), "a test module's super is its own file; pub(in) is no use");
+    assert_eq!(edges("app::views::panel"), ["app::command", "app::state"]);
+    assert_eq!(find_circle(&graph), None);
+    // A back-edge: the command module names the app.
+    sources[1].1.push_str("fn h(app: &crate::app::PlaygroundApp) {}\n");
+    let circle = find_circle(&module_graph(&sources)).expect("the planted circle is found");
+    assert_eq!(circle, ["app", "app::command", "app"]);
+    // A longer one through a group import.
+    sources[1].1 = "use super::{jobs::Picker, views};\n".into();
+    let circle = find_circle(&module_graph(&sources)).expect("the planted circle is found");
+    assert_eq!(circle, ["app::command", "app::jobs", "app::command"]);
+}
+
+/// Every app module of `sources` (module path, text) and the app modules its code refers to (itself excluded).
+fn module_graph(sources: &[(String, String)]) -> Graph {
+    let known: BTreeSet<Vec<String>> = sources.iter().map(|(m, _)| split(m)).collect();
+    let mut graph = Graph::new();
+    for (module, text) in sources {
+        let here = split(module);
+        let targets = references(&strip_comments_and_strings(text), &here, &known)
+            .into_iter()
+            .filter_map(|path| (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| known.contains(p)))
+            .filter(|target| *target != here)
+            .map(|target| target.join("::"))
+            .collect();
+        graph.insert(module.clone(), targets);
+    }
+    graph
+}
+
+fn split(module: &str) -> Vec<String> {
+    module.split("::").map(str::to_string).collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Ident(String),
+    PathSep,
+    Punct(char),
+}
+
+fn tokens(code: &str) -> Vec<Token> {
+    let chars: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_alphanumeric() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Token::Ident(chars[start..i].iter().collect()));
+            continue;
+        }
+        if c == ':' && chars.get(i + 1) == Some(&':') {
+            out.push(Token::PathSep);
+            i += 2;
+            continue;
+        }
+        if !c.is_whitespace() {
+            out.push(Token::Punct(c));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The absolute module paths `code` (in module `here`) names: `use` trees expanded, and paths in code that start
+/// with `crate`, `super`, `self` or a child module. Inline `mod name { … }` blocks (tests) resolve `super` to the
+/// file itself.
+fn references(code: &str, here: &[String], known: &BTreeSet<Vec<String>>) -> Vec<Vec<String>> {
+    let toks = tokens(code);
+    let ident = |i: usize| match toks.get(i) {
+        Some(Token::Ident(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    // Inline modules: (brace depth inside them, name).
+    let mut inline: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let context: Vec<String> = here.iter().cloned().chain(inline.iter().map(|(_, n)| n.clone())).collect();
+        match &toks[i] {
+            Token::Punct('{') => depth += 1,
+            Token::Punct('}') => {
+                depth = depth.saturating_sub(1);
+                if inline.last().is_some_and(|(d, _)| *d > depth) {
+                    inline.pop();
+                }
+            }
+            Token::Ident(w) if w == "mod" && ident(i + 1).is_some() && toks.get(i + 2) == Some(&Token::Punct('{')) => {
+                depth += 1;
+                inline.push((depth, ident(i + 1).unwrap_or_default().to_string()));
+                i += 3;
+                continue;
+            }
+            Token::Ident(w) if w == "use" => {
+                let end = toks[i..].iter().position(|t| *t == Token::Punct(';')).map_or(toks.len(), |p| i + p);
+                let mut paths = Vec::new();
+                use_tree(&toks[i + 1..end], &mut 0, Vec::new(), &mut paths);
+                found.extend(paths.iter().filter_map(|p| resolve(p, &context, known)));
+                i = end + 1;
+                continue;
+            }
+            Token::Ident(_) if i == 0 || (toks[i - 1] != Token::PathSep && ident(i - 1) != Some("in")) => {
+                let mut path = vec![ident(i).unwrap_or_default().to_string()];
+                let mut j = i + 1;
+                while toks.get(j) == Some(&Token::PathSep) && ident(j + 1).is_some() {
+                    path.push(ident(j + 1).unwrap_or_default().to_string());
+                    j += 2;
+                }
+                if path.len() > 1 {
+                    found.extend(resolve(&path, &context, known));
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Expands a `use` tree (`a::{b, c::{self, d}}`) into paths.
+fn use_tree(toks: &[Token], i: &mut usize, mut prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    if toks.get(*i) == Some(&Token::PathSep) && prefix.is_empty() {
+        // `::name`: an extern crate.
+        *i += 1;
+        prefix.push("::".into());
+    }
+    loop {
+        match toks.get(*i) {
+            Some(Token::Ident(s)) if s == "self" && !prefix.is_empty() => *i += 1,
+            Some(Token::Ident(s)) => {
+                prefix.push(s.clone());
+                *i += 1;
+            }
+            Some(Token::Punct('{')) => {
+                *i += 1;
+                while *i < toks.len() && toks[*i] != Token::Punct('}') {
+                    use_tree(toks, i, prefix.clone(), out);
+                    if toks.get(*i) == Some(&Token::Punct(',')) {
+                        *i += 1;
+                    }
+                }
+                *i += 1;
+                return;
+            }
+            Some(Token::Punct('*')) => {
+                *i += 1;
+                break;
+            }
+            _ => break,
+        }
+        if toks.get(*i) == Some(&Token::PathSep) {
+            *i += 1;
+        } else {
+            break;
+        }
+    }
+    if ident(toks, *i) == Some("as") {
+        *i += 2;
+    }
+    out.push(prefix);
+}
+
+fn ident(toks: &[Token], i: usize) -> Option<&str> {
+    match toks.get(i) {
+        Some(Token::Ident(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// `path` as seen from module `context`, made absolute; None for what is not a module path of this crate
+/// (extern crates, local names).
+fn resolve(path: &[String], context: &[String], known: &BTreeSet<Vec<String>>) -> Option<Vec<String>> {
+    let first = path.first()?.as_str();
+    let (mut base, mut rest) = match first {
+        "crate" => (Vec::new(), &path[1..]),
+        "self" => (context.to_vec(), &path[1..]),
+        "super" => (context.to_vec(), path),
+        "::" => return None,
+        // A plain name is a path only when it is a child module (`views::x` in mod.rs); else a type, a crate, a local.
+        child if known.contains(&[context, &[child.to_string()]].concat()) => (context.to_vec(), path),
+        _ => return None,
+    };
+    while rest.first().is_some_and(|s| s == "super") {
+        base.pop()?;
+        rest = &rest[1..];
+    }
+    base.extend(rest.iter().cloned());
+    // Nothing of this crate outside the app is an edge.
+    Some(base).filter(|p| p.first().is_some_and(|s| s == "app"))
+}
+
+/// A circle of the graph as its modules in order (first == last), or None.
+fn find_circle(graph: &Graph) -> Option<Vec<String>> {
+    fn visit(node: &str, graph: &Graph, path: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| n == node) {
+            let mut circle = path[start..].to_vec();
+            circle.push(node.to_string());
+            return Some(circle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
 }
 
 /// Each hit as "path:line: name".

@@ -97,7 +97,7 @@ fn train_stop_export_reset() {
     // Exports go through the same helper threads as with dialogs.
     for label in ["PNG…", "SVG…", "Metrics CSV…", "Save weights…"] {
         click(&mut h, label);
-        run_until(&mut h, label, |a| a.session.jobs_in_flight == 0);
+        run_until(&mut h, label, |a| a.jobs_in_flight() == 0);
         assert!(h.state().session.error.is_none(), "{label}: {:?}", h.state().session.error);
     }
     let png = std::fs::read(dir.path().join("plots.png")).unwrap();
@@ -118,7 +118,7 @@ fn train_stop_export_reset() {
 
     // Load the saved weights back.
     click(&mut h, "Load weights…");
-    run_until(&mut h, "weights to load", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "weights to load", |a| a.jobs_in_flight() == 0);
     assert!(
         h.state().session.weights_from_file,
         "status: {} / {:?}",
@@ -149,7 +149,7 @@ fn space_toggles_and_bad_inputs_show_errors() {
     let dir = tempfile::tempdir().unwrap();
     h.state_mut().command(UiCommand::OpenDataFolder(Some(dir.path().to_path_buf())));
     h.step();
-    run_until(&mut h, "the folder load to fail", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "the folder load to fail", |a| a.jobs_in_flight() == 0);
     let err = h.state().session.error.clone().expect("an error is shown");
     assert!(err.contains("Cannot load the data set"), "{err}");
     assert!(h.query_by_label_contains("Cannot load the data set").is_some(), "the message is on screen");
@@ -163,7 +163,7 @@ fn space_toggles_and_bad_inputs_show_errors() {
     let version = h.state().session.weights_version;
     h.state_mut().set_path_picker(Arc::new(move |_| Some(bad.clone())));
     click(&mut h, "Load weights…");
-    run_until(&mut h, "the weights load to fail", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "the weights load to fail", |a| a.jobs_in_flight() == 0);
     assert!(h.state().session.error.as_deref().unwrap_or("").contains("Cannot load weights"));
     assert_eq!(h.state().session.weights_version, version);
 
@@ -171,7 +171,7 @@ fn space_toggles_and_bad_inputs_show_errors() {
     let missing = dir.path().join("missing/plots.png");
     h.state_mut().set_path_picker(Arc::new(move |_| Some(missing.clone())));
     click(&mut h, "PNG…");
-    run_until(&mut h, "the export to fail", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "the export to fail", |a| a.jobs_in_flight() == 0);
     assert!(h.state().session.error.as_deref().unwrap_or("").contains("cannot write"));
 }
 
@@ -189,7 +189,7 @@ fn open_fashion_mnist_folder() {
     h.state_mut().command(UiCommand::OpenDataFolder(Some(dir.clone())));
     h.step();
     assert!(h.state().session.loading.is_some(), "loading in the background, the window keeps running");
-    run_until(&mut h, "Fashion-MNIST to load", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "Fashion-MNIST to load", |a| a.jobs_in_flight() == 0);
     let app = h.state();
     assert!(app.session.error.is_none(), "{:?}", app.session.error);
     assert_eq!(app.session.data.as_ref().unwrap().name, "Fashion-MNIST");

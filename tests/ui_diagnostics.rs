@@ -172,7 +172,7 @@ fn a_learning_rate_hint_changes_the_running_rate_live() {
     // No confirmation: the run goes on, with the new rate from the next batch.
     click(&mut h, Role::Button, "Set learning rate to 0.1");
     assert!(!has_text(&h, "Coach: learning rate too low"), "acted on, so hidden");
-    run_until(&mut h, "a batch at the new rate", |a| a.session.last_batch.as_ref().is_some_and(|b| b.lr == 0.1));
+    run_until(&mut h, "a batch at the new rate", |a| a.session.history.last_batch().is_some_and(|b| b.lr == 0.1));
     assert_eq!(h.state().session.run.as_ref().unwrap().config.optimizer, Optimizer::Sgd, "the same run");
     click(&mut h, Role::Button, "Stop");
     run_until(&mut h, "the run to stop", |a| a.session.phase == Phase::Idle);

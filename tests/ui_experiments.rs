@@ -5,8 +5,8 @@
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use lenet_playground::app::command::{PlotFormat, UiCommand};
-use lenet_playground::app::experiments::{Curves, RunsCommand};
+use lenet_playground::app::command::{PlotFormat, RunsCommand, UiCommand};
+use lenet_playground::app::experiments::Curves;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
 use lenet_playground::engine::data::mnist::Dataset;

@@ -1,6 +1,7 @@
 //! Issue 8, items 11 and 12, in the window driven headless by egui_kittest: data and weights delivered while a run
 //! is active wait for it to end; closing the window stops the trainer and waits (bounded) for saves, showing
-//! "Saving…", and leaves no temporary files.
+//! "Saving…", and leaves no temporary files. Issue 17, item 7: a run record still being written (a slow writer) is
+//! waited for too.
 
 use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
@@ -9,11 +10,12 @@ use lenet_playground::app::PlaygroundApp;
 use lenet_playground::engine::data::mnist::{self, Dataset};
 use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::weights::ModelWeights;
+use lenet_playground::engine::store::runs::RunStore;
 use lenet_playground::engine::training::config::{Init, ModelConfig};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 mod support {
     pub mod ui;
@@ -92,12 +94,12 @@ fn data_and_weights_from_a_dialog_wait_for_the_run_to_end() {
     // What a dialog delivers mid-run: a folder, then a weights file.
     h.state_mut().command(UiCommand::OpenDataFolder(Some(folder.clone())));
     h.step();
-    run_until(&mut h, "the folder to load", |a| a.session.jobs_in_flight == 0 && a.session.loading.is_none());
+    run_until(&mut h, "the folder to load", |a| a.jobs_in_flight() == 0 && a.session.loading.is_none());
     assert_eq!(h.state().session.data.as_ref().unwrap().name, "MNIST", "not swapped in mid-run");
     assert_eq!(h.state().waiting_for_run_end(), 1);
     h.state_mut().command(UiCommand::LoadWeights(Some(weights.clone())));
     h.step();
-    run_until(&mut h, "the weights to load", |a| a.session.jobs_in_flight == 0);
+    run_until(&mut h, "the weights to load", |a| a.jobs_in_flight() == 0);
     assert!(!h.state().session.weights_from_file, "the trainer's weights stay");
     assert!(h.state().session.run_active(), "the run goes on");
     assert_eq!(h.state().waiting_for_run_end(), 2);
@@ -160,4 +162,33 @@ fn closing_an_idle_window_closes_at_once() {
     h.step();
     assert!(h.state().close_sent);
     assert!(!h.state().session.status.starts_with("Saving"));
+}
+
+#[test]
+fn closing_the_window_waits_for_a_run_record_being_written() {
+    let home = tempfile::tempdir().unwrap();
+    let mut settings = long_run();
+    settings.train.epochs = 1;
+    let dir = home.path().to_path_buf();
+    let mut h = Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist_data()));
+        app.set_data_home(dir);
+        app
+    });
+    // A slow writer: every write starts half a second late (well inside the close's wait).
+    h.state_mut().delay_writes_for_tests(Duration::from_millis(500));
+    h.step();
+    run_until(&mut h, "the run list", |a| a.jobs_in_flight() == 0);
+    h.state_mut().command(UiCommand::Train);
+    run_until(&mut h, "the run to end", |a| !a.session.history.is_empty() && !a.session.run_active());
+    assert_eq!(h.state().writes_in_flight(), 1, "the run record is being written");
+    request_close(&mut h);
+    h.step();
+    assert!(!h.state().close_sent, "not closed while the run record is written");
+    assert!(h.state().session.status.starts_with("Saving…"), "{}", h.state().session.status);
+    run_until(&mut h, "the window to close", |a| a.close_sent);
+    assert_eq!(h.state().writes_in_flight(), 0, "the record was written first");
+    eframe::App::on_exit(h.state_mut(), None);
+    let stored = RunStore::new(home.path()).list();
+    assert_eq!(stored.runs.len(), 1, "the run record is on disk (skipped: {:?})", stored.skipped);
 }

@@ -1,11 +1,14 @@
-//! What the views may ask for. Views never start threads, open dialogs or touch files: they push a `UiCommand`, and
-//! only the app (app/commands.rs) carries it out. That keeps every side effect in one place.
+//! Every intent of the window, as data: what the views may ask for. Views never start threads, open dialogs or touch
+//! files: they push a `UiCommand`, and only the app (`execute.rs`) carries it out. That keeps every side effect in
+//! one place. This module names nothing else of the app (a test in tests/layering.rs holds it to that), so every
+//! other file may use it without making a circle.
 //!
 //! A command that needs a file carries `Option<PathBuf>`: `None` means "ask the user". The dialog's answer comes
 //! back as the same command with the path filled in, so a button, a dialog, `LENET_PLAYGROUND_EXPORT_DIR` and a
 //! test all take one path through the app.
 
 use crate::engine::training::config::Preset;
+use crate::engine::training::events::{HintAction, RestartWith};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,17 +34,74 @@ pub enum UiCommand {
     UseShippedMnist,
     DismissError,
     /// The Runs view: list, rename, delete, overlay, use weights or settings of a stored run.
-    Runs(crate::app::experiments::RunsCommand),
+    Runs(RunsCommand),
     /// Live changes to the running trainer: learning rate, epochs, Step.
-    Live(crate::app::experiments::LiveCommand),
-    /// The coach banner's buttons (app/coach.rs).
-    Coach(crate::app::coach::CoachCommand),
+    Live(LiveCommand),
+    /// The coach banner's buttons (carried out in coach_actions.rs).
+    Coach(CoachCommand),
     /// Evaluate the current weights on the test set (off the UI thread).
     Evaluate,
     /// Put test image `index` on the canvas (and so into the inspector) until the user draws or clears.
     ShowTestImage(usize),
     /// The confusion matrix as shown on the Evaluation tab, rendered off screen.
     ExportConfusion(PlotFormat, Option<PathBuf>),
+}
+
+/// What the Runs view asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunsCommand {
+    Refresh,
+    Rename {
+        id: String,
+        name: String,
+    },
+    Delete(String),
+    /// Delete all but the newest `keep` runs.
+    ClearOld {
+        keep: usize,
+    },
+    /// Load the run's final weights into the canvas and inspector.
+    UseWeights(String),
+    /// Copy the run's settings into the side panel.
+    LoadSettings(String),
+    /// Tick or untick the run's curves in the plots.
+    SetOverlay {
+        id: String,
+        on: bool,
+    },
+}
+
+/// What the side panel asks of the running trainer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveCommand {
+    /// One value of a drag; `done` ends the gesture (release, or a value typed in one go).
+    Lr {
+        lr: f64,
+        done: bool,
+    },
+    Epochs(usize),
+    /// While paused: train exactly one batch.
+    Step,
+}
+
+/// What the coach banner asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoachCommand {
+    /// Hide hint `index` (of `History::hints`).
+    Dismiss(usize),
+    /// Carry out one of hint `index`'s actions (confirmed already, where it restarts). The hint is then hidden.
+    Act(usize, HintAction),
+}
+
+/// What a coach action does in this window: SetLr on a running run changes its rate live (the trainer records the
+/// change as an `LrChanged`, and the coach re-judges the new rate); with no run it becomes a restart with that rate.
+pub(crate) fn effective_action(a: &HintAction, running: bool) -> HintAction {
+    match a {
+        HintAction::SetLr { lr } if !running => {
+            HintAction::Restart(RestartWith { lr: Some(*lr), ..Default::default() })
+        }
+        other => other.clone(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,7 +160,7 @@ impl UiCommand {
     }
 
     /// The same command with its path filled in (what a dialog answers). Commands without a path are unchanged.
-    pub fn with_path(self, path: PathBuf) -> UiCommand {
+    pub(crate) fn with_path(self, path: PathBuf) -> UiCommand {
         let p = Some(path);
         match self {
             UiCommand::ExportPlots(format, _) => UiCommand::ExportPlots(format, p),

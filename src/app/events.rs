@@ -10,7 +10,7 @@ use crossbeam_channel::TryRecvError;
 use std::time::{Duration, Instant};
 
 /// How long one frame may spend applying training events before it yields to drawing.
-pub const EVENT_BUDGET: Duration = Duration::from_millis(8);
+pub(crate) const EVENT_BUDGET: Duration = Duration::from_millis(8);
 
 /// Applies trainer events until the channel is empty or the frame's budget is spent; returns how many.
 pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
@@ -45,7 +45,7 @@ pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
     }
     if let Some(w) = latest_weights {
         if let Err(e) = s.install_weights(w) {
-            s.error = Some(format!("cannot use the new weights: {e}"));
+            s.show_error("cannot use the new weights", &e);
         }
     }
     n
@@ -57,16 +57,14 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
     match ev {
         TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset } => {
             s.run = Some(RunInfo { config, epochs, batches_per_epoch, train_images, test_images, dataset });
-            s.last_batch = None;
+            s.history.mark_run_start();
             None
         }
         TrainEvent::Batch(b) => {
-            s.last_batch = Some(b.clone());
             s.history.push_batch(b);
             None
         }
         TrainEvent::Epoch(e) => {
-            s.last_test_accuracy = Some(e.test_accuracy);
             s.history.push_epoch(e);
             None
         }
@@ -103,7 +101,8 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             s.end_run();
             Some(weights)
         }
-        TrainEvent::Failed { message, weights } => {
+        // `..`: the engine may add a typed cause; the window shows the message.
+        TrainEvent::Failed { message, weights, .. } => {
             s.status = "Training failed.".into();
             s.error = Some(message);
             s.end_run();

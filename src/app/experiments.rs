@@ -1,12 +1,12 @@
-//! Experiments in the window: the live learning rate, epochs and Step of the running trainer, learning-rate
-//! markers, and the run store behind the Runs view — every run recorded at its end, the list restored at start-up,
-//! rename / delete / clear, weights and settings of a stored run, and the curves of ticked runs for the overlay.
+//! Experiments in the window, as state: the live learning rate's markers and the last Step, and the run store
+//! behind the Runs view — every run recorded at its end, the list restored at start-up, the curves of ticked runs
+//! for the overlay.
 //!
-//! Only plain state and cheap bookkeeping happen on the UI thread; every file operation (list, save, rename,
-//! delete, reading a run's metrics or weights) runs on a helper thread and answers with a `RunsMsg`.
+//! This file is the state and its bookkeeping (UI thread, cheap); `run_store.rs` asks the store on helper threads
+//! (list, save, rename, delete, reading a run's metrics or weights), which answer with a `RunsMsg` (jobs.rs), and
+//! `execute.rs` sends the live changes (`LiveCommand`) to the trainer.
 
 use crate::app::history::moving_average;
-use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{
     diff_label, lr_text, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics, StoredRun,
 };
@@ -14,8 +14,6 @@ use crate::engine::training::events::{StepResult, TrainEvent};
 use egui::Color32;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-mod commands;
 
 /// Colours of stored runs, by position in the list: apart from each other, from the current run's red, green, blue
 /// and yellow, and from the coach's pink.
@@ -31,63 +29,7 @@ pub const RUN_COLORS: [Color32; 8] = [
 ];
 
 /// How many runs "Clear old runs" keeps.
-pub const KEEP_ON_CLEAR: usize = 5;
-
-/// What the Runs view asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunsCommand {
-    Refresh,
-    Rename {
-        id: String,
-        name: String,
-    },
-    Delete(String),
-    /// Delete all but the newest `keep` runs.
-    ClearOld {
-        keep: usize,
-    },
-    /// Load the run's final weights into the canvas and inspector.
-    UseWeights(String),
-    /// Copy the run's settings into the side panel.
-    LoadSettings(String),
-    /// Tick or untick the run's curves in the plots.
-    SetOverlay {
-        id: String,
-        on: bool,
-    },
-}
-
-/// What the side panel asks of the running trainer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveCommand {
-    /// One value of a drag; `done` ends the gesture (release, or a value typed in one go).
-    Lr {
-        lr: f64,
-        done: bool,
-    },
-    Epochs(usize),
-    /// While paused: train exactly one batch.
-    Step,
-}
-
-/// Helper threads' answers.
-pub enum RunsMsg {
-    Listed {
-        list: RunList,
-        disk_bytes: u64,
-    },
-    Saved(Result<Box<StoredRun>, String>),
-    Curves {
-        id: String,
-        result: Result<Arc<OverlaySeries>, String>,
-    },
-    /// Rename / delete / clear done (status line) or failed (error); the list is reloaded either way.
-    Changed(Result<String, String>),
-    Weights {
-        id: String,
-        result: Result<ModelWeights, String>,
-    },
-}
+pub(crate) const KEEP_ON_CLEAR: usize = 5;
 
 /// A stored run's curves in plot units: x in epochs, accuracy in %.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,7 +41,7 @@ pub struct OverlaySeries {
 }
 
 impl OverlaySeries {
-    pub fn from_metrics(m: &StoredMetrics) -> Self {
+    pub(crate) fn from_metrics(m: &StoredMetrics) -> Self {
         OverlaySeries {
             loss: m.batches.iter().map(|b| [b.x_epochs, b.loss as f64]).collect(),
             accuracy: m.batches.iter().map(|b| [b.x_epochs, b.accuracy as f64 * 100.0]).collect(),
@@ -114,7 +56,7 @@ impl OverlaySeries {
     }
 
     /// The same curves smoothed over `window` batches (test points unchanged).
-    pub fn smoothed(&self, window: usize) -> OverlaySeries {
+    pub(crate) fn smoothed(&self, window: usize) -> OverlaySeries {
         OverlaySeries {
             loss: moving_average(&self.loss, window),
             accuracy: moving_average(&self.accuracy, window),
@@ -123,7 +65,7 @@ impl OverlaySeries {
         }
     }
 
-    pub fn last_x(&self) -> f64 {
+    pub(crate) fn last_x(&self) -> f64 {
         self.loss.last().map_or(0.0, |p| p[0])
     }
 }
@@ -168,26 +110,24 @@ pub struct Experiments {
     /// The data folder's run store; None unless `set_data_home` gave one (the window passes the data folder;
     /// tests a temporary one): without it runs are not kept.
     pub store: Option<RunStore>,
-    started: bool,
+    pub(crate) started: bool,
     pub runs: Vec<RunEntry>,
-    /// A list or change is on its way.
-    pub busy: usize,
     /// Folders the last listing skipped, with why.
     pub skipped: Vec<String>,
-    pub disk_bytes: u64,
+    pub(crate) disk_bytes: u64,
     /// Markers of the current curves (cleared with them).
     pub markers: Vec<LrMarker>,
     markers_generation: u64,
     /// Plot x of the current run's epoch 0.
     run_x_offset: f64,
     recorder: Option<RunRecorder>,
-    pending_save: Option<NewRun>,
+    pub(crate) pending_save: Option<NewRun>,
     /// The last Step's loss before and after.
     pub last_step: Option<StepResult>,
     /// A live lr gesture (drag) is under way.
-    pub lr_dragging: bool,
+    pub(crate) lr_dragging: bool,
     /// Ticks waiting for the list (a run ticked before its curves exist).
-    pending_ticks: Vec<String>,
+    pub(crate) pending_ticks: Vec<String>,
 }
 
 impl Experiments {
@@ -219,7 +159,7 @@ impl Experiments {
     }
 
     /// Markers that belong to the curves of `generation`.
-    pub fn markers_for(&self, generation: u64) -> &[LrMarker] {
+    pub(crate) fn markers_for(&self, generation: u64) -> &[LrMarker] {
         if generation == self.markers_generation {
             &self.markers
         } else {
@@ -240,12 +180,12 @@ impl Experiments {
     }
 
     /// (name, metrics.csv) of each ticked run, for the CSV export.
-    pub fn ticked_metrics(&self) -> Vec<(String, PathBuf)> {
+    pub(crate) fn ticked_metrics(&self) -> Vec<(String, PathBuf)> {
         self.runs.iter().filter(|r| r.overlay).map(|r| (r.name().to_string(), r.run.metrics_path())).collect()
     }
 
     /// The ticked runs' curves for the PNG/SVG export, smoothed over `window` batches.
-    pub fn export_overlays(&self, window: usize) -> Vec<crate::app::export::OverlayExport> {
+    pub(crate) fn export_overlays(&self, window: usize) -> Vec<crate::app::export::OverlayExport> {
         self.overlays()
             .into_iter()
             .map(|(entry, s)| {
@@ -262,7 +202,7 @@ impl Experiments {
             .collect()
     }
 
-    fn set_list(&mut self, list: RunList, disk_bytes: u64) {
+    pub(crate) fn set_list(&mut self, list: RunList, disk_bytes: u64) {
         let old: Vec<RunEntry> = std::mem::take(&mut self.runs);
         let mut prev_config = None;
         for (i, run) in list.runs.into_iter().enumerate() {

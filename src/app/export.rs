@@ -1,12 +1,16 @@
 //! Files the app writes besides weights: the two plots rendered off-screen with plotters (PNG or SVG, any size,
-//! independent of the window), the plots as they are on screen (cropped from a screenshot), and the metrics CSV.
+//! independent of the window), the plots as they are on screen (cropped from a screenshot), the confusion matrix,
+//! and the metrics CSV.
 //! Everything here runs on a helper thread (`write_*`); every file goes through `write_atomic`, so a failed
-//! export never leaves half a file.
+//! export never leaves half a file. Drawing fails with a sentence (`String`); writing a file with a `crate::Error`
+//! that names the file.
 
 use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, moving_average};
+use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::events::{BatchMetrics, EpochMetrics};
+use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -29,7 +33,7 @@ pub struct PlotSeries {
 #[derive(Debug, Clone, Default)]
 pub struct OverlayExport {
     pub name: String,
-    pub rgb: (u8, u8, u8),
+    pub(crate) rgb: (u8, u8, u8),
     pub loss: Vec<[f64; 2]>,
     pub accuracy: Vec<[f64; 2]>,
     pub test_accuracy: Vec<[f64; 2]>,
@@ -37,12 +41,12 @@ pub struct OverlayExport {
 
 /// The metrics CSV of the current run and of ticked stored runs, with a first column `run` (`current` for the
 /// current run). Stored files are read here (a helper thread), by header names, within the store's size bound.
-pub fn write_metrics_with_runs(
+pub(crate) fn write_metrics_with_runs(
     path: &Path,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     runs: &[(String, std::path::PathBuf)],
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let current = crate::engine::training::metrics::to_csv(batches, epochs);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
     let mut out = format!("run,{}\n", columns.join(","));
@@ -57,7 +61,7 @@ pub fn write_metrics_with_runs(
         out.push_str(&format!("current,{line}\n"));
     }
     for (name, csv_path) in runs {
-        let text = crate::engine::store::runs::read_metrics_text(csv_path).map_err(|e| e.to_string())?;
+        let text = crate::engine::store::runs::read_metrics_text(csv_path)?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
         let index: Vec<Option<usize>> = columns.iter().map(|c| header.iter().position(|h| h == c)).collect();
@@ -68,60 +72,126 @@ pub fn write_metrics_with_runs(
             out.push_str(&format!("{name},{}\n", row.join(",")));
         }
     }
-    write_atomic(path, out.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(path, out.as_bytes())?;
     Ok(format!("Metrics of the current run and {} ticked run(s) exported to {}", runs.len(), path.display()))
 }
 
 /// Renders both plots off-screen and writes them; Ok is a message for the status line, Err one for the banner.
-pub fn write_plots(
+pub(crate) fn write_plots(
     path: &Path,
     format: PlotFormat,
     width: u32,
     height: u32,
     series: &PlotSeries,
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let bytes = match format {
-        PlotFormat::Png => render_png(series, width, height)?,
-        PlotFormat::Svg => render_svg(series, width, height)?.into_bytes(),
-    };
-    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+        PlotFormat::Png => render_png(series, width, height),
+        PlotFormat::Svg => render_svg(series, width, height).map(String::into_bytes),
+    }
+    .map_err(|e| Error::write(path, e))?;
+    write_atomic(path, &bytes)?;
     Ok(format!("Plots exported to {} ({width}×{height})", path.display()))
 }
 
 /// Crops the plots' `rect` out of a screenshot and writes it as PNG.
-pub fn write_screen(
+pub(crate) fn write_screen(
     path: &Path,
     image: &egui::ColorImage,
     rect: egui::Rect,
     pixels_per_point: f32,
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let region = image.region(&rect, Some(pixels_per_point));
     let [w, h] = region.size;
     let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-    let bytes = encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8)?;
-    write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+    let bytes =
+        encode_png(&rgba, w as u32, h as u32, image::ExtendedColorType::Rgba8).map_err(|e| Error::write(path, e))?;
+    write_atomic(path, &bytes)?;
     Ok(format!("On-screen plots saved to {} ({w}×{h})", path.display()))
 }
 
-/// Writes the metrics CSV (the same columns as `train --metrics`).
-pub fn write_metrics(path: &Path, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> Result<String, String> {
-    write_metrics_with_diagnostics(path, batches, epochs, &[])
-}
-
-/// As `write_metrics`, with the gradient and activation measurements as `kind=diagnostics` rows.
-pub fn write_metrics_with_diagnostics(
+/// Writes the metrics CSV (the same columns as `train --metrics`), with the gradient and activation measurements
+/// as `kind=diagnostics` rows.
+pub(crate) fn write_metrics_with_diagnostics(
     path: &Path,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[crate::engine::training::events::Diagnostics],
-) -> Result<String, String> {
+) -> crate::Result<String> {
     let csv = crate::engine::training::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
-    write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(path, csv.as_bytes())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }
 
-pub const MIN_EXPORT_SIDE: u32 = 200;
-pub const MAX_EXPORT_SIDE: u32 = 8000;
+/// A confusion matrix as shown, for an export.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConfusionExport {
+    pub confusion: Vec<Vec<u32>>,
+    pub class_names: Vec<String>,
+    /// Row percentages instead of counts.
+    pub normalised: bool,
+    /// E.g. "MNIST, epoch 3".
+    pub title: String,
+}
+
+/// Renders the matrix with plotters: a heat map with numbers, class names on both axes, a title.
+pub(crate) fn render_confusion(m: &ConfusionExport, format: PlotFormat) -> Result<Vec<u8>, String> {
+    use plotters::prelude::*;
+    register_font()?;
+    let (w, h) = (900u32, 860u32);
+    fn draw<DB: DrawingBackend>(
+        root: DrawingArea<DB, plotters::coord::Shift>,
+        m: &ConfusionExport,
+    ) -> Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        root.fill(&WHITE).map_err(err)?;
+        let n = m.confusion.len();
+        let (w, h) = root.dim_in_pixel();
+        let (left, top) = (150i32, 110i32);
+        let side = ((w as i32 - left - 30).min(h as i32 - top - 40) / n.max(1) as i32).max(1);
+        let font = |size: f64| ("sans-serif", size).into_font();
+        root.draw(&Text::new(m.title.clone(), (20, 18), font(26.0))).map_err(err)?;
+        let what = if m.normalised { "share of the true class, %" } else { "test images" };
+        root.draw(&Text::new(format!("rows: true class, columns: predicted ({what})"), (20, 52), font(18.0)))
+            .map_err(err)?;
+        for i in 0..n {
+            let name = m.class_names.get(i).cloned().unwrap_or_else(|| i.to_string());
+            let y = top + i as i32 * side + side / 2 - 8;
+            root.draw(&Text::new(name.clone(), (12, y), font(16.0))).map_err(err)?;
+            let x = left + i as i32 * side + 4;
+            root.draw(&Text::new(name, (x, top - 24), font(14.0))).map_err(err)?;
+            for p in 0..n {
+                let c = cell_rgb(i == p, cell_intensity(&m.confusion, i, p));
+                let (x0, y0) = (left + p as i32 * side, top + i as i32 * side);
+                root.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + side - 2, y0 + side - 2)],
+                    RGBColor(c[0], c[1], c[2]).filled(),
+                ))
+                .map_err(err)?;
+                let dark = cell_intensity(&m.confusion, i, p) > 0.55;
+                let text_color = if dark { WHITE } else { BLACK };
+                let t = cell_text(&m.confusion, i, p, m.normalised);
+                let style = font(16.0).color(&text_color);
+                root.draw(&Text::new(t, (x0 + 6, y0 + side / 2 - 8), style)).map_err(err)?;
+            }
+        }
+        root.present().map_err(err)
+    }
+    match format {
+        PlotFormat::Png => {
+            let mut rgb = vec![0u8; (w * h * 3) as usize];
+            draw(BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area(), m)?;
+            encode_png(&rgb, w, h, image::ExtendedColorType::Rgb8)
+        }
+        PlotFormat::Svg => {
+            let mut svg = String::new();
+            draw(SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area(), m)?;
+            Ok(svg.into_bytes())
+        }
+    }
+}
+
+pub(crate) const MIN_EXPORT_SIDE: u32 = 200;
+pub(crate) const MAX_EXPORT_SIDE: u32 = 8000;
 
 fn check_size(width: u32, height: u32) -> Result<(), String> {
     let ok = |v: u32| (MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).contains(&v);
@@ -160,7 +230,12 @@ pub fn render_svg(series: &PlotSeries, width: u32, height: u32) -> Result<String
     Ok(svg)
 }
 
-pub fn encode_png(pixels: &[u8], width: u32, height: u32, color: image::ExtendedColorType) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_png(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    color: image::ExtendedColorType,
+) -> Result<Vec<u8>, String> {
     use image::ImageEncoder;
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
@@ -346,5 +421,20 @@ mod tests {
         // Empty history still gives axes.
         assert!(render_svg(&PlotSeries::default(), 400, 300).unwrap().contains("<svg"));
         assert!(render_png(&series(10), 10, 10).unwrap_err().contains("between"));
+    }
+
+    #[test]
+    fn the_confusion_matrix_renders_with_its_numbers_as_text() {
+        let e = ConfusionExport {
+            confusion: vec![vec![90, 10, 0], vec![0, 50, 0], vec![1, 0, 99]],
+            class_names: vec!["a".into(), "b".into(), "c".into()],
+            normalised: false,
+            title: "t".into(),
+        };
+        let png = render_confusion(&e, PlotFormat::Png).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let svg = String::from_utf8(render_confusion(&e, PlotFormat::Svg).unwrap()).unwrap();
+        let compact: String = svg.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(compact.contains("<svg") && compact.contains(">99</text>"), "numbers are drawn as text");
     }
 }

@@ -20,12 +20,14 @@ pub struct History {
     pub test_accuracy: Vec<[f64; 2]>,
     /// Gradient and activation measurements, each with its x on the plots (see views/gradients.rs).
     pub diagnostics: Vec<(f64, Diagnostics)>,
-    /// The coach's hints of the runs shown, with their x on the plots (see app/coach.rs).
+    /// The coach's hints of the runs shown, with their x on the plots (see coach_actions.rs).
     pub hints: Vec<HintEntry>,
     /// Added to the x of the current run's events.
     x_offset: f64,
     /// Changes whenever the series are cleared, so caches keyed on it can tell.
     generation: u64,
+    /// Index in `batches` of the current run's first batch.
+    run_first_batch: usize,
 }
 
 impl History {
@@ -42,7 +44,7 @@ impl History {
     }
 
     /// Bumped by `clear`; with `len()` it identifies the content for caches.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
@@ -52,12 +54,27 @@ impl History {
     }
 
     /// A new run continues the curves after what is already there.
-    pub fn start_run(&mut self) {
+    pub(crate) fn start_run(&mut self) {
         self.x_offset = self.last_x();
     }
 
+    /// The trainer has started a run (its `Started` event): `last_batch` is of this run from now on.
+    pub(crate) fn mark_run_start(&mut self) {
+        self.run_first_batch = self.batches.len();
+    }
+
+    /// The current run's latest batch; None before its first one.
+    pub fn last_batch(&self) -> Option<&BatchMetrics> {
+        self.batches.get(self.run_first_batch..)?.last()
+    }
+
+    /// The test accuracy (0..1) of the latest epoch shown.
+    pub(crate) fn last_test_accuracy(&self) -> Option<f32> {
+        self.epochs.last().map(|e| e.test_accuracy)
+    }
+
     /// The x of the latest point, 0 when empty.
-    pub fn last_x(&self) -> f64 {
+    pub(crate) fn last_x(&self) -> f64 {
         self.loss.last().map_or(0.0, |p| p[0])
     }
 
@@ -82,7 +99,7 @@ impl History {
     }
 
     /// The x range covered by the batch series.
-    pub fn x_range(&self) -> Option<(f64, f64)> {
+    pub(crate) fn x_range(&self) -> Option<(f64, f64)> {
         Some((self.loss.first()?[0], self.loss.last()?[0]))
     }
 }
@@ -96,7 +113,7 @@ pub struct HintEntry {
 }
 
 /// Trailing moving average over `window` points (1 = unchanged). O(n) with a running sum.
-pub fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
+pub(crate) fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
     let window = window.max(1);
     if window == 1 {
         return points.to_vec();
@@ -114,11 +131,16 @@ pub fn moving_average(points: &[[f64; 2]], window: usize) -> Vec<[f64; 2]> {
     out
 }
 
+/// [x, lr] → [x, log10 lr] (non-positive rates dropped).
+pub(crate) fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
+    points.filter(|p| p[1] > 0.0).map(|p| [p[0], p[1].log10()]).collect()
+}
+
 /// Reduces a series sorted by x to at most ~2 points per bucket (the min and the max, in their original order) over
 /// `buckets` equal slices of `[x_min, x_max]`. Points outside the range are dropped except the nearest one on each
 /// side, so the line still runs to the edge. A line drawn through the result looks the same as through all points
 /// at that many pixel columns, spikes included.
-pub fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: usize) -> Vec<[f64; 2]> {
+pub(crate) fn decimate_min_max(points: &[[f64; 2]], x_min: f64, x_max: f64, buckets: usize) -> Vec<[f64; 2]> {
     let buckets = buckets.max(1);
     let start = points.partition_point(|p| p[0] < x_min).saturating_sub(1);
     let end = (points.partition_point(|p| p[0] <= x_max) + 1).min(points.len());

@@ -1,45 +1,52 @@
-//! The desktop window. `PlaygroundApp` owns the state and is the only place side effects happen; each frame hands
-//! its work to a file named by the job:
+//! The desktop window. `PlaygroundApp` (this file) owns the state, implements `eframe::App`, and is the only place
+//! side effects happen. The files are cut by role, and no file imports one that imports it back (tests/layering.rs
+//! checks the whole of `src/app`):
 //!
-//! * `events.rs`: drain the trainer's channel under a time budget and apply its events to the session;
-//! * `background.rs`: helper threads for anything slow (data, dialogs, weight files, exports) and their messages;
-//! * `commands.rs`: carry out the views' `UiCommand`s;
-//! * `shutdown.rs`: closing the window without losing a save or leaving the trainer running;
-//! * `state.rs`: what the user chose (`Settings`) and what exists while the app runs (`Session`);
+//! * intents — `command.rs`: every `UiCommand` and the commands it carries; names nothing else of the app;
+//! * state — `state.rs` (what the user chose, `Settings`; what exists while the app runs, `Session`; Evaluate's
+//!   state), `history.rs` (the curves), `experiments.rs` (the run store's list, live-lr markers);
+//! * plain workers and renderings — `jobs.rs` (helper messages, the path picker), `attribution_worker.rs` (the
+//!   canvas's occlusion thread), `events.rs` (the trainer's events applied to the session), `export.rs` (files
+//!   rendered off screen), `matrix_cells.rs` (how a confusion-matrix cell looks, on screen and in the export);
+//! * the app's jobs, each an `impl PlaygroundApp` that only this file's methods reach — `execute.rs` (carry out a
+//!   `UiCommand`), `background.rs` (start helper threads, apply what they send back), `run_store.rs` (the Runs
+//!   view's commands and the store's answers), `coach_actions.rs` (the coach banner's buttons), `shutdown.rs`
+//!   (closing without losing a save or leaving the trainer running);
 //! * `views/`: the panels, which only draw and push `UiCommand`s.
 //!
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
-pub mod attribution;
-pub mod background;
-pub mod coach;
+mod attribution_worker;
+mod background;
+mod coach_actions;
 pub mod command;
-mod commands;
-pub mod evaluation;
-pub mod events;
+mod events;
+mod execute;
 pub mod experiments;
 pub mod export;
 pub mod history;
+mod jobs;
+mod matrix_cells;
+mod run_store;
 mod shutdown;
 pub mod state;
 pub mod views;
 
-pub use background::{fixed_dir_picker, PathPicker};
-pub use events::EVENT_BUDGET;
-pub use shutdown::CLOSE_WAIT;
+pub use jobs::{fixed_dir_picker, PathPicker};
 
 use crate::engine::data::mnist::Dataset;
-use attribution::AttributionWorker;
-use background::{AppMsg, Background};
-use command::UiCommand;
-use evaluation::EvalState;
-use state::{Session, Settings};
+use crate::engine::training::config::TrainConfig;
+use attribution_worker::AttributionWorker;
+use command::{LiveCommand, UiCommand};
+use jobs::{AppMsg, Background, Job};
+use state::{EvalState, Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
-use views::evaluation::EvaluationView;
+use views::coach::CoachBanner;
+use views::evaluation::{EvaluationInputs, EvaluationView};
 use views::gradients::GradientsView;
 use views::inspector::InspectorView;
 use views::plots::{PlotExtras, PlotsView};
@@ -66,8 +73,10 @@ pub struct PlaygroundApp {
     inspector: InspectorView,
     runs: RunsView,
     gradients: GradientsView,
-    coach: coach::CoachState,
-    /// The Evaluation tab, Evaluate's state and the canvas's attribution worker (app/evaluation.rs).
+    coach_banner: CoachBanner,
+    /// Settings to start a new run with once the current one has stopped (a coach restart, coach_actions.rs).
+    pending_restart: Option<TrainConfig>,
+    /// The Evaluation tab, Evaluate's state and the canvas's attribution worker.
     pub evaluation_view: EvaluationView,
     pub evaluation: EvalState,
     attribution: AttributionWorker,
@@ -97,7 +106,8 @@ impl PlaygroundApp {
             inspector: InspectorView::default(),
             runs: RunsView::default(),
             gradients: GradientsView::default(),
-            coach: coach::CoachState::default(),
+            coach_banner: CoachBanner::default(),
+            pending_restart: None,
             evaluation_view: EvaluationView::default(),
             evaluation: EvalState::default(),
             attribution: AttributionWorker::default(),
@@ -148,9 +158,10 @@ impl PlaygroundApp {
             let tx = self.background.tx.clone();
             let wake = ctx.clone();
             let pixels_per_point = ctx.pixels_per_point();
-            self.session.jobs_in_flight += 1;
+            // Not a thread: egui's callback sends it, counted like a helper's job until it arrives.
+            let _not_a_write = self.background.in_flight.start(Job::Capture);
             ctx.request_screenshot(move |image| {
-                let _ = tx.send(AppMsg::Screenshot { path, image, rect, pixels_per_point });
+                let _ = tx.send((Job::Capture, AppMsg::Screenshot { path, image, rect, pixels_per_point }));
                 wake.request_repaint();
             });
         }
@@ -173,7 +184,7 @@ impl eframe::App for PlaygroundApp {
         }
         // N: one batch while paused (Step).
         if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::N)) {
-            self.execute(UiCommand::Live(experiments::LiveCommand::Step));
+            self.execute(UiCommand::Live(LiveCommand::Step));
         }
         self.experiments_tick();
         self.session.follow_settings(&self.settings.train);
@@ -186,18 +197,19 @@ impl eframe::App for PlaygroundApp {
 
         egui::Panel::left("controls").resizable(true).default_size(330.0).min_size(280.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                views::controls::controls_ui(ui, &mut self.settings, &self.session, &mut self.commands);
+                let helpers_busy = self.background.in_flight.jobs() > 0;
+                views::controls::controls_ui(ui, &mut self.settings, &self.session, helpers_busy, &mut self.commands);
             });
         });
         egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0).show(ui, |ui| {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });
-        self.sync_attribution();
+        self.attribution.sync(&ctx, &mut self.canvas, &self.session);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
-            self.coach.banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
+            self.coach_banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
@@ -215,7 +227,8 @@ impl eframe::App for PlaygroundApp {
                 }
                 Tab::Runs => {
                     let active = self.session.run_active();
-                    self.runs.ui(ui, &self.session.experiments, active, &mut self.commands)
+                    let busy = self.background.in_flight.runs_view_busy();
+                    self.runs.ui(ui, &self.session.experiments, active, busy, &mut self.commands)
                 }
                 Tab::Gradients => {
                     let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
@@ -236,7 +249,7 @@ impl eframe::App for PlaygroundApp {
                     );
                 }
                 Tab::Evaluation => {
-                    let inputs = evaluation::evaluation_inputs(&self.session, &self.evaluation);
+                    let inputs = EvaluationInputs::from_state(&self.session, &self.evaluation);
                     self.evaluation_view.ui(ui, &inputs, &mut self.commands);
                 }
             }

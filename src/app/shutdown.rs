@@ -9,11 +9,6 @@ use std::time::{Duration, Instant};
 pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl PlaygroundApp {
-    /// Saves or exports still writing their files.
-    pub fn writes_in_flight(&self) -> usize {
-        self.background.writes_in_flight.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
     fn trainer_running(&self) -> bool {
         self.session.trainer.as_ref().is_some_and(|t| !t.is_finished())
     }

@@ -1,16 +1,20 @@
 //! Two kinds of state, kept apart on purpose: `Settings` is what the user chose and survives a restart (serde,
 //! stored through eframe's storage), `Session` is what exists only while the app runs (the trainer thread, the
-//! curves, the current weights, messages). Nothing in `Session` is persisted.
+//! curves, the current weights, messages). Nothing in `Session` is persisted. Evaluate's state (`EvalState`) lives
+//! beside the session.
 
+use crate::app::experiments::Experiments;
 use crate::app::history::History;
 use crate::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
-use crate::engine::training::events::BatchMetrics;
 use crate::engine::training::worker::TrainerHandle;
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,8 +67,8 @@ pub struct RunInfo {
     pub config: TrainConfig,
     pub epochs: usize,
     pub batches_per_epoch: usize,
-    pub train_images: usize,
-    pub test_images: usize,
+    pub(crate) train_images: usize,
+    pub(crate) test_images: usize,
     pub dataset: String,
 }
 
@@ -76,8 +80,6 @@ pub struct Session {
     pub trainer: Option<TrainerHandle>,
     pub run: Option<RunInfo>,
     pub history: History,
-    pub last_batch: Option<BatchMetrics>,
-    pub last_test_accuracy: Option<f32>,
     /// The model the canvas and inspector use; always the latest weights.
     pub weights: Option<ModelWeights>,
     pub predictor: Option<Predictor>,
@@ -89,14 +91,12 @@ pub struct Session {
     pub status: String,
     /// A problem the user should read; shown until dismissed or replaced.
     pub error: Option<String>,
-    /// Background file jobs (dialogs, exports, loads) still running.
-    pub jobs_in_flight: usize,
     /// The first test image, for the inspector when the canvas is empty.
-    pub fallback_image: Option<Box<[f32; 784]>>,
+    pub(crate) fallback_image: Option<Box<[f32; 784]>>,
     /// (architecture, init, seed) of untrained weights, so they follow the settings until a run starts.
-    pub fresh_from: Option<(ModelConfig, Init, u64)>,
-    /// Live settings, learning-rate markers and the run store (see `app::experiments`).
-    pub experiments: crate::app::experiments::Experiments,
+    pub(crate) fresh_from: Option<(ModelConfig, Init, u64)>,
+    /// Learning-rate markers, the last Step and the run store's list (see experiments.rs).
+    pub experiments: Experiments,
 }
 
 impl Session {
@@ -108,15 +108,12 @@ impl Session {
             trainer: None,
             run: None,
             history: History::new(),
-            last_batch: None,
-            last_test_accuracy: None,
             weights: None,
             predictor: None,
             weights_version: 0,
             weights_from_file: false,
             status: String::new(),
             error: None,
-            jobs_in_flight: 0,
             fallback_image: None,
             fresh_from: None,
             experiments: Default::default(),
@@ -129,13 +126,13 @@ impl Session {
     }
 
     /// The run is over (finished, stopped, failed or lost): dropping the handle only sets flags, never joins.
-    pub fn end_run(&mut self) {
+    pub(crate) fn end_run(&mut self) {
         self.trainer = None;
         self.phase = if self.data.is_some() { Phase::Idle } else { Phase::NoData };
     }
 
     /// Uses a newly loaded data set; new data (or no weights yet) means fresh weights from `train`.
-    pub fn install_data(&mut self, data: Arc<Dataset>, train: &TrainConfig) {
+    pub(crate) fn install_data(&mut self, data: Arc<Dataset>, train: &TrainConfig) {
         let changed = self.data.as_ref().is_none_or(|d| d.name != data.name || d.source != data.source);
         self.fallback_image = (!data.test.is_empty()).then(|| Box::new(data.test.image(0)));
         self.status = format!("Data ready: {}", data.describe());
@@ -149,8 +146,8 @@ impl Session {
     }
 
     /// Installs weights for the canvas and inspector. A Predictor that cannot be built keeps the current model.
-    pub fn install_weights(&mut self, w: ModelWeights) -> Result<(), String> {
-        let predictor = Predictor::new(&w).map_err(|e| e.to_string())?;
+    pub fn install_weights(&mut self, w: ModelWeights) -> Result<()> {
+        let predictor = Predictor::new(&w)?;
         self.predictor = Some(predictor);
         self.weights = Some(w);
         self.weights_version += 1;
@@ -158,7 +155,7 @@ impl Session {
     }
 
     /// Weights from a file: they replace the model and the curves, and the next run continues from them.
-    pub fn install_file_weights(&mut self, w: ModelWeights) -> Result<(), String> {
+    pub fn install_file_weights(&mut self, w: ModelWeights) -> Result<()> {
         self.install_weights(w)?;
         self.clear_curves();
         self.fresh_from = None;
@@ -167,19 +164,25 @@ impl Session {
     }
 
     /// Fresh weights from the settings; curves cleared.
-    pub fn reset_model(&mut self, train: &TrainConfig) {
+    pub(crate) fn reset_model(&mut self, train: &TrainConfig) {
         let dataset = self.data.as_ref().map_or("MNIST".to_string(), |d| d.name.clone());
         let w = ModelWeights::init(train.model, train.init, train.seed, &dataset, &self.class_names());
         self.clear_curves();
         self.fresh_from = Some((train.model, train.init, train.seed));
         self.weights_from_file = false;
         if let Err(e) = self.install_weights(w) {
-            self.error = Some(format!("cannot build the model: {e}"));
+            self.show_error("cannot build the model", &e);
         }
     }
 
+    /// Shows `e` in the error banner after `context` (e.g. "Cannot load the data set"): the one place the app turns
+    /// an error into text (`Error::report`: the causes included, on one line).
+    pub(crate) fn show_error(&mut self, context: &str, e: &Error) {
+        self.error = Some(format!("{context}: {}", e.report()));
+    }
+
     /// Untrained weights follow the settings (architecture, init, seed) until a run starts.
-    pub fn follow_settings(&mut self, train: &TrainConfig) {
+    pub(crate) fn follow_settings(&mut self, train: &TrainConfig) {
         let now = (train.model, train.init, train.seed);
         if self.fresh_from.is_some_and(|prev| prev != now) && !self.run_active() && self.history.is_empty() {
             self.reset_model(train);
@@ -189,8 +192,6 @@ impl Session {
     fn clear_curves(&mut self) {
         self.history.clear();
         self.run = None;
-        self.last_batch = None;
-        self.last_test_accuracy = None;
     }
 
     fn class_names(&self) -> Vec<String> {
@@ -198,6 +199,33 @@ impl Session {
             Some(d) => d.class_names.clone(),
             None => DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
         }
+    }
+}
+
+/// An evaluation of weights that were not trained in this session (or asked for with Evaluate).
+#[derive(Debug, Clone)]
+pub struct OnDemand {
+    /// `Session::weights_version` of the weights it was computed for.
+    pub weights_version: u64,
+    /// The data set it was computed on (name, test images): another data set makes it meaningless.
+    pub data: (String, usize),
+    pub eval: Arc<Evaluation>,
+}
+
+/// Evaluate's state: the last result and, while one runs, its progress.
+#[derive(Debug, Default)]
+pub struct EvalState {
+    pub result: Option<OnDemand>,
+    /// (test images done, total) while an evaluation runs.
+    pub running: Option<(Arc<AtomicUsize>, usize)>,
+    /// The data set of the evaluation running or last run.
+    pub(crate) data: (String, usize),
+}
+
+impl EvalState {
+    /// 0..1 while an evaluation runs.
+    pub fn progress(&self) -> Option<f32> {
+        self.running.as_ref().map(|(done, total)| done.load(Ordering::Relaxed) as f32 / (*total).max(1) as f32)
     }
 }
 

@@ -9,7 +9,7 @@ use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions};
 #[derive(Default)]
 pub struct AttributionOverlay {
     /// The toggle.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// The class to explain; None: the predicted one.
     pub class: Option<usize>,
     /// The newest map received: (input generation, class asked for, result).
@@ -32,18 +32,18 @@ impl AttributionOverlay {
     }
 
     /// The class the overlay explains, given the predicted one (None while off).
-    pub fn shown_class(&self, predicted: usize) -> Option<usize> {
+    pub(crate) fn shown_class(&self, predicted: usize) -> Option<usize> {
         self.enabled.then_some(self.class.unwrap_or(predicted))
     }
 
     /// A click on a probability bar: explain that class (clicking the predicted class goes back to following it).
-    pub fn pick_class(&mut self, class: usize, predicted: usize) {
+    pub(crate) fn pick_class(&mut self, class: usize, predicted: usize) {
         if self.enabled {
             self.class = (class != predicted).then_some(class);
         }
     }
 
-    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) {
+    pub(crate) fn toggle_ui(&mut self, ui: &mut egui::Ui) {
         ui.checkbox(&mut self.enabled, "show what decided it").on_hover_text(
             "Hide 4×4 squares of the input one at a time and see how far the class's probability drops: warm where \
              hiding hurts the class (evidence for it), blue where it helps (evidence against). Click a probability \
@@ -66,7 +66,7 @@ impl AttributionOverlay {
     }
 
     /// Paints the map over `rect` (the 28×28 view) when on and there is an input.
-    pub fn paint_ui(&mut self, ui: &mut egui::Ui, rect: Rect, has_input: bool) {
+    pub(crate) fn paint_ui(&mut self, ui: &mut egui::Ui, rect: Rect, has_input: bool) {
         self.drawn = false;
         if !self.enabled || !has_input {
             return;

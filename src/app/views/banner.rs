@@ -7,7 +7,7 @@ use egui::Ui;
 use std::collections::VecDeque;
 
 /// The error banner with its Dismiss button; nothing when there is no error.
-pub fn error_banner(ui: &mut Ui, error: Option<&str>, commands: &mut Vec<UiCommand>) {
+pub(crate) fn error_banner(ui: &mut Ui, error: Option<&str>, commands: &mut Vec<UiCommand>) {
     let Some(message) = error else { return };
     egui::Frame::new()
         .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
@@ -28,11 +28,11 @@ pub fn error_banner(ui: &mut Ui, error: Option<&str>, commands: &mut Vec<UiComma
 
 /// Recent UI-work times (logic + ui) and whether the overlay shows them.
 #[derive(Default)]
-pub struct FrameTimes {
-    pub visible: bool,
+pub(crate) struct FrameTimes {
+    pub(crate) visible: bool,
     /// In ms, newest last.
     recent_ms: VecDeque<f32>,
-    pub events_last_frame: usize,
+    pub(crate) events_last_frame: usize,
 }
 
 impl FrameTimes {
@@ -46,7 +46,7 @@ impl FrameTimes {
     }
 
     /// Mean and max over the recent frames, in ms.
-    pub fn mean_max_ms(&self) -> Option<(f32, f32)> {
+    pub(crate) fn mean_max_ms(&self) -> Option<(f32, f32)> {
         let r = &self.recent_ms;
         if r.is_empty() {
             return None;
@@ -57,7 +57,7 @@ impl FrameTimes {
 
 /// The F12 overlay, in the bottom left corner above everything (the one corner with no control or legend under it:
 /// below the settings panel's last line); nothing while hidden. Narrow enough for the settings panel.
-pub fn frame_time_overlay(ctx: &egui::Context, times: &FrameTimes, batches: usize, drawn_points: usize) {
+pub(crate) fn frame_time_overlay(ctx: &egui::Context, times: &FrameTimes, batches: usize, drawn_points: usize) {
     if !times.visible {
         return;
     }

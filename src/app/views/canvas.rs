@@ -18,7 +18,7 @@ use egui::{
 
 /// Pen radius as a fraction of the canvas side: a digit drawn at a natural size (about two thirds of the canvas
 /// high) ends up with MNIST-like strokes of 2–3 px in the 28×28 input.
-pub const PEN_RADIUS: f32 = 0.04;
+pub(crate) const PEN_RADIUS: f32 = 0.04;
 /// Resolution the strokes are rasterised at before the MNIST preprocessing (which crops and scales to 20×20).
 const RASTER_SIDE: usize = 112;
 
@@ -119,7 +119,7 @@ impl CanvasView {
     }
 
     /// While the overlay is on and something is on the canvas: (input generation, input, class) to explain.
-    pub fn attribution_request(&self) -> Option<(u64, [f32; IMAGE_PIXELS], Option<usize>)> {
+    pub(crate) fn attribution_request(&self) -> Option<(u64, [f32; IMAGE_PIXELS], Option<usize>)> {
         let input = self.input.as_deref().filter(|_| self.computed_gen == Some(self.input_gen))?;
         if !self.attribution.enabled {
             return None;
@@ -128,7 +128,7 @@ impl CanvasView {
     }
 
     /// A map from the worker (for `input_gen`; the newest one is shown even while a fresher one is computed).
-    pub fn set_attribution(
+    pub(crate) fn set_attribution(
         &mut self,
         input_gen: u64,
         class: Option<usize>,
@@ -163,7 +163,7 @@ impl CanvasView {
     }
 
     /// Puts test image `index` of `test_set` on the canvas (out of range: nothing happens).
-    pub fn show_test_digit(&mut self, test_set: &ImageSet, index: usize) {
+    pub(crate) fn show_test_digit(&mut self, test_set: &ImageSet, index: usize) {
         if index >= test_set.len() || test_set.images.len() < (index + 1) * IMAGE_PIXELS {
             self.notice = Some(format!("test image {index} is not in the test set"));
             return;

@@ -1,8 +1,7 @@
 //! The coach's banner: each hint of the runs shown that is not dismissed, with its explanation and buttons that act.
 //! A button that would stop the run (a restart) asks first, in the banner itself.
 
-use crate::app::coach::{effective_action, CoachCommand};
-use crate::app::command::UiCommand;
+use crate::app::command::{effective_action, CoachCommand, UiCommand};
 use crate::app::history::HintEntry;
 use crate::app::views::gradients::{rule_title, HINT_COLOR};
 use crate::engine::insight::coach::action_label;
@@ -10,7 +9,7 @@ use crate::engine::training::events::HintAction;
 use egui::{RichText, Ui};
 
 #[derive(Default)]
-pub struct CoachBanner {
+pub(crate) struct CoachBanner {
     /// A restart waiting for "Yes": (hint index, action).
     confirming: Option<(usize, HintAction)>,
 }

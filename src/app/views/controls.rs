@@ -1,8 +1,7 @@
 //! The side panel: the run's settings, Train / Pause / Stop / Reset, where the run is, and file actions. Settings
 //! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
 
-use crate::app::command::{PlotFormat, UiCommand};
-use crate::app::experiments::LiveCommand;
+use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
 use crate::engine::training::config::{
@@ -40,7 +39,7 @@ fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, com
 
         let label = ui.label("Epochs");
         // Not below the epoch in progress.
-        let min_epochs = match (&session.last_batch, live) {
+        let min_epochs = match (session.history.last_batch(), live) {
             (Some(b), true) => b.epoch.max(EPOCHS_RANGE.0),
             _ => EPOCHS_RANGE.0,
         };
@@ -55,28 +54,58 @@ fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, com
     });
 }
 
+/// The schedule's kind, as the combo box offers it (a step schedule's epochs are edited beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScheduleKind {
+    Constant,
+    Step,
+    Cosine,
+}
+
+impl ScheduleKind {
+    const ALL: [ScheduleKind; 3] = [ScheduleKind::Constant, ScheduleKind::Step, ScheduleKind::Cosine];
+
+    fn of(schedule: &Schedule) -> Self {
+        match schedule {
+            Schedule::Constant => ScheduleKind::Constant,
+            Schedule::Step { .. } => ScheduleKind::Step,
+            Schedule::Cosine => ScheduleKind::Cosine,
+        }
+    }
+
+    /// A new schedule of this kind for a run of `epochs` (a step schedule steps half-way).
+    fn schedule(self, epochs: usize) -> Schedule {
+        match self {
+            ScheduleKind::Constant => Schedule::Constant,
+            ScheduleKind::Step => Schedule::Step { at_epochs: Schedule::default_step_epochs(epochs) },
+            ScheduleKind::Cosine => Schedule::Cosine,
+        }
+    }
+
+    /// The engine's name of the kind (what the CLI's `--schedule` takes).
+    fn label(self) -> &'static str {
+        self.schedule(1).key()
+    }
+}
+
 /// Constant, step (×0.1 after the chosen epochs) or cosine (to ~0 at the last batch).
 fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
     let label = ui.label("Schedule");
     ui.horizontal(|ui| {
-        let mut kind = schedule.key();
+        let mut kind = ScheduleKind::of(schedule);
         ComboBox::from_id_salt("schedule")
-            .selected_text(kind)
+            .selected_text(kind.label())
             .show_ui(ui, |ui| {
-                for k in Schedule::KEYS {
-                    ui.selectable_value(&mut kind, k, k);
+                for k in ScheduleKind::ALL {
+                    ui.selectable_value(&mut kind, k, k.label());
                 }
             })
             .response
             .labelled_by(label.id)
             .on_hover_text("How the learning rate moves during the run: constant; step (×0.1 after the chosen epochs); cosine (every batch, down to ~0 at the last batch)")
             .on_disabled_hover_text(LOCKED);
-        if kind != schedule.key() {
-            *schedule = match kind {
-                "step" => Schedule::Step { at_epochs: Schedule::default_step_epochs(epochs) },
-                "cosine" => Schedule::Cosine,
-                _ => Schedule::Constant,
-            };
+        if kind != ScheduleKind::of(schedule) {
+            *schedule = kind.schedule(epochs);
         }
         if let Schedule::Step { at_epochs } = schedule {
             let text = at_epochs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",");
@@ -98,7 +127,14 @@ fn schedule_ui(ui: &mut Ui, schedule: &mut Schedule, epochs: usize) {
     ui.end_row();
 }
 
-pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
+/// `helpers_busy`: a helper job (a load, a dialog, a file, the run store) is under way.
+pub(crate) fn controls_ui(
+    ui: &mut Ui,
+    settings: &mut Settings,
+    session: &Session,
+    helpers_busy: bool,
+    commands: &mut Vec<UiCommand>,
+) {
     ui.heading("LeNet-5 Playground");
     ui.add_space(4.0);
     let locked = session.run_active();
@@ -208,7 +244,7 @@ pub fn controls_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, comm
     });
 
     ui.add_space(6.0);
-    status_ui(ui, session);
+    status_ui(ui, session, helpers_busy);
     match &session.experiments.last_step {
         Some(r) => ui.label(format!(
             "Step: batch {} of epoch {} · loss before {:.4} -> after {:.4}",
@@ -306,7 +342,7 @@ fn choice<T: Copy + PartialEq>(
 
 /// Where the run is: phase, epoch and batch, speed, time, last test accuracy. Always the same number of lines, so
 /// the buttons below never move while a run starts or ends.
-fn status_ui(ui: &mut Ui, s: &Session) {
+fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
     let phase = match s.phase {
         Phase::LoadingData => "Loading data…",
         Phase::NoData => "No data set",
@@ -317,11 +353,11 @@ fn status_ui(ui: &mut Ui, s: &Session) {
     };
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Status: {phase}")).strong());
-        if matches!(s.phase, Phase::LoadingData | Phase::Training | Phase::Stopping) || s.jobs_in_flight > 0 {
+        if matches!(s.phase, Phase::LoadingData | Phase::Training | Phase::Stopping) || helpers_busy {
             ui.spinner();
         }
     });
-    match (&s.run, &s.last_batch) {
+    match (&s.run, s.history.last_batch()) {
         (Some(run), Some(b)) => {
             let total = (run.epochs * run.batches_per_epoch).max(1);
             let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
@@ -346,14 +382,14 @@ fn status_ui(ui: &mut Ui, s: &Session) {
             ui.weak("— images/s · elapsed — · ETA —");
         }
     }
-    match s.last_test_accuracy {
+    match s.history.last_test_accuracy() {
         Some(a) => ui.label(format!("Last test accuracy: {:.2} %", a * 100.0)),
         None => ui.weak("Last test accuracy: — (after the first epoch)"),
     };
 }
 
 /// The data set in use and the last thing that happened; at the bottom, where a long line moves nothing.
-pub fn messages_ui(ui: &mut Ui, s: &Session) {
+pub(crate) fn messages_ui(ui: &mut Ui, s: &Session) {
     match (&s.data, &s.loading) {
         (_, Some(what)) => ui.label(format!("Loading {what}…")),
         (Some(d), None) => ui.label(format!("Data: {}", d.describe())),
@@ -364,7 +400,7 @@ pub fn messages_ui(ui: &mut Ui, s: &Session) {
     }
 }
 
-pub fn format_secs(secs: f64) -> String {
+pub(crate) fn format_secs(secs: f64) -> String {
     let s = secs.max(0.0).round() as u64;
     if s >= 3600 {
         format!("{}h{:02}m", s / 3600, s % 3600 / 60)

@@ -4,7 +4,9 @@
 //! (a `UiCommand`); Evaluate and Export are commands too.
 
 use crate::app::command::{PlotFormat, UiCommand};
-use crate::app::evaluation::{cell_intensity, cell_rgb, cell_text, ConfusionExport};
+use crate::app::export::ConfusionExport;
+use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
+use crate::app::state::{EvalState, OnDemand, Session};
 use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::insight::evaluate::{cell_images, correct, most_confused, total};
 use crate::engine::training::events::TestPredictions;
@@ -22,16 +24,63 @@ pub struct Snapshot<'a> {
 
 /// What the tab is drawn from.
 pub struct EvaluationInputs<'a> {
-    pub snapshots: Vec<Snapshot<'a>>,
+    pub(crate) snapshots: Vec<Snapshot<'a>>,
     pub class_names: &'a [String],
     pub dataset: &'a str,
     pub test: Option<&'a ImageSet>,
     /// Evaluate can run now (weights and data, no run, none running).
-    pub can_evaluate: bool,
+    pub(crate) can_evaluate: bool,
     /// 0..1 while an evaluation runs.
     pub progress: Option<f32>,
     /// A note under the buttons (e.g. the evaluation is for earlier weights).
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
+}
+
+impl<'a> EvaluationInputs<'a> {
+    /// What the Evaluation tab is drawn from: every epoch of the run that has a matrix, then the on-demand result.
+    pub(crate) fn from_state(s: &'a Session, eval: &'a EvalState) -> Self {
+        let mut snapshots: Vec<Snapshot<'a>> = s
+            .history
+            .epochs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.confusion.is_empty())
+            .map(|(i, e)| Snapshot {
+                label: format!("epoch {}", i + 1),
+                confusion: &e.confusion,
+                predictions: e.predictions.as_deref(),
+            })
+            .collect();
+        let mut note = None;
+        let same_data = |r: &OnDemand| s.data.as_ref().is_some_and(|d| r.data == (d.name.clone(), d.test.len()));
+        if let Some(r) = eval.result.as_ref().filter(|r| same_data(r)) {
+            let current = r.weights_version == s.weights_version;
+            if !current {
+                note = Some(
+                    "The evaluated matrix is for earlier weights: press Evaluate again for the current ones.".into(),
+                );
+            }
+            snapshots.push(Snapshot {
+                label: if current { "evaluated".into() } else { "evaluated (earlier weights)".into() },
+                confusion: &r.eval.confusion,
+                predictions: Some(&r.eval.predictions),
+            });
+        }
+        let class_names: &[String] = match (&s.data, &s.weights) {
+            (Some(d), _) => &d.class_names,
+            (None, Some(w)) => &w.class_names,
+            _ => &[],
+        };
+        EvaluationInputs {
+            snapshots,
+            class_names,
+            dataset: s.data.as_ref().map_or("", |d| d.name.as_str()),
+            test: s.data.as_ref().map(|d| &d.test),
+            can_evaluate: s.weights.is_some() && s.data.is_some() && !s.run_active() && eval.running.is_none(),
+            progress: eval.progress(),
+            note,
+        }
+    }
 }
 
 /// Width of the column beside the matrix (most confused pairs, accuracy per class) and of its bars.
@@ -72,7 +121,7 @@ impl EvaluationView {
     }
 
     /// What Export renders: the matrix as shown.
-    pub fn export_data(&self) -> Option<ConfusionExport> {
+    pub(crate) fn export_data(&self) -> Option<ConfusionExport> {
         self.shown.clone()
     }
 

@@ -5,22 +5,24 @@
 
 use crate::app::history::{HintEntry, History};
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
+use crate::engine::model::stages;
 use crate::engine::training::config::Activation;
 use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
 use egui_plot::{GridMark, HoverPosition, Line, LineStyle, Plot, PlotPoints, VLine};
 use std::ops::RangeInclusive;
 
-/// Layer colours; an activation stage takes its layer's colour (c1.act like c1).
-pub const LAYER_COLORS: [(&str, Color32); 5] = [
-    ("c1", Color32::from_rgb(230, 97, 1)),
-    ("c3", Color32::from_rgb(200, 160, 0)),
-    ("f5", Color32::from_rgb(40, 160, 80)),
-    ("f6", Color32::from_rgb(40, 110, 220)),
-    ("out", Color32::from_rgb(150, 70, 190)),
+/// Layer colours, in the order of `stages::weighted_layers()` (c1, c3, f5, f6, out); an activation stage takes its
+/// layer's colour (c1.act like c1).
+const LAYER_COLORS: [Color32; 5] = [
+    Color32::from_rgb(230, 97, 1),
+    Color32::from_rgb(200, 160, 0),
+    Color32::from_rgb(40, 160, 80),
+    Color32::from_rgb(40, 110, 220),
+    Color32::from_rgb(150, 70, 190),
 ];
 /// The coach's colour: no curve, stage or stored run uses it (pink, drawn dotted).
-pub const HINT_COLOR: Color32 = Color32::from_rgb(255, 90, 200);
+pub(crate) const HINT_COLOR: Color32 = Color32::from_rgb(255, 90, 200);
 
 /// The layer a series belongs to: "c1" for "c1" and "c1.act".
 fn layer_of(key: &str) -> &str {
@@ -29,7 +31,8 @@ fn layer_of(key: &str) -> &str {
 
 fn color_of(key: &str) -> Color32 {
     let layer = layer_of(key);
-    LAYER_COLORS.iter().find(|(k, _)| *k == layer).map_or(Color32::GRAY, |(_, c)| *c)
+    let index = stages::weighted_layers().iter().position(|l| *l == layer);
+    index.and_then(|i| LAYER_COLORS.get(i).copied()).unwrap_or(Color32::GRAY)
 }
 
 /// One named series per layer or stage: [x, value] with value log10 for the log plots.
@@ -65,7 +68,7 @@ fn log10(v: f32) -> Option<f64> {
 }
 
 #[derive(Default)]
-pub struct GradientsView {
+pub(crate) struct GradientsView {
     cache: Cache,
     /// The legend above the three plots (one for all: they share the layers' colours), and what is hidden in it.
     legend: LegendRow,
@@ -98,7 +101,7 @@ impl GradientsView {
             .weak(),
         );
         let mut entries: Vec<Entry> =
-            LAYER_COLORS.iter().map(|(layer, color)| Entry::new(*layer, *color, Swatch::Line)).collect();
+            stages::weighted_layers().iter().map(|layer| Entry::new(*layer, color_of(layer), Swatch::Line)).collect();
         for h in &history.hints {
             let name = hint_name(h);
             if !entries.iter().any(|e| e.name == name) {
@@ -202,7 +205,7 @@ fn hint_name(h: &HintEntry) -> String {
 }
 
 /// A hint's rule in words, for markers and the banner.
-pub fn rule_title(h: &HintEntry) -> &'static str {
+pub(crate) fn rule_title(h: &HintEntry) -> &'static str {
     use crate::engine::training::events::HintRule::*;
     match h.hint.rule {
         StuckAtChance => "stuck at chance",
@@ -222,8 +225,13 @@ fn fmt_times(r: f32) -> String {
 }
 
 /// What the gradient plot shows now, in one sentence.
-pub fn gradient_sentence(d: &Diagnostics) -> String {
-    let (Some(c1), Some(out)) = (d.grad_norm.get("c1"), d.grad_norm.get("out")) else {
+pub(crate) fn gradient_sentence(d: &Diagnostics) -> String {
+    // The first and the last layer with weights (c1 and out).
+    let layers = stages::weighted_layers();
+    let (Some(&first), Some(&last)) = (layers.first(), layers.last()) else {
+        return "Each layer's gradient norm: how strongly the loss pulls on its weights.".into();
+    };
+    let (Some(c1), Some(out)) = (d.grad_norm.get(first), d.grad_norm.get(last)) else {
         return "Each layer's gradient norm: how strongly the loss pulls on its weights.".into();
     };
     if !(c1.is_finite() && out.is_finite()) || *out <= 0.0 {
@@ -232,24 +240,26 @@ pub fn gradient_sentence(d: &Diagnostics) -> String {
     let ratio = out / c1.max(1e-30);
     if ratio >= 30.0 {
         format!(
-            "c1's gradient is {} smaller than out's: the first layers barely learn — vanishing gradients.",
+            "{first}'s gradient is {} smaller than {last}'s: the first layers barely learn — vanishing gradients.",
             fmt_times(ratio)
         )
     } else if ratio >= 1.0 {
         format!(
-            "c1's gradient is {} smaller than out's: the signal reaches the first layers, so every layer learns.",
+            "{first}'s gradient is {} smaller than {last}'s: the signal reaches the first layers, so every layer \
+             learns.",
             fmt_times(ratio)
         )
     } else {
         format!(
-            "c1's gradient is {} larger than out's: the first layers get a strong signal (watch for instability).",
+            "{first}'s gradient is {} larger than {last}'s: the first layers get a strong signal (watch for \
+             instability).",
             fmt_times(1.0 / ratio.max(1e-30))
         )
     }
 }
 
 /// What the update-ratio plot shows now, in one sentence.
-pub fn update_sentence(d: &Diagnostics) -> String {
+pub(crate) fn update_sentence(d: &Diagnostics) -> String {
     let Some((lo_k, lo)) = d.update_ratio.iter().min_by(|a, b| a.1.total_cmp(b.1)) else {
         return "How much each step changes each layer's weights, relative to their size.".into();
     };
@@ -267,7 +277,7 @@ pub fn update_sentence(d: &Diagnostics) -> String {
 }
 
 /// What the saturation plot shows now, in one sentence.
-pub fn saturation_sentence(d: &Diagnostics, activation: Activation) -> String {
+pub(crate) fn saturation_sentence(d: &Diagnostics, activation: Activation) -> String {
     let Some((k, s)) = d.saturation.iter().max_by(|a, b| a.1.total_cmp(b.1)) else {
         return "How many of each stage's outputs sit where the activation is flat.".into();
     };

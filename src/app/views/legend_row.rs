@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 /// How an entry's swatch is drawn: like the thing it names.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Swatch {
+pub(crate) enum Swatch {
     Line,
     /// A vertical marker line (a learning-rate change, a coach's hint).
     Marker,
@@ -15,31 +15,31 @@ pub enum Swatch {
 
 /// One named thing in a plot.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub color: Color32,
     pub swatch: Swatch,
 }
 
 impl Entry {
-    pub fn new(name: impl Into<String>, color: Color32, swatch: Swatch) -> Self {
+    pub(crate) fn new(name: impl Into<String>, color: Color32, swatch: Swatch) -> Self {
         Self { name: name.into(), color, swatch }
     }
 }
 
 /// Which entries the user has hidden, by name (so a hidden run stays hidden while its curves grow).
 #[derive(Default)]
-pub struct LegendRow {
+pub(crate) struct LegendRow {
     hidden: HashSet<String>,
 }
 
 impl LegendRow {
-    pub fn shown(&self, name: &str) -> bool {
+    pub(crate) fn shown(&self, name: &str) -> bool {
         !self.hidden.contains(name)
     }
 
     /// The row of entries, wrapping onto further lines when the window is narrow.
-    pub fn ui(&mut self, ui: &mut Ui, entries: &[Entry]) {
+    pub(crate) fn ui(&mut self, ui: &mut Ui, entries: &[Entry]) {
         ui.horizontal_wrapped(|ui| {
             ui.spacing_mut().item_spacing.x = 10.0;
             for entry in entries {

@@ -3,7 +3,7 @@
 //! to the min and max per pixel column of the visible range before egui_plot sees it.
 
 use crate::app::experiments::{LrMarker, OverlaySeries};
-use crate::app::history::{decimate_min_max, moving_average, History};
+use crate::app::history::{decimate_min_max, log_lr, moving_average, History};
 use crate::app::state::Settings;
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::store::runs::lr_text;
@@ -11,9 +11,9 @@ use egui::{Align2, Color32, Id, Rect, Slider, Ui};
 use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::sync::Arc;
 
-pub const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
-pub const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
-pub const TEST_COLOR: Color32 = Color32::from_rgb(40, 110, 220);
+pub(crate) const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
+pub(crate) const ACC_COLOR: Color32 = Color32::from_rgb(40, 170, 60);
+pub(crate) const TEST_COLOR: Color32 = Color32::from_rgb(40, 110, 220);
 
 /// Same width on both plots so their x axes line up.
 const Y_AXIS_WIDTH: f32 = 60.0;
@@ -48,7 +48,7 @@ pub struct PlotsView {
     /// [x, log10 lr] of the current curves, keyed like `cache`.
     lr_cache: (Option<(u64, usize)>, Vec<[f64; 2]>),
     /// Screen rectangle covered by both plots in the last frame (for the on-screen PNG export).
-    pub plots_rect: Option<Rect>,
+    pub(crate) plots_rect: Option<Rect>,
     /// Points handed to egui_plot in the last frame (after decimation), for the debug overlay.
     pub drawn_points: usize,
     /// The legend above the plots, and what the user hid in it.
@@ -358,12 +358,7 @@ fn overlay_buckets(buckets: usize) -> usize {
     (buckets / 3).max(100)
 }
 
-pub const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
-
-/// [x, lr] → [x, log10 lr] (non-positive rates dropped).
-fn log_lr(points: impl Iterator<Item = [f64; 2]>) -> Vec<[f64; 2]> {
-    points.filter(|p| p[1] > 0.0).map(|p| [p[0], p[1].log10()]).collect()
-}
+pub(crate) const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
 
 /// A stored run's curve: thinner and faded, under the current run.
 fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {

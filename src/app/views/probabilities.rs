@@ -6,7 +6,7 @@ use crate::engine::model::predict::{Prediction, Predictor};
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 
 /// The class's display name: the predictor's class names, else the digit.
-pub fn class_name(predictor: Option<&Predictor>, class: usize) -> String {
+pub(crate) fn class_name(predictor: Option<&Predictor>, class: usize) -> String {
     predictor
         .and_then(|p| p.class_names().get(class).filter(|n| !n.is_empty()).cloned())
         .or_else(|| DIGIT_CLASSES.get(class).map(|s| s.to_string()))
@@ -15,7 +15,7 @@ pub fn class_name(predictor: Option<&Predictor>, class: usize) -> String {
 
 /// One row per class: name, a bar as long as the probability, the percentage. The predicted class is highlighted;
 /// `explained` (the attribution overlay's class) is outlined. Returns the class whose bar was clicked.
-pub fn probability_bars(
+pub(crate) fn probability_bars(
     ui: &mut egui::Ui,
     predictor: &Predictor,
     p: &Prediction,

@@ -3,20 +3,21 @@
 //! and duration. Tick a run to overlay its curves on the plots; rename, delete, use its weights, or load its
 //! settings into the side panel. Draws and pushes commands only.
 
-use crate::app::command::UiCommand;
-use crate::app::experiments::{Curves, Experiments, RunsCommand, KEEP_ON_CLEAR};
+use crate::app::command::{RunsCommand, UiCommand};
+use crate::app::experiments::{Curves, Experiments, KEEP_ON_CLEAR};
 use crate::app::views::controls::format_secs;
 use crate::engine::store::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
 use egui::{Button, Color32, RichText, Sense, Ui};
 
 #[derive(Default)]
-pub struct RunsView {
+pub(crate) struct RunsView {
     /// The run being renamed and the text typed so far.
     renaming: Option<(String, String)>,
 }
 
 impl RunsView {
-    pub fn ui(&mut self, ui: &mut Ui, ex: &Experiments, run_active: bool, commands: &mut Vec<UiCommand>) {
+    /// `busy`: a listing or change of the store is on its way.
+    pub fn ui(&mut self, ui: &mut Ui, ex: &Experiments, run_active: bool, busy: bool, commands: &mut Vec<UiCommand>) {
         let push = |commands: &mut Vec<UiCommand>, c: RunsCommand| commands.push(UiCommand::Runs(c));
         ui.horizontal(|ui| {
             ui.strong(format!("{} recorded run{}", ex.runs.len(), if ex.runs.len() == 1 { "" } else { "s" }));
@@ -24,7 +25,7 @@ impl RunsView {
             if let Some(store) = &ex.store {
                 ui.weak(format!("· {}", store.runs_dir().display()));
             }
-            if ex.busy > 0 {
+            if busy {
                 ui.spinner();
             }
         });

@@ -4,7 +4,7 @@
 use egui::{ColorImage, TextureHandle, TextureOptions};
 
 /// One texture, re-uploaded only when its key (a test-image index, an input generation…) changes.
-pub struct KeyedTexture<K> {
+pub(crate) struct KeyedTexture<K> {
     slot: Option<(TextureHandle, K)>,
 }
 
@@ -38,7 +38,7 @@ impl<K: PartialEq> KeyedTexture<K> {
 }
 
 /// Re-uses existing texture handles (same count and size) or allocates new ones named `name-i`.
-pub fn upload(
+pub(crate) fn upload(
     ctx: &egui::Context,
     name: &str,
     mut existing: Vec<TextureHandle>,

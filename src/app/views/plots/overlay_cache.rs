@@ -1,9 +1,8 @@
 //! The overlaid runs' curves, smoothed and decimated once and kept until the view or the run changes, so a frame
 //! with five 30k-point runs only copies what it draws.
 
-use super::log_lr;
 use crate::app::experiments::OverlaySeries;
-use crate::app::history::decimate_min_max;
+use crate::app::history::{decimate_min_max, log_lr};
 use std::collections::HashMap;
 use std::sync::Arc;
 

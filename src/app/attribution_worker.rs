@@ -2,7 +2,8 @@
 //! maps (`engine::insight::explain`) on plain data. A new request replaces the one waiting — the latest wins — so a fast
 //! drawing never queues work and the canvas never waits.
 
-use super::PlaygroundApp;
+use crate::app::state::Session;
+use crate::app::views::canvas::CanvasView;
 use crate::engine::data::mnist::IMAGE_PIXELS;
 use crate::engine::insight::explain::{occlusion, Attribution};
 use crate::engine::model::predict::Predictor;
@@ -10,41 +11,16 @@ use crate::engine::model::weights::ModelWeights;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 
-impl PlaygroundApp {
-    /// Sends the canvas's attribution request (if any and new) to the worker, and hands finished maps back.
-    pub(super) fn sync_attribution(&mut self) {
-        while let Ok(done) = self.attribution.results.try_recv() {
-            self.canvas.set_attribution(done.key.input_gen, done.key.class, done.result);
-        }
-        let Some((input_gen, input, class)) = self.canvas.attribution_request() else { return };
-        let key = AttributionKey { input_gen, weights_version: self.session.weights_version, class };
-        if self.attribution.last_key == Some(key) {
-            return;
-        }
-        let weights = if self.attribution.sent_weights != Some(key.weights_version) {
-            match &self.session.weights {
-                Some(w) => Some(w.clone()),
-                None => return,
-            }
-        } else {
-            None
-        };
-        self.attribution.sent_weights = Some(key.weights_version);
-        self.attribution.last_key = Some(key);
-        self.attribution.submit(&self.ctx, AttributionRequest { key, input: Box::new(input), class, weights });
-    }
-}
-
 /// What an attribution map was computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttributionKey {
-    pub input_gen: u64,
+pub(crate) struct AttributionKey {
+    pub(crate) input_gen: u64,
     pub weights_version: u64,
     /// None: the predicted class.
     pub class: Option<usize>,
 }
 
-pub struct AttributionRequest {
+pub(crate) struct AttributionRequest {
     key: AttributionKey,
     input: Box<[f32; IMAGE_PIXELS]>,
     class: Option<usize>,
@@ -52,7 +28,7 @@ pub struct AttributionRequest {
     weights: Option<ModelWeights>,
 }
 
-pub struct AttributionDone {
+pub(crate) struct AttributionDone {
     pub key: AttributionKey,
     pub result: Result<Attribution, String>,
 }
@@ -65,7 +41,7 @@ struct Slot {
 
 /// One thread computing occlusion maps. Requests replace the one waiting (the latest wins), so a fast drawing never
 /// queues up work; the thread starts with the first request and ends when the worker is dropped.
-pub struct AttributionWorker {
+pub(crate) struct AttributionWorker {
     shared: Arc<(Mutex<Slot>, Condvar)>,
     results_tx: Sender<AttributionDone>,
     results: Receiver<AttributionDone>,
@@ -89,6 +65,29 @@ impl Default for AttributionWorker {
 }
 
 impl AttributionWorker {
+    /// Sends the canvas's attribution request (if any and new) to the worker, and hands finished maps back.
+    pub fn sync(&mut self, ctx: &egui::Context, canvas: &mut CanvasView, session: &Session) {
+        while let Ok(done) = self.results.try_recv() {
+            canvas.set_attribution(done.key.input_gen, done.key.class, done.result);
+        }
+        let Some((input_gen, input, class)) = canvas.attribution_request() else { return };
+        let key = AttributionKey { input_gen, weights_version: session.weights_version, class };
+        if self.last_key == Some(key) {
+            return;
+        }
+        let weights = if self.sent_weights != Some(key.weights_version) {
+            match &session.weights {
+                Some(w) => Some(w.clone()),
+                None => return,
+            }
+        } else {
+            None
+        };
+        self.sent_weights = Some(key.weights_version);
+        self.last_key = Some(key);
+        self.submit(ctx, AttributionRequest { key, input: Box::new(input), class, weights });
+    }
+
     fn submit(&mut self, ctx: &egui::Context, mut req: AttributionRequest) {
         let (lock, cvar) = &*self.shared;
         if let Ok(mut slot) = lock.lock() {
@@ -147,7 +146,7 @@ fn attribution_loop(shared: &(Mutex<Slot>, Condvar), tx: &Sender<AttributionDone
             predictor = Predictor::new(w).ok();
         }
         let result = match &predictor {
-            Some(p) => occlusion(p, &req.input, req.class).map_err(|e| e.to_string()),
+            Some(p) => occlusion(p, &req.input, req.class).map_err(|e| e.report()),
             None => Err("no model to explain with".to_string()),
         };
         if tx.send(AttributionDone { key: req.key, result }).is_err() {

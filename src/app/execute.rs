@@ -1,22 +1,28 @@
 //! Carrying out `UiCommand`s: the only place a user's intent turns into a side effect (a trainer thread, a data
 //! load, a weights file, an export). A command whose path is still `None` first asks the picker; the answer comes
-//! back as the same command with the path, and is carried out here like any other.
+//! back as the same command with the path, and is carried out here like any other. The coach's and the Runs view's
+//! commands have their own files (`coach_actions.rs`, `run_store.rs`).
 
-use super::background::AppMsg;
-use super::command::{PlotFormat, UiCommand};
-use super::export::{self, PlotSeries};
-use super::state::Phase;
-use super::{PlaygroundApp, Tab};
+use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
+use crate::app::export::{self, render_confusion, PlotSeries};
+use crate::app::jobs::{AppMsg, Job};
+use crate::app::state::{OnDemand, Phase};
+use crate::app::{PlaygroundApp, Tab};
 use crate::engine::data::mnist::Dataset;
+use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use crate::engine::model::checkpoint;
+use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::runs::lr_text;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
+use crate::Error;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 impl PlaygroundApp {
-    pub(super) fn execute(&mut self, cmd: UiCommand) {
+    pub(crate) fn execute(&mut self, cmd: UiCommand) {
         let s = &mut self.session;
         match cmd {
             UiCommand::Train => self.start_training(),
@@ -65,7 +71,7 @@ impl PlaygroundApp {
                 let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
                 let (width, height) = (self.settings.export_width, self.settings.export_height);
                 let series = self.plot_series();
-                self.spawn_helper("export", move || {
+                self.spawn_helper(Job::Export, move || {
                     AppMsg::Done(export::write_plots(&path, format, width, height, &series))
                 });
             }
@@ -81,7 +87,7 @@ impl PlaygroundApp {
                 let diagnostics: Vec<_> = s.history.diagnostics.iter().map(|(_, d)| d.clone()).collect();
                 // With runs ticked for the overlay: their rows too, with a `run` column.
                 let ticked = s.experiments.ticked_metrics();
-                self.spawn_helper("export", move || {
+                self.spawn_helper(Job::Export, move || {
                     AppMsg::Done(if ticked.is_empty() {
                         export::write_metrics_with_diagnostics(&path, &batches, &epochs, &diagnostics)
                     } else {
@@ -92,16 +98,12 @@ impl PlaygroundApp {
             UiCommand::SaveWeights(Some(path)) => {
                 let Some(w) = s.weights.clone() else { return };
                 let path = with_extension(path, "safetensors");
-                self.spawn_helper("save-weights", move || {
-                    AppMsg::Done(
-                        checkpoint::save(&path, &w)
-                            .map(|()| format!("Weights saved to {}", path.display()))
-                            .map_err(|e| e.to_string()),
-                    )
+                self.spawn_helper(Job::SaveWeights, move || {
+                    AppMsg::Done(checkpoint::save(&path, &w).map(|()| format!("Weights saved to {}", path.display())))
                 });
             }
-            UiCommand::LoadWeights(Some(path)) => self.spawn_helper("load-weights", move || {
-                let result = checkpoint::load(&path).map_err(|e| e.to_string());
+            UiCommand::LoadWeights(Some(path)) => self.spawn_helper(Job::LoadWeights, move || {
+                let result = checkpoint::load(&path);
                 AppMsg::WeightsLoaded { path, result }
             }),
             UiCommand::OpenDataFolder(Some(dir)) => self.load_data(Some(dir)),
@@ -131,8 +133,83 @@ impl PlaygroundApp {
         }
     }
 
+    fn live_command(&mut self, cmd: LiveCommand) {
+        let s = &mut self.session;
+        let Some(t) = s.trainer.as_ref().filter(|_| s.run_active()) else { return };
+        match cmd {
+            LiveCommand::Lr { lr, done } => {
+                t.control.set_lr(lr);
+                s.experiments.lr_dragging = !done;
+                if done {
+                    t.control.commit_lr_gesture();
+                }
+            }
+            LiveCommand::Epochs(n) => t.control.set_epochs(n),
+            LiveCommand::Step => {
+                if t.control.is_paused() {
+                    t.control.step_one();
+                    s.status = "Step: one batch…".into();
+                }
+            }
+        }
+    }
+
+    /// Evaluates the current weights on the test set on a helper thread (Evaluate button).
+    fn start_evaluation(&mut self) {
+        let s = &mut self.session;
+        if self.evaluation.running.is_some() {
+            return;
+        }
+        let (Some(weights), Some(data)) = (s.weights.clone(), s.data.clone()) else {
+            s.error = Some("Evaluate needs weights and a test set.".into());
+            return;
+        };
+        let done = Arc::new(AtomicUsize::new(0));
+        self.evaluation.running = Some((done.clone(), data.test.len()));
+        let weights_version = s.weights_version;
+        self.evaluation.data = (data.name.clone(), data.test.len());
+        let ctx = self.ctx.clone();
+        self.spawn_helper(Job::Evaluate, move || {
+            let result = evaluate_weights(&weights, &data.test, None, &mut |n, _| {
+                done.store(n, Ordering::Relaxed);
+                ctx.request_repaint();
+            })
+            .and_then(|r| r.ok_or_else(|| Error::Internal("the evaluation was interrupted".into())));
+            AppMsg::Evaluated { weights_version, result }
+        });
+    }
+
+    pub(crate) fn finish_evaluation(&mut self, weights_version: u64, result: crate::Result<Evaluation>) {
+        self.evaluation.running = None;
+        match result {
+            Ok(eval) => {
+                self.session.status =
+                    format!("Evaluated: test accuracy {:.2} % on {} test images", eval.accuracy * 100.0, eval.images());
+                let data = self.evaluation.data.clone();
+                self.evaluation.result = Some(OnDemand { weights_version, data, eval: Arc::new(eval) });
+            }
+            Err(e) => self.session.show_error("Evaluation failed", &e),
+        }
+    }
+
+    /// Renders the shown confusion matrix off screen and writes it (helper thread).
+    fn export_confusion(&mut self, format: PlotFormat, path: PathBuf) {
+        let Some(m) = self.evaluation_view.export_data() else {
+            self.session.error = Some("No confusion matrix to export yet: train, or load weights and Evaluate.".into());
+            return;
+        };
+        self.spawn_helper(Job::Export, move || {
+            AppMsg::Done(
+                render_confusion(&m, format)
+                    .map_err(|e| Error::write(&path, e))
+                    .and_then(|bytes| write_atomic(&path, &bytes))
+                    .map(|()| format!("Confusion matrix exported to {}", path.display())),
+            )
+        });
+    }
+
     /// Loads `folder` (None: the shipped MNIST) on a helper thread; the window keeps running meanwhile.
-    pub(super) fn load_data(&mut self, folder: Option<PathBuf>) {
+    pub(crate) fn load_data(&mut self, folder: Option<PathBuf>) {
         let what = match &folder {
             Some(f) => f.display().to_string(),
             None => "the shipped MNIST".to_string(),
@@ -141,8 +218,8 @@ impl PlaygroundApp {
         if self.session.data.is_none() {
             self.session.phase = Phase::LoadingData;
         }
-        self.spawn_helper("data-loader", move || {
-            let result = Dataset::load(folder.as_deref()).map(Arc::new).map_err(|e| e.to_string());
+        self.spawn_helper(Job::LoadData, move || {
+            let result = Dataset::load(folder.as_deref()).map(Arc::new);
             AppMsg::DataLoaded { folder, result }
         });
     }
@@ -158,7 +235,7 @@ impl PlaygroundApp {
         }
         let cfg: TrainConfig = self.settings.train.clone();
         if let Err(e) = cfg.validate() {
-            s.error = Some(e.to_string());
+            s.error = Some(e.report());
             return;
         }
         let trained = !s.history.is_empty() || s.weights_from_file;
@@ -211,7 +288,7 @@ impl PlaygroundApp {
                 t.model.activation.label(),
                 t.model.pooling.label(),
                 t.optimizer.label(),
-                t.lr,
+                lr_text(t.lr),
                 t.batch_size
             ),
             overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),

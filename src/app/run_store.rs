@@ -1,9 +1,15 @@
-//! Carrying out what the Runs view and the live controls ask for (`RunsCommand`, `LiveCommand`), and applying
-//! the run store's answers (`RunsMsg`) that helper threads send back. Every file operation runs on a helper thread.
+//! The run store in the window: carrying out what the Runs view asks for (`RunsCommand`), saving each finished run,
+//! and applying the store's answers (`RunsMsg`) that helper threads send back. Every file operation runs on a helper
+//! thread; the state it keeps is `experiments.rs`.
 
-use super::*;
-use crate::app::background::AppMsg;
+use crate::app::command::RunsCommand;
+use crate::app::experiments::{Curves, Experiments, OverlaySeries, RunEntry};
+use crate::app::jobs::{AppMsg, Job, RunsMsg};
 use crate::app::PlaygroundApp;
+use crate::engine::store::runs::RunStore;
+use crate::engine::training::config::EPOCHS_RANGE;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 fn runs_msg(m: RunsMsg) -> AppMsg {
     AppMsg::Runs(Box::new(m))
@@ -23,7 +29,7 @@ impl PlaygroundApp {
     }
 
     /// Each frame: the first one lists the stored runs; a finished run is saved. Never waits.
-    pub(in crate::app) fn experiments_tick(&mut self) {
+    pub(crate) fn experiments_tick(&mut self) {
         let ex = &mut self.session.experiments;
         if !ex.started {
             ex.started = true;
@@ -31,17 +37,15 @@ impl PlaygroundApp {
         }
         if let Some(run) = self.session.experiments.pending_save.take() {
             let Some(store) = self.session.experiments.store.clone() else { return };
-            self.session.experiments.busy += 1;
-            self.spawn_helper("save-run", move || {
-                AppMsg::Runs(Box::new(RunsMsg::Saved(store.save(&run).map(Box::new).map_err(|e| e.to_string()))))
+            self.spawn_helper(Job::SaveRun, move || {
+                AppMsg::Runs(Box::new(RunsMsg::Saved(store.save(&run).map(Box::new))))
             });
         }
     }
 
     fn list_runs(&mut self) {
         let Some(store) = self.session.experiments.store.clone() else { return };
-        self.session.experiments.busy += 1;
-        self.spawn_helper("list-runs", move || {
+        self.spawn_helper(Job::ListRuns, move || {
             let list = store.list();
             let disk_bytes = store.disk_usage();
             AppMsg::Runs(Box::new(RunsMsg::Listed { list, disk_bytes }))
@@ -52,7 +56,7 @@ impl PlaygroundApp {
         self.session.experiments.runs.iter().find(|r| r.id() == id)
     }
 
-    pub(in crate::app) fn runs_command(&mut self, cmd: RunsCommand) {
+    pub(crate) fn runs_command(&mut self, cmd: RunsCommand) {
         let Some(store) = self.session.experiments.store.clone() else {
             self.session.error = Some("Runs are not kept: no data folder (set LENET_PLAYGROUND_HOME).".into());
             return;
@@ -60,33 +64,22 @@ impl PlaygroundApp {
         match cmd {
             RunsCommand::Refresh => self.list_runs(),
             RunsCommand::Rename { id, name } => {
-                self.session.experiments.busy += 1;
-                self.spawn_helper("rename-run", move || {
+                self.spawn_helper(Job::ChangeRuns, move || {
                     runs_msg(RunsMsg::Changed(
-                        store
-                            .rename(&id, &name)
-                            .map(|r| format!("Renamed to '{}'.", r.record.name))
-                            .map_err(|e| e.to_string()),
+                        store.rename(&id, &name).map(|r| format!("Renamed to '{}'.", r.record.name)),
                     ))
                 });
             }
             RunsCommand::Delete(id) => {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
-                self.session.experiments.busy += 1;
-                self.spawn_helper("delete-run", move || {
-                    runs_msg(RunsMsg::Changed(
-                        store.delete(&id).map(|()| format!("Deleted run '{name}'.")).map_err(|e| e.to_string()),
-                    ))
+                self.spawn_helper(Job::ChangeRuns, move || {
+                    runs_msg(RunsMsg::Changed(store.delete(&id).map(|()| format!("Deleted run '{name}'."))))
                 });
             }
             RunsCommand::ClearOld { keep } => {
-                self.session.experiments.busy += 1;
-                self.spawn_helper("clear-runs", move || {
+                self.spawn_helper(Job::ChangeRuns, move || {
                     runs_msg(RunsMsg::Changed(
-                        store
-                            .clear_old(keep)
-                            .map(|n| format!("Cleared {n} old run(s); the newest {keep} are kept."))
-                            .map_err(|e| e.to_string()),
+                        store.clear_old(keep).map(|n| format!("Cleared {n} old run(s); the newest {keep} are kept.")),
                     ))
                 });
             }
@@ -97,8 +90,8 @@ impl PlaygroundApp {
                     return;
                 }
                 let run = entry.run.clone();
-                self.spawn_helper("load-run-weights", move || {
-                    let result = store.load_weights(&run).map_err(|e| e.to_string());
+                self.spawn_helper(Job::LoadRunWeights, move || {
+                    let result = store.load_weights(&run);
                     AppMsg::Runs(Box::new(RunsMsg::Weights { id, result }))
                 });
             }
@@ -109,7 +102,7 @@ impl PlaygroundApp {
                     return;
                 }
                 let mut config = entry.run.record.config.clone();
-                config.epochs = config.epochs.max(1);
+                config.epochs = config.epochs.max(EPOCHS_RANGE.0);
                 self.session.status = format!("Settings of '{}' loaded into the controls.", entry.name());
                 self.settings.train = config;
             }
@@ -125,11 +118,8 @@ impl PlaygroundApp {
                 if on && matches!(entry.curves, Curves::NotLoaded | Curves::Failed(_)) {
                     entry.curves = Curves::Loading;
                     let run = entry.run.clone();
-                    self.spawn_helper("load-run-curves", move || {
-                        let result = store
-                            .load_metrics(&run)
-                            .map(|m| Arc::new(OverlaySeries::from_metrics(&m)))
-                            .map_err(|e| e.to_string());
+                    self.spawn_helper(Job::LoadRunCurves, move || {
+                        let result = store.load_metrics(&run).map(|m| Arc::new(OverlaySeries::from_metrics(&m)));
                         AppMsg::Runs(Box::new(RunsMsg::Curves { id, result }))
                     });
                 }
@@ -137,32 +127,10 @@ impl PlaygroundApp {
         }
     }
 
-    pub(in crate::app) fn live_command(&mut self, cmd: LiveCommand) {
-        let s = &mut self.session;
-        let Some(t) = s.trainer.as_ref().filter(|_| s.run_active()) else { return };
-        match cmd {
-            LiveCommand::Lr { lr, done } => {
-                t.control.set_lr(lr);
-                s.experiments.lr_dragging = !done;
-                if done {
-                    t.control.commit_lr_gesture();
-                }
-            }
-            LiveCommand::Epochs(n) => t.control.set_epochs(n),
-            LiveCommand::Step => {
-                if t.control.is_paused() {
-                    t.control.step_one();
-                    s.status = "Step: one batch…".into();
-                }
-            }
-        }
-    }
-
-    pub(in crate::app) fn handle_runs_msg(&mut self, msg: RunsMsg) {
+    pub(crate) fn handle_runs_msg(&mut self, msg: RunsMsg) {
         let ex = &mut self.session.experiments;
         match msg {
             RunsMsg::Listed { list, disk_bytes } => {
-                ex.busy = ex.busy.saturating_sub(1);
                 ex.set_list(list, disk_bytes);
                 // Curves of runs ticked before the list arrived.
                 let want: Vec<String> = ex
@@ -175,25 +143,23 @@ impl PlaygroundApp {
                     self.runs_command(RunsCommand::SetOverlay { id, on: true });
                 }
             }
-            RunsMsg::Saved(result) => {
-                ex.busy = ex.busy.saturating_sub(1);
-                match result {
-                    Ok(run) => {
-                        self.session.status = format!(
-                            "{}; recorded as run '{}'.",
-                            self.session.status.trim_end_matches('.'),
-                            run.record.name
-                        );
-                        self.list_runs();
-                    }
-                    Err(e) => self.session.error = Some(format!("The run could not be recorded: {e}")),
+            RunsMsg::Saved(result) => match result {
+                Ok(run) => {
+                    self.session.status = format!(
+                        "{}; recorded as run '{}'.",
+                        self.session.status.trim_end_matches('.'),
+                        run.record.name
+                    );
+                    self.list_runs();
                 }
-            }
+                Err(e) => self.session.show_error("The run could not be recorded", &e),
+            },
             RunsMsg::Curves { id, result } => {
                 if let Some(entry) = ex.runs.iter_mut().find(|r| r.id() == id) {
                     match result {
                         Ok(series) => entry.curves = Curves::Ready(series),
                         Err(e) => {
+                            let e = e.report();
                             entry.curves = Curves::Failed(e.clone());
                             entry.overlay = false;
                             self.session.error = Some(format!("Cannot draw run '{id}': {e}"));
@@ -202,27 +168,21 @@ impl PlaygroundApp {
                 }
             }
             RunsMsg::Changed(result) => {
-                ex.busy = ex.busy.saturating_sub(1);
                 match result {
                     Ok(m) => self.session.status = m,
-                    Err(e) => self.session.error = Some(e),
+                    Err(e) => self.session.error = Some(e.report()),
                 }
                 self.list_runs();
             }
             RunsMsg::Weights { id, result } => {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
-                let s = &mut self.session;
-                match result.and_then(|w| {
-                    let config = w.config;
-                    s.install_file_weights(w).map(|()| config)
-                }) {
-                    Ok(config) => {
-                        self.settings.train.model = config;
-                        s.status = format!(
+                match result.and_then(|w| self.install_loaded_weights(w)) {
+                    Ok(()) => {
+                        self.session.status = format!(
                             "Using the weights of run '{name}' (canvas and inspector); Train continues from them."
-                        );
+                        )
                     }
-                    Err(e) => s.error = Some(format!("Cannot use the weights of run '{name}': {e}")),
+                    Err(e) => self.session.show_error(&format!("Cannot use the weights of run '{name}'"), &e),
                 }
             }
         }
