@@ -212,6 +212,43 @@ fn settings_round_trip_through_serde() {
     assert_eq!(partial.train, Settings::default().train);
 }
 
+/// The legend sits above the plots, outside the data, and a click on a name hides that curve (and shows it again).
+#[test]
+fn the_legend_above_the_plots_hides_and_shows_a_curve() {
+    let mut history = History::new();
+    for i in 0..600usize {
+        history.push_batch(BatchMetrics {
+            epoch: 1,
+            batch: i + 1,
+            batches_per_epoch: 600,
+            loss: 2.3 / (1.0 + i as f32 / 50.0),
+            accuracy: (0.1 + i as f32 / 700.0).min(1.0),
+            lr: 0.003,
+            images_per_sec: 1000.0,
+            elapsed_secs: i as f64,
+        });
+    }
+    let state = (PlotsView::default(), history, Settings::default());
+    let mut h = Harness::builder().with_size([900.0, 700.0]).build_ui_state(
+        |ui, (view, history, settings): &mut (PlotsView, History, Settings)| view.ui(ui, history, settings),
+        state,
+    );
+    h.run();
+    let all = h.state().0.drawn_points;
+    let plots_top = h.state().0.plots_rect.expect("the plots are drawn").top();
+    let loss = h.get_by_role_and_label(Role::Button, "loss").rect();
+    assert!(loss.bottom() <= plots_top + 40.0, "the legend is above the plots, not on them: {loss:?} vs {plots_top}");
+    assert!(h.query_by_role_and_label(Role::Button, "train accuracy").is_some());
+
+    h.get_by_role_and_label(Role::Button, "loss").click();
+    h.run();
+    let without_loss = h.state().0.drawn_points;
+    assert!(without_loss < all, "hiding the loss draws fewer points: {without_loss} of {all}");
+    h.get_by_role_and_label(Role::Button, "loss").click();
+    h.run();
+    assert_eq!(h.state().0.drawn_points, all, "a second click shows it again");
+}
+
 /// The plot view with 30,000 batches: prints the UI work per frame. Run with
 /// `cargo test --test ui plot_frame_time -- --nocapture`.
 #[test]

@@ -67,7 +67,7 @@ fn new_canvas_state() -> CanvasState {
 
 /// Drags the pointer through `points` (0..1 canvas coordinates), one frame per point.
 fn draw_stroke(h: &mut Harness<'_, CanvasState>, points: &[[f32; 2]]) {
-    let rect = h.get_by_label("Drawing canvas").rect();
+    let rect = h.get_by_label_contains("Drawing canvas").rect();
     let at = |p: [f32; 2]| Pos2::new(rect.min.x + p[0] * rect.width(), rect.min.y + p[1] * rect.height());
     let first = at(points[0]);
     h.hover_at(first);
@@ -107,7 +107,7 @@ fn drawing_gives_a_centred_input_and_a_prediction_then_undo_and_clear_empty_it()
     let mut h = canvas_harness(new_canvas_state());
 
     // Live update: halfway through the first stroke there is already an input and a prediction.
-    let rect = h.get_by_label("Drawing canvas").rect();
+    let rect = h.get_by_label_contains("Drawing canvas").rect();
     let at = |p: [f32; 2]| Pos2::new(rect.min.x + p[0] * rect.width(), rect.min.y + p[1] * rect.height());
     h.hover_at(at(SEVEN_TOP[0]));
     h.run();
@@ -161,7 +161,7 @@ fn delete_key_over_the_canvas_clears() {
     let mut h = canvas_harness(new_canvas_state());
     draw_stroke(&mut h, &SEVEN_DIAGONAL);
     assert!(h.state().canvas.network_input().is_some());
-    let centre = h.get_by_label("Drawing canvas").rect().center();
+    let centre = h.get_by_label_contains("Drawing canvas").rect().center();
     h.hover_at(centre);
     h.run();
     h.key_press(Key::Delete);

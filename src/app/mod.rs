@@ -195,13 +195,17 @@ impl eframe::App for PlaygroundApp {
         let ui_start = Instant::now();
         let ctx = ui.ctx().clone();
 
-        egui::Panel::left("controls").resizable(true).default_size(330.0).min_size(280.0).show(ui, |ui| {
+        // The side panels give way in a narrow window (1024 px and less) so the tabs keep room for their plots.
+        let width = ctx.content_rect().width();
+        let controls = egui::Panel::left("controls").resizable(true).default_size(330.0).min_size(280.0);
+        controls.max_size((width * 0.32).max(280.0)).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let helpers_busy = self.background.in_flight.jobs() > 0;
                 views::controls::controls_ui(ui, &mut self.settings, &self.session, helpers_busy, &mut self.commands);
             });
         });
-        egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0).show(ui, |ui| {
+        let canvas = egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0);
+        canvas.max_size((width * 0.3).max(220.0)).show(ui, |ui| {
             let test_set = self.session.data.as_ref().map(|d| &d.test);
             self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
         });
@@ -210,7 +214,8 @@ impl eframe::App for PlaygroundApp {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
             self.coach_banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
-            ui.horizontal(|ui| {
+            // Wrapped: a row wider than the panel would widen the panel's content under the canvas.
+            ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
                 ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");

@@ -161,21 +161,31 @@ impl EvaluationView {
             correct(snap.confusion),
             100.0 * correct(snap.confusion) as f64 / n_images.max(1) as f64
         ));
-        ui.horizontal_top(|ui| {
-            self.matrix_ui(ui, snap.confusion, inputs.class_names);
-            ui.add_space(16.0);
-            ui.vertical(|ui| {
-                self.pairs_ui(ui, snap.confusion, inputs.class_names);
-                ui.add_space(12.0);
-                class_accuracy_ui(ui, snap.confusion, inputs.class_names);
+        // The side column beside the matrix when the tab is wide enough for both, else under it.
+        if ui.available_width() >= 300.0 + SIDE_COLUMN {
+            ui.horizontal_top(|ui| {
+                self.matrix_ui(ui, snap.confusion, inputs.class_names, SIDE_COLUMN);
+                ui.add_space(16.0);
+                ui.vertical(|ui| {
+                    self.pairs_ui(ui, snap.confusion, inputs.class_names);
+                    ui.add_space(12.0);
+                    class_accuracy_ui(ui, snap.confusion, inputs.class_names);
+                });
             });
-        });
+        } else {
+            self.matrix_ui(ui, snap.confusion, inputs.class_names, 0.0);
+            ui.horizontal_wrapped(|ui| {
+                ui.vertical(|ui| self.pairs_ui(ui, snap.confusion, inputs.class_names));
+                ui.add_space(16.0);
+                ui.vertical(|ui| class_accuracy_ui(ui, snap.confusion, inputs.class_names));
+            });
+        }
         ui.separator();
         self.gallery_ui(ui, index, snap, inputs, commands);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, inputs: &EvaluationInputs, commands: &mut Vec<UiCommand>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let evaluate = ui
                 .add_enabled(inputs.can_evaluate, egui::Button::new("Evaluate"))
                 .on_hover_text("Run the test set through the current weights: matrix, gallery and accuracy")
@@ -203,12 +213,12 @@ impl EvaluationView {
         }
     }
 
-    fn matrix_ui(&mut self, ui: &mut egui::Ui, m: &[Vec<u32>], names: &[String]) {
+    /// `beside`: the width kept free to the right of the matrix.
+    fn matrix_ui(&mut self, ui: &mut egui::Ui, m: &[Vec<u32>], names: &[String], beside: f32) {
         let n = m.len();
         let label_w = names.iter().map(|s| s.chars().count()).max().unwrap_or(1).clamp(1, 12) as f32 * 7.5 + 10.0;
         // The matrix takes what the side column and the gallery leave, and grows with the window.
-        let side =
-            ((ui.available_width() - SIDE_COLUMN - label_w).min(ui.available_height() * 0.6)).clamp(220.0, 720.0);
+        let side = ((ui.available_width() - beside - label_w).min(ui.available_height() * 0.6)).clamp(220.0, 720.0);
         let cell = side / n.max(1) as f32;
         let (rect, _) = ui.allocate_exact_size(Vec2::new(label_w + side, side + 40.0), Sense::hover());
         let painter = ui.painter_at(rect);

@@ -48,7 +48,7 @@ pub struct PlotsView {
     /// [x, log10 lr] of the current curves, keyed like `cache`.
     lr_cache: (Option<(u64, usize)>, Vec<[f64; 2]>),
     /// Screen rectangle covered by both plots in the last frame (for the on-screen PNG export).
-    pub(crate) plots_rect: Option<Rect>,
+    pub plots_rect: Option<Rect>,
     /// Points handed to egui_plot in the last frame (after decimation), for the debug overlay.
     pub drawn_points: usize,
     /// The legend above the plots, and what the user hid in it.
@@ -62,7 +62,7 @@ impl PlotsView {
 
     /// The plots with overlaid runs and learning-rate markers, and the learning-rate plot under them.
     pub fn ui_with(&mut self, ui: &mut Ui, history: &History, settings: &mut Settings, extras: &PlotExtras<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Smoothing");
             ui.add(Slider::new(&mut settings.smoothing, 1..=500).logarithmic(true).suffix(" batches"))
                 .on_hover_text("Moving average over this many batches (1 = raw)");

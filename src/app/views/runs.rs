@@ -19,7 +19,7 @@ impl RunsView {
     /// `busy`: a listing or change of the store is on its way.
     pub fn ui(&mut self, ui: &mut Ui, ex: &Experiments, run_active: bool, busy: bool, commands: &mut Vec<UiCommand>) {
         let push = |commands: &mut Vec<UiCommand>, c: RunsCommand| commands.push(UiCommand::Runs(c));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.strong(format!("{} recorded run{}", ex.runs.len(), if ex.runs.len() == 1 { "" } else { "s" }));
             ui.weak(format!("· {:.1} MB on disk", ex.disk_bytes as f64 / 1e6));
             if let Some(store) = &ex.store {
@@ -29,7 +29,7 @@ impl RunsView {
                 ui.spinner();
             }
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.button("Refresh").on_hover_text("Read the runs folder again").clicked().then(|| {
                 push(commands, RunsCommand::Refresh);
             });
