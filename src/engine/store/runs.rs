@@ -9,12 +9,12 @@
 use crate::engine::model::checkpoint;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::bounded_read::{read_bounded, Refusal};
 use crate::engine::training::config::{Optimizer, TrainConfig};
 use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
 use crate::engine::training::metrics::MetricsLog;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,7 +30,6 @@ pub const WEIGHTS_FILE: &str = "weights.safetensors";
 /// Reads are refused above these sizes, before reading (a run.json is a few KB, a 50-epoch metrics.csv ~2 MB).
 pub const MAX_RUN_JSON_BYTES: u64 = 1 << 20;
 pub const MAX_METRICS_BYTES: u64 = 50 << 20;
-pub const MAX_WEIGHTS_BYTES: u64 = 16 << 20;
 
 /// The data folder: `$LENET_PLAYGROUND_HOME`, else `$XDG_DATA_HOME/lenet-playground`, else
 /// `~/.local/share/lenet-playground` (empty variables count as unset).
@@ -268,13 +267,12 @@ impl RunStore {
 
     pub fn load_weights(&self, run: &StoredRun) -> Result<ModelWeights> {
         let path = run.weights_path();
-        check_size(&path, MAX_WEIGHTS_BYTES).map_err(|m| Error::weights(&path, m))?;
         checkpoint::load(&path)
     }
 
     pub fn load_metrics(&self, run: &StoredRun) -> Result<StoredMetrics> {
         let path = run.metrics_path();
-        let text = read_bounded(&path, MAX_METRICS_BYTES).map_err(|m| Error::data(&path, m))?;
+        let text = read_bounded_text(&path, MAX_METRICS_BYTES).map_err(|m| Error::data(&path, m))?;
         parse_metrics_csv(&text).map_err(|m| Error::data(&path, m))
     }
 
@@ -325,7 +323,7 @@ fn read_run(dir: &Path) -> std::result::Result<StoredRun, String> {
     if !json_path.is_file() {
         return Err("no run.json (an incomplete run or not a run folder)".into());
     }
-    let text = read_bounded(&json_path, MAX_RUN_JSON_BYTES)?;
+    let text = read_bounded_text(&json_path, MAX_RUN_JSON_BYTES)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("run.json is not JSON ({e})"))?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(FORMAT) => {}
@@ -364,28 +362,23 @@ fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-fn check_size(path: &Path, max: u64) -> std::result::Result<u64, String> {
-    let len = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
-    if len > max {
-        return Err(format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path)));
-    }
-    Ok(len)
+fn too_large(path: &Path, len: u64, max: u64) -> String {
+    format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path))
 }
 
 /// A stored metrics.csv as text, refused above `MAX_METRICS_BYTES` before reading.
 pub fn read_metrics_text(path: &Path) -> Result<String> {
-    read_bounded(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
+    read_bounded_text(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
 }
 
 /// Reads a text file of at most `max` bytes (checked before reading, and enforced while reading).
-fn read_bounded(path: &Path, max: u64) -> std::result::Result<String, String> {
-    check_size(path, max)?;
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
-    let mut bytes = Vec::new();
-    f.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("{} grew past {max} bytes while reading", file_name(path)));
-    }
+fn read_bounded_text(path: &Path, max: u64) -> std::result::Result<String, String> {
+    let bytes = read_bounded(path, max).map_err(|r| match r {
+        Refusal::NotFound(e) | Refusal::Io(e) => format!("cannot read {}: {e}", file_name(path)),
+        Refusal::NotRegular(what) => format!("{} is not a regular file ({what})", file_name(path)),
+        Refusal::TooLarge(len) => too_large(path, len, max),
+        Refusal::Grew => format!("{} grew past {max} bytes while reading", file_name(path)),
+    })?;
     String::from_utf8(bytes).map_err(|_| format!("{} is not text (UTF-8)", file_name(path)))
 }
 
