@@ -8,6 +8,7 @@ use crate::engine::data::classes::{is_fashion, owned, parse_classes, MAX_CLASSES
 use crate::engine::data::idx::{idx_from_file, Idx, Kind};
 use crate::engine::model::rng::Rng;
 use crate::engine::store::bounded_read::{read_bounded, Refusal};
+use crate::error::printable;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -147,14 +148,15 @@ impl Dataset {
         }
     }
 
-    /// "MNIST (shipped)" or "Fashion-MNIST (/usr/share/…)".
+    /// "MNIST (shipped)" or "Fashion-MNIST (/usr/share/…)", with any control character of a folder name escaped
+    /// (it is printed on terminals).
     pub fn describe(&self) -> String {
-        match &self.source {
+        printable(&match &self.source {
             None => format!("{} (shipped, {} train / {} test)", self.name, self.train.len(), self.test.len()),
             Some(p) => {
                 format!("{} ({}, {} train / {} test)", self.name, p.display(), self.train.len(), self.test.len())
             }
-        }
+        })
     }
 }
 
