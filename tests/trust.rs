@@ -934,8 +934,7 @@ fn a_write_error_on_stdout_is_reported_once_and_a_closed_pipe_stays_quiet() {
     assert!(closed.stderr.is_empty(), "{}", text(&closed.stderr));
 }
 
-/// 5. A JPEG cut short is refused naming the file; a progressive JPEG over the lower limit is refused from its
-/// header.
+/// 5. A JPEG cut short is refused naming the file; a large progressive JPEG is refused from its header.
 #[test]
 fn a_truncated_jpeg_is_refused_and_large_progressive_ones_too() {
     let dir = tempfile::tempdir().unwrap();
