@@ -125,9 +125,10 @@ impl Error {
     }
 
     /// The error and its causes as one line, for a terminal or a banner (the same as `to_string()`: causes are
-    /// part of `Display`; newlines inside a cause's text are folded into spaces).
+    /// part of `Display`; newlines inside a cause's text are folded into spaces, and any other control character
+    /// — from a file name, say — is shown escaped, see [`printable`]).
     pub fn report(&self) -> String {
-        self.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+        printable(&self.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// True if the error comes from what the user gave (a file, a setting) rather than from the program or the
@@ -138,6 +139,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Text as a terminal should show it: every control character (ESC, CR, BEL, a newline, …) written as its escape
+/// (`\u{1b}`, `\r`, `\n`), so a file or run name can neither drive the terminal nor split a line.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -159,5 +169,13 @@ mod tests {
         let candle: Error = candle_core::Error::Msg("bad\nshape".into()).into();
         assert!(candle.source().is_some() && !candle.is_bad_input());
         assert_eq!(candle.report(), "computation failed: bad shape");
+
+        let named = Error::image("a\u{1b}[2Jb\u{7}.png", "cannot read image");
+        assert_eq!(
+            named.report(),
+            "a\\u{1b}[2Jb\\u{7}.png: cannot read image",
+            "no raw ESC or BEL reaches the terminal"
+        );
+        assert_eq!(printable("run\rname\n"), "run\\rname\\n");
     }
 }

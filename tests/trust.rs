@@ -792,3 +792,269 @@ fn the_model_defaults_used_here_are_the_classic_ones() {
     // Guards the helpers above: weights_file() builds the default architecture.
     assert_eq!(ModelConfig::default(), ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Issue 17, class by class: each test builds its input itself.
+
+fn env_run(args: &[&str], home: &Path) -> Output {
+    bin().args(args).env("LENET_PLAYGROUND_HOME", home).stdin(Stdio::null()).output().expect("the binary runs")
+}
+
+/// 1. An output naming stdout or a FIFO is streamed to, never replaced by a regular file.
+#[test]
+fn an_output_that_is_a_stream_is_written_in_place_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["train", "--epochs", "1", "--limit", "200", "--metrics", "/dev/stdout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("kind"), "the CSV went to stdout: {}", text(&out.stdout));
+    let link = std::fs::symlink_metadata("/dev/stdout").unwrap();
+    assert!(link.file_type().is_symlink(), "/dev/stdout is still the link it was");
+    // A FIFO: its reader gets the weights, and it stays a FIFO.
+    let fifo = dir.path().join("w.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    let out = run(&["train", "--epochs", "1", "--limit", "200", "--save", s(&fifo)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bytes = reader.join().unwrap();
+    checkpoint::from_bytes(&bytes).expect("whole weights through the pipe");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // A socket is refused before training, and kept.
+    let sock = dir.path().join("m.sock");
+    let _l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    assert_refused(&run(&["train", "--metrics", s(&sock)]), "m.sock", "not a regular file (a socket)");
+    assert!(std::fs::metadata(&sock).unwrap().file_type().is_socket());
+}
+
+/// 2. An output that is one of the command's inputs is refused before anything is written.
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let before = std::fs::read(&w).unwrap();
+    let png = dir.path().join("a.png");
+    write_png(&png, 84, 84, 1, true);
+    for out in [&w, &png] {
+        let o = run(&["explain", "--weights", s(&w), s(&png), "--out", s(out)]);
+        assert_refused(&o, "--out", "is one of this command's inputs");
+    }
+    assert_eq!(std::fs::read(&w).unwrap(), before, "the weights are untouched");
+    let data = dir.path().join("data");
+    write_set(&data, 100, 20);
+    std::fs::write(data.join("classes.txt"), DIGITS_TXT).unwrap();
+    let labels = data.join(format!("{}.gz", mnist::TRAIN_LABELS));
+    for (flag, target) in [("--metrics", data.join("classes.txt")), ("--save", labels.clone())] {
+        let o = run(&["train", "--data", s(&data), flag, s(&target)]);
+        assert_refused(&o, flag, "is one of this command's inputs");
+    }
+    assert_eq!(std::fs::read_to_string(data.join("classes.txt")).unwrap(), DIGITS_TXT);
+}
+
+const DIGITS_TXT: &str = "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n";
+
+/// 3. Ctrl-C during train keeps the finished work and exits 130; a second SIGTERM exits at once, no temporaries.
+#[test]
+fn a_signal_during_train_stops_it_and_keeps_the_finished_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("w.safetensors");
+    let metrics = dir.path().join("m.csv");
+    let home = dir.path().join("home");
+    let mut child = bin()
+        .args(["train", "--epochs", "20", "--limit", "3000", "--save", s(&save), "--metrics", s(&metrics)])
+        .args(["--record", "--run-name", "interrupted"])
+        .env("LENET_PLAYGROUND_HOME", &home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("epoch 1/20"), "{line}");
+    let kill =
+        |sig: &str, pid: u32| assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success());
+    kill("-INT", child.id());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("stopped by Ctrl-C (SIGINT) at epoch") && err.contains(s(&save)), "{err}");
+    checkpoint::load(&save).expect("the weights of the last finished step");
+    assert!(std::fs::read_to_string(&metrics).unwrap().lines().count() > 2, "metrics written");
+    let runs = env_run(&["runs", "--json"], &home);
+    let v: serde_json::Value = serde_json::from_str(text(&runs.stdout).trim()).unwrap();
+    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["name"], "interrupted");
+
+    // Two SIGTERMs: out at once with 143, nothing temporary left.
+    let out_dir = dir.path().join("second");
+    std::fs::create_dir(&out_dir).unwrap();
+    let mut child = bin()
+        .args(["train", "--epochs", "20", "--limit", "3000", "--save", s(&out_dir.join("w")), "--metrics"])
+        .arg(out_dir.join("m.csv"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0);
+        if line.starts_with("training LeNet-5") {
+            break;
+        }
+    }
+    kill("-TERM", child.id());
+    kill("-TERM", child.id());
+    let t0 = Instant::now();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    assert!(t0.elapsed().as_secs_f64() < 5.0, "the second signal exits at once");
+    let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{left:?}");
+}
+
+/// 4. A write error on stdout is reported once; a closed pipe stays quiet.
+#[test]
+fn a_write_error_on_stdout_is_reported_once_and_a_closed_pipe_stays_quiet() {
+    let full = bin().args(["inspect"]).stdout(std::fs::File::create("/dev/full").unwrap()).output().unwrap();
+    let err = text(&full.stderr);
+    assert!(matches!(full.status.code(), Some(1 | 2)), "{err}");
+    assert!(err.contains("standard output") && err.contains("No space left"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let closed = bin().args(["inspect", "--details"]).stdout(writer).output().unwrap();
+    assert_eq!(closed.status.code(), Some(0));
+    assert!(closed.stderr.is_empty(), "{}", text(&closed.stderr));
+}
+
+/// 5. A JPEG cut short is refused naming the file; a large progressive JPEG is refused from its header.
+#[test]
+fn a_truncated_jpeg_is_refused_and_large_progressive_ones_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let img = image::GrayImage::from_fn(300, 300, |x, y| {
+        image::Luma([if (100..200).contains(&x) && y > 30 { 0 } else { 255 }])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&img).unwrap();
+    let whole = dir.path().join("whole.jpg");
+    std::fs::write(&whole, &bytes).unwrap();
+    assert!(run(&["predict", "--weights", s(&w), s(&whole)]).status.success());
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let o = run(&["predict", "--weights", s(&w), s(&cut)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    assert!(text(&o.stderr).contains("cut.jpg"), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "no digit answered: {}", text(&o.stdout));
+    // The same frame header marked progressive (SOF2) at 5000×4000: over the 16-megapixel limit for those.
+    let prog = dir.path().join("prog.jpg");
+    write_jpeg(&prog, 5000, 4000);
+    let mut b = std::fs::read(&prog).unwrap();
+    let sof = b.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+    b[sof + 1] = 0xC2;
+    std::fs::write(&prog, b).unwrap();
+    let m = measure(&["predict", "--weights", s(&w), s(&prog)]);
+    assert_refused(&m.out, "prog.jpg", "16 megapixels for a progressive JPEG");
+    assert!(m.peak_rss_mb < 100.0, "{:.0} MB", m.peak_rss_mb);
+}
+
+/// 6. eval --mistakes never mixes with files it did not write; --force replaces only its own; 10k PNGs are quick.
+#[test]
+fn eval_mistakes_never_overwrites_what_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let out = dir.path().join("mistakes");
+    let t0 = Instant::now();
+    let o = run(&["eval", "--weights", s(&w), "--mistakes", s(&out)]);
+    let secs = t0.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let n = std::fs::read_dir(&out).unwrap().count();
+    assert!(n > 5000, "an untrained network gets most wrong: {n} files");
+    assert!(secs < 20.0, "{n} files in {secs:.1} s");
+    eprintln!("eval --mistakes: {n} files in {secs:.1} s");
+    let again = run(&["eval", "--weights", s(&w), "--mistakes", s(&out)]);
+    assert_refused(&again, "mistakes", "not empty");
+    assert!(run(&["eval", "--weights", s(&w), "--mistakes", s(&out), "--force"]).status.success());
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), n, "replaced, not added to");
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let forced = run(&["eval", "--weights", s(&w), "--mistakes", s(&out), "--force"]);
+    assert_refused(&forced, "notes.txt", "--force replaces only");
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), n + 1, "nothing removed when refused");
+}
+
+/// 8. Control characters in names never reach the terminal raw; a run name with one is refused.
+#[test]
+fn names_with_control_characters_are_refused_or_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = weights_file(dir.path());
+    let evil = dir.path().join("a\x1b[2J\rb\x07.png");
+    std::fs::write(&evil, b"not an image").unwrap();
+    let o = run(&["predict", "--weights", s(&w), s(&evil)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(!err.contains('\x1b') && !err.contains('\r') && !err.contains('\x07'), "{err:?}");
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+    let o = run(&["train", "--record", "--run-name", "two\nlines"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("control characters"), "{}", text(&o.stderr));
+}
+
+/// 9. The run store: unreadable store exits 2, impossible summaries are skipped, a failed save leaves nothing.
+#[test]
+fn the_run_store_is_refused_skipped_or_left_clean() {
+    use lenet_playground::engine::store::runs::{NewRun, RunStore};
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join("runs"), "a file where the runs folder goes").unwrap();
+    assert_refused(&env_run(&["runs"], &home), "runs", "the runs folder is not a folder");
+    std::fs::remove_file(home.join("runs")).unwrap();
+    let o = env_run(&["train", "--epochs", "1", "--limit", "200", "--record"], &home);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let store = RunStore::new(&home);
+    let run = store.list().runs.pop().unwrap();
+    let json_path = run.dir.join("run.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    v["summary"]["test_accuracy"] = serde_json::json!(1.5);
+    std::fs::write(&json_path, v.to_string()).unwrap();
+    let o = env_run(&["runs"], &home);
+    assert!(text(&o.stderr).contains("out-of-range summary (test accuracy 1.5"), "{}", text(&o.stderr));
+    // A symlink to a run folder is one run, not two with one id.
+    std::os::unix::fs::symlink(&run.dir, store.runs_dir().join("20990101-000000-link")).unwrap();
+    v["summary"]["test_accuracy"] = serde_json::json!(0.5);
+    std::fs::write(&json_path, v.to_string()).unwrap();
+    assert_eq!(store.list().runs.len(), 1);
+    // A save that fails (weights that are not finite) leaves no folder behind.
+    let mut bad = run.clone();
+    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let mut w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
+    w.params[0].data[0] = f32::NAN;
+    bad.record.name = "bad".into();
+    let before = std::fs::read_dir(store.runs_dir()).unwrap().count();
+    assert!(store.save(&NewRun { record: bad.record, metrics_csv: String::new(), weights: Some(w) }).is_err());
+    assert_eq!(std::fs::read_dir(store.runs_dir()).unwrap().count(), before, "no half folder");
+}
+
+/// 10. Errors name the culprit: an empty training set names the data folder; a data file that is a folder says so.
+#[test]
+fn data_errors_name_the_folder_and_what_the_path_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("empty-train");
+    write_set(&data, 0, 20);
+    assert_refused(&run(&["train", "--data", s(&data)]), "empty-train", "the training set");
+    let odd = dir.path().join("odd");
+    write_set(&odd, 50, 20);
+    let labels = odd.join(format!("{}.gz", mnist::TRAIN_LABELS));
+    std::fs::remove_file(&labels).unwrap();
+    std::fs::create_dir(&labels).unwrap();
+    let e = load_err(&odd);
+    assert!(e.contains("train-labels-idx1-ubyte.gz: not a regular file (a folder)"), "{e}");
+}

@@ -5,14 +5,28 @@ use super::print_stdout;
 use crate::engine::data::mnist::{Dataset, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::insight::evaluate::{confusion_table, evaluate_weights, most_confused, Evaluation};
 use crate::engine::model::checkpoint;
-use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::atomic_file::{write_atomic, write_new};
+use crate::engine::store::bounded_read::read_bounded;
+use crate::error::printable;
 use crate::{Error, Result};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// How many confused pairs are listed.
 const TOP_PAIRS: usize = 5;
 
-pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes: Option<&PathBuf>) -> Result<()> {
+pub(super) fn run_eval(
+    weights: &Path,
+    data: Option<&Path>,
+    json: bool,
+    mistakes: Option<&PathBuf>,
+    force: bool,
+) -> Result<()> {
+    // The folder is checked before minutes of evaluation: new, empty, or (with --force) only what eval wrote.
+    let previous = match mistakes {
+        Some(dir) => Some(previous_mistakes(dir, force)?),
+        None => None,
+    };
     let w = checkpoint::load(weights)?;
     let data = Dataset::load(data)?;
     if data.test.is_empty() {
@@ -29,9 +43,9 @@ pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes
             ),
         ));
     }
-    let written = match mistakes {
-        Some(dir) => Some(write_mistakes(dir, &data.test, &ev)?),
-        None => None,
+    let written = match (mistakes, previous) {
+        (Some(dir), Some(previous)) => Some(write_mistakes(dir, &previous, &data.test, &ev)?),
+        _ => None,
     };
     let names = &data.class_names;
     let pairs = most_confused(&ev.confusion, TOP_PAIRS);
@@ -76,33 +90,141 @@ pub(super) fn run_eval(weights: &Path, data: Option<&Path>, json: bool, mistakes
         ));
     }
     if let (Some(n), Some(dir)) = (written, mistakes) {
-        out.push_str(&format!("\nwrote {n} misclassified images and index.csv to {}\n", dir.display()));
+        out.push_str(&format!(
+            "\nwrote {n} misclassified images and index.csv to {}\n",
+            printable(&dir.display().to_string())
+        ));
     }
     print_stdout(&out);
     Ok(())
 }
 
-/// Writes each misclassified image as `<index>_true-<t>_pred-<p>.png` (the test image as stored: 28×28, ink
-/// white) and `index.csv`; returns how many images were written.
-fn write_mistakes(dir: &Path, test: &ImageSet, ev: &Evaluation) -> Result<usize> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, "cannot create the folder").because(e))?;
-    let mut csv = String::from("index,true,predicted,confidence\n");
-    let mut n = 0;
-    for (i, (&label, &pred)) in test.labels.iter().zip(&ev.predictions.predicted).enumerate() {
-        if label == pred {
-            continue;
+/// The index `eval --mistakes` writes last, listing every image it wrote.
+const INDEX_CSV: &str = "index.csv";
+/// An index.csv of 10,000 images is about 300 KB.
+const MAX_INDEX_BYTES: u64 = 4 << 20;
+
+/// An image's file name: `<index>_true-<t>_pred-<p>.png`.
+fn mistake_name(index: usize, label: u8, pred: u8) -> String {
+    format!("{index}_true-{label}_pred-{pred}.png")
+}
+
+/// What a previous `eval --mistakes` left in `dir` (to be removed before writing), after checking that the folder
+/// may be used: it does not exist, is empty, or — with `force` — holds nothing but an index.csv and the images it
+/// lists. Anything else is refused, so no file eval did not write is overwritten or mixed with its output.
+fn previous_mistakes(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if dir.exists() && !dir.is_dir() => {
+            return Err(Error::write(dir, "not a folder").because(e));
         }
-        let pixels = test.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec();
-        let img = image::GrayImage::from_raw(IMAGE_SIDE as u32, IMAGE_SIDE as u32, pixels)
-            .ok_or_else(|| Error::Internal("a test image has the wrong size".into()))?;
-        let path = dir.join(format!("{i}_true-{label}_pred-{pred}.png"));
-        let mut bytes = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|e| Error::encode(format!("{} as PNG", path.display()), e))?;
-        write_atomic(&path, &bytes)?;
-        csv.push_str(&format!("{i},{label},{pred},{:.4}\n", ev.predictions.confidence[i]));
-        n += 1;
+        Err(e) => return Err(Error::write(dir, "cannot read the folder").because(e)),
+    };
+    let mut names = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| Error::write(dir, "cannot read the folder").because(e))?;
+        names.push(e.file_name());
     }
-    write_atomic(&dir.join("index.csv"), csv.as_bytes())?;
-    Ok(n)
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !force {
+        return Err(Error::write(
+            dir,
+            format!(
+                "the folder is not empty ({} entries): choose a new folder, or add --force to replace what an \
+                 earlier `eval --mistakes` wrote there",
+                names.len()
+            ),
+        ));
+    }
+    let index = dir.join(INDEX_CSV);
+    let text = read_bounded(&index, MAX_INDEX_BYTES).ok().and_then(|b| String::from_utf8(b).ok());
+    let listed: std::collections::HashSet<String> = match text {
+        Some(text) => text
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let (i, t, p) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+                Some(mistake_name(i, t, p))
+            })
+            .collect(),
+        None => Default::default(),
+    };
+    let mut ours = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let is_ours = name.to_str().is_some_and(|n| n == INDEX_CSV || listed.contains(n))
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if !is_ours {
+            return Err(Error::write(
+                dir,
+                format!(
+                    "--force replaces only what an earlier `eval --mistakes` wrote (index.csv and the images it \
+                     lists), and the folder also holds {}: choose a new folder",
+                    printable(&name.to_string_lossy())
+                ),
+            ));
+        }
+        ours.push(path);
+    }
+    Ok(ours)
+}
+
+/// Writes each misclassified image as `<index>_true-<t>_pred-<p>.png` (the test image as stored: 28×28, ink
+/// white), in parallel and each as a new file, then `index.csv` (atomically: it is what says the set is whole);
+/// returns how many images were written. `previous` (an earlier eval's files) is removed first. If anything fails,
+/// the images written so far are removed again.
+fn write_mistakes(dir: &Path, previous: &[PathBuf], test: &ImageSet, ev: &Evaluation) -> Result<usize> {
+    for p in previous {
+        std::fs::remove_file(p).map_err(|e| Error::write(p, "cannot remove the earlier file").because(e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, "cannot create the folder").because(e))?;
+    let wrong: Vec<(usize, u8, u8)> = test
+        .labels
+        .iter()
+        .zip(&ev.predictions.predicted)
+        .enumerate()
+        .filter(|(_, (l, p))| l != p)
+        .map(|(i, (&l, &p))| (i, l, p))
+        .collect();
+    let results: Vec<Result<PathBuf>> = wrong
+        .par_iter()
+        .map(|&(i, label, pred)| {
+            let path = dir.join(mistake_name(i, label, pred));
+            let pixels = test.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec();
+            let img = image::GrayImage::from_raw(IMAGE_SIDE as u32, IMAGE_SIDE as u32, pixels)
+                .ok_or_else(|| Error::Internal("a test image has the wrong size".into()))?;
+            let mut bytes = Vec::new();
+            img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+                .map_err(|e| Error::encode(format!("{} as PNG", path.display()), e))?;
+            write_new(&path, &bytes)?;
+            Ok(path)
+        })
+        .collect();
+    let mut first_error = None;
+    let mut written = Vec::new();
+    for r in results {
+        match r {
+            Ok(p) => written.push(p),
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    let mut csv = String::from("index,true,predicted,confidence\n");
+    for &(i, label, pred) in &wrong {
+        csv.push_str(&format!("{i},{label},{pred},{:.4}\n", ev.predictions.confidence[i]));
+    }
+    let result = match first_error {
+        Some(e) => Err(e),
+        None => write_atomic(&dir.join(INDEX_CSV), csv.as_bytes()),
+    };
+    if let Err(e) = result {
+        for p in &written {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
+    Ok(wrong.len())
 }

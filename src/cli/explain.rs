@@ -1,11 +1,12 @@
 //! `explain`: which parts of an image decided a class — the occlusion map (engine::insight::explain) drawn over the
 //! preprocessed input as a PNG, and with `--json` the map's numbers.
 
-use super::print_stdout;
+use super::{check_not_input, print_stdout};
 use crate::engine::insight::explain::{display_scale, occlusion, overlay_png};
 use crate::engine::model::checkpoint;
 use crate::engine::model::predict::{read_input, Predictor};
 use crate::engine::store::atomic_file::write_atomic;
+use crate::error::printable;
 use crate::Result;
 use std::path::Path;
 
@@ -13,6 +14,8 @@ use std::path::Path;
 const ZOOM: usize = 10;
 
 pub(super) fn run_explain(weights: &Path, image: &Path, class: Option<usize>, out: &Path, json: bool) -> Result<()> {
+    // The map never overwrites what it is computed from.
+    check_not_input("--out", out, &[weights.to_path_buf(), image.to_path_buf()])?;
     let w = checkpoint::load(weights)?;
     let predictor = Predictor::new(&w)?;
     let input = read_input(image)?;
@@ -33,12 +36,13 @@ pub(super) fn run_explain(weights: &Path, image: &Path, class: Option<usize>, ou
         ));
     } else {
         print_stdout(&format!(
-            "{}\tclass {name} (p = {:.4})\tlargest drop {:.4}, colour scale ±{:.4}\t{}\n",
-            image.display(),
+            "{}\tclass {} (p = {:.4})\tlargest drop {:.4}, colour scale ±{:.4}\t{}\n",
+            printable(&image.display().to_string()),
+            printable(&name),
             a.probability,
             a.map.iter().copied().fold(f32::MIN, f32::max),
             display_scale(&a.map),
-            out.display()
+            printable(&out.display().to_string())
         ));
     }
     Ok(())

@@ -2,22 +2,26 @@
 //! goes to stderr, results to stdout, so output can be piped.
 
 use crate::engine::data::mnist::Dataset;
+use crate::engine::data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use crate::engine::model::checkpoint;
 use crate::engine::model::inspect::stage_table;
 use crate::engine::model::predict::Predictor;
+use crate::engine::store::atomic_file::same_file;
 use crate::engine::training::bench;
 use crate::engine::training::config::{
     Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
 };
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
+use crate::error::printable;
 use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod eval;
 mod explain;
 mod runs;
+mod signals;
 mod train;
 
 #[derive(Parser, Debug)]
@@ -64,9 +68,14 @@ pub enum Command {
         data: Option<PathBuf>,
         #[arg(long)]
         json: bool,
-        /// Write every misclassified test image here as <index>_true-<t>_pred-<p>.png, plus index.csv.
+        /// Write every misclassified test image here as <index>_true-<t>_pred-<p>.png, plus index.csv. The folder
+        /// must be new or empty, unless --force.
         #[arg(long)]
         mistakes: Option<PathBuf>,
+        /// With --mistakes: first remove the images a previous `eval --mistakes` wrote there (those its index.csv
+        /// lists); any other file in the folder is still refused.
+        #[arg(long, requires = "mistakes")]
+        force: bool,
     },
     /// Show which parts of an image decided a class: an occlusion map over the preprocessed input, as a PNG.
     Explain {
@@ -146,9 +155,15 @@ pub struct TrainArgs {
     /// Keep the run in the run store (data folder: $LENET_PLAYGROUND_HOME or ~/.local/share/lenet-playground).
     #[arg(long)]
     pub record: bool,
-    /// Name of the recorded run (default: its settings, e.g. "Adam lr 0.003").
-    #[arg(long, requires = "record")]
+    /// Name of the recorded run (default: its settings, e.g. "Adam lr 0.003"); no control characters.
+    #[arg(long, requires = "record", value_parser = parse_run_name)]
     pub run_name: Option<String>,
+}
+
+/// `--run-name`: what the run store accepts as a name (shown on terminals and in the window, so no control
+/// characters).
+fn parse_run_name(s: &str) -> std::result::Result<String, String> {
+    crate::engine::store::runs::check_run_name(s).map(|()| s.to_string())
 }
 
 /// `--step-epochs 3,6`.
@@ -201,8 +216,17 @@ impl TrainArgs {
     }
 }
 
-/// Runs a subcommand.
+/// Runs a subcommand. A failure to write its results on stdout is its error too (after its own, if it has one).
 pub fn run(command: Command) -> Result<()> {
+    let result = run_command(command);
+    match (result, stdout_result()) {
+        (Ok(()), out) => out,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(out)) => report_all(vec![out, e]),
+    }
+}
+
+fn run_command(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run_train(&args),
         Command::Runs { json } => runs::run_runs(json),
@@ -252,14 +276,14 @@ pub fn run(command: Command) -> Result<()> {
                     })
                     .to_string()
                 } else {
-                    format!("{}\t{}\t{:.4}", path.display(), p.class, p.confidence())
+                    format!("{}\t{}\t{:.4}", printable(&path.display().to_string()), p.class, p.confidence())
                 };
                 print_stdout(&format!("{line}\n"));
             }
             report_all(errors)
         }
-        Command::Eval { weights, data, json, mistakes } => {
-            eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref())
+        Command::Eval { weights, data, json, mistakes, force } => {
+            eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref(), force)
         }
         Command::Explain { weights, image, class, out, json } => {
             explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
@@ -294,11 +318,31 @@ pub fn run(command: Command) -> Result<()> {
     }
 }
 
+/// The first error writing stdout, other than a closed pipe; once set, nothing more is written there.
+static STDOUT_FAILED: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// Results on stdout. A closed pipe (e.g. `| head`) is not an error: the reader has what it wanted. Any other write
+/// error (`> /dev/full`) is kept and reported once when the command ends ([`stdout_result`]), so a lost result is
+/// never a silent success.
 pub(crate) fn print_stdout(s: &str) {
+    let mut failed = STDOUT_FAILED.lock().unwrap_or_else(|p| p.into_inner());
+    if failed.is_some() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    // A closed pipe (e.g. `| head`) is not an error worth a panic.
-    let _ = out.write_all(s.as_bytes());
-    let _ = out.flush();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => *failed = Some(e),
+    }
+}
+
+/// The stdout write error seen so far, as the command's error (taken: reported once).
+fn stdout_result() -> Result<()> {
+    match STDOUT_FAILED.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        Some(e) => Err(Error::write("standard output", "the results were not written").because(e)),
+        None => Ok(()),
+    }
 }
 
 /// Progress and messages on stderr. Unlike `eprintln!`, a closed stderr (e.g. `2>&1 | head -1`) is not a panic:
@@ -322,6 +366,30 @@ pub(crate) fn report_all(mut errors: Vec<Error>) -> Result<()> {
         report_error(e);
     }
     Err(last)
+}
+
+/// The files a `--data` folder can be read from (that exist or not): the four IDX files, gzip or raw, its
+/// SHA256SUMS and classes.txt.
+pub(crate) fn data_inputs(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS]
+        .iter()
+        .flat_map(|stem| [dir.join(format!("{stem}.gz")), dir.join(stem)])
+        .collect();
+    files.push(dir.join("SHA256SUMS"));
+    files.push(dir.join("classes.txt"));
+    files
+}
+
+/// Refuses, before anything is written, an output (`flag`'s path) that is one of the command's inputs.
+pub(crate) fn check_not_input(flag: &str, output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    match inputs.iter().find(|i| same_file(output, i)) {
+        Some(input) => Err(Error::Config(format!(
+            "{flag} {} is one of this command's inputs ({}): refusing to overwrite it",
+            printable(&output.display().to_string()),
+            printable(&input.display().to_string())
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Training steps `bench` accepts.

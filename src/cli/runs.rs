@@ -2,6 +2,7 @@
 
 use super::{print_stderr, print_stdout};
 use crate::engine::store::runs::{data_dir, settings_summary, utc_date, RunStore, StoredRun};
+use crate::error::printable;
 use crate::{Error, Result};
 
 /// The store of `data_dir()`, with its runs folder created (used by `train --record` before it trains).
@@ -15,9 +16,10 @@ pub(super) fn prepare_store() -> Result<RunStore> {
 
 pub(super) fn run_runs(json: bool) -> Result<()> {
     let store = RunStore::new(data_dir()?);
+    store.check_readable()?;
     let list = store.list();
     for m in &list.skipped {
-        print_stderr(&format!("warning: {m}\n"));
+        print_stderr(&format!("warning: {}\n", printable(m)));
     }
     let mut out = String::new();
     if json {
@@ -74,14 +76,15 @@ fn table(runs: &[StoredRun]) -> String {
         .iter()
         .map(|r| {
             let rec = &r.record;
+            // One row per run: a name with a newline or ESC (an old or hand-edited run.json) is shown escaped.
             [
-                rec.name.clone(),
+                printable(&rec.name),
                 rec.id.clone(),
                 utc_date(rec.created_unix),
                 rec.status.key().to_string(),
                 pct(rec.summary.best_test_accuracy),
                 pct(rec.summary.test_accuracy),
-                settings_summary(&rec.config),
+                printable(&settings_summary(&rec.config)),
             ]
         })
         .collect();

@@ -1,7 +1,7 @@
 //! `train`: runs the trainer in this thread and turns its events into progress lines on stderr, results (or JSON
 //! lines) on stdout, and the files asked for.
 
-use super::{check_lr, print_stderr, print_stdout, report_all, TrainArgs};
+use super::{check_lr, check_not_input, data_inputs, print_stderr, print_stdout, report_all, signals, TrainArgs};
 use crate::engine::data::mnist::Dataset;
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
@@ -10,8 +10,11 @@ use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::metrics::MetricsLog;
 use crate::engine::training::train::train;
+use crate::error::printable;
 use crate::{Error, Result};
 use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     check_lr(args.lr)?;
@@ -25,6 +28,13 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let store = if args.record { Some(super::runs::prepare_store()?) } else { None };
     let mut recorder = args.record.then(|| RunRecorder::new(RunSource::Cli, args.run_name.clone()));
     let data = Dataset::load(args.data.as_deref())?;
+    if data.train.is_empty() {
+        let folder = args.data.as_deref().unwrap_or(Path::new("the shipped MNIST"));
+        return Err(Error::data(
+            folder,
+            "the training set (train-images-idx3-ubyte) has 0 images: there is nothing to train on",
+        ));
+    }
     let tty = std::io::stderr().is_terminal();
     let mut log = MetricsLog::default();
     let mut epochs = 0;
@@ -32,6 +42,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let mut final_acc = None;
     // The last good weights of a run that diverged, to save them.
     let mut failed_weights = None;
+    // A stopped run is saved like a finished one: where it stopped, for the message at the end.
+    let mut stopped_at = None;
     print_stderr(&format!("data: {}\n", data.describe()));
     let mut emit = |e: TrainEvent| {
         if let Some(r) = recorder.as_mut() {
@@ -103,8 +115,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             TrainEvent::Finished { test_accuracy, .. } => final_acc = Some(*test_accuracy),
             // Printed once, at the end, with where the last good weights went.
             TrainEvent::Failed { weights, .. } => failed_weights = weights.clone(),
-            TrainEvent::Stopped { .. }
-            | TrainEvent::Weights(_)
+            TrainEvent::Stopped { epoch, batch, .. } => stopped_at = Some((*epoch, *batch)),
+            TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
             | TrainEvent::EpochsChanged { .. }
             | TrainEvent::StepResult(_) => {}
@@ -117,7 +129,15 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         }
     };
     let control = Control::new();
-    let result = train(&cfg, &data, None, &control, &mut emit);
+    // Ctrl-C / SIGTERM: the first stops at the next batch (then everything below runs as for the window's Stop).
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        signals::stop_on_signal(scope, &control, &done);
+        let result = train(&cfg, &data, None, &control, &mut emit);
+        done.store(true, Ordering::SeqCst);
+        result
+    });
+    let signal = signals::received();
     if tty && result.is_err() {
         print_stderr("\n");
     }
@@ -134,7 +154,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             Ok(()) => {
                 saved = true;
                 if result.is_ok() {
-                    print_stderr(&format!("weights saved to {}\n", p.display()));
+                    print_stderr(&format!("weights saved to {}\n", printable(&p.display().to_string())));
                 }
             }
             Err(e) => errors.push(e),
@@ -144,18 +164,37 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         match store.save(&run) {
             Ok(stored) => print_stderr(&format!(
                 "run recorded as '{}' ({}) in {}\n",
-                stored.record.name,
+                printable(&stored.record.name),
                 stored.id(),
-                stored.dir.display()
+                printable(&stored.dir.display().to_string())
             )),
             Err(e) => errors.push(e),
         }
     }
     if let Some(p) = &args.metrics {
         match write_atomic(p, log.to_csv().as_bytes()) {
-            Ok(()) => print_stderr(&format!("metrics written to {}\n", p.display())),
+            Ok(()) => print_stderr(&format!("metrics written to {}\n", printable(&p.display().to_string()))),
             Err(e) => errors.push(e),
         }
+    }
+    if let (Some(signal), Ok(_)) = (signal, &result) {
+        let (epoch, batch) = stopped_at.unwrap_or_default();
+        let mut kept = Vec::new();
+        if let (Some(p), true) = (&args.save, saved) {
+            kept.push(format!("the weights are in {}", printable(&p.display().to_string())));
+        }
+        if errors.is_empty() && (args.metrics.is_some() || args.record) {
+            kept.push("the metrics and the run record say 'stopped'".to_string());
+        }
+        let kept = if kept.is_empty() { String::new() } else { format!(": {}", kept.join("; ")) };
+        print_stderr(&format!(
+            "stopped by {} at epoch {epoch}, batch {batch} (the last finished step){kept}\n",
+            signals::name(signal)
+        ));
+        if let Err(e) = report_all(errors) {
+            super::report_error(&e);
+        }
+        std::process::exit(signals::exit_status(signal));
     }
     match result {
         Ok(_) => {
@@ -177,8 +216,15 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
 }
 
 /// Fails early, before minutes of training, if an output cannot be written: each target folder must take a real
-/// file (created and removed again), and `--save` and `--metrics` must be two different files.
+/// file (created and removed again), `--save` and `--metrics` must be two different files, and neither may be one
+/// of the run's inputs (a file of the `--data` folder).
 fn check_outputs(args: &TrainArgs) -> Result<()> {
+    let inputs = args.data.as_deref().map(data_inputs).unwrap_or_default();
+    for (flag, p) in [("--save", &args.save), ("--metrics", &args.metrics)] {
+        if let Some(p) = p {
+            check_not_input(flag, p, &inputs)?;
+        }
+    }
     if let (Some(s), Some(m)) = (&args.save, &args.metrics) {
         if same_file(s, m) {
             return Err(Error::Config(format!(

@@ -8,6 +8,7 @@ use crate::engine::training::config::{
     Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,
 };
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
+use crate::engine::training::step_memory::step_memory_hint;
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 
 const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
@@ -173,6 +174,13 @@ pub(crate) fn controls_ui(
                     .on_hover_text("Images per update")
                     .on_disabled_hover_text(LOCKED);
                 ui.end_row();
+                // Only for large batches (over ~500 MB a step): the usual window is unchanged.
+                if let Some(hint) = step_memory_hint(t.batch_size) {
+                    ui.label("");
+                    ui.label(RichText::new(hint).small().weak())
+                        .on_hover_text("Estimated peak memory of one training step at this batch size");
+                    ui.end_row();
+                }
 
                 choice(ui, "Activation", "activation", &mut t.model.activation, Activation::ALL, |a| a.label());
                 choice(ui, "Pooling", "pooling", &mut t.model.pooling, Pooling::ALL, |p| p.label());

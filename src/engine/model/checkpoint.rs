@@ -4,6 +4,7 @@
 use crate::engine::model::stages;
 use crate::engine::model::weights::{ModelWeights, Param};
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::bounded_read::read_bounded;
 use crate::engine::training::config::ModelConfig;
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
@@ -48,28 +49,18 @@ pub const MAX_WEIGHTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Loads and validates a weights file; any problem is a `Weights` error naming the file. A path that is not a
 /// regular file (a folder, `/dev/zero`, a pipe) or is over [`MAX_WEIGHTS_FILE_BYTES`] is refused before reading.
 pub fn load(path: &Path) -> Result<ModelWeights> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| Error::weights(path, "cannot read").because(e))?;
-    if !meta.is_file() {
-        return Err(Error::weights(path, "not a regular file"));
-    }
-    if meta.len() > MAX_WEIGHTS_FILE_BYTES {
-        return Err(Error::weights(
+    let bytes = read_bounded(path, MAX_WEIGHTS_FILE_BYTES).map_err(|r| {
+        r.into_error(
             path,
-            format!(
-                "{} bytes is far more than a LeNet-5 weights file (about 247 KB; at most {} MB accepted)",
-                meta.len(),
-                MAX_WEIGHTS_FILE_BYTES >> 20
-            ),
-        ));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_WEIGHTS_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| Error::weights(path, "cannot read").because(e))?;
-    if bytes.len() as u64 > MAX_WEIGHTS_FILE_BYTES {
-        return Err(Error::weights(path, "the file grew past the size limit while it was read"));
-    }
+            |p, m| Error::weights(p, m),
+            |len| {
+                format!(
+                    "{len} bytes is far more than a LeNet-5 weights file (about 247 KB; at most {} MB accepted)",
+                    MAX_WEIGHTS_FILE_BYTES >> 20
+                )
+            },
+        )
+    })?;
     from_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 

@@ -1,5 +1,6 @@
-//! What outlives a run: the run store on disk ([`runs`]) and the one atomic way this crate writes a file
-//! ([`atomic_file`]).
+//! What outlives a run, and files on disk: the run store ([`runs`]), the one atomic way this crate writes a file
+//! ([`atomic_file`]) and the one way it reads a file it is given ([`bounded_read`]).
 
 pub mod atomic_file;
+pub mod bounded_read;
 pub mod runs;

@@ -9,12 +9,13 @@
 use crate::engine::model::checkpoint;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::bounded_read::{read_bounded, Refusal};
 use crate::engine::training::config::{Optimizer, TrainConfig};
 use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
 use crate::engine::training::metrics::MetricsLog;
+use crate::error::printable;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,7 +31,6 @@ pub const WEIGHTS_FILE: &str = "weights.safetensors";
 /// Reads are refused above these sizes, before reading (a run.json is a few KB, a 50-epoch metrics.csv ~2 MB).
 pub const MAX_RUN_JSON_BYTES: u64 = 1 << 20;
 pub const MAX_METRICS_BYTES: u64 = 50 << 20;
-pub const MAX_WEIGHTS_BYTES: u64 = 16 << 20;
 
 /// The data folder: `$LENET_PLAYGROUND_HOME`, else `$XDG_DATA_HOME/lenet-playground`, else
 /// `~/.local/share/lenet-playground` (empty variables count as unset).
@@ -182,12 +182,34 @@ impl RunStore {
         if record.name.trim().is_empty() {
             record.name = settings_label(&record.config);
         }
-        if let Some(w) = &run.weights {
-            checkpoint::save(&dir.join(WEIGHTS_FILE), w)?;
+        let written = (|| {
+            if let Some(w) = &run.weights {
+                checkpoint::save(&dir.join(WEIGHTS_FILE), w)?;
+            }
+            write_atomic(&dir.join(METRICS_CSV), run.metrics_csv.as_bytes())?;
+            write_record(&dir, &record)?;
+            read_run(&dir).map_err(|m| Error::write(dir.join(RUN_JSON), m))
+        })();
+        if written.is_err() {
+            // No half folder: what was written of this run goes (each file's temporary is already gone).
+            let _ = std::fs::remove_dir_all(&dir);
         }
-        write_atomic(&dir.join(METRICS_CSV), run.metrics_csv.as_bytes())?;
-        write_record(&dir, &record)?;
-        read_run(&dir).map_err(|m| Error::write(dir.join(RUN_JSON), m))
+        written
+    }
+
+    /// Fails (naming the folder) if the runs folder exists but cannot be listed: a file, not readable. A store that
+    /// does not exist yet is fine: it has no runs.
+    pub fn check_readable(&self) -> Result<()> {
+        let runs_dir = self.runs_dir();
+        match std::fs::metadata(&runs_dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::data(&runs_dir, "cannot read the runs folder").because(e)),
+            Ok(m) if !m.is_dir() => return Err(Error::data(&runs_dir, "the runs folder is not a folder")),
+            Ok(_) => {}
+        }
+        std::fs::read_dir(&runs_dir)
+            .map(drop)
+            .map_err(|e| Error::data(&runs_dir, "cannot read the runs folder").because(e))
     }
 
     /// Every complete run, oldest first; every other folder is skipped with a message saying why.
@@ -208,10 +230,30 @@ impl RunStore {
             .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
             .collect();
         dirs.sort();
+        // Each folder once, whatever links point at it: one run, one id.
+        let mut seen = std::collections::HashSet::new();
         for dir in dirs {
             if !dir.is_dir() {
                 out.skipped.push(format!("{}: not a run folder (a file), skipped", dir.display()));
                 continue;
+            }
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !is_run_id(name) {
+                out.skipped.push(format!(
+                    "{}: not a run id (letters, digits, '-', '_' and '.' only), skipped",
+                    printable(&dir.display().to_string())
+                ));
+                continue;
+            }
+            if let Ok(real) = std::fs::canonicalize(&dir) {
+                if !seen.insert(real.clone()) {
+                    out.skipped.push(format!(
+                        "{}: the same folder as another run ({}), skipped",
+                        dir.display(),
+                        real.display()
+                    ));
+                    continue;
+                }
             }
             match read_run(&dir) {
                 Ok(r) => out.runs.push(r),
@@ -239,6 +281,7 @@ impl RunStore {
         if name.is_empty() {
             return Err(Error::Config("a run's name cannot be empty".into()));
         }
+        check_run_name(name).map_err(Error::Config)?;
         run.record.name = name.to_string();
         write_record(&dir, &run.record)?;
         Ok(run)
@@ -268,21 +311,17 @@ impl RunStore {
 
     pub fn load_weights(&self, run: &StoredRun) -> Result<ModelWeights> {
         let path = run.weights_path();
-        check_size(&path, MAX_WEIGHTS_BYTES).map_err(|m| Error::weights(&path, m))?;
         checkpoint::load(&path)
     }
 
     pub fn load_metrics(&self, run: &StoredRun) -> Result<StoredMetrics> {
         let path = run.metrics_path();
-        let text = read_bounded(&path, MAX_METRICS_BYTES).map_err(|m| Error::data(&path, m))?;
+        let text = read_bounded_text(&path, MAX_METRICS_BYTES).map_err(|m| Error::data(&path, m))?;
         parse_metrics_csv(&text).map_err(|m| Error::data(&path, m))
     }
 
     fn run_dir(&self, id: &str) -> Result<PathBuf> {
-        let ok = !id.is_empty()
-            && !id.starts_with('.')
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !ok {
+        if !is_run_id(id) {
             return Err(Error::Config(format!("'{id}' is not a run id")));
         }
         let dir = self.runs_dir().join(id);
@@ -291,6 +330,44 @@ impl RunStore {
         }
         Ok(dir)
     }
+}
+
+/// A run folder's name: what `get`, `rename` and `delete` accept.
+fn is_run_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Longest run name accepted, in characters.
+pub const MAX_RUN_NAME_CHARS: usize = 200;
+
+/// A run name as given by the user (`--run-name`, a rename): no control characters (it is shown on terminals and
+/// in one-line rows), at most [`MAX_RUN_NAME_CHARS`].
+pub fn check_run_name(name: &str) -> std::result::Result<(), String> {
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!("a run name cannot contain control characters (U+{:04X})", c as u32));
+    }
+    let n = name.chars().count();
+    if n > MAX_RUN_NAME_CHARS {
+        return Err(format!("a run name is at most {MAX_RUN_NAME_CHARS} characters ({n} given)"));
+    }
+    Ok(())
+}
+
+/// A stored summary that cannot be a real run's (accuracy outside 0..1, a non-finite or negative number).
+fn check_summary(s: &RunSummary) -> std::result::Result<(), String> {
+    for (what, a) in [("test accuracy", s.test_accuracy), ("best test accuracy", s.best_test_accuracy)] {
+        if let Some(a) = a {
+            if !(0.0..=1.0).contains(&a) {
+                return Err(format!("run.json has an out-of-range summary ({what} {a}, expected 0 to 1)"));
+            }
+        }
+    }
+    if !s.duration_secs.is_finite() || s.duration_secs < 0.0 {
+        return Err(format!("run.json has an out-of-range summary (duration {} s)", s.duration_secs));
+    }
+    Ok(())
 }
 
 fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
@@ -325,7 +402,7 @@ fn read_run(dir: &Path) -> std::result::Result<StoredRun, String> {
     if !json_path.is_file() {
         return Err("no run.json (an incomplete run or not a run folder)".into());
     }
-    let text = read_bounded(&json_path, MAX_RUN_JSON_BYTES)?;
+    let text = read_bounded_text(&json_path, MAX_RUN_JSON_BYTES)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("run.json is not JSON ({e})"))?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(FORMAT) => {}
@@ -333,6 +410,7 @@ fn read_run(dir: &Path) -> std::result::Result<StoredRun, String> {
         None => return Err("run.json is not a LeNet-5 Playground run (no format)".into()),
     }
     let mut record: RunRecord = serde_json::from_value(value).map_err(|e| format!("run.json is damaged ({e})"))?;
+    check_summary(&record.summary)?;
     // The folder is the truth for the id (a copied folder keeps working).
     if let Some(name) = dir.file_name().and_then(|n| n.to_str()) {
         record.id = name.to_string();
@@ -364,28 +442,23 @@ fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-fn check_size(path: &Path, max: u64) -> std::result::Result<u64, String> {
-    let len = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
-    if len > max {
-        return Err(format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path)));
-    }
-    Ok(len)
+fn too_large(path: &Path, len: u64, max: u64) -> String {
+    format!("{} is {len} bytes, more than the {max} a run file may have", file_name(path))
 }
 
 /// A stored metrics.csv as text, refused above `MAX_METRICS_BYTES` before reading.
 pub fn read_metrics_text(path: &Path) -> Result<String> {
-    read_bounded(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
+    read_bounded_text(path, MAX_METRICS_BYTES).map_err(|m| Error::data(path, m))
 }
 
 /// Reads a text file of at most `max` bytes (checked before reading, and enforced while reading).
-fn read_bounded(path: &Path, max: u64) -> std::result::Result<String, String> {
-    check_size(path, max)?;
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
-    let mut bytes = Vec::new();
-    f.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", file_name(path)))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("{} grew past {max} bytes while reading", file_name(path)));
-    }
+fn read_bounded_text(path: &Path, max: u64) -> std::result::Result<String, String> {
+    let bytes = read_bounded(path, max).map_err(|r| match r {
+        Refusal::NotFound(e) | Refusal::Io(e) => format!("cannot read {}: {e}", file_name(path)),
+        Refusal::NotRegular(what) => format!("{} is not a regular file ({what})", file_name(path)),
+        Refusal::TooLarge(len) => too_large(path, len, max),
+        Refusal::Grew => format!("{} grew past {max} bytes while reading", file_name(path)),
+    })?;
     String::from_utf8(bytes).map_err(|_| format!("{} is not text (UTF-8)", file_name(path)))
 }
 

@@ -1,7 +1,7 @@
 //! A training run: the recipe a user chooses ([`config`], [`schedule`]), the loop ([`train`]) with its update
 //! rules ([`optim`]) and divergence checks ([`divergence`]), what the user can do to it while it runs
 //! ([`control`]), what it tells the world ([`events`], [`metrics`]), the one thread that hosts it ([`worker`]),
-//! and its throughput ([`bench`]).
+//! its throughput ([`bench`]) and the memory a step needs ([`step_memory`]).
 
 pub mod bench;
 pub mod config;
@@ -11,5 +11,6 @@ pub mod events;
 pub mod metrics;
 pub mod optim;
 pub mod schedule;
+pub mod step_memory;
 pub mod train;
 pub mod worker;

@@ -1,0 +1,71 @@
+//! Ctrl-C and SIGTERM during `train`: the first one asks the run to stop at the next batch, as the window's Stop
+//! does, so the finished work is saved and the process then exits 130 (SIGINT) or 143 (SIGTERM); a second one
+//! exits at once, after removing the temporary files being written (nothing half-written is left behind).
+//!
+//! The handler only does async-signal-safe things: an atomic swap, `unlink` (through
+//! [`remove_temporaries_now`]) and `_exit`. A watcher thread turns the recorded signal into `Control`'s stop.
+
+use crate::engine::store::atomic_file::remove_temporaries_now;
+use crate::engine::training::control::Control;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Duration;
+
+/// The first signal received (0: none yet).
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// The exit status of a process ended by `signal`: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+pub(super) fn exit_status(signal: i32) -> i32 {
+    128 + signal
+}
+
+/// The signal's usual name, for messages.
+pub(super) fn name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGINT => "Ctrl-C (SIGINT)",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    if RECEIVED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        // The second one: no more waiting.
+        remove_temporaries_now();
+        // SAFETY: _exit is async-signal-safe; it ends the process without running anything else.
+        unsafe { libc::_exit(exit_status(signal)) };
+    }
+}
+
+/// From now on, SIGINT and SIGTERM stop `control` (the first signal) or end the process (the second); see the
+/// module doc. The watcher thread lives in `scope` until `done` is set.
+pub(super) fn stop_on_signal<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    control: &'env Control,
+    done: &'env AtomicBool,
+) {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction with a plain handler and an empty mask is valid; the handler is
+        // async-signal-safe (see above).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+    scope.spawn(move || {
+        while !done.load(Ordering::SeqCst) {
+            if RECEIVED.load(Ordering::SeqCst) != 0 {
+                control.request_stop();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+}
+
+/// The first signal received, if any.
+pub(super) fn received() -> Option<i32> {
+    Some(RECEIVED.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
