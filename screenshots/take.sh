@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Retakes the README's window screenshots from a real window under Xvfb, driven by real clicks (xdotool):
+#   apt-get install -y xvfb xdotool imagemagick && cargo build --release && bash screenshots/take.sh [BINARY]
+# MID and END: seconds from Train to the mid-run shot and on to the end of the run (release build: 8 and 30).
+# A fresh data folder each time, so the window starts as a first-time user sees it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$(realpath "${1:-target/release/lenet-playground}")"
+out="$(pwd)/screenshots"
+work="$(mktemp -d)"
+trap 'kill "${app:-}" "${xvfb:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# XDG_DATA_HOME too: the window keeps its size and settings there (eframe's app.ron).
+export DISPLAY=:97 XDG_RUNTIME_DIR="$work/xdg" XDG_DATA_HOME="$work/data" LENET_PLAYGROUND_HOME="$work/home" \
+  LENET_PLAYGROUND_EXPORT_DIR="$work"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp & xvfb=$!
+sleep 1
+(cd "$work" && exec "$bin") & app=$!
+win="$(xdotool search --sync --name '^LeNet-5 Playground$' | head -1)"
+sleep 3
+click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep "${3:-1}"; }
+shot() { xdotool mousemove --window "$win" 1270 790; sleep 0.5; import -window "$win" "$out/$1.png"; echo "$out/$1.png"; }
+
+shot start                     # empty: the axes span the run's 5 epochs, exports wait for data, the canvas asks once
+click 30 343 "${MID:-8}"       # Train (the default recipe), a few seconds in
+click 1150 720 0.3             # focus, then F12: the frame-time overlay in the bottom left corner
+xdotool windowfocus --sync "$win"; xdotool key F12; sleep 1
+shot training
+xdotool key F12
+sleep "${END:-30}"             # the rest of the 5 epochs
+click 474 18 2; shot gradients # Gradient flow: one legend above the three plots
+click 567 18 2
+click 469 218 3; shot evaluation  # Evaluation: the gallery of 2 read as 3
+xdotool windowsize "$win" 1024 700; sleep 2
+click 383 18 2; shot narrow    # Live plots in a 1024x700 window
