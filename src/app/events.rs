@@ -103,7 +103,7 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             s.end_run();
             Some(weights)
         }
-        TrainEvent::Failed { message, weights } => {
+        TrainEvent::Failed { message, weights, .. } => {
             s.status = "Training failed.".into();
             s.error = Some(message);
             s.end_run();

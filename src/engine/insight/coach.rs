@@ -5,8 +5,11 @@
 //! Each rule fires at most once per run (no flicker). A learning-rate change re-arms the two rules about the
 //! learning rate (`diverging`, `lr_too_low`) and restarts their windows, so they judge the new rate afresh.
 
+use crate::engine::model::stages;
 use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
-use crate::engine::training::events::{Diagnostics, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent};
+use crate::engine::training::events::{
+    Diagnostics, Divergence, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent,
+};
 use std::collections::VecDeque;
 
 /// The loss of a network that guesses uniformly among 10 classes: ln 10.
@@ -188,7 +191,7 @@ impl Coach {
                 self.batches_per_epoch = b.batches_per_epoch;
                 self.lr = b.lr;
                 if !b.loss.is_finite() {
-                    hints.extend(self.diverged_now(&format!("the loss became {}", b.loss)));
+                    hints.extend(self.diverged_now(&Divergence::NonFiniteLoss { loss: b.loss }.to_string()));
                 } else {
                     self.push(Point { loss: b.loss, accuracy: b.accuracy });
                     hints.extend(self.stuck_at_chance());
@@ -212,12 +215,8 @@ impl Coach {
                 self.best_smoothed = None;
             }
             TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
-            TrainEvent::Failed { message, .. } if message.contains("diverged") => {
-                // The trainer's message says what happened (an exploding loss, a NaN weight, …).
-                let what = message.split_once(": ").map_or("the run diverged", |(_, why)| why);
-                let what = what.split(". ").next().unwrap_or(what);
-                hints.extend(self.diverged_now(what));
-            }
+            // The trainer's cause says what happened (an exploding loss, a NaN weight, …).
+            TrainEvent::Failed { cause: Some(why), .. } => hints.extend(self.diverged_now(&why.to_string())),
             _ => {}
         }
         hints
@@ -265,7 +264,7 @@ impl Coach {
 
     /// The activation stage with the highest median saturation over the last `batches`, and that saturation.
     fn most_saturated(&self, batches: usize) -> Option<(&'static str, f32)> {
-        crate::engine::insight::diagnostics::activation_stages()
+        stages::activation_stages()
             .into_iter()
             .filter_map(|s| Some((s, self.median_of(batches, |d| d.saturation.get(s).copied())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -288,7 +287,10 @@ impl Coach {
             return None;
         }
         let cfg = self.config();
-        let ratio = self.median_of(STUCK_WINDOW, |d| Some(d.grad_norm.get("c1")? / d.grad_norm.get("out")?));
+        // The first layer's gradient against the last one's: how much of it reaches the start of the network.
+        let layers = stages::weighted_layers();
+        let (first, last) = (layers[0], layers[layers.len() - 1]);
+        let ratio = self.median_of(STUCK_WINDOW, |d| Some(d.grad_norm.get(first)? / d.grad_norm.get(last)?));
         let saturated = self.most_saturated(STUCK_WINDOW);
         let update =
             self.median_of(STUCK_WINDOW, |d| d.update_ratio.values().copied().reduce(f32::max)).unwrap_or(f32::NAN);
@@ -302,7 +304,8 @@ impl Coach {
         }
         if let Some(r) = ratio.filter(|r| *r < 0.1) {
             causes.push(format!(
-                "c1's gradient is {:.0}× smaller than out's: the first layers barely learn — vanishing gradients{}",
+                "{first}'s gradient is {:.0}× smaller than {last}'s: the first layers barely learn — vanishing \
+                 gradients{}",
                 1.0 / r.max(1e-9),
                 if sigmoid { " (each sigmoid passes on at most a quarter of the gradient)" } else { "" }
             ));

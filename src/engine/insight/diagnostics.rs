@@ -15,7 +15,6 @@ use crate::engine::training::events::Diagnostics;
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
-use std::cell::Cell;
 use std::time::Instant;
 
 /// The share of training time diagnostics may take (the limit is 5 %; the schedule aims at 2 % to leave room for
@@ -33,31 +32,10 @@ const MAX_INTERVAL: usize = 50;
 /// still being learnt (the first steps warm caches and threads).
 const FIRST_INTERVAL: usize = 10;
 
-// --- Names (from engine::model::stages) ---------------------------------------------------------------------------------
-
-/// The layers with weights, in network order: c1 c3 f5 f6 out.
-pub fn weight_layers() -> Vec<&'static str> {
-    stages::weighted_layers()
-}
-
-/// The activation stages, in network order: c1.act c3.act f5.act f6.act.
-pub fn activation_stages() -> Vec<&'static str> {
-    stages::activation_stages()
-}
-
-/// Index (in the model's parameter order) of a layer's weight tensor.
-fn weight_index(layer: &str) -> Option<usize> {
-    stages::param_index(layer)
-}
-
 // --- Measurement -------------------------------------------------------------------------------------------------
 
-thread_local! {
-    static ENABLED: Cell<bool> = const { Cell::new(true) };
-    static LAST_COST: Cell<Option<Cost>> = const { Cell::new(None) };
-}
-
-/// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread.
+/// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread
+/// ([`Monitor::cost`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cost {
     pub measurements: usize,
@@ -73,19 +51,6 @@ impl Cost {
     }
 }
 
-/// The cost of the last run trained on this thread (set when its trainer ends), for the benchmark.
-pub fn last_run_cost() -> Option<Cost> {
-    LAST_COST.with(|c| c.get())
-}
-
-/// Runs `f` with diagnostics switched off for trainers started on this thread (the benchmark's baseline).
-pub fn without<R>(f: impl FnOnce() -> R) -> R {
-    let before = ENABLED.with(|e| e.replace(false));
-    let r = f();
-    ENABLED.with(|e| e.set(before));
-    r
-}
-
 fn l2(v: impl Iterator<Item = f32>) -> f64 {
     v.map(|x| (x as f64) * (x as f64)).sum::<f64>().sqrt()
 }
@@ -93,7 +58,7 @@ fn l2(v: impl Iterator<Item = f32>) -> f64 {
 /// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out).
 pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in weight_layers() {
+    for layer in stages::weighted_layers() {
         let Some(g) = model.layer(layer).and_then(|(w, _)| grads.get(w)) else { continue };
         out.push((layer, l2(g.flatten_all()?.to_vec1::<f32>()?.into_iter()) as f32));
     }
@@ -104,8 +69,9 @@ pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str,
 /// step (in `stages::params()` order, as `Optim::previous` keeps them).
 pub fn update_ratios(model: &LeNet, previous: &[Vec<f32>]) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in weight_layers() {
-        let (Some((w, _)), Some(prev)) = (model.layer(layer), weight_index(layer).and_then(|i| previous.get(i))) else {
+    for layer in stages::weighted_layers() {
+        let (Some((w, _)), Some(prev)) = (model.layer(layer), stages::param_index(layer).and_then(|i| previous.get(i)))
+        else {
             continue;
         };
         let now = w.flatten_all()?.to_vec1::<f32>()?;
@@ -249,10 +215,19 @@ fn ewma(old: Option<f64>, new: f64) -> f64 {
 }
 
 impl Monitor {
-    /// On unless this thread runs inside [`without`].
+    /// Measures when due (what every run does).
     pub fn new() -> Self {
+        Monitor::with_enabled(true)
+    }
+
+    /// Never measures, but still times the steps: the benchmark's baseline.
+    pub fn off() -> Self {
+        Monitor::with_enabled(false)
+    }
+
+    fn with_enabled(enabled: bool) -> Self {
         Monitor {
-            enabled: ENABLED.with(|e| e.get()),
+            enabled,
             steps: 0,
             measurements: 0,
             next: 1,
@@ -268,6 +243,16 @@ impl Monitor {
         match (self.measure_secs, self.step_secs) {
             (Some(m), Some(s)) if s > 0.0 => ((m / (BUDGET * s)).ceil() as usize).clamp(1, MAX_INTERVAL),
             _ => FIRST_INTERVAL,
+        }
+    }
+
+    /// What measuring has cost so far, against the training steps timed.
+    pub fn cost(&self) -> Cost {
+        Cost {
+            measurements: self.measurements,
+            steps: self.steps,
+            measure_secs: self.spent_secs,
+            train_secs: self.trained_secs,
         }
     }
 
@@ -303,27 +288,16 @@ impl Monitor {
     }
 }
 
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let cost = Cost {
-            measurements: self.measurements,
-            steps: self.steps,
-            measure_secs: self.spent_secs,
-            train_secs: self.trained_secs,
-        };
-        LAST_COST.with(|c| c.set(Some(cost)));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_follow_the_stages() {
-        assert_eq!(weight_layers(), ["c1", "c3", "f5", "f6", "out"]);
-        assert_eq!(activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
-        assert_eq!(weight_index("f5"), Some(4));
+        // The layers and stages measured, and where a layer's weight sits among the optimiser's parameters.
+        assert_eq!(stages::weighted_layers(), ["c1", "c3", "f5", "f6", "out"]);
+        assert_eq!(stages::activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
+        assert_eq!(stages::param_index("f5"), Some(4));
     }
 
     #[test]
@@ -352,7 +326,7 @@ mod tests {
         m.measure_secs = Some(1.0);
         assert_eq!(m.interval(), MAX_INTERVAL);
         assert_eq!(Monitor::new().interval(), FIRST_INTERVAL, "before anything is timed");
-        assert!(without(|| !Monitor::new().enabled));
+        assert!(!Monitor::off().enabled);
         assert!(Monitor::new().enabled);
     }
 }

@@ -195,9 +195,30 @@ pub enum TrainEvent {
     /// The run could not go on (e.g. the loss diverged); `weights` are the last good ones, if any.
     Failed {
         message: String,
+        /// Why the run diverged, when it did (`None` for other failures, e.g. a file that cannot be read). Not in
+        /// the JSON lines: `message` already says it there.
+        #[serde(skip)]
+        cause: Option<Divergence>,
         #[serde(skip)]
         weights: Option<ModelWeights>,
     },
+}
+
+/// How a run diverged (`engine::training::divergence` detects it and words it, e.g. "the loss became NaN").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Divergence {
+    /// A batch's training loss (before its update) is NaN or infinite.
+    NonFiniteLoss { loss: f32 },
+    /// A batch's training loss is over `LOSS_EXPLOSION_FACTOR` × the first batch's.
+    LossExploded { loss: f32, first: f32 },
+    /// An epoch's test loss is NaN or infinite.
+    NonFiniteTestLoss { loss: f32 },
+    /// An epoch's test loss is over `LOSS_EXPLOSION_FACTOR` × the first batch's.
+    TestLossExploded { loss: f32, first: f32 },
+    /// An update made this parameter (e.g. `c1.weight`) NaN or infinite.
+    NonFiniteUpdate { param: String },
+    /// A copy of the weights holds NaN or infinite values in this parameter.
+    NonFiniteWeights { param: String },
 }
 
 impl TrainEvent {

@@ -79,7 +79,7 @@ pub fn spawn(
         // Diverged runs have already sent Failed; other errors are reported here.
         if let Err(e) = result {
             if !matches!(e, crate::Error::Diverged(_)) {
-                emit(TrainEvent::Failed { message: e.report(), weights: None });
+                emit(TrainEvent::Failed { message: e.report(), cause: None, weights: None });
             }
         }
     })?;
