@@ -5,7 +5,6 @@
 
 use super::command::UiCommand;
 use super::PlaygroundApp;
-use crate::engine::insight::coach::apply_restart;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::events::{HintAction, RestartWith};
 use crate::engine::training::worker::TrainerHandle;
@@ -77,7 +76,7 @@ impl PlaygroundApp {
             }
             HintAction::Restart(r) => {
                 let base = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config).clone();
-                let cfg = apply_restart(&r, &base);
+                let cfg = base.with_changes(&r);
                 self.settings.train = cfg.clone();
                 if running {
                     self.pending_restart_set(cfg);

@@ -7,7 +7,7 @@ use crate::engine::model::inspect::stage_table;
 use crate::engine::model::predict::Predictor;
 use crate::engine::training::bench;
 use crate::engine::training::config::{
-    Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
+    Activation, ConfigChanges, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
 };
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::{Error, Result};
@@ -163,32 +163,19 @@ impl std::str::FromStr for EpochList {
 }
 
 impl TrainArgs {
+    /// The preset with the flags that were given applied over it (the same way as the coach's restarts).
     pub fn config(&self) -> TrainConfig {
-        let mut c = TrainConfig::preset(self.preset);
-        if let Some(v) = self.epochs {
-            c.epochs = v;
-        }
-        if let Some(v) = self.lr {
-            c.lr = v;
-        }
-        if let Some(v) = self.batch_size {
-            c.batch_size = v;
-        }
-        if let Some(v) = self.activation {
-            c.model.activation = v;
-        }
-        if let Some(v) = self.pooling {
-            c.model.pooling = v;
-        }
-        if let Some(v) = self.init {
-            c.init = v;
-        }
-        if let Some(v) = self.optimizer {
-            c.optimizer = v;
-        }
-        if let Some(v) = self.seed {
-            c.seed = v;
-        }
+        let changes = ConfigChanges {
+            init: self.init,
+            optimizer: self.optimizer,
+            activation: self.activation,
+            pooling: self.pooling,
+            lr: self.lr,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            seed: self.seed,
+        };
+        let mut c = TrainConfig::preset(self.preset).with_changes(&changes);
         c.limit = self.limit;
         c.schedule = match (&self.schedule, &self.step_epochs) {
             (Schedule::Step { .. }, Some(at)) => Schedule::Step { at_epochs: at.0.clone() },

@@ -123,30 +123,18 @@ pub fn action_label(a: &HintAction) -> String {
             if let Some(e) = r.epochs {
                 parts.push(format!("{e} epochs"));
             }
+            if let Some(p) = r.pooling {
+                parts.push(p.label().to_string());
+            }
+            if let Some(b) = r.batch_size {
+                parts.push(format!("batch {b}"));
+            }
+            if let Some(s) = r.seed {
+                parts.push(format!("seed {s}"));
+            }
             format!("Restart with {}", parts.join(", "))
         }
     }
-}
-
-/// `cfg` with a restart's changes applied (the rest kept).
-pub fn apply_restart(r: &RestartWith, cfg: &TrainConfig) -> TrainConfig {
-    let mut c = cfg.clone();
-    if let Some(v) = r.init {
-        c.init = v;
-    }
-    if let Some(v) = r.optimizer {
-        c.optimizer = v;
-    }
-    if let Some(v) = r.activation {
-        c.model.activation = v;
-    }
-    if let Some(v) = r.lr {
-        c.lr = v;
-    }
-    if let Some(v) = r.epochs {
-        c.epochs = v;
-    }
-    c
 }
 
 impl Coach {

@@ -8,14 +8,14 @@
 //! trainer applies at most the latest one per batch, and records one `LrChanged` per gesture (from the value before
 //! the drag to the value at release, at the position where the drag first took effect).
 
-use crate::engine::training::config::TrainConfig;
+use crate::engine::training::config::{TrainConfig, EPOCHS_LIMIT};
 use crate::engine::training::events::{LrChange, StepResult, TrainEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Upper bound on live epoch changes (the same as `TrainConfig::validate`).
-const MAX_EPOCHS: usize = 1000;
+/// Upper bound on live epoch changes: what a config may ask for.
+const MAX_EPOCHS: usize = EPOCHS_LIMIT.1;
 const NO_LR: u64 = u64::MAX;
 
 #[derive(Debug)]
@@ -103,7 +103,7 @@ impl Control {
 
     /// Asks the run to end after `epochs` epochs (not below the epoch in progress; the trainer clamps it).
     pub fn set_epochs(&self, epochs: usize) {
-        self.epochs_request.store(epochs.clamp(1, MAX_EPOCHS), Ordering::SeqCst);
+        self.epochs_request.store(epochs.clamp(EPOCHS_LIMIT.0, MAX_EPOCHS), Ordering::SeqCst);
     }
 
     /// While paused, lets exactly one more batch through. Ignored while running.

@@ -2,7 +2,7 @@
 //! CLI's progress lines, its JSON output, and the app's plots.
 
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
+use crate::engine::training::config::{ConfigChanges, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,21 +136,8 @@ pub enum HintAction {
     KeepWaiting,
 }
 
-/// The settings a `Restart` changes; `None` keeps the current one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RestartWith {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub init: Option<Init>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub optimizer: Option<Optimizer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub activation: Option<Activation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epochs: Option<usize>,
-}
+/// The settings a `Restart` changes; `None` keeps the current one (applied with `TrainConfig::with_changes`).
+pub type RestartWith = ConfigChanges;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -368,7 +368,7 @@ fn labels_and_restarts_read_as_settings() {
     let r = RestartWith { optimizer: Some(Optimizer::Adam), lr: Some(3e-3), ..Default::default() };
     assert_eq!(action_label(&HintAction::Restart(r.clone())), "Restart with Adam, lr 3e-3");
     assert_eq!(action_label(&HintAction::SetLr { lr: 0.09 }), "Set learning rate to 0.09");
-    let c = apply_restart(&r, &TrainConfig::preset(Preset::Classic));
+    let c = TrainConfig::preset(Preset::Classic).with_changes(&r);
     assert_eq!((c.optimizer, c.lr, c.init), (Optimizer::Adam, 3e-3, Init::Xavier));
     let json = serde_json::to_string(&HintAction::Restart(r)).unwrap();
     assert_eq!(json, r#"{"kind":"restart","optimizer":"adam","lr":0.003}"#);
