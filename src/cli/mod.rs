@@ -297,7 +297,7 @@ pub fn print_stderr(s: &str) {
 }
 
 /// Prints an error as the one line the user sees (`error: …`), without panicking on a closed stderr.
-pub fn report_error(e: &Error) {
+pub(crate) fn report_error(e: &Error) {
     print_stderr(&format!("error: {}\n", e.report()));
 }
 
@@ -312,7 +312,7 @@ pub(crate) fn report_all(mut errors: Vec<Error>) -> Result<()> {
 }
 
 /// Training steps `bench` accepts.
-pub const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
+pub(crate) const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
 
 /// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
 pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {

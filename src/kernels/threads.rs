@@ -8,7 +8,7 @@ const MXCSR_FTZ_DAZ: u32 = 0x8040;
 
 /// Sets flush-to-zero and denormals-are-zero on the calling thread (x86_64 only; no-op elsewhere).
 #[inline]
-pub fn set_flush_to_zero() {
+pub(crate) fn set_flush_to_zero() {
     #[cfg(target_arch = "x86_64")]
     unsafe {
         let mut csr: u32 = 0;

@@ -6,14 +6,14 @@ use crate::{Error, Result};
 
 /// The scale a map is drawn at: its largest magnitude, but at least `MIN_SCALE`, so a map of tiny drops stays faint
 /// instead of being stretched to full colour.
-pub fn display_scale(map: &[f32]) -> f32 {
+pub(crate) fn display_scale(map: &[f32]) -> f32 {
     map.iter().fold(MIN_SCALE, |m, v| m.max(v.abs()))
 }
 const MIN_SCALE: f32 = 0.05;
 
 /// The overlay colour (RGBA, unpremultiplied) of a map value scaled to -1..1: transparent at 0, a heat scale (dark
 /// red → red → orange → yellow) for evidence for the class, blue for evidence against.
-pub fn heat_rgba(t: f32) -> [u8; 4] {
+pub(crate) fn heat_rgba(t: f32) -> [u8; 4] {
     let t = t.clamp(-1.0, 1.0);
     let a = (t.abs().powf(0.8) * 0.8 * 255.0).round() as u8;
     if t < 0.0 {
@@ -30,7 +30,7 @@ pub fn heat_rgba(t: f32) -> [u8; 4] {
 
 /// The input (dark ink on white paper) with the map blended over it, each input pixel drawn `zoom`×`zoom`, and a
 /// colour bar on the right (top: the scale's maximum drop, middle: 0, bottom: the same rise).
-pub fn overlay_image(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> image::RgbImage {
+pub(crate) fn overlay_image(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> image::RgbImage {
     let zoom = zoom.max(1);
     let side = IMAGE_SIDE * zoom;
     let (gap, bar) = (zoom, 2 * zoom);
@@ -63,7 +63,7 @@ pub fn overlay_image(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> i
 }
 
 /// `overlay_image` as PNG bytes.
-pub fn overlay_png(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> Result<Vec<u8>> {
+pub(crate) fn overlay_png(input: &[f32; IMAGE_PIXELS], map: &[f32], zoom: usize) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     overlay_image(input, map, zoom)
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)

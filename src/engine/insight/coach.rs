@@ -13,17 +13,17 @@ use crate::engine::training::events::{
 use std::collections::VecDeque;
 
 /// The loss of a network that guesses uniformly among 10 classes: ln 10.
-pub const CHANCE_LOSS: f32 = std::f32::consts::LN_10;
+pub(crate) const CHANCE_LOSS: f32 = std::f32::consts::LN_10;
 /// How close to ln 10 the loss must stay to count as "at chance".
-pub const CHANCE_BAND: f32 = 0.05;
+pub(crate) const CHANCE_BAND: f32 = 0.05;
 /// Batches the loss must sit at chance before `stuck_at_chance` fires.
-pub const STUCK_WINDOW: usize = 150;
+pub(crate) const STUCK_WINDOW: usize = 150;
 /// Batches more than half of a ReLU stage must stay dead before `dead_relu` fires.
-pub const DEAD_WINDOW: usize = 100;
+pub(crate) const DEAD_WINDOW: usize = 100;
 /// Batches the `lr_too_low` trend is fitted over.
-pub const TREND_WINDOW: usize = 100;
+pub(crate) const TREND_WINDOW: usize = 100;
 /// A loss above this at the run's projected end is "far from converged" (LeNet-5 on MNIST ends near 0.05).
-pub const FAR_FROM_CONVERGED: f32 = 0.5;
+pub(crate) const FAR_FROM_CONVERGED: f32 = 0.5;
 
 const KEEP: usize = 200;
 const SMOOTH: usize = 10;
@@ -91,7 +91,7 @@ fn slope(y: &[f32]) -> f32 {
 }
 
 /// A learning rate as a user would type it.
-pub fn format_lr(lr: f64) -> String {
+pub(crate) fn format_lr(lr: f64) -> String {
     if lr >= 0.01 {
         let s = format!("{lr:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -101,7 +101,7 @@ pub fn format_lr(lr: f64) -> String {
 }
 
 /// The button text for an action.
-pub fn action_label(a: &HintAction) -> String {
+pub(crate) fn action_label(a: &HintAction) -> String {
     match a {
         HintAction::SetLr { lr } => format!("Set learning rate to {}", format_lr(*lr)),
         HintAction::SetEpochs { epochs } => format!("Stop after epoch {epochs}"),
@@ -142,14 +142,9 @@ impl Coach {
         Coach::default()
     }
 
-    /// The rules that have fired in this run.
-    pub fn fired(&self) -> &[HintRule] {
-        &self.fired
-    }
-
     /// Passes `event` on to `emit`, followed by any hints it gives rise to (or preceded by them if the event ends
     /// the run, so they arrive before it).
-    pub fn relay(&mut self, event: TrainEvent, emit: &mut dyn FnMut(TrainEvent)) {
+    pub(crate) fn relay(&mut self, event: TrainEvent, emit: &mut dyn FnMut(TrainEvent)) {
         let hints = self.observe(&event);
         if event.is_terminal() {
             hints.into_iter().for_each(|h| emit(TrainEvent::Hint(h)));

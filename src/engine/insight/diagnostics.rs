@@ -19,13 +19,13 @@ use std::time::Instant;
 
 /// The share of training time diagnostics may take (the limit is 5 %; the schedule aims at 2 % to leave room for
 /// timing noise, the cold first measurement and the cache the trace evicts).
-pub const BUDGET: f64 = 0.02;
+pub(crate) const BUDGET: f64 = 0.02;
 /// Images of the batch traced for the activation statistics (a slice of the batch: the statistics of 64 images
 /// × 120 units are as telling as those of 100, at two thirds of the cost).
-pub const TRACE_IMAGES: usize = 64;
+pub(crate) const TRACE_IMAGES: usize = 64;
 /// Sigmoid outputs outside [LOW, HIGH] count as saturated: there σ' = σ(1-σ) < 0.05.
-pub const SIGMOID_SATURATED_LOW: f32 = 0.053;
-pub const SIGMOID_SATURATED_HIGH: f32 = 0.947;
+pub(crate) const SIGMOID_SATURATED_LOW: f32 = 0.053;
+pub(crate) const SIGMOID_SATURATED_HIGH: f32 = 0.947;
 /// Never more than this many batches between two measurements (plots need points even when a trace is costly).
 const MAX_INTERVAL: usize = 50;
 /// Batches between the first measurement (batch 1, the starting state) and the second, while the step time is
@@ -37,18 +37,11 @@ const FIRST_INTERVAL: usize = 10;
 /// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread
 /// ([`Monitor::cost`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Cost {
+pub(crate) struct Cost {
     pub measurements: usize,
     pub steps: usize,
     pub measure_secs: f64,
     pub train_secs: f64,
-}
-
-impl Cost {
-    /// Measuring time as a share of training time, in percent.
-    pub fn pct(&self) -> f64 {
-        100.0 * self.measure_secs / self.train_secs.max(1e-12)
-    }
 }
 
 fn l2(v: impl Iterator<Item = f32>) -> f64 {
@@ -111,7 +104,7 @@ pub struct ActivationStats {
 }
 
 /// Statistics of activations `values` laid out `[n, units, per_unit]` (per_unit = h·w for maps, 1 for vectors).
-pub fn activation_stats(values: &[f32], n: usize, units: usize, activation: Activation) -> ActivationStats {
+pub(crate) fn activation_stats(values: &[f32], n: usize, units: usize, activation: Activation) -> ActivationStats {
     let total = values.len().max(1);
     let mean = (values.iter().map(|&v| v as f64).sum::<f64>() / total as f64) as f32;
     match activation {
@@ -192,7 +185,7 @@ pub fn measure(
 /// Decides when to measure and keeps the measurements within [`BUDGET`] of the training time: it times each
 /// measurement and each step (moving averages) and waits `measure / (BUDGET · step)` batches between two.
 #[derive(Debug)]
-pub struct Monitor {
+pub(crate) struct Monitor {
     enabled: bool,
     steps: usize,
     measurements: usize,
@@ -239,7 +232,7 @@ impl Monitor {
     }
 
     /// Batches between measurements as things stand.
-    pub fn interval(&self) -> usize {
+    pub(crate) fn interval(&self) -> usize {
         match (self.measure_secs, self.step_secs) {
             (Some(m), Some(s)) if s > 0.0 => ((m / (BUDGET * s)).ceil() as usize).clamp(1, MAX_INTERVAL),
             _ => FIRST_INTERVAL,
@@ -247,7 +240,7 @@ impl Monitor {
     }
 
     /// What measuring has cost so far, against the training steps timed.
-    pub fn cost(&self) -> Cost {
+    pub(crate) fn cost(&self) -> Cost {
         Cost {
             measurements: self.measurements,
             steps: self.steps,
@@ -258,7 +251,7 @@ impl Monitor {
 
     /// Call after every training step (`step_secs`: its forward, backward and update). Measures when due and
     /// returns the measurement. `at` = (epoch, batch, batches_per_epoch), 1-based.
-    pub fn after_step(
+    pub(crate) fn after_step(
         &mut self,
         step_secs: f64,
         model: &LeNet,

@@ -16,10 +16,10 @@ use crate::{Error, Result};
 
 /// Side of the occluding square, in input pixels: about one pen stroke wide (MNIST strokes are 2–3 px), so one
 /// square can break a stroke.
-pub const PATCH: usize = 4;
+pub(crate) const PATCH: usize = 4;
 /// Step between squares: half a square, so every inner pixel is covered by 4 squares and the map is smooth, with 13×13
 /// squares instead of 25×25 at stride 1.
-pub const STRIDE: usize = 2;
+pub(crate) const STRIDE: usize = 2;
 
 /// An attribution map for one input and one class.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ impl Attribution {
     }
 
     /// Largest absolute value in the map.
-    pub fn max_abs(&self) -> f32 {
+    pub(crate) fn max_abs(&self) -> f32 {
         self.map.iter().fold(0f32, |m, v| m.max(v.abs()))
     }
 }

@@ -23,7 +23,7 @@ macro_rules! choice_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
             /// The lowercase key used on the command line and in weight files.
             pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
             /// The human label used in the UI and the stage table.
@@ -104,13 +104,13 @@ impl Default for TrainConfig {
 }
 
 /// The window's learning-rate slider, and what the CLI's `--lr` accepts.
-pub const LR_RANGE: (f64, f64) = (1e-4, 2.0);
+pub(crate) const LR_RANGE: (f64, f64) = (1e-4, 2.0);
 /// The window's epochs slider.
-pub const EPOCHS_RANGE: (usize, usize) = (1, 50);
+pub(crate) const EPOCHS_RANGE: (usize, usize) = (1, 50);
 /// Epochs the trainer runs at all: a config (`validate`) and a live change (`Control::set_epochs`) stay within.
-pub const EPOCHS_LIMIT: (usize, usize) = (1, 1000);
+pub(crate) const EPOCHS_LIMIT: (usize, usize) = (1, 1000);
 /// The window's batch-size slider.
-pub const BATCH_RANGE: (usize, usize) = (1, 1000);
+pub(crate) const BATCH_RANGE: (usize, usize) = (1, 1000);
 
 /// Settings to change on a config; `None` keeps the current one. The CLI's flags over a preset and the coach's
 /// restarts (`HintAction::Restart`) are both applied by [`TrainConfig::with_changes`].
@@ -169,7 +169,7 @@ impl TrainConfig {
     }
 
     /// This config with `changes` applied (the rest kept).
-    pub fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
+    pub(crate) fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
         let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed } = *changes;
         let c = self.clone();
         TrainConfig {
@@ -189,7 +189,7 @@ impl TrainConfig {
 
     /// The settings in words, e.g. "Sigmoid + AvgPool2d, Xavier init, Adam lr 0.003, batch 100": how the CLI
     /// announces a run (and what the window's texts about a run should say).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} + {}, {} init, {} lr {}, batch {}",
             self.model.activation.label(),
@@ -202,7 +202,7 @@ impl TrainConfig {
     }
 
     /// Rejects settings the trainer cannot run, with a message a user can act on.
-    pub fn validate(&self) -> crate::Result<()> {
+    pub(crate) fn validate(&self) -> crate::Result<()> {
         use crate::Error::Config;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Config(format!("learning rate must be a positive number, got {}", self.lr)));

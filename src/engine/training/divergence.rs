@@ -12,7 +12,7 @@ use candle_core::Var;
 
 /// A loss this many times the first batch's (or ln 10, chance level, if that is larger) counts as exploded: a
 /// healthy run never comes near it, a diverging one passes it within a batch or two.
-pub const LOSS_EXPLOSION_FACTOR: f32 = 10.0;
+pub(crate) const LOSS_EXPLOSION_FACTOR: f32 = 10.0;
 
 /// The reason as the failure message gives it (and the coach repeats it).
 impl std::fmt::Display for Divergence {
@@ -37,7 +37,7 @@ impl std::fmt::Display for Divergence {
 
 /// Remembers the first batch's loss and checks each new figure against it.
 #[derive(Debug, Clone, Default)]
-pub struct Guard {
+pub(crate) struct Guard {
     first_loss: Option<f32>,
 }
 
@@ -51,7 +51,7 @@ impl Guard {
     }
 
     /// A batch's training loss (computed before its update): why it means divergence, if it does.
-    pub fn batch_loss(&mut self, loss: f32) -> Option<Divergence> {
+    pub(crate) fn batch_loss(&mut self, loss: f32) -> Option<Divergence> {
         if !loss.is_finite() {
             return Some(Divergence::NonFiniteLoss { loss });
         }
@@ -81,7 +81,7 @@ impl Guard {
 
 /// After an update: which parameter (in `stages::params()` order) holds a NaN or infinite value, if any. One
 /// reduction per parameter: a NaN or infinity anywhere makes the sum non-finite.
-pub fn non_finite_var(vars: &[Var]) -> Result<Option<Divergence>> {
+pub(crate) fn non_finite_var(vars: &[Var]) -> Result<Option<Divergence>> {
     for (i, v) in vars.iter().enumerate() {
         let s = v.as_tensor().sum_all()?.to_scalar::<f32>()?;
         if !s.is_finite() {
@@ -93,7 +93,7 @@ pub fn non_finite_var(vars: &[Var]) -> Result<Option<Divergence>> {
 }
 
 /// A weights snapshot: which parameter holds a NaN or infinite value, if any.
-pub fn non_finite_weights(w: &ModelWeights) -> Option<Divergence> {
+pub(crate) fn non_finite_weights(w: &ModelWeights) -> Option<Divergence> {
     w.params
         .iter()
         .find(|p| p.data.iter().any(|v| !v.is_finite()))
@@ -117,7 +117,7 @@ pub fn fail(emit: &mut dyn FnMut(TrainEvent), message: String, cause: Divergence
     Error::Diverged(message)
 }
 
-pub fn format_lr(lr: f64) -> String {
+pub(crate) fn format_lr(lr: f64) -> String {
     if lr >= 0.01 {
         format!("{lr:.2}")
     } else {

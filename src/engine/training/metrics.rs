@@ -25,7 +25,7 @@ fn diagnostics_maps(d: &Diagnostics) -> [(&'static str, &BTreeMap<String, f32>, 
 }
 
 /// The header line of the CSV (without its line break).
-pub fn csv_header() -> String {
+pub(crate) fn csv_header() -> String {
     let mut header = BASE_HEADER.to_string();
     for (prefix, _, keys) in diagnostics_maps(&Diagnostics::default()) {
         for k in keys {
@@ -42,7 +42,7 @@ fn diagnostics_columns() -> usize {
 
 /// Collects a run's metrics as they arrive.
 #[derive(Debug, Clone, Default)]
-pub struct MetricsLog {
+pub(crate) struct MetricsLog {
     pub batches: Vec<BatchMetrics>,
     pub epochs: Vec<EpochMetrics>,
     pub diagnostics: Vec<Diagnostics>,
@@ -60,7 +60,7 @@ pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
 }
 
 /// As `to_csv`, with a `diagnostics` row right after the batch row it was measured at.
-pub fn to_csv_with_diagnostics(
+pub(crate) fn to_csv_with_diagnostics(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[Diagnostics],

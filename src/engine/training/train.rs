@@ -43,7 +43,7 @@ pub fn train(
 /// store's recorder and the tests then all see the same hints, placed by one relay (a run's last hints before its
 /// terminal event). The loop below knows nothing of it. Diagnostics stay inside the loop, through `monitor`: they
 /// read the step's model, batch and gradients, which never leave it.
-pub fn train_with(
+pub(crate) fn train_with(
     cfg: &TrainConfig,
     data: &Dataset,
     initial: Option<&ModelWeights>,

@@ -153,7 +153,7 @@ fn a_healthy_run_gets_no_hint() {
         let h = c.observe(&epoch(e, 0.97 + 0.005 * e as f32, 0.965 + 0.005 * e as f32, test_loss));
         assert!(h.is_empty());
     }
-    assert!(c.fired().is_empty());
+    assert!(c.fired.is_empty());
 }
 
 #[test]
