@@ -1,5 +1,6 @@
-//! The headless front end: `train`, `inspect`, `predict`, `eval`, `bench` on the same engine as the app. Progress
-//! goes to stderr, results to stdout, so output can be piped.
+//! The headless front end on the same engine as the app: `train`, `inspect`, `predict`, `eval`, `explain`, `bench`
+//! and `runs` (the [`Command`] enum is the list). Arguments and the small subcommands live here; `train`, `eval`,
+//! `explain` and `runs` have a file each. Progress goes to stderr, results to stdout, so output can be piped.
 
 use crate::engine::data::mnist::Dataset;
 use crate::engine::model::checkpoint;
