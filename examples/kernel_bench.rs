@@ -163,6 +163,8 @@ fn predict_us(act: Act, pool: Pool, imp: Impl, reps: usize) -> Result<(f64, f64)
 }
 
 fn main() -> Result<()> {
+    // First, while this is the only thread: the compute environment and pools, as in the app.
+    lenet_playground::startup::init_compute();
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: usize| {
         args.iter()
@@ -172,7 +174,6 @@ fn main() -> Result<()> {
             .unwrap_or(default)
     };
     let (steps, warmup) = (arg("--steps", 30), arg("--warmup", 5));
-    kernels::init_compute_threads();
     // `--profile-fast sigmoid|relu`: only fast-kernel training steps (for perf record).
     if let Some(i) = args.iter().position(|a| a == "--profile-fast") {
         let (act, pool) = match args.get(i + 1).map(String::as_str) {

@@ -13,6 +13,8 @@ use lenet_playground::engine::model::predict::Predictor;
 use std::time::Instant;
 
 fn main() -> lenet_playground::Result<()> {
+    // First, while this is the only thread: the compute environment and pools, as in the app.
+    lenet_playground::startup::init_compute();
     let mut args = std::env::args().skip(1);
     let weights = args.next().expect("usage: occlusion_choices WEIGHTS.safetensors [IMAGES]");
     let count: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(300);

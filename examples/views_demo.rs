@@ -40,6 +40,8 @@ impl eframe::App for Demo {
 }
 
 fn main() -> eframe::Result {
+    // First, while this is the only thread: the compute environment and pools, as in the app.
+    lenet_playground::startup::init_compute();
     let names: Vec<String> = DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
     let (weights, message) = match std::env::args().nth(1) {
         Some(path) => match checkpoint::load(std::path::Path::new(&path)) {

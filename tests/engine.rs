@@ -266,7 +266,7 @@ fn a_diverging_learning_rate_stops_with_advice_and_keeps_good_weights() {
     let err = r.unwrap_err();
     assert!(matches!(err, Error::Diverged(_)), "{err}");
     match events.last() {
-        Some(TrainEvent::Failed { message, weights: Some(w) }) => {
+        Some(TrainEvent::Failed { message, weights: Some(w), .. }) => {
             assert!(message.contains("learning rate"), "{message}");
             w.check_shapes().expect("the kept weights are finite and complete");
         }

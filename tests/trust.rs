@@ -498,7 +498,7 @@ fn failed(events: &[TrainEvent]) -> Vec<(&str, &ModelWeights)> {
     events
         .iter()
         .filter_map(|e| match e {
-            TrainEvent::Failed { message, weights } => Some((message.as_str(), weights.as_ref().expect("weights"))),
+            TrainEvent::Failed { message, weights, .. } => Some((message.as_str(), weights.as_ref().expect("weights"))),
             _ => None,
         })
         .collect()

@@ -5,7 +5,6 @@
 
 use crate::app::command::{effective_action, CoachCommand, LiveCommand, UiCommand};
 use crate::app::PlaygroundApp;
-use crate::engine::insight::coach::apply_restart;
 use crate::engine::store::runs::lr_text;
 use crate::engine::training::events::HintAction;
 
@@ -38,7 +37,7 @@ impl PlaygroundApp {
             }
             HintAction::Restart(r) => {
                 let base = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config).clone();
-                let cfg = apply_restart(&r, &base);
+                let cfg = base.with_changes(&r);
                 self.settings.train = cfg.clone();
                 if running {
                     self.pending_restart = Some(cfg);

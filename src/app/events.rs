@@ -101,7 +101,7 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             s.end_run();
             Some(weights)
         }
-        // `..`: the engine may add a typed cause; the window shows the message.
+        // The window shows the message; the coach reads the typed cause.
         TrainEvent::Failed { message, weights, .. } => {
             s.status = "Training failed.".into();
             s.error = Some(message);

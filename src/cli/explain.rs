@@ -2,11 +2,12 @@
 //! preprocessed input as a PNG, and with `--json` the map's numbers.
 
 use super::{check_not_input, print_stdout};
-use crate::engine::insight::explain::{display_scale, occlusion, overlay_png};
+use crate::engine::insight::explain::occlusion;
 use crate::engine::model::checkpoint;
 use crate::engine::model::predict::{read_input, Predictor};
 use crate::engine::store::atomic_file::write_atomic;
 use crate::error::printable;
+use crate::render::attribution::{display_scale, overlay_png};
 use crate::Result;
 use std::path::Path;
 

@@ -1,5 +1,6 @@
-//! The headless front end: `train`, `inspect`, `predict`, `eval`, `bench` on the same engine as the app. Progress
-//! goes to stderr, results to stdout, so output can be piped.
+//! The headless front end on the same engine as the app: `train`, `inspect`, `predict`, `eval`, `explain`, `bench`
+//! and `runs` (the [`Command`] enum is the list). Arguments and the small subcommands live here; `train`, `eval`,
+//! `explain` and `runs` have a file each. Progress goes to stderr, results to stdout, so output can be piped.
 
 use crate::engine::data::mnist::Dataset;
 use crate::engine::data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
@@ -9,7 +10,7 @@ use crate::engine::model::predict::Predictor;
 use crate::engine::store::atomic_file::same_file;
 use crate::engine::training::bench;
 use crate::engine::training::config::{
-    Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
+    Activation, ConfigChanges, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
 };
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::error::printable;
@@ -178,32 +179,19 @@ impl std::str::FromStr for EpochList {
 }
 
 impl TrainArgs {
+    /// The preset with the flags that were given applied over it (the same way as the coach's restarts).
     pub fn config(&self) -> TrainConfig {
-        let mut c = TrainConfig::preset(self.preset);
-        if let Some(v) = self.epochs {
-            c.epochs = v;
-        }
-        if let Some(v) = self.lr {
-            c.lr = v;
-        }
-        if let Some(v) = self.batch_size {
-            c.batch_size = v;
-        }
-        if let Some(v) = self.activation {
-            c.model.activation = v;
-        }
-        if let Some(v) = self.pooling {
-            c.model.pooling = v;
-        }
-        if let Some(v) = self.init {
-            c.init = v;
-        }
-        if let Some(v) = self.optimizer {
-            c.optimizer = v;
-        }
-        if let Some(v) = self.seed {
-            c.seed = v;
-        }
+        let changes = ConfigChanges {
+            init: self.init,
+            optimizer: self.optimizer,
+            activation: self.activation,
+            pooling: self.pooling,
+            lr: self.lr,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            seed: self.seed,
+        };
+        let mut c = TrainConfig::preset(self.preset).with_changes(&changes);
         c.limit = self.limit;
         c.schedule = match (&self.schedule, &self.step_epochs) {
             (Schedule::Step { .. }, Some(at)) => Schedule::Step { at_epochs: at.0.clone() },
@@ -354,7 +342,7 @@ pub fn print_stderr(s: &str) {
 }
 
 /// Prints an error as the one line the user sees (`error: …`), without panicking on a closed stderr.
-pub fn report_error(e: &Error) {
+pub(crate) fn report_error(e: &Error) {
     print_stderr(&format!("error: {}\n", e.report()));
 }
 
@@ -393,7 +381,7 @@ pub(crate) fn check_not_input(flag: &str, output: &Path, inputs: &[PathBuf]) -> 
 }
 
 /// Training steps `bench` accepts.
-pub const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
+pub(crate) const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
 
 /// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
 pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {

@@ -61,9 +61,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             TrainEvent::Started { config, epochs: n, batches_per_epoch, train_images, .. } => {
                 epochs = *n;
                 print_stderr(&format!(
-                    "training LeNet-5 ({}, {}) init {}, {} lr {}, batch {}, {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
-                    config.model.activation.label(), config.model.pooling.label(), config.init.key(),
-                    config.optimizer.label(), config.lr, config.batch_size
+                    "training LeNet-5 ({}), {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
+                    config.describe()
                 ));
                 if config.schedule != crate::engine::training::schedule::Schedule::Constant {
                     print_stderr(&format!("learning-rate schedule: {}\n", config.schedule));

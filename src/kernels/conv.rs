@@ -36,19 +36,19 @@ impl Geom {
         let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
         Ok(Self { n, c, h, w: wd, o, k: kh, p: padding, ho, wo })
     }
-    pub fn ckk(&self) -> usize {
+    pub(crate) fn ckk(&self) -> usize {
         self.c * self.k * self.k
     }
-    pub fn plane(&self) -> usize {
+    pub(crate) fn plane(&self) -> usize {
         self.ho * self.wo
     }
-    pub fn in_img(&self) -> usize {
+    pub(crate) fn in_img(&self) -> usize {
         self.c * self.h * self.w
     }
-    pub fn out_img(&self) -> usize {
+    pub(crate) fn out_img(&self) -> usize {
         self.o * self.plane()
     }
-    pub fn out_shape(&self) -> Shape {
+    pub(crate) fn out_shape(&self) -> Shape {
         Shape::from((self.n, self.o, self.ho, self.wo))
     }
 }

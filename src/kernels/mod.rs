@@ -22,6 +22,7 @@ pub use fused::{Activation, Pooling};
 
 use candle_core::{bail, DType, Result, Tensor};
 
+pub(crate) use threads::set_compute_env;
 pub use threads::{compute_threads, flush_to_zero_enabled};
 
 fn fast_path(ts: &[&Tensor]) -> bool {
@@ -149,8 +150,9 @@ pub fn conv2d_act_pool(
 /// elsewhere) and on the calling thread.
 ///
 /// The environment (`RAYON_NUM_THREADS`, and `CANDLE_NUM_THREADS=1`: candle's spin-waiting elementwise
-/// "barrier pool" otherwise competes with rayon's pool for the cores, see `threads.rs`) is set where unset before
-/// `main` runs, while the process has one thread; this function never writes it.
+/// "barrier pool" otherwise competes with rayon's pool for the cores, see `threads.rs`) is set where unset by
+/// [`crate::startup::init_compute`], the first line of `main`, and by `.cargo/config.toml` under cargo; this
+/// function never writes it.
 ///
 /// MXCSR is per thread: the pools' threads are covered once, and the calling thread on every call, so
 /// call this from each thread that drives training (e.g. a background worker) before computing.

@@ -8,7 +8,7 @@ const MXCSR_FTZ_DAZ: u32 = 0x8040;
 
 /// Sets flush-to-zero and denormals-are-zero on the calling thread (x86_64 only; no-op elsewhere).
 #[inline]
-pub fn set_flush_to_zero() {
+pub(crate) fn set_flush_to_zero() {
     #[cfg(target_arch = "x86_64")]
     unsafe {
         let mut csr: u32 = 0;
@@ -44,13 +44,23 @@ pub fn compute_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
-/// Sets the compute threads' environment where it is unset. Only ever runs before `main` (see
-/// [`SET_ENV_BEFORE_MAIN`]), while the process has a single thread: `set_var` is sound only then.
-fn set_compute_env() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+/// Sets the compute threads' environment where it is unset: `RAYON_NUM_THREADS` (the machine's cores) and
+/// `CANDLE_NUM_THREADS=1`. Writing the environment is sound only while no other thread runs, so the one caller is
+/// `startup::init_compute`, the first line of `main`; it returns false (and writes nothing) when it can tell that
+/// other threads already run (Linux: `/proc/self/status`), e.g. in a test harness, where `.cargo/config.toml`'s
+/// `[env]` table provides the same variables instead.
+pub(crate) fn set_compute_env() -> bool {
+    if !single_threaded() {
+        return false;
+    }
+    // The value cargo's `[env]` table (.cargo/config.toml) gives test harnesses is a stand-in: it names itself in
+    // LENET_PLAYGROUND_CARGO_RAYON, and a binary (`cargo run`) replaces it with the machine's cores.
+    let from_cargo = std::env::var_os("LENET_PLAYGROUND_CARGO_RAYON")
+        .is_some_and(|v| std::env::var_os("RAYON_NUM_THREADS").is_some_and(|r| r == v));
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() || from_cargo {
         let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         // candle reads this variable on every matmul instead of probing /proc/cpuinfo.
-        // SAFETY: no other thread exists yet (this runs before main).
+        // SAFETY: no other thread exists (checked above, and `main` calls this first).
         #[allow(unused_unsafe)]
         unsafe {
             std::env::set_var("RAYON_NUM_THREADS", n.to_string())
@@ -68,26 +78,21 @@ fn set_compute_env() {
             std::env::set_var("CANDLE_NUM_THREADS", "1")
         };
     }
+    true
 }
 
-extern "C" fn set_compute_env_before_main() {
-    set_compute_env()
+/// False if the process is known to run more than one thread (Linux: the `Threads:` line of /proc/self/status);
+/// true where that cannot be read (the caller's promise, first line of `main`, stands).
+fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().parse::<usize>().ok())))
+        .flatten()
+        .is_none_or(|n| n <= 1)
 }
-
-/// Runs [`set_compute_env`] before `main` (and before a test harness starts its threads) in every binary that
-/// computes: the environment is written once while the process has one thread, never once threads run. The
-/// constructor is linked in because [`init_compute_threads`] reads it. On platforms without a constructor
-/// section the variables stay as the user set them (candle then probes the cores itself).
-#[used]
-#[cfg_attr(any(target_os = "linux", target_os = "android", target_os = "freebsd"), link_section = ".init_array")]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-#[cfg_attr(windows, link_section = ".CRT$XCU")]
-static SET_ENV_BEFORE_MAIN: extern "C" fn() = set_compute_env_before_main;
 
 /// See [`crate::kernels::init_compute_threads`].
 pub fn init_compute_threads() {
-    // Keeps the before-main constructor linked into every binary that computes.
-    std::hint::black_box(SET_ENV_BEFORE_MAIN);
     INIT.call_once(|| {
         let n = compute_threads();
         // Builds rayon's global pool (used by candle's gemm and by these kernels). If another

@@ -5,22 +5,25 @@
 //! Each rule fires at most once per run (no flicker). A learning-rate change re-arms the two rules about the
 //! learning rate (`diverging`, `lr_too_low`) and restarts their windows, so they judge the new rate afresh.
 
+use crate::engine::model::stages;
 use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
-use crate::engine::training::events::{Diagnostics, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent};
+use crate::engine::training::events::{
+    Diagnostics, Divergence, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent,
+};
 use std::collections::VecDeque;
 
 /// The loss of a network that guesses uniformly among 10 classes: ln 10.
-pub const CHANCE_LOSS: f32 = std::f32::consts::LN_10;
+pub(crate) const CHANCE_LOSS: f32 = std::f32::consts::LN_10;
 /// How close to ln 10 the loss must stay to count as "at chance".
-pub const CHANCE_BAND: f32 = 0.05;
+pub(crate) const CHANCE_BAND: f32 = 0.05;
 /// Batches the loss must sit at chance before `stuck_at_chance` fires.
-pub const STUCK_WINDOW: usize = 150;
+pub(crate) const STUCK_WINDOW: usize = 150;
 /// Batches more than half of a ReLU stage must stay dead before `dead_relu` fires.
-pub const DEAD_WINDOW: usize = 100;
+pub(crate) const DEAD_WINDOW: usize = 100;
 /// Batches the `lr_too_low` trend is fitted over.
-pub const TREND_WINDOW: usize = 100;
+pub(crate) const TREND_WINDOW: usize = 100;
 /// A loss above this at the run's projected end is "far from converged" (LeNet-5 on MNIST ends near 0.05).
-pub const FAR_FROM_CONVERGED: f32 = 0.5;
+pub(crate) const FAR_FROM_CONVERGED: f32 = 0.5;
 
 const KEEP: usize = 200;
 const SMOOTH: usize = 10;
@@ -88,7 +91,7 @@ fn slope(y: &[f32]) -> f32 {
 }
 
 /// A learning rate as a user would type it.
-pub fn format_lr(lr: f64) -> String {
+pub(crate) fn format_lr(lr: f64) -> String {
     if lr >= 0.01 {
         let s = format!("{lr:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -98,7 +101,7 @@ pub fn format_lr(lr: f64) -> String {
 }
 
 /// The button text for an action.
-pub fn action_label(a: &HintAction) -> String {
+pub(crate) fn action_label(a: &HintAction) -> String {
     match a {
         HintAction::SetLr { lr } => format!("Set learning rate to {}", format_lr(*lr)),
         HintAction::SetEpochs { epochs } => format!("Stop after epoch {epochs}"),
@@ -120,30 +123,18 @@ pub fn action_label(a: &HintAction) -> String {
             if let Some(e) = r.epochs {
                 parts.push(format!("{e} epochs"));
             }
+            if let Some(p) = r.pooling {
+                parts.push(p.label().to_string());
+            }
+            if let Some(b) = r.batch_size {
+                parts.push(format!("batch {b}"));
+            }
+            if let Some(s) = r.seed {
+                parts.push(format!("seed {s}"));
+            }
             format!("Restart with {}", parts.join(", "))
         }
     }
-}
-
-/// `cfg` with a restart's changes applied (the rest kept).
-pub fn apply_restart(r: &RestartWith, cfg: &TrainConfig) -> TrainConfig {
-    let mut c = cfg.clone();
-    if let Some(v) = r.init {
-        c.init = v;
-    }
-    if let Some(v) = r.optimizer {
-        c.optimizer = v;
-    }
-    if let Some(v) = r.activation {
-        c.model.activation = v;
-    }
-    if let Some(v) = r.lr {
-        c.lr = v;
-    }
-    if let Some(v) = r.epochs {
-        c.epochs = v;
-    }
-    c
 }
 
 impl Coach {
@@ -151,14 +142,9 @@ impl Coach {
         Coach::default()
     }
 
-    /// The rules that have fired in this run.
-    pub fn fired(&self) -> &[HintRule] {
-        &self.fired
-    }
-
     /// Passes `event` on to `emit`, followed by any hints it gives rise to (or preceded by them if the event ends
     /// the run, so they arrive before it).
-    pub fn relay(&mut self, event: TrainEvent, emit: &mut dyn FnMut(TrainEvent)) {
+    pub(crate) fn relay(&mut self, event: TrainEvent, emit: &mut dyn FnMut(TrainEvent)) {
         let hints = self.observe(&event);
         if event.is_terminal() {
             hints.into_iter().for_each(|h| emit(TrainEvent::Hint(h)));
@@ -188,7 +174,7 @@ impl Coach {
                 self.batches_per_epoch = b.batches_per_epoch;
                 self.lr = b.lr;
                 if !b.loss.is_finite() {
-                    hints.extend(self.diverged_now(&format!("the loss became {}", b.loss)));
+                    hints.extend(self.diverged_now(&Divergence::NonFiniteLoss { loss: b.loss }.to_string()));
                 } else {
                     self.push(Point { loss: b.loss, accuracy: b.accuracy });
                     hints.extend(self.stuck_at_chance());
@@ -212,12 +198,8 @@ impl Coach {
                 self.best_smoothed = None;
             }
             TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
-            TrainEvent::Failed { message, .. } if message.contains("diverged") => {
-                // The trainer's message says what happened (an exploding loss, a NaN weight, …).
-                let what = message.split_once(": ").map_or("the run diverged", |(_, why)| why);
-                let what = what.split(". ").next().unwrap_or(what);
-                hints.extend(self.diverged_now(what));
-            }
+            // The trainer's cause says what happened (an exploding loss, a NaN weight, …).
+            TrainEvent::Failed { cause: Some(why), .. } => hints.extend(self.diverged_now(&why.to_string())),
             _ => {}
         }
         hints
@@ -265,7 +247,7 @@ impl Coach {
 
     /// The activation stage with the highest median saturation over the last `batches`, and that saturation.
     fn most_saturated(&self, batches: usize) -> Option<(&'static str, f32)> {
-        crate::engine::insight::diagnostics::activation_stages()
+        stages::activation_stages()
             .into_iter()
             .filter_map(|s| Some((s, self.median_of(batches, |d| d.saturation.get(s).copied())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -288,7 +270,10 @@ impl Coach {
             return None;
         }
         let cfg = self.config();
-        let ratio = self.median_of(STUCK_WINDOW, |d| Some(d.grad_norm.get("c1")? / d.grad_norm.get("out")?));
+        // The first layer's gradient against the last one's: how much of it reaches the start of the network.
+        let layers = stages::weighted_layers();
+        let (first, last) = (layers[0], layers[layers.len() - 1]);
+        let ratio = self.median_of(STUCK_WINDOW, |d| Some(d.grad_norm.get(first)? / d.grad_norm.get(last)?));
         let saturated = self.most_saturated(STUCK_WINDOW);
         let update =
             self.median_of(STUCK_WINDOW, |d| d.update_ratio.values().copied().reduce(f32::max)).unwrap_or(f32::NAN);
@@ -302,7 +287,8 @@ impl Coach {
         }
         if let Some(r) = ratio.filter(|r| *r < 0.1) {
             causes.push(format!(
-                "c1's gradient is {:.0}× smaller than out's: the first layers barely learn — vanishing gradients{}",
+                "{first}'s gradient is {:.0}× smaller than {last}'s: the first layers barely learn — vanishing \
+                 gradients{}",
                 1.0 / r.max(1e-9),
                 if sigmoid { " (each sigmoid passes on at most a quarter of the gradient)" } else { "" }
             ));

@@ -15,75 +15,33 @@ use crate::engine::training::events::Diagnostics;
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
-use std::cell::Cell;
 use std::time::Instant;
 
 /// The share of training time diagnostics may take (the limit is 5 %; the schedule aims at 2 % to leave room for
 /// timing noise, the cold first measurement and the cache the trace evicts).
-pub const BUDGET: f64 = 0.02;
+pub(crate) const BUDGET: f64 = 0.02;
 /// Images of the batch traced for the activation statistics (a slice of the batch: the statistics of 64 images
 /// × 120 units are as telling as those of 100, at two thirds of the cost).
-pub const TRACE_IMAGES: usize = 64;
+pub(crate) const TRACE_IMAGES: usize = 64;
 /// Sigmoid outputs outside [LOW, HIGH] count as saturated: there σ' = σ(1-σ) < 0.05.
-pub const SIGMOID_SATURATED_LOW: f32 = 0.053;
-pub const SIGMOID_SATURATED_HIGH: f32 = 0.947;
+pub(crate) const SIGMOID_SATURATED_LOW: f32 = 0.053;
+pub(crate) const SIGMOID_SATURATED_HIGH: f32 = 0.947;
 /// Never more than this many batches between two measurements (plots need points even when a trace is costly).
 const MAX_INTERVAL: usize = 50;
 /// Batches between the first measurement (batch 1, the starting state) and the second, while the step time is
 /// still being learnt (the first steps warm caches and threads).
 const FIRST_INTERVAL: usize = 10;
 
-// --- Names (from engine::model::stages) ---------------------------------------------------------------------------------
-
-/// The layers with weights, in network order: c1 c3 f5 f6 out.
-pub fn weight_layers() -> Vec<&'static str> {
-    stages::weighted_layers()
-}
-
-/// The activation stages, in network order: c1.act c3.act f5.act f6.act.
-pub fn activation_stages() -> Vec<&'static str> {
-    stages::activation_stages()
-}
-
-/// Index (in the model's parameter order) of a layer's weight tensor.
-fn weight_index(layer: &str) -> Option<usize> {
-    stages::param_index(layer)
-}
-
 // --- Measurement -------------------------------------------------------------------------------------------------
 
-thread_local! {
-    static ENABLED: Cell<bool> = const { Cell::new(true) };
-    static LAST_COST: Cell<Option<Cost>> = const { Cell::new(None) };
-}
-
-/// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread.
+/// What diagnostics cost in one run: time measuring against time training, both timed on the trainer's thread
+/// ([`Monitor::cost`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Cost {
+pub(crate) struct Cost {
     pub measurements: usize,
     pub steps: usize,
     pub measure_secs: f64,
     pub train_secs: f64,
-}
-
-impl Cost {
-    /// Measuring time as a share of training time, in percent.
-    pub fn pct(&self) -> f64 {
-        100.0 * self.measure_secs / self.train_secs.max(1e-12)
-    }
-}
-
-/// The cost of the last run trained on this thread (set when its trainer ends), for the benchmark.
-pub fn last_run_cost() -> Option<Cost> {
-    LAST_COST.with(|c| c.get())
-}
-
-/// Runs `f` with diagnostics switched off for trainers started on this thread (the benchmark's baseline).
-pub fn without<R>(f: impl FnOnce() -> R) -> R {
-    let before = ENABLED.with(|e| e.replace(false));
-    let r = f();
-    ENABLED.with(|e| e.set(before));
-    r
 }
 
 fn l2(v: impl Iterator<Item = f32>) -> f64 {
@@ -93,7 +51,7 @@ fn l2(v: impl Iterator<Item = f32>) -> f64 {
 /// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out).
 pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in weight_layers() {
+    for layer in stages::weighted_layers() {
         let Some(g) = model.layer(layer).and_then(|(w, _)| grads.get(w)) else { continue };
         out.push((layer, l2(g.flatten_all()?.to_vec1::<f32>()?.into_iter()) as f32));
     }
@@ -104,8 +62,9 @@ pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str,
 /// step (in `stages::params()` order, as `Optim::previous` keeps them).
 pub fn update_ratios(model: &LeNet, previous: &[Vec<f32>]) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in weight_layers() {
-        let (Some((w, _)), Some(prev)) = (model.layer(layer), weight_index(layer).and_then(|i| previous.get(i))) else {
+    for layer in stages::weighted_layers() {
+        let (Some((w, _)), Some(prev)) = (model.layer(layer), stages::param_index(layer).and_then(|i| previous.get(i)))
+        else {
             continue;
         };
         let now = w.flatten_all()?.to_vec1::<f32>()?;
@@ -145,7 +104,7 @@ pub struct ActivationStats {
 }
 
 /// Statistics of activations `values` laid out `[n, units, per_unit]` (per_unit = h·w for maps, 1 for vectors).
-pub fn activation_stats(values: &[f32], n: usize, units: usize, activation: Activation) -> ActivationStats {
+pub(crate) fn activation_stats(values: &[f32], n: usize, units: usize, activation: Activation) -> ActivationStats {
     let total = values.len().max(1);
     let mean = (values.iter().map(|&v| v as f64).sum::<f64>() / total as f64) as f32;
     match activation {
@@ -226,7 +185,7 @@ pub fn measure(
 /// Decides when to measure and keeps the measurements within [`BUDGET`] of the training time: it times each
 /// measurement and each step (moving averages) and waits `measure / (BUDGET · step)` batches between two.
 #[derive(Debug)]
-pub struct Monitor {
+pub(crate) struct Monitor {
     enabled: bool,
     steps: usize,
     measurements: usize,
@@ -249,10 +208,19 @@ fn ewma(old: Option<f64>, new: f64) -> f64 {
 }
 
 impl Monitor {
-    /// On unless this thread runs inside [`without`].
+    /// Measures when due (what every run does).
     pub fn new() -> Self {
+        Monitor::with_enabled(true)
+    }
+
+    /// Never measures, but still times the steps: the benchmark's baseline.
+    pub fn off() -> Self {
+        Monitor::with_enabled(false)
+    }
+
+    fn with_enabled(enabled: bool) -> Self {
         Monitor {
-            enabled: ENABLED.with(|e| e.get()),
+            enabled,
             steps: 0,
             measurements: 0,
             next: 1,
@@ -264,16 +232,26 @@ impl Monitor {
     }
 
     /// Batches between measurements as things stand.
-    pub fn interval(&self) -> usize {
+    pub(crate) fn interval(&self) -> usize {
         match (self.measure_secs, self.step_secs) {
             (Some(m), Some(s)) if s > 0.0 => ((m / (BUDGET * s)).ceil() as usize).clamp(1, MAX_INTERVAL),
             _ => FIRST_INTERVAL,
         }
     }
 
+    /// What measuring has cost so far, against the training steps timed.
+    pub(crate) fn cost(&self) -> Cost {
+        Cost {
+            measurements: self.measurements,
+            steps: self.steps,
+            measure_secs: self.spent_secs,
+            train_secs: self.trained_secs,
+        }
+    }
+
     /// Call after every training step (`step_secs`: its forward, backward and update). Measures when due and
     /// returns the measurement. `at` = (epoch, batch, batches_per_epoch), 1-based.
-    pub fn after_step(
+    pub(crate) fn after_step(
         &mut self,
         step_secs: f64,
         model: &LeNet,
@@ -303,27 +281,16 @@ impl Monitor {
     }
 }
 
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let cost = Cost {
-            measurements: self.measurements,
-            steps: self.steps,
-            measure_secs: self.spent_secs,
-            train_secs: self.trained_secs,
-        };
-        LAST_COST.with(|c| c.set(Some(cost)));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_follow_the_stages() {
-        assert_eq!(weight_layers(), ["c1", "c3", "f5", "f6", "out"]);
-        assert_eq!(activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
-        assert_eq!(weight_index("f5"), Some(4));
+        // The layers and stages measured, and where a layer's weight sits among the optimiser's parameters.
+        assert_eq!(stages::weighted_layers(), ["c1", "c3", "f5", "f6", "out"]);
+        assert_eq!(stages::activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
+        assert_eq!(stages::param_index("f5"), Some(4));
     }
 
     #[test]
@@ -352,7 +319,7 @@ mod tests {
         m.measure_secs = Some(1.0);
         assert_eq!(m.interval(), MAX_INTERVAL);
         assert_eq!(Monitor::new().interval(), FIRST_INTERVAL, "before anything is timed");
-        assert!(without(|| !Monitor::new().enabled));
+        assert!(!Monitor::off().enabled);
         assert!(Monitor::new().enabled);
     }
 }

@@ -11,7 +11,7 @@ use crate::engine::training::events::TestPredictions;
 use crate::Result;
 
 /// Evaluation batch: large for throughput, no gradients.
-pub const EVAL_BATCH: usize = 1000;
+pub(crate) const EVAL_BATCH: usize = 1000;
 
 /// What the test pass found.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -55,7 +55,7 @@ pub fn evaluate_weights(
 }
 
 /// As `evaluate`, reporting `(images done, total)` after each batch.
-pub fn evaluate_with_progress(
+pub(crate) fn evaluate_with_progress(
     model: &LeNet,
     data: &ImageSet,
     control: Option<&Control>,
@@ -162,7 +162,12 @@ pub fn most_confused(confusion: &[Vec<u32>], k: usize) -> Vec<ConfusedPair> {
 }
 
 /// Indices of the test images with true class `true_class` predicted as `predicted`, most confident first.
-pub fn cell_images(labels: &[u8], predictions: &TestPredictions, true_class: usize, predicted: usize) -> Vec<usize> {
+pub(crate) fn cell_images(
+    labels: &[u8],
+    predictions: &TestPredictions,
+    true_class: usize,
+    predicted: usize,
+) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..labels.len().min(predictions.predicted.len()))
         .filter(|&i| labels[i] as usize == true_class && predictions.predicted[i] as usize == predicted)
         .collect();
@@ -171,7 +176,7 @@ pub fn cell_images(labels: &[u8], predictions: &TestPredictions, true_class: usi
 }
 
 /// The matrix as an aligned text table: a header row of predicted class names, one row per true class.
-pub fn confusion_table(confusion: &[Vec<u32>], class_names: &[String]) -> String {
+pub(crate) fn confusion_table(confusion: &[Vec<u32>], class_names: &[String]) -> String {
     let names: Vec<&str> = (0..confusion.len()).map(|i| class_names.get(i).map_or("?", |s| s.as_str())).collect();
     let label_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(1).max("true \\ predicted".len());
     let cell_width = names

@@ -44,7 +44,7 @@ pub fn save(path: &Path, w: &ModelWeights) -> Result<()> {
 }
 
 /// A LeNet-5 weights file is about 247 KB; anything much bigger is refused before it is read.
-pub const MAX_WEIGHTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_WEIGHTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Loads and validates a weights file; any problem is a `Weights` error naming the file. A path that is not a
 /// regular file (a folder, `/dev/zero`, a pipe) or is over [`MAX_WEIGHTS_FILE_BYTES`] is refused before reading.

@@ -10,7 +10,7 @@ use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct StageInfo {
+pub(crate) struct StageInfo {
     pub key: &'static str,
     pub kind: StageKind,
     pub out_shape: Vec<usize>,
@@ -21,7 +21,7 @@ pub struct StageInfo {
 }
 
 impl StageInfo {
-    pub fn layer_name(&self) -> &'static str {
+    pub(crate) fn layer_name(&self) -> &'static str {
         self.kind.layer_name()
     }
     /// The classic table's line: `Conv2d out shape: [1, 6, 28, 28]`.
@@ -31,7 +31,7 @@ impl StageInfo {
 }
 
 /// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
-pub fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
+pub(crate) fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
     let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs()]);
     let model = LeNet::from_weights(&weights)?;
     let trace = model.trace(&images_tensor(&vec![0.0; stages::INPUT.len()], 1)?)?;

@@ -83,7 +83,7 @@ impl LeNet {
     }
 
     /// Copies the current values out as plain data.
-    pub fn to_weights(&self, dataset: &str, class_names: &[String]) -> Result<ModelWeights> {
+    pub(crate) fn to_weights(&self, dataset: &str, class_names: &[String]) -> Result<ModelWeights> {
         let params = self
             .params
             .iter()

@@ -13,7 +13,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bo
 }
 
 /// 2×2 stride-2 pooling.
-pub fn pool2x2(x: &Tensor, pooling: Pooling) -> Result<Tensor> {
+pub(crate) fn pool2x2(x: &Tensor, pooling: Pooling) -> Result<Tensor> {
     match pooling {
         Pooling::Avg => kernels::avg_pool2x2(x),
         Pooling::Max => kernels::max_pool2x2(x),
@@ -22,7 +22,7 @@ pub fn pool2x2(x: &Tensor, pooling: Pooling) -> Result<Tensor> {
 
 /// `pool(act(conv2d(x)))` in one pass: the same values as the three stages one after another, without the large
 /// intermediate tensors (the inspector, which shows them, uses the separate stages).
-pub fn conv_act_pool(
+pub(crate) fn conv_act_pool(
     x: &Tensor,
     w: &Tensor,
     b: &Tensor,
@@ -45,6 +45,6 @@ pub fn conv_act_pool(
 /// Prepares the calling thread for computing: the compute pools exist and this thread flushes subnormals to zero
 /// (the flag is per thread). Cheap after the first call; `LeNet::new` calls it. The process-wide set-up is
 /// [`crate::startup::init_compute`].
-pub fn init_compute_thread() {
+pub(crate) fn init_compute_thread() {
     kernels::init_compute_threads();
 }

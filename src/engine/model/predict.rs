@@ -45,7 +45,7 @@ impl Predictor {
     }
 
     /// Names the weights file these weights came from, for error messages.
-    pub fn with_source(mut self, path: &Path) -> Self {
+    pub(crate) fn with_source(mut self, path: &Path) -> Self {
         self.source = Some(path.to_path_buf());
         self
     }
@@ -98,7 +98,7 @@ impl Predictor {
 
     /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no
     /// visible digit is an error naming the file.
-    pub fn predict_file(&self, path: &Path) -> Result<Prediction> {
+    pub(crate) fn predict_file(&self, path: &Path) -> Result<Prediction> {
         self.predict(&read_input(path)?)
     }
 
@@ -110,7 +110,7 @@ impl Predictor {
 
 /// Reads an image file (PNG or JPEG, any size or polarity) and preprocesses it into the network's 28×28 input.
 /// An image with no visible digit is an error naming the file.
-pub fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
+pub(crate) fn read_input(path: &Path) -> Result<[f32; IMAGE_PIXELS]> {
     let img = GrayImage::read_file(path)?;
     preprocess(&img).ok_or_else(|| Error::image(path, "no digit found (the image is blank or uniform)"))
 }

@@ -25,7 +25,7 @@ pub enum Spec {
 }
 
 /// LeNet-5 as the classic lesson draws it. The one place to change the architecture.
-pub const ARCHITECTURE: [(&str, Spec); 12] = [
+pub(crate) const ARCHITECTURE: [(&str, Spec); 12] = [
     ("c1", Spec::Conv { out_channels: 6, kernel: 5, padding: 2 }),
     ("c1.act", Spec::Act),
     ("s2", Spec::Pool),
@@ -41,7 +41,7 @@ pub const ARCHITECTURE: [(&str, Spec); 12] = [
 ];
 
 /// The input of the first stage: one grey channel of IMAGE_SIDE × IMAGE_SIDE.
-pub const INPUT: Output = Output::Maps { channels: 1, height: IMAGE_SIDE, width: IMAGE_SIDE };
+pub(crate) const INPUT: Output = Output::Maps { channels: 1, height: IMAGE_SIDE, width: IMAGE_SIDE };
 
 /// What kind of computation a stage is, with its sizes worked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub enum StageKind {
 
 impl StageKind {
     /// The layer's class name as in the classic table ("Conv2d", "Sigmoid", "AvgPool2d", …).
-    pub fn layer_name(&self) -> &'static str {
+    pub(crate) fn layer_name(&self) -> &'static str {
         match self {
             StageKind::Conv { .. } => "Conv2d",
             StageKind::Activation(a) => a.label(),
@@ -66,7 +66,7 @@ impl StageKind {
     }
 
     /// The shapes of the weight and the bias, for the kinds that have them.
-    pub fn param_shapes(&self) -> Option<(Vec<usize>, Vec<usize>)> {
+    pub(crate) fn param_shapes(&self) -> Option<(Vec<usize>, Vec<usize>)> {
         match *self {
             StageKind::Conv { in_channels, out_channels, kernel, .. } => {
                 Some((vec![out_channels, in_channels, kernel, kernel], vec![out_channels]))
@@ -77,7 +77,7 @@ impl StageKind {
     }
 
     /// Number of trainable values (weight and bias).
-    pub fn num_params(&self) -> usize {
+    pub(crate) fn num_params(&self) -> usize {
         self.param_shapes().map_or(0, |(w, b)| w.iter().product::<usize>() + b.iter().product::<usize>())
     }
 }
@@ -123,7 +123,7 @@ pub struct Stage {
 
 impl Stage {
     /// True for the stages with a weight and a bias (conv and linear layers).
-    pub fn has_params(&self) -> bool {
+    pub(crate) fn has_params(&self) -> bool {
         self.kind.param_shapes().is_some()
     }
 }
@@ -136,7 +136,7 @@ pub enum ParamRole {
 }
 
 impl ParamRole {
-    pub fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             ParamRole::Weight => "weight",
             ParamRole::Bias => "bias",
@@ -207,12 +207,12 @@ pub fn stages(cfg: ModelConfig) -> Vec<Stage> {
 }
 
 /// The layers with weights, in order: c1, c3, f5, f6, out.
-pub fn weighted_layers() -> Vec<&'static str> {
+pub(crate) fn weighted_layers() -> Vec<&'static str> {
     stages(ModelConfig::default()).into_iter().filter(Stage::has_params).map(|s| s.key).collect()
 }
 
 /// The activation stages, in order: c1.act, c3.act, f5.act, f6.act.
-pub fn activation_stages() -> Vec<&'static str> {
+pub(crate) fn activation_stages() -> Vec<&'static str> {
     ARCHITECTURE.iter().filter(|(_, spec)| *spec == Spec::Act).map(|(key, _)| *key).collect()
 }
 
@@ -233,17 +233,12 @@ pub fn params() -> Vec<ParamSpec> {
 }
 
 /// Where the weight and the bias of `layer` stand in [`params`] (weight index; the bias follows it).
-pub fn param_index(layer: &str) -> Option<usize> {
+pub(crate) fn param_index(layer: &str) -> Option<usize> {
     params().iter().position(|p| p.layer == layer && p.role == ParamRole::Weight)
 }
 
-/// Total number of trainable values: 61,706 for the classic LeNet-5.
-pub fn num_params() -> usize {
-    params().iter().map(ParamSpec::len).sum()
-}
-
 /// Number of classes the last stage scores.
-pub fn num_outputs() -> usize {
+pub(crate) fn num_outputs() -> usize {
     stages(ModelConfig::default()).last().map_or(0, |s| s.output.len())
 }
 
@@ -307,7 +302,7 @@ mod tests {
         for ((name, shape), (want_name, want_shape)) in table.iter().zip(expected) {
             assert_eq!((name.as_str(), shape.as_slice()), (want_name, want_shape));
         }
-        assert_eq!(num_params(), 61_706);
+        assert_eq!(params().iter().map(ParamSpec::len).sum::<usize>(), 61_706, "trainable values");
         assert_eq!(stages(ModelConfig::default()).iter().map(|s| s.kind.num_params()).sum::<usize>(), 61_706);
         assert_eq!(weighted_layers(), ["c1", "c3", "f5", "f6", "out"]);
         assert_eq!(activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);

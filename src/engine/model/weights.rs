@@ -67,10 +67,6 @@ impl ModelWeights {
         self.param(&format!("{layer}.weight")).zip(self.param(&format!("{layer}.bias")))
     }
 
-    pub fn num_params(&self) -> usize {
-        self.params.iter().map(|p| p.data.len()).sum()
-    }
-
     /// Checks names, order and shapes against the architecture; the error (a `Weights` error with no path) says
     /// what differs.
     pub fn check_shapes(&self) -> Result<()> {

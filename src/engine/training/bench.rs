@@ -4,6 +4,7 @@
 
 use crate::engine::data::digit::{preprocess, GrayImage};
 use crate::engine::data::mnist::Dataset;
+use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::insight::explain;
 use crate::engine::model::lenet::LeNet;
@@ -11,7 +12,7 @@ use crate::engine::model::predict::Predictor;
 use crate::engine::training::config::{Preset, TrainConfig};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
-use crate::engine::training::train::train;
+use crate::engine::training::train::{train, train_with};
 use crate::Result;
 use serde::Serialize;
 use std::time::Instant;
@@ -169,10 +170,10 @@ fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&
     progress(&format!("training {ROUNDS} × 2 rounds of {steps} steps with and without diagnostics"));
     let cfg = TrainConfig { epochs: 1, limit: Some((steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
     // (wall secs, cpu secs) from the end of warm-up step 5 to the end of the last step: every step and measurement.
-    let round = || -> Result<(f64, f64)> {
+    let round = |monitor: &mut Monitor| -> Result<(f64, f64)> {
         let (mut first, mut last) = ((0.0, 0.0), (0.0, 0.0));
         let control = Control::new();
-        train(&cfg, data, None, &control, &mut |e| {
+        train_with(&cfg, data, None, &control, monitor, &mut |e| {
             if let TrainEvent::Batch(b) = e {
                 let now = (b.elapsed_secs, process_cpu_secs().unwrap_or(0.0));
                 if b.batch == 5 {
@@ -189,12 +190,12 @@ fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&
     let (mut ratios, mut cpu_with, mut cpu_without) = (Vec::new(), 0.0, 0.0);
     let (mut measure_secs, mut train_secs, mut measurements, mut trained_steps) = (0.0, 0.0, 0, 0);
     for _ in 0..ROUNDS {
-        let with = round()?;
-        if let Some(c) = crate::engine::insight::diagnostics::last_run_cost() {
-            (measure_secs, train_secs) = (measure_secs + c.measure_secs, train_secs + c.train_secs);
-            (measurements, trained_steps) = (measurements + c.measurements, trained_steps + c.steps);
-        }
-        let without = crate::engine::insight::diagnostics::without(round)?;
+        let mut monitor = Monitor::new();
+        let with = round(&mut monitor)?;
+        let c = monitor.cost();
+        (measure_secs, train_secs) = (measure_secs + c.measure_secs, train_secs + c.train_secs);
+        (measurements, trained_steps) = (measurements + c.measurements, trained_steps + c.steps);
+        let without = round(&mut Monitor::off())?;
         ratios.push(with.0 / without.0.max(1e-12));
         cpu_with += with.1;
         cpu_without += without.1;

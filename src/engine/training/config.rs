@@ -23,7 +23,7 @@ macro_rules! choice_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
             /// The lowercase key used on the command line and in weight files.
             pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
             /// The human label used in the UI and the stage table.
@@ -103,9 +103,37 @@ impl Default for TrainConfig {
     }
 }
 
-pub const LR_RANGE: (f64, f64) = (1e-4, 2.0);
-pub const EPOCHS_RANGE: (usize, usize) = (1, 50);
-pub const BATCH_RANGE: (usize, usize) = (1, 1000);
+/// The window's learning-rate slider, and what the CLI's `--lr` accepts.
+pub(crate) const LR_RANGE: (f64, f64) = (1e-4, 2.0);
+/// The window's epochs slider.
+pub(crate) const EPOCHS_RANGE: (usize, usize) = (1, 50);
+/// Epochs the trainer runs at all: a config (`validate`) and a live change (`Control::set_epochs`) stay within.
+pub(crate) const EPOCHS_LIMIT: (usize, usize) = (1, 1000);
+/// The window's batch-size slider.
+pub(crate) const BATCH_RANGE: (usize, usize) = (1, 1000);
+
+/// Settings to change on a config; `None` keeps the current one. The CLI's flags over a preset and the coach's
+/// restarts (`HintAction::Restart`) are both applied by [`TrainConfig::with_changes`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfigChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<Optimizer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<Pooling>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
 
 impl TrainConfig {
     /// The presets. `Default` keeps the classic architecture (sigmoid, average pooling) but uses Xavier init and
@@ -140,14 +168,48 @@ impl TrainConfig {
         }
     }
 
+    /// This config with `changes` applied (the rest kept).
+    pub(crate) fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
+        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed } = *changes;
+        let c = self.clone();
+        TrainConfig {
+            model: ModelConfig {
+                activation: activation.unwrap_or(c.model.activation),
+                pooling: pooling.unwrap_or(c.model.pooling),
+            },
+            init: init.unwrap_or(c.init),
+            optimizer: optimizer.unwrap_or(c.optimizer),
+            lr: lr.unwrap_or(c.lr),
+            epochs: epochs.unwrap_or(c.epochs),
+            batch_size: batch_size.unwrap_or(c.batch_size),
+            seed: seed.unwrap_or(c.seed),
+            ..c
+        }
+    }
+
+    /// The settings in words, e.g. "Sigmoid + AvgPool2d, Xavier init, Adam lr 0.003, batch 100": how the CLI
+    /// announces a run (and what the window's texts about a run should say).
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "{} + {}, {} init, {} lr {}, batch {}",
+            self.model.activation.label(),
+            self.model.pooling.label(),
+            self.init.label(),
+            self.optimizer.label(),
+            self.lr,
+            self.batch_size
+        )
+    }
+
     /// Rejects settings the trainer cannot run, with a message a user can act on.
-    pub fn validate(&self) -> crate::Result<()> {
+    pub(crate) fn validate(&self) -> crate::Result<()> {
         use crate::Error::Config;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Config(format!("learning rate must be a positive number, got {}", self.lr)));
         }
-        if self.epochs == 0 || self.epochs > 1000 {
-            return Err(Config(format!("epochs must be between 1 and 1000, got {}", self.epochs)));
+        let (min_epochs, max_epochs) = EPOCHS_LIMIT;
+        if !(min_epochs..=max_epochs).contains(&self.epochs) {
+            return Err(Config(format!("epochs must be between {min_epochs} and {max_epochs}, got {}", self.epochs)));
         }
         if self.batch_size == 0 || self.batch_size > 60_000 {
             return Err(Config(format!("batch size must be between 1 and 60000, got {}", self.batch_size)));
@@ -190,5 +252,19 @@ mod tests {
         assert_eq!(d.model, ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
         assert!(TrainConfig { lr: f64::NAN, ..d.clone() }.validate().is_err());
         assert!(TrainConfig { batch_size: 0, ..d }.validate().is_err());
+    }
+
+    #[test]
+    fn changes_keep_what_they_do_not_name() {
+        let classic = TrainConfig::preset(Preset::Classic);
+        let c =
+            classic.with_changes(&ConfigChanges { lr: Some(0.1), pooling: Some(Pooling::Max), ..Default::default() });
+        assert_eq!(
+            c,
+            TrainConfig { lr: 0.1, model: ModelConfig { pooling: Pooling::Max, ..classic.model }, ..classic.clone() }
+        );
+        assert_eq!(classic.with_changes(&ConfigChanges::default()), classic);
+        assert_eq!(classic.describe(), "Sigmoid + AvgPool2d, Xavier init, SGD lr 0.9, batch 100");
+        assert!(TrainConfig { epochs: EPOCHS_LIMIT.1 + 1, ..classic }.validate().is_err());
     }
 }

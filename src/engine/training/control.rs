@@ -8,14 +8,14 @@
 //! trainer applies at most the latest one per batch, and records one `LrChanged` per gesture (from the value before
 //! the drag to the value at release, at the position where the drag first took effect).
 
-use crate::engine::training::config::TrainConfig;
+use crate::engine::training::config::{TrainConfig, EPOCHS_LIMIT};
 use crate::engine::training::events::{LrChange, StepResult, TrainEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Upper bound on live epoch changes (the same as `TrainConfig::validate`).
-const MAX_EPOCHS: usize = 1000;
+/// Upper bound on live epoch changes: what a config may ask for.
+const MAX_EPOCHS: usize = EPOCHS_LIMIT.1;
 const NO_LR: u64 = u64::MAX;
 
 #[derive(Debug)]
@@ -49,7 +49,7 @@ impl Default for Control {
 
 /// What the trainer does next, decided between batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Turn {
+pub(crate) enum Turn {
     Train,
     /// Paused, but one batch was let through with `step_one`.
     Step,
@@ -60,10 +60,10 @@ impl Control {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn request_stop(&self) {
+    pub(crate) fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }
-    pub fn stop_requested(&self) -> bool {
+    pub(crate) fn stop_requested(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
     pub fn set_paused(&self, paused: bool) {
@@ -72,16 +72,8 @@ impl Control {
         }
         self.pause.store(paused, Ordering::SeqCst);
     }
-    pub fn is_paused(&self) -> bool {
+    pub(crate) fn is_paused(&self) -> bool {
         self.pause.load(Ordering::SeqCst)
-    }
-
-    /// Blocks while paused; returns true if the run should stop.
-    pub fn checkpoint(&self) -> bool {
-        while self.is_paused() && !self.stop_requested() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        self.stop_requested()
     }
 
     /// Sets the base learning rate from the next batch (call it for every value of a drag). Ignored unless finite
@@ -103,7 +95,7 @@ impl Control {
 
     /// Asks the run to end after `epochs` epochs (not below the epoch in progress; the trainer clamps it).
     pub fn set_epochs(&self, epochs: usize) {
-        self.epochs_request.store(epochs.clamp(1, MAX_EPOCHS), Ordering::SeqCst);
+        self.epochs_request.store(epochs.clamp(EPOCHS_LIMIT.0, MAX_EPOCHS), Ordering::SeqCst);
     }
 
     /// While paused, lets exactly one more batch through. Ignored while running.
@@ -194,7 +186,7 @@ impl Live {
     }
 
     /// Records the open gesture, if it changed anything (called at release and at the end of a run).
-    pub fn close_gesture(&mut self, emit: &mut dyn FnMut(TrainEvent)) {
+    pub(crate) fn close_gesture(&mut self, emit: &mut dyn FnMut(TrainEvent)) {
         if let Some(change) = self.open.take() {
             if change.old_lr != change.new_lr {
                 self.lr_changes.push(change.clone());
@@ -205,7 +197,7 @@ impl Live {
 
     /// Waits for the next batch's turn, applying live changes meanwhile (so a change made while paused is
     /// recorded at once, not at resume).
-    pub fn wait_turn(
+    pub(crate) fn wait_turn(
         &mut self,
         control: &Control,
         epoch: usize,

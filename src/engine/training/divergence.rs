@@ -6,17 +6,38 @@
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::Optimizer;
-use crate::engine::training::events::TrainEvent;
+use crate::engine::training::events::{Divergence, TrainEvent};
 use crate::{Error, Result};
 use candle_core::Var;
 
 /// A loss this many times the first batch's (or ln 10, chance level, if that is larger) counts as exploded: a
 /// healthy run never comes near it, a diverging one passes it within a batch or two.
-pub const LOSS_EXPLOSION_FACTOR: f32 = 10.0;
+pub(crate) const LOSS_EXPLOSION_FACTOR: f32 = 10.0;
+
+/// The reason as the failure message gives it (and the coach repeats it).
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Divergence::NonFiniteLoss { loss } => write!(f, "the loss became {loss}"),
+            Divergence::LossExploded { loss, first } => {
+                write!(f, "the loss exploded to {loss:.3e}, over {LOSS_EXPLOSION_FACTOR}× the first batch's {first:.3}")
+            }
+            Divergence::NonFiniteTestLoss { loss } => write!(f, "the test loss became {loss}"),
+            Divergence::TestLossExploded { loss, first } => {
+                write!(
+                    f,
+                    "the test loss exploded to {loss:.3e}, over {LOSS_EXPLOSION_FACTOR}× the first batch's {first:.3}"
+                )
+            }
+            Divergence::NonFiniteUpdate { param } => write!(f, "the update made {param} NaN or infinite"),
+            Divergence::NonFiniteWeights { param } => write!(f, "the weights of {param} became NaN or infinite"),
+        }
+    }
+}
 
 /// Remembers the first batch's loss and checks each new figure against it.
 #[derive(Debug, Clone, Default)]
-pub struct Guard {
+pub(crate) struct Guard {
     first_loss: Option<f32>,
 }
 
@@ -30,16 +51,13 @@ impl Guard {
     }
 
     /// A batch's training loss (computed before its update): why it means divergence, if it does.
-    pub fn batch_loss(&mut self, loss: f32) -> Option<String> {
+    pub(crate) fn batch_loss(&mut self, loss: f32) -> Option<Divergence> {
         if !loss.is_finite() {
-            return Some(format!("the loss became {loss}"));
+            return Some(Divergence::NonFiniteLoss { loss });
         }
         if let Some(limit) = self.limit() {
             if loss > limit {
-                return Some(format!(
-                    "the loss exploded to {loss:.3e}, over {LOSS_EXPLOSION_FACTOR}× the first batch's {:.3}",
-                    self.first_loss.unwrap_or_default()
-                ));
+                return Some(Divergence::LossExploded { loss, first: self.first_loss.unwrap_or_default() });
             }
         } else {
             self.first_loss = Some(loss);
@@ -48,15 +66,14 @@ impl Guard {
     }
 
     /// The test loss of an epoch's weights: why it means divergence, if it does.
-    pub fn test_loss(&self, loss: f32) -> Option<String> {
+    pub fn test_loss(&self, loss: f32) -> Option<Divergence> {
         if !loss.is_finite() {
-            return Some(format!("the test loss became {loss}"));
+            return Some(Divergence::NonFiniteTestLoss { loss });
         }
         match self.limit() {
-            Some(limit) if loss > limit => Some(format!(
-                "the test loss exploded to {loss:.3e}, over {LOSS_EXPLOSION_FACTOR}× the first batch's {:.3}",
-                self.first_loss.unwrap_or_default()
-            )),
+            Some(limit) if loss > limit => {
+                Some(Divergence::TestLossExploded { loss, first: self.first_loss.unwrap_or_default() })
+            }
             _ => None,
         }
     }
@@ -64,27 +81,27 @@ impl Guard {
 
 /// After an update: which parameter (in `stages::params()` order) holds a NaN or infinite value, if any. One
 /// reduction per parameter: a NaN or infinity anywhere makes the sum non-finite.
-pub fn non_finite_var(vars: &[Var]) -> Result<Option<String>> {
+pub(crate) fn non_finite_var(vars: &[Var]) -> Result<Option<Divergence>> {
     for (i, v) in vars.iter().enumerate() {
         let s = v.as_tensor().sum_all()?.to_scalar::<f32>()?;
         if !s.is_finite() {
-            let name = stages::params().get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
-            return Ok(Some(format!("the update made {name} NaN or infinite")));
+            let param = stages::params().get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
+            return Ok(Some(Divergence::NonFiniteUpdate { param }));
         }
     }
     Ok(None)
 }
 
 /// A weights snapshot: which parameter holds a NaN or infinite value, if any.
-pub fn non_finite_weights(w: &ModelWeights) -> Option<String> {
+pub(crate) fn non_finite_weights(w: &ModelWeights) -> Option<Divergence> {
     w.params
         .iter()
         .find(|p| p.data.iter().any(|v| !v.is_finite()))
-        .map(|p| format!("the weights of {} became NaN or infinite", p.name))
+        .map(|p| Divergence::NonFiniteWeights { param: p.name.clone() })
 }
 
 /// The message of a failed run: where, why, and what to try.
-pub fn message(epoch: usize, batch: usize, why: &str, lr: f64, optimizer: Optimizer) -> String {
+pub fn message(epoch: usize, batch: usize, why: &Divergence, lr: f64, optimizer: Optimizer) -> String {
     format!(
         "training diverged at epoch {epoch}, batch {batch}: {why}. The learning rate ({lr}) is probably too high \
          for {}: try a lower one (e.g. {}). The last good weights are kept.",
@@ -94,13 +111,13 @@ pub fn message(epoch: usize, batch: usize, why: &str, lr: f64, optimizer: Optimi
 }
 
 /// Ends a run as failed: emits `Failed` with the last good weights and returns the error to hand back.
-pub fn fail(emit: &mut dyn FnMut(TrainEvent), message: String, last_good: ModelWeights) -> Error {
+pub fn fail(emit: &mut dyn FnMut(TrainEvent), message: String, cause: Divergence, last_good: ModelWeights) -> Error {
     debug_assert!(non_finite_weights(&last_good).is_none(), "the last good weights are finite");
-    emit(TrainEvent::Failed { message: message.clone(), weights: Some(last_good) });
+    emit(TrainEvent::Failed { message: message.clone(), cause: Some(cause), weights: Some(last_good) });
     Error::Diverged(message)
 }
 
-pub fn format_lr(lr: f64) -> String {
+pub(crate) fn format_lr(lr: f64) -> String {
     if lr >= 0.01 {
         format!("{lr:.2}")
     } else {
@@ -117,8 +134,8 @@ mod tests {
         let mut g = Guard::new();
         assert!(g.batch_loss(2.4).is_none());
         assert!(g.batch_loss(20.0).is_none());
-        assert!(g.batch_loss(25.0).unwrap().contains("exploded"));
-        assert!(g.batch_loss(f32::NAN).unwrap().contains("NaN"));
+        assert!(g.batch_loss(25.0).unwrap().to_string().contains("exploded"));
+        assert!(g.batch_loss(f32::NAN).unwrap().to_string().contains("NaN"));
         assert!(g.test_loss(f32::INFINITY).is_some());
         assert!(g.test_loss(2.0).is_none());
         // A high first loss (e.g. N(0,1) init) raises the bar with it.

@@ -2,7 +2,7 @@
 //! CLI's progress lines, its JSON output, and the app's plots.
 
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
+use crate::engine::training::config::{ConfigChanges, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,21 +136,8 @@ pub enum HintAction {
     KeepWaiting,
 }
 
-/// The settings a `Restart` changes; `None` keeps the current one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RestartWith {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub init: Option<Init>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub optimizer: Option<Optimizer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub activation: Option<Activation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epochs: Option<usize>,
-}
+/// The settings a `Restart` changes; `None` keeps the current one (applied with `TrainConfig::with_changes`).
+pub type RestartWith = ConfigChanges;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -195,9 +182,30 @@ pub enum TrainEvent {
     /// The run could not go on (e.g. the loss diverged); `weights` are the last good ones, if any.
     Failed {
         message: String,
+        /// Why the run diverged, when it did (`None` for other failures, e.g. a file that cannot be read). Not in
+        /// the JSON lines: `message` already says it there.
+        #[serde(skip)]
+        cause: Option<Divergence>,
         #[serde(skip)]
         weights: Option<ModelWeights>,
     },
+}
+
+/// How a run diverged (`engine::training::divergence` detects it and words it, e.g. "the loss became NaN").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Divergence {
+    /// A batch's training loss (before its update) is NaN or infinite.
+    NonFiniteLoss { loss: f32 },
+    /// A batch's training loss is over `LOSS_EXPLOSION_FACTOR` × the first batch's.
+    LossExploded { loss: f32, first: f32 },
+    /// An epoch's test loss is NaN or infinite.
+    NonFiniteTestLoss { loss: f32 },
+    /// An epoch's test loss is over `LOSS_EXPLOSION_FACTOR` × the first batch's.
+    TestLossExploded { loss: f32, first: f32 },
+    /// An update made this parameter (e.g. `c1.weight`) NaN or infinite.
+    NonFiniteUpdate { param: String },
+    /// A copy of the weights holds NaN or infinite values in this parameter.
+    NonFiniteWeights { param: String },
 }
 
 impl TrainEvent {

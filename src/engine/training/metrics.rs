@@ -1,25 +1,48 @@
 //! The metrics CSV: one row per batch plus one per epoch (with test loss and accuracy), the same from the CLI's
 //! `--metrics` and the app's export.
 
+use crate::engine::model::stages;
 use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub const CSV_HEADER: &str = concat!(
-    "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr",
-    // Diagnostics (`kind=diagnostics` rows; see engine::insight::diagnostics): per weight layer, then per activation stage.
-    ",grad_norm.c1,grad_norm.c3,grad_norm.f5,grad_norm.f6,grad_norm.out",
-    ",update_ratio.c1,update_ratio.c3,update_ratio.f5,update_ratio.f6,update_ratio.out",
-    ",saturation.c1.act,saturation.c3.act,saturation.f5.act,saturation.f6.act",
-    ",mean_activation.c1.act,mean_activation.c3.act,mean_activation.f5.act,mean_activation.f6.act",
-    ",dead_units.c1.act,dead_units.c3.act,dead_units.f5.act,dead_units.f6.act",
-);
+/// The columns of every row, before the diagnostics columns.
+const BASE_HEADER: &str =
+    "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr";
 
-/// The diagnostics columns after `lr`: (map of a Diagnostics, stage keys).
-const DIAGNOSTICS_COLUMNS: usize = 5 + 5 + 4 + 4 + 4;
+/// The diagnostics columns (`kind=diagnostics` rows; see engine::insight::diagnostics), in order: each map of a
+/// [`Diagnostics`] with its column prefix and its stage keys (from `engine::model::stages`): per weight layer, then
+/// per activation stage. Columns are named `<prefix>.<stage>`, e.g. `grad_norm.c1`, `saturation.f5.act`.
+fn diagnostics_maps(d: &Diagnostics) -> [(&'static str, &BTreeMap<String, f32>, Vec<&'static str>); 5] {
+    let (layers, acts) = (stages::weighted_layers(), stages::activation_stages());
+    [
+        ("grad_norm", &d.grad_norm, layers.clone()),
+        ("update_ratio", &d.update_ratio, layers),
+        ("saturation", &d.saturation, acts.clone()),
+        ("mean_activation", &d.mean_activation, acts.clone()),
+        ("dead_units", &d.dead_units, acts),
+    ]
+}
+
+/// The header line of the CSV (without its line break).
+pub(crate) fn csv_header() -> String {
+    let mut header = BASE_HEADER.to_string();
+    for (prefix, _, keys) in diagnostics_maps(&Diagnostics::default()) {
+        for k in keys {
+            let _ = write!(header, ",{prefix}.{k}");
+        }
+    }
+    header
+}
+
+/// Number of diagnostics columns after `lr`.
+fn diagnostics_columns() -> usize {
+    diagnostics_maps(&Diagnostics::default()).iter().map(|(_, _, keys)| keys.len()).sum()
+}
 
 /// Collects a run's metrics as they arrive.
 #[derive(Debug, Clone, Default)]
-pub struct MetricsLog {
+pub(crate) struct MetricsLog {
     pub batches: Vec<BatchMetrics>,
     pub epochs: Vec<EpochMetrics>,
     pub diagnostics: Vec<Diagnostics>,
@@ -37,17 +60,17 @@ pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
 }
 
 /// As `to_csv`, with a `diagnostics` row right after the batch row it was measured at.
-pub fn to_csv_with_diagnostics(
+pub(crate) fn to_csv_with_diagnostics(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[Diagnostics],
 ) -> String {
     let mut out = String::with_capacity(64 * (batches.len() + epochs.len() + 1) + 200 * diagnostics.len());
-    out.push_str(CSV_HEADER);
+    out.push_str(&csv_header());
     out.push('\n');
     let mut epoch_rows = epochs.iter().peekable();
     let mut diagnostics_rows = diagnostics.iter().peekable();
-    let empty = ",".repeat(DIAGNOSTICS_COLUMNS);
+    let empty = ",".repeat(diagnostics_columns());
     for b in batches {
         while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) < (b.epoch, b.batch)) {
             write_diagnostics(&mut out, d);
@@ -89,7 +112,7 @@ fn write_epoch(out: &mut String, e: &EpochMetrics) {
         "epoch,{},,{:.6},{:.6},{:.6},{:.6},{:.6},,{:.3},",
         e.epoch, e.epoch as f64, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.elapsed_secs
     );
-    out.push_str(&",".repeat(DIAGNOSTICS_COLUMNS));
+    out.push_str(&",".repeat(diagnostics_columns()));
     out.push('\n');
 }
 
@@ -97,14 +120,8 @@ fn write_epoch(out: &mut String, e: &EpochMetrics) {
 /// has no value, e.g. dead units of sigmoid stages).
 fn write_diagnostics(out: &mut String, d: &Diagnostics) {
     let _ = write!(out, "diagnostics,{},{},{:.6},,,,,,,", d.epoch, d.batch, d.x_epochs);
-    let layers = ["c1", "c3", "f5", "f6", "out"];
-    let acts = ["c1.act", "c3.act", "f5.act", "f6.act"];
-    let maps = [(&d.grad_norm, &layers[..]), (&d.update_ratio, &layers[..])];
-    let act_maps = [&d.saturation, &d.mean_activation, &d.dead_units];
-    let cells = maps
-        .iter()
-        .flat_map(|(m, keys)| keys.iter().map(move |k| m.get(*k)))
-        .chain(act_maps.iter().flat_map(|m| acts.iter().map(move |k| m.get(*k))));
+    let maps = diagnostics_maps(d);
+    let cells = maps.iter().flat_map(|(_, m, keys)| keys.iter().map(move |k| m.get(*k)));
     for v in cells {
         out.push(',');
         if let Some(v) = v {
@@ -145,13 +162,25 @@ mod tests {
         let csv = to_csv(&[b(1, 1), b(1, 2), b(2, 1)], &[e]);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 5);
-        assert_eq!(lines[0], CSV_HEADER);
+        assert_eq!(lines[0], csv_header());
+        // The file format, pinned: the stage keys come from engine::model::stages.
+        assert_eq!(
+            csv_header(),
+            concat!(
+                "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr",
+                ",grad_norm.c1,grad_norm.c3,grad_norm.f5,grad_norm.f6,grad_norm.out",
+                ",update_ratio.c1,update_ratio.c3,update_ratio.f5,update_ratio.f6,update_ratio.out",
+                ",saturation.c1.act,saturation.c3.act,saturation.f5.act,saturation.f6.act",
+                ",mean_activation.c1.act,mean_activation.c3.act,mean_activation.f5.act,mean_activation.f6.act",
+                ",dead_units.c1.act,dead_units.c3.act,dead_units.f5.act,dead_units.f6.act",
+            )
+        );
         assert!(lines[2].starts_with("batch,1,2,1.000000,"));
         assert!(lines[3].starts_with("epoch,1,,1.000000,0.500000,0.750000,0.250000,0.900000,,1.000,"));
         assert_eq!(lines[2].split(',').nth(10), Some("0.1"), "each batch row carries its learning rate");
         assert!(lines[4].starts_with("batch,2,1,1.500000"));
-        let columns = CSV_HEADER.split(',').count();
-        assert_eq!(columns, 11 + DIAGNOSTICS_COLUMNS);
+        let columns = csv_header().split(',').count();
+        assert_eq!(columns, 11 + diagnostics_columns());
         assert!(lines.iter().all(|l| l.split(',').count() == columns));
     }
 

@@ -43,10 +43,6 @@ impl Optim {
         self.lr = lr;
     }
 
-    pub fn lr(&self) -> f64 {
-        self.lr
-    }
-
     /// Each parameter's values (flattened) before the last `step`, or None before the first one.
     pub fn previous(&self) -> Option<&[Vec<f32>]> {
         (self.step > 0).then_some(self.previous.as_slice())

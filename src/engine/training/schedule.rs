@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The multiplier of each step of the `step` schedule.
-pub const STEP_FACTOR: f64 = 0.1;
+pub(crate) const STEP_FACTOR: f64 = 0.1;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -32,7 +32,7 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    pub const KEYS: [&'static str; 3] = ["constant", "step", "cosine"];
+    pub(crate) const KEYS: [&'static str; 3] = ["constant", "step", "cosine"];
 
     pub fn key(&self) -> &'static str {
         match self {
@@ -43,13 +43,13 @@ impl Schedule {
     }
 
     /// The step schedule's default epochs for a run of `epochs`: half-way (at least after epoch 1).
-    pub fn default_step_epochs(epochs: usize) -> Vec<usize> {
+    pub(crate) fn default_step_epochs(epochs: usize) -> Vec<usize> {
         vec![(epochs / 2).max(1)]
     }
 
     /// The factor (0..=1) of the base rate for 0-based `batch_index` of a run of `total_batches`, with
     /// `batches_per_epoch` batches in each epoch.
-    pub fn factor(&self, batch_index: usize, total_batches: usize, batches_per_epoch: usize) -> f64 {
+    pub(crate) fn factor(&self, batch_index: usize, total_batches: usize, batches_per_epoch: usize) -> f64 {
         match self {
             Schedule::Constant => 1.0,
             Schedule::Step { at_epochs } => {
@@ -107,7 +107,7 @@ impl FromStr for Schedule {
 }
 
 /// `3,6` → `[3, 6]` (sorted, without duplicates); each at least 1.
-pub fn parse_epoch_list(s: &str) -> Result<Vec<usize>, String> {
+pub(crate) fn parse_epoch_list(s: &str) -> Result<Vec<usize>, String> {
     let mut v = s
         .split(',')
         .map(str::trim)

@@ -30,7 +30,7 @@ impl TrainerHandle {
     }
     /// Stops the run and joins the thread if it ends within `timeout` (it ends after its current batch); true if
     /// it was joined. For shutdown only: this waits.
-    pub fn stop_and_join(&mut self, timeout: std::time::Duration) -> bool {
+    pub(crate) fn stop_and_join(&mut self, timeout: std::time::Duration) -> bool {
         self.stop();
         self.set_paused(false);
         let deadline = std::time::Instant::now() + timeout;
@@ -79,7 +79,7 @@ pub fn spawn(
         // Diverged runs have already sent Failed; other errors are reported here.
         if let Err(e) = result {
             if !matches!(e, crate::Error::Diverged(_)) {
-                emit(TrainEvent::Failed { message: e.report(), weights: None });
+                emit(TrainEvent::Failed { message: e.report(), cause: None, weights: None });
             }
         }
     })?;

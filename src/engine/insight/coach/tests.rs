@@ -153,7 +153,7 @@ fn a_healthy_run_gets_no_hint() {
         let h = c.observe(&epoch(e, 0.97 + 0.005 * e as f32, 0.965 + 0.005 * e as f32, test_loss));
         assert!(h.is_empty());
     }
-    assert!(c.fired().is_empty());
+    assert!(c.fired.is_empty());
 }
 
 #[test]
@@ -195,7 +195,11 @@ fn a_non_finite_loss_is_diverging_with_a_restart() {
     let mut c = Coach::new();
     c.observe(&started(Preset::Classic, 10));
     run(&mut c, 1..=30, 2.0, healthy_loss, healthy_accuracy, |_, _| {});
-    let failed = TrainEvent::Failed { message: "training diverged at epoch 1, batch 31".into(), weights: None };
+    let failed = TrainEvent::Failed {
+        message: "training diverged at epoch 1, batch 31".into(),
+        cause: Some(Divergence::NonFiniteLoss { loss: f32::NAN }),
+        weights: None,
+    };
     let mut out = Vec::new();
     c.relay(failed, &mut |e| out.push(e));
     assert!(matches!(&out[0], TrainEvent::Hint(h) if h.rule == HintRule::Diverging), "the hint comes first");
@@ -207,7 +211,9 @@ fn a_non_finite_loss_is_diverging_with_a_restart() {
     c.observe(&started(Preset::Classic, 10));
     let message = "training diverged at epoch 3, batch 73: the loss exploded to 2.690e1, over 10× the first \
                    batch's 2.460. The learning rate (0.2) is probably too high";
-    let hints = c.observe(&TrainEvent::Failed { message: message.into(), weights: None });
+    let cause = Divergence::LossExploded { loss: 26.9, first: 2.46 };
+    assert!(message.contains(&cause.to_string()), "the message gives the cause's words");
+    let hints = c.observe(&TrainEvent::Failed { message: message.into(), cause: Some(cause), weights: None });
     assert!(hints[0].message.contains("the loss exploded to 2.690e1"), "{}", hints[0].message);
     assert!(!hints[0].message.contains("NaN"), "{}", hints[0].message);
 }
@@ -362,7 +368,7 @@ fn labels_and_restarts_read_as_settings() {
     let r = RestartWith { optimizer: Some(Optimizer::Adam), lr: Some(3e-3), ..Default::default() };
     assert_eq!(action_label(&HintAction::Restart(r.clone())), "Restart with Adam, lr 3e-3");
     assert_eq!(action_label(&HintAction::SetLr { lr: 0.09 }), "Set learning rate to 0.09");
-    let c = apply_restart(&r, &TrainConfig::preset(Preset::Classic));
+    let c = TrainConfig::preset(Preset::Classic).with_changes(&r);
     assert_eq!((c.optimizer, c.lr, c.init), (Optimizer::Adam, 3e-3, Init::Xavier));
     let json = serde_json::to_string(&HintAction::Restart(r)).unwrap();
     assert_eq!(json, r#"{"kind":"restart","optimizer":"adam","lr":0.003}"#);

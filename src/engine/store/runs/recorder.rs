@@ -51,7 +51,7 @@ impl RunRecorder {
             TrainEvent::Stopped { elapsed_secs, weights, .. } => {
                 self.end = Some((RunStatus::Stopped, None, Some(weights.clone()), *elapsed_secs))
             }
-            TrainEvent::Failed { message, weights } => {
+            TrainEvent::Failed { message, weights, .. } => {
                 let secs = self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0);
                 self.end = Some((RunStatus::Failed, Some(message.clone()), weights.clone(), secs))
             }
