@@ -28,15 +28,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-mod support {
-    pub mod peak_rss;
-}
-use support::peak_rss::measure;
-
-#[test]
-fn peak_rss_wrapper() {
-    support::peak_rss::wrapper_entry();
-}
+use crate::support::peak_rss::measure;
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).stdin(Stdio::null()).output().expect("the binary runs")

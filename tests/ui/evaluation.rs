@@ -17,10 +17,7 @@ use lenet_playground::engine::training::events::{EpochMetrics, TrainEvent};
 use lenet_playground::engine::training::train::train;
 use std::sync::{Arc, OnceLock};
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
 fn mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
