@@ -160,8 +160,9 @@ fn evaluate_loaded_weights_then_export() {
 }
 
 /// The Evaluation tab's UI work per frame with a cell's gallery open, measured by the app's own frame-time readout.
-/// `cargo test --test ui_evaluation frame_time -- --nocapture`.
+/// An #[ignore] bench: `cargo test --test ui evaluation_tab_frame_time -- --ignored --nocapture`.
 #[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
 fn evaluation_tab_frame_time() {
     let mut h = after_run();
     let pair = most_confused(&run().0[1].confusion, 1)[0];
