@@ -14,7 +14,6 @@ use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -49,10 +48,7 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn mnist_data() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist as mnist_data;
 
 /// Valid weights file (untrained), for predict and eval.
 fn weights_file(dir: &Path) -> PathBuf {

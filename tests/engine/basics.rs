@@ -16,13 +16,10 @@ use lenet_playground::engine::training::worker;
 use lenet_playground::Error;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn mnist() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist;
 
 /// A small data set in the shipped one's image, for fast runs.
 fn small(train: usize, test: usize) -> Dataset {

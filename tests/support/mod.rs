@@ -3,5 +3,8 @@
 //! so unused ones are not warned about here.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod data;
+pub mod idx;
 pub mod peak_rss;
 pub mod ui;

@@ -8,21 +8,17 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::Settings;
 use lenet_playground::app::{fixed_dir_picker, PlaygroundApp, Tab};
-use lenet_playground::engine::data::mnist::Dataset;
 use lenet_playground::engine::insight::evaluate::{most_confused, total};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::{EpochMetrics, TrainEvent};
 use lenet_playground::engine::training::train::train;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use crate::support::ui::run_until;
 
-fn mnist() -> Arc<Dataset> {
-    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
-}
+use crate::support::data::mnist_arc as mnist;
 
 /// Two quick epochs of the modern recipe on 2,000 images: their epoch events (matrices and predictions) and weights.
 fn run() -> &'static (Vec<EpochMetrics>, ModelWeights) {

@@ -10,18 +10,14 @@ use lenet_playground::app::history::History;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::views::plots::PlotsView;
 use lenet_playground::app::PlaygroundApp;
-use lenet_playground::engine::data::mnist::Dataset;
 use lenet_playground::engine::training::events::BatchMetrics;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::support::ui::run_until;
 
-fn mnist() -> Arc<Dataset> {
-    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
-}
+use crate::support::data::mnist_arc as mnist;
 
 fn quick_settings() -> Settings {
     let mut s = Settings::default();
