@@ -13,25 +13,15 @@ use lenet_playground::engine::training::train::train;
 use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::cli::{bin, run, text};
 
 use crate::support::peak_rss::measure;
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).stdin(Stdio::null()).output().expect("the binary runs")
-}
 
 /// Bad input: status 2, one clear line on stderr naming `what`, no panic.
 #[track_caller]

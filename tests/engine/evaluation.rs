@@ -11,7 +11,6 @@ use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::support::data::mnist;
@@ -33,9 +32,7 @@ fn trained() -> &'static (ModelWeights, Vec<TrainEvent>) {
     })
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-}
+use crate::support::cli::bin;
 
 fn save_weights(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("w.safetensors");
