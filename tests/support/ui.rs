@@ -1,8 +1,54 @@
-//! What every egui_kittest test of the window needs: stepping frames until a condition holds.
+//! What every egui_kittest test of the window needs: the app in a harness, clicks, and stepping frames until a
+//! condition holds.
 
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use lenet_playground::app::state::Settings;
 use lenet_playground::app::PlaygroundApp;
+use lenet_playground::engine::data::mnist::Dataset;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The whole app in a window of `size` points, with `settings` and `data`.
+pub fn harness(size: [f32; 2], settings: Settings, data: Arc<Dataset>) -> Harness<'static, PlaygroundApp> {
+    harness_with(size, settings, data, |_| {})
+}
+
+/// The same, with `setup` applied to the app as it is created.
+pub fn harness_with(
+    size: [f32; 2],
+    settings: Settings,
+    data: Arc<Dataset>,
+    setup: impl FnOnce(&mut PlaygroundApp),
+) -> Harness<'static, PlaygroundApp> {
+    Harness::builder().with_size(size).build_eframe(move |cc| {
+        let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, Some(data));
+        setup(&mut app);
+        app
+    })
+}
+
+/// Settings for quick runs: 200 images in batches of 10 (20 batches an epoch), `epochs` epochs.
+pub fn small_batches(epochs: usize) -> Settings {
+    let mut s = Settings::default();
+    s.train.limit = Some(200);
+    s.train.batch_size = 10;
+    s.train.epochs = epochs;
+    s
+}
+
+/// Clicks the widget of `role` labelled `label`, then steps two frames (one to act, one to show the result).
+pub fn click_role(h: &mut Harness<'static, PlaygroundApp>, role: Role, label: &str) {
+    h.get_by_role_and_label(role, label).click();
+    h.step();
+    h.step();
+}
+
+/// Clicks the button labelled `label`, then steps two frames.
+pub fn click(h: &mut Harness<'static, PlaygroundApp>, label: &str) {
+    click_role(h, Role::Button, label);
+}
 
 /// Steps frames until `cond` holds, then one more. The guard only catches a hang (training in a debug build on a
 /// loaded machine can take minutes); it is not a timing assertion.

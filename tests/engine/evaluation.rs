@@ -1,7 +1,7 @@
 //! Evaluation end to end: the confusion matrix of the test pass (engine and `eval`), the misclassified images
 //! `eval --mistakes` writes, and the occlusion map of `explain` on a real digit.
 
-use lenet_playground::engine::data::mnist::{Dataset, IMAGE_PIXELS};
+use lenet_playground::engine::data::mnist::IMAGE_PIXELS;
 use lenet_playground::engine::insight::evaluate::{correct, evaluate_weights, total};
 use lenet_playground::engine::insight::explain::occlusion;
 use lenet_playground::engine::model::predict::Predictor;
@@ -11,13 +11,9 @@ use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
-fn mnist() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist;
 
 /// A quick run of the modern recipe (2 epochs of 5,000 images, ~90 % test accuracy), with its events (trained once
 /// per test binary).
@@ -36,9 +32,7 @@ fn trained() -> &'static (ModelWeights, Vec<TrainEvent>) {
     })
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-}
+use crate::support::cli::bin;
 
 fn save_weights(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("w.safetensors");

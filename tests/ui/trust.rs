@@ -7,25 +7,18 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::PlaygroundApp;
-use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::data::mnist;
 use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::store::runs::RunStore;
 use lenet_playground::engine::training::config::{Init, ModelConfig};
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
-fn mnist_data() -> Arc<Dataset> {
-    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
-}
+use crate::support::data::mnist_arc as mnist_data;
 
 /// A run that is still going when the test acts: 50 epochs of 20 small batches.
 fn long_run() -> Settings {

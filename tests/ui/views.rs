@@ -10,14 +10,12 @@ use egui_kittest::{
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, rasterize_strokes};
-use lenet_playground::engine::data::mnist::{ImageSet, DIGIT_CLASSES, IMAGE_PIXELS};
+use lenet_playground::engine::data::mnist::{ImageSet, IMAGE_PIXELS};
 use lenet_playground::engine::model::predict::Predictor;
-use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
+use lenet_playground::engine::training::config::ModelConfig;
 
 fn predictor(seed: u64) -> Predictor {
-    let names: Vec<String> = DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
-    let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, seed, "MNIST", &names);
+    let w = crate::support::data::fresh_weights(seed);
     Predictor::new(&w).expect("fresh weights make a predictor")
 }
 

@@ -1,19 +1,9 @@
 //! The command line end to end: the real binary, its output formats, its files, and its errors on bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::cli::{run, text};
 
 /// Bad input: status 2, one clear line on stderr naming `what`, no panic or backtrace.
 fn assert_clean_failure(out: &Output, what: &str) {

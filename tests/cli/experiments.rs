@@ -1,19 +1,13 @@
 //! The command line's experiments: `train --schedule`, `train --record` into the run store, and `runs`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn run_in(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-        .args(args)
-        .env("LENET_PLAYGROUND_HOME", home)
-        .output()
-        .expect("the binary runs")
+    bin().args(args).env("LENET_PLAYGROUND_HOME", home).output().expect("the binary runs")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::cli::{bin, text};
 
 const QUICK: [&str; 6] = ["--limit", "200", "--batch-size", "20", "--epochs", "2"];
 

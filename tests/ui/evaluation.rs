@@ -8,24 +8,17 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::Settings;
 use lenet_playground::app::{fixed_dir_picker, PlaygroundApp, Tab};
-use lenet_playground::engine::data::mnist::Dataset;
 use lenet_playground::engine::insight::evaluate::{most_confused, total};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::{EpochMetrics, TrainEvent};
 use lenet_playground::engine::training::train::train;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
-fn mnist() -> Arc<Dataset> {
-    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
-}
+use crate::support::data::mnist_arc as mnist;
 
 /// Two quick epochs of the modern recipe on 2,000 images: their epoch events (matrices and predictions) and weights.
 fn run() -> &'static (Vec<EpochMetrics>, ModelWeights) {
@@ -163,8 +156,9 @@ fn evaluate_loaded_weights_then_export() {
 }
 
 /// The Evaluation tab's UI work per frame with a cell's gallery open, measured by the app's own frame-time readout.
-/// `cargo test --test ui_evaluation frame_time -- --nocapture`.
+/// An #[ignore] bench: `cargo test --test ui evaluation_tab_frame_time -- --ignored --nocapture`.
 #[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
 fn evaluation_tab_frame_time() {
     let mut h = after_run();
     let pair = most_confused(&run().0[1].confusion, 1)[0];

@@ -304,10 +304,6 @@ fn mutated_png_files_decode_or_name_the_file() {
     .unwrap();
 }
 
-mod support {
-    pub mod peak_rss;
-}
-
 /// A small stored run (no weights): a record, and a metrics CSV of two epochs of three batches.
 fn stored_run(store: &RunStore) -> runs::StoredRun {
     let batch = |epoch, batch| BatchMetrics {
@@ -385,11 +381,6 @@ fn mutated_run_folders_are_listed_or_skipped_with_a_message() {
 }
 
 #[test]
-fn peak_rss_wrapper() {
-    support::peak_rss::wrapper_entry();
-}
-
-#[test]
 fn gzip_bombs_in_any_of_the_four_files_stay_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
@@ -422,7 +413,7 @@ fn gzip_bombs_in_any_of_the_four_files_stay_in_bounded_memory() {
         bytes.extend(&bomb_body);
         let p = data.join(format!("{victim}.gz"));
         std::fs::write(&p, &bytes).unwrap();
-        let m = support::peak_rss::measure(&[
+        let m = crate::support::peak_rss::measure(&[
             "eval",
             "--weights",
             weights.to_str().unwrap(),

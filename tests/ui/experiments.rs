@@ -14,10 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
 fn mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
@@ -198,8 +195,10 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
 }
 
 /// Figure, not an assertion on time: a frame of the plots with five overlaid 10-epoch runs of 30,000 batches each
-/// (plus markers), while the current run grows. `cargo test --release --test ui_experiments overlay_frame_time -- --nocapture`
+/// (plus markers), while the current run grows. An #[ignore] bench:
+/// `cargo test --release --test ui overlay_frame_time -- --ignored --nocapture`
 #[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
 fn overlay_frame_time_with_five_30000_point_runs() {
     for overlays in [0, 5] {
         overlay_frame_time(overlays);

@@ -14,15 +14,11 @@ use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
 use lenet_playground::engine::training::worker;
 use lenet_playground::Error;
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn mnist() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist;
 
 /// A small data set in the shipped one's image, for fast runs.
 fn small(train: usize, test: usize) -> Dataset {
@@ -30,43 +26,7 @@ fn small(train: usize, test: usize) -> Dataset {
     Dataset { train: d.train.truncated(train), test: d.test.truncated(test), ..d.clone() }
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-fn idx_images(n: usize, side: u32) -> Vec<u8> {
-    let mut v = vec![0, 0, 8, 3];
-    v.extend((n as u32).to_be_bytes());
-    v.extend(side.to_be_bytes());
-    v.extend(side.to_be_bytes());
-    v.extend((0..n * (side * side) as usize).map(|i| (i % 251) as u8));
-    v
-}
-
-fn idx_labels(n: usize) -> Vec<u8> {
-    let mut v = vec![0, 0, 8, 1];
-    v.extend((n as u32).to_be_bytes());
-    v.extend((0..n).map(|i| (i % 10) as u8));
-    v
-}
-
-/// Writes a four-file data set; `gzip` chooses .gz or raw names.
-fn write_set(dir: &Path, train: (Vec<u8>, Vec<u8>), test: (Vec<u8>, Vec<u8>), gzip: bool) {
-    for (name, bytes) in [
-        (mnist::TRAIN_IMAGES, train.0),
-        (mnist::TRAIN_LABELS, train.1),
-        (mnist::TEST_IMAGES, test.0),
-        (mnist::TEST_LABELS, test.1),
-    ] {
-        if gzip {
-            std::fs::write(dir.join(format!("{name}.gz")), gz(&bytes)).unwrap();
-        } else {
-            std::fs::write(dir.join(name), bytes).unwrap();
-        }
-    }
-}
+use crate::support::idx::{idx_images_sized, idx_labels, write_files};
 
 fn load_err(dir: &Path) -> String {
     match Dataset::from_dir(dir) {
@@ -94,7 +54,12 @@ fn shipped_mnist_has_the_published_counts() {
 fn idx_reader_accepts_gzip_and_raw_folders() {
     for gzip in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        write_set(dir.path(), (idx_images(30, 28), idx_labels(30)), (idx_images(7, 28), idx_labels(7)), gzip);
+        write_files(
+            dir.path(),
+            (idx_images_sized(30, 28), idx_labels(30)),
+            (idx_images_sized(7, 28), idx_labels(7)),
+            gzip,
+        );
         let d = Dataset::from_dir(dir.path()).unwrap();
         assert_eq!((d.train.len(), d.test.len()), (30, 7));
         assert_eq!(d.train.labels[13], 3);
@@ -104,7 +69,7 @@ fn idx_reader_accepts_gzip_and_raw_folders() {
 
 #[test]
 fn idx_reader_rejects_broken_files_with_the_file_named() {
-    let good_test = || (idx_images(5, 28), idx_labels(5));
+    let good_test = || (idx_images_sized(5, 28), idx_labels(5));
     // (what is wrong, (train images, train labels), the file the error names, a word of the error)
     type Case<'a> = (&'a str, (Vec<u8>, Vec<u8>), &'a str, &'a str);
     let cases: Vec<Case> = vec![
@@ -112,7 +77,7 @@ fn idx_reader_rejects_broken_files_with_the_file_named() {
             "wrong magic",
             (
                 {
-                    let mut v = idx_images(10, 28);
+                    let mut v = idx_images_sized(10, 28);
                     v[3] = 1;
                     v
                 },
@@ -125,7 +90,7 @@ fn idx_reader_rejects_broken_files_with_the_file_named() {
             "truncated",
             (
                 {
-                    let mut v = idx_images(10, 28);
+                    let mut v = idx_images_sized(10, 28);
                     v.truncate(500);
                     v
                 },
@@ -134,11 +99,11 @@ fn idx_reader_rejects_broken_files_with_the_file_named() {
             "train-images",
             "truncated",
         ),
-        ("count mismatch", (idx_images(10, 28), idx_labels(9)), "train-labels", "must agree"),
-        ("not 28×28", (idx_images(10, 32), idx_labels(10)), "train-images", "28×28"),
+        ("count mismatch", (idx_images_sized(10, 28), idx_labels(9)), "train-labels", "must agree"),
+        ("not 28×28", (idx_images_sized(10, 32), idx_labels(10)), "train-images", "28×28"),
         (
             "label out of range",
-            (idx_images(3, 28), {
+            (idx_images_sized(3, 28), {
                 let mut v = idx_labels(3);
                 v[9] = 42;
                 v
@@ -150,13 +115,13 @@ fn idx_reader_rejects_broken_files_with_the_file_named() {
     ];
     for (what, train, file, word) in cases {
         let dir = tempfile::tempdir().unwrap();
-        write_set(dir.path(), train, good_test(), true);
+        write_files(dir.path(), train, good_test(), true);
         let msg = load_err(dir.path());
         assert!(msg.contains(file) && msg.contains(word), "{what}: {msg}");
     }
     // Corrupt gzip stream.
     let dir = tempfile::tempdir().unwrap();
-    write_set(dir.path(), (idx_images(10, 28), idx_labels(10)), good_test(), true);
+    write_files(dir.path(), (idx_images_sized(10, 28), idx_labels(10)), good_test(), true);
     let p = dir.path().join("t10k-images-idx3-ubyte.gz");
     let mut bytes = std::fs::read(&p).unwrap();
     let n = bytes.len();
@@ -173,7 +138,7 @@ fn idx_reader_rejects_broken_files_with_the_file_named() {
 #[test]
 fn a_checksum_list_in_the_folder_is_enforced() {
     let dir = tempfile::tempdir().unwrap();
-    write_set(dir.path(), (idx_images(4, 28), idx_labels(4)), (idx_images(2, 28), idx_labels(2)), true);
+    write_files(dir.path(), (idx_images_sized(4, 28), idx_labels(4)), (idx_images_sized(2, 28), idx_labels(2)), true);
     std::fs::write(dir.path().join("SHA256SUMS"), format!("{}  train-images-idx3-ubyte.gz\n", "0".repeat(64))).unwrap();
     assert!(load_err(dir.path()).contains("checksum mismatch"));
 }

@@ -11,10 +11,7 @@ use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig}
 use lenet_playground::engine::training::events::{Diagnostics, Hint, HintAction, HintRule, RestartWith};
 use std::sync::{Arc, OnceLock};
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
 /// 3,000 training images (30 batches of 100 an epoch) and 500 test images: quick epochs.
 fn data() -> Arc<Dataset> {

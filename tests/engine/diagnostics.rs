@@ -12,12 +12,8 @@ use lenet_playground::engine::training::events::{Diagnostics, Hint, HintRule, Tr
 use lenet_playground::engine::training::optim::Optim;
 use lenet_playground::engine::training::train::train;
 use std::process::Command;
-use std::sync::OnceLock;
 
-fn mnist() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist;
 
 /// The first 10,000 training images (100 batches an epoch) and 1,000 test images.
 fn small() -> Dataset {

@@ -288,8 +288,10 @@ fn old_settings_without_a_schedule_still_load() {
 }
 
 /// Figure, not an assertion: what the live-settings path costs per batch (reading the shared requests, the
-/// schedule's rate) next to what a training step costs. `cargo test --release --test experiments live_path -- --nocapture`.
+/// schedule's rate) next to what a training step costs. An #[ignore] bench:
+/// `cargo test --release --test engine live_path -- --ignored --nocapture`.
 #[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
 fn live_path_cost_per_batch_next_to_a_training_step() {
     use lenet_playground::engine::training::control::Live;
     let c = TrainConfig { schedule: Schedule::Cosine, ..cfg(Optimizer::Sgd, 0.1, 10) };

@@ -10,21 +10,14 @@ use lenet_playground::app::history::History;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::views::plots::PlotsView;
 use lenet_playground::app::PlaygroundApp;
-use lenet_playground::engine::data::mnist::Dataset;
 use lenet_playground::engine::training::events::BatchMetrics;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
-mod support {
-    pub mod ui;
-}
-use support::ui::run_until;
+use crate::support::ui::run_until;
 
-fn mnist() -> Arc<Dataset> {
-    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Dataset::shipped_mnist().expect("shipped MNIST loads"))).clone()
-}
+use crate::support::data::mnist_arc as mnist;
 
 fn quick_settings() -> Settings {
     let mut s = Settings::default();
@@ -307,8 +300,10 @@ fn plot_frame_time_with_30000_points() {
 }
 
 /// The whole window (all panels, logic + ui) with 30,000 batches in the history, measured by the app's own
-/// frame-time readout (the F12 overlay). Run with `cargo test --test ui whole_window -- --nocapture`.
+/// frame-time readout (the F12 overlay). Run with `cargo test --test ui whole_window -- --ignored --nocapture`
+/// (an #[ignore] bench: it prints a figure and asserts only that frames were measured).
 #[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
 fn whole_window_frame_time_with_30000_points() {
     let mut h = harness(quick_settings());
     h.step();

@@ -14,33 +14,14 @@ use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lenet-playground"))
-}
+use crate::support::cli::{bin, run, text};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-mod support {
-    pub mod peak_rss;
-}
-use support::peak_rss::measure;
-
-#[test]
-fn peak_rss_wrapper() {
-    support::peak_rss::wrapper_entry();
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).stdin(Stdio::null()).output().expect("the binary runs")
-}
+use crate::support::peak_rss::measure;
 
 /// Bad input: status 2, one clear line on stderr naming `what`, no panic.
 #[track_caller]
@@ -57,54 +38,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn mnist_data() -> &'static Dataset {
-    static DATA: OnceLock<Dataset> = OnceLock::new();
-    DATA.get_or_init(|| Dataset::shipped_mnist().expect("shipped MNIST loads"))
-}
+use crate::support::data::mnist as mnist_data;
 
 /// Valid weights file (untrained), for predict and eval.
 fn weights_file(dir: &Path) -> PathBuf {
     let p = dir.join("w.safetensors");
-    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
-    let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
-    checkpoint::save(&p, &w).unwrap();
+    checkpoint::save(&p, &crate::support::data::fresh_weights(1)).unwrap();
     p
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-fn idx_images(n: usize) -> Vec<u8> {
-    let mut v = vec![0, 0, 8, 3];
-    v.extend((n as u32).to_be_bytes());
-    v.extend(28u32.to_be_bytes());
-    v.extend(28u32.to_be_bytes());
-    v.extend((0..n * 784).map(|i| (i % 251) as u8));
-    v
-}
-
-fn idx_labels(n: usize) -> Vec<u8> {
-    let mut v = vec![0, 0, 8, 1];
-    v.extend((n as u32).to_be_bytes());
-    v.extend((0..n).map(|i| (i % 10) as u8));
-    v
-}
-
-/// A four-file data set (gzip), `train` and `test` images.
-fn write_set(dir: &Path, train: usize, test: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    for (name, bytes) in [
-        (mnist::TRAIN_IMAGES, idx_images(train)),
-        (mnist::TRAIN_LABELS, idx_labels(train)),
-        (mnist::TEST_IMAGES, idx_images(test)),
-        (mnist::TEST_LABELS, idx_labels(test)),
-    ] {
-        std::fs::write(dir.join(format!("{name}.gz")), gz(&bytes)).unwrap();
-    }
-}
+use crate::support::idx::{gz, idx_images, idx_labels, write_set};
 
 fn load_err(dir: &Path) -> String {
     Dataset::from_dir(dir).expect_err("the data set is refused").to_string()
