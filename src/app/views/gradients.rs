@@ -4,6 +4,7 @@
 //! Hovering a plot says in one sentence what it shows now; the coach's hints are marked as vertical lines.
 
 use crate::app::history::{HintEntry, History};
+use crate::app::views::epoch_axis::epoch_axis;
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::model::stages;
 use crate::engine::training::config::Activation;
@@ -142,7 +143,7 @@ impl GradientsView {
             .height(height)
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
-            .custom_x_axes(vec![crate::app::views::plots::epoch_axis()])
+            .custom_x_axes(vec![epoch_axis()])
             .y_axis_label("saturated (%)")
             .include_y(0.0)
             .include_y(100.0)
@@ -165,7 +166,7 @@ fn log_plot<'a>(id: &'a str, y_label: &'a str, height: f32, link: Id) -> Plot<'a
         .height(height)
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
-        .custom_x_axes(vec![crate::app::views::plots::epoch_axis()])
+        .custom_x_axes(vec![epoch_axis()])
         .y_axis_label(y_label)
         .y_axis_min_width(60.0)
         .y_axis_formatter(power_of_ten_label)

@@ -6,6 +6,7 @@ pub mod banner;
 pub mod canvas;
 pub mod coach;
 pub mod controls;
+pub mod epoch_axis;
 pub mod evaluation;
 pub mod gradients;
 pub mod inspector;

@@ -5,6 +5,7 @@
 use crate::app::experiments::{LrMarker, OverlaySeries};
 use crate::app::history::{decimate_min_max, log_lr, moving_average, History};
 use crate::app::state::Settings;
+use crate::app::views::epoch_axis::{epoch_axis, epoch_ticks};
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::store::runs::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
@@ -233,7 +234,7 @@ impl Chart<'_> {
             .height(height)
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
-            .custom_x_axes(vec![crate::app::views::plots::epoch_axis()])
+            .custom_x_axes(vec![epoch_axis()])
             .y_axis_label(self.y_label)
             .include_x(0.0)
             .include_x(layers.extent)
@@ -351,17 +352,6 @@ fn lr_plot(
         });
     label_markers(ui, &shown.transform, layers.markers);
     drawn
-}
-
-/// The x axis in epochs, shared by every plot over a run. Labels need only ~30 px apart (egui_plot's default asks 60,
-/// which hides every epoch label of a 5-epoch run in a 1024 px window).
-pub(crate) fn epoch_axis() -> egui_plot::AxisHints<'static> {
-    epoch_ticks().label("epoch")
-}
-
-/// The same ticks without the axis name (the learning-rate plot under the two others).
-fn epoch_ticks() -> egui_plot::AxisHints<'static> {
-    egui_plot::AxisHints::new_x().label_spacing(28.0..=48.0)
 }
 
 /// Overlaid runs are smoothed, thin and faded: a third of the current run's resolution draws them alike, and keeps
