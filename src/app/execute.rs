@@ -87,11 +87,12 @@ impl PlaygroundApp {
                 let diagnostics: Vec<_> = s.history.diagnostics.iter().map(|(_, d)| d.clone()).collect();
                 // With runs ticked for the overlay: their rows too, with a `run` column.
                 let ticked = s.experiments.ticked_metrics();
+                let model = s.run_model();
                 self.spawn_helper(Job::Export, move || {
                     AppMsg::Done(if ticked.is_empty() {
-                        export::write_metrics_with_diagnostics(&path, &batches, &epochs, &diagnostics)
+                        export::write_metrics_with_diagnostics(&path, model, &batches, &epochs, &diagnostics)
                     } else {
-                        export::write_metrics_with_runs(&path, &batches, &epochs, &ticked)
+                        export::write_metrics_with_runs(&path, model, &batches, &epochs, &ticked)
                     })
                 });
             }

@@ -9,6 +9,7 @@ use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, moving_average};
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::training::config::ModelConfig;
 use crate::engine::training::events::{BatchMetrics, EpochMetrics};
 use crate::Error;
 use plotters::coord::Shift;
@@ -43,11 +44,12 @@ pub struct OverlayExport {
 /// current run). Stored files are read here (a helper thread), by header names, within the store's size bound.
 pub(crate) fn write_metrics_with_runs(
     path: &Path,
+    model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     runs: &[(String, std::path::PathBuf)],
 ) -> crate::Result<String> {
-    let current = crate::engine::training::metrics::to_csv(batches, epochs);
+    let current = crate::engine::training::metrics::to_csv(model, batches, epochs);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
     let mut out = format!("run,{}\n", columns.join(","));
     let csv_cell = |s: &str| {
@@ -113,11 +115,12 @@ pub(crate) fn write_screen(
 /// as `kind=diagnostics` rows.
 pub(crate) fn write_metrics_with_diagnostics(
     path: &Path,
+    model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[crate::engine::training::events::Diagnostics],
 ) -> crate::Result<String> {
-    let csv = crate::engine::training::metrics::to_csv_with_diagnostics(batches, epochs, diagnostics);
+    let csv = crate::engine::training::metrics::to_csv_with_diagnostics(model, batches, epochs, diagnostics);
     write_atomic(path, csv.as_bytes())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }

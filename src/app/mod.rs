@@ -236,8 +236,8 @@ impl eframe::App for PlaygroundApp {
                     self.runs.ui(ui, &self.session.experiments, active, busy, &mut self.commands)
                 }
                 Tab::Gradients => {
-                    let config = self.session.run.as_ref().map_or(&self.settings.train, |r| &r.config);
-                    self.gradients.ui(ui, &self.session.history, config.model.activation);
+                    let model = self.session.run.as_ref().map_or(self.settings.train.model, |r| r.config.model);
+                    self.gradients.ui(ui, &self.session.history, model);
                 }
                 Tab::Inspector => {
                     let latest = self.session.history.diagnostics.last();

@@ -121,6 +121,11 @@ impl Session {
     }
 
     /// A run exists (training, paused or stopping): its settings are fixed.
+    /// The network of the run on screen (its plots, diagnostics and metrics), or LeNet-5 before any run.
+    pub fn run_model(&self) -> ModelConfig {
+        self.run.as_ref().map(|r| r.config.model).unwrap_or_default()
+    }
+
     pub fn run_active(&self) -> bool {
         matches!(self.phase, Phase::Training | Phase::Paused | Phase::Stopping)
     }

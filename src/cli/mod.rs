@@ -219,7 +219,7 @@ fn run_command(command: Command) -> Result<()> {
         Command::Train(args) => train::run_train(&args),
         Command::Runs { json } => runs::run_runs(json),
         Command::Inspect { activation, pooling, details } => {
-            let rows = stage_table(ModelConfig { activation, pooling })?;
+            let rows = stage_table(ModelConfig { activation, pooling, ..ModelConfig::default() })?;
             let mut out = String::new();
             for r in &rows {
                 if details {

@@ -60,6 +60,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         match &e {
             TrainEvent::Started { config, epochs: n, batches_per_epoch, train_images, .. } => {
                 epochs = *n;
+                log.model = config.model;
                 print_stderr(&format!(
                     "training LeNet-5 ({}), {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
                     config.describe()

@@ -256,7 +256,7 @@ fn a_weights_path_that_is_not_a_small_regular_file_is_refused_at_once() {
     let big = dir.path().join("big.safetensors");
     std::fs::File::create(&big).unwrap().set_len(50 << 20).unwrap();
     let m = measure(&["eval", "--weights", s(&big)]);
-    assert_refused(&m.out, "big.safetensors", "far more than a LeNet-5 weights file");
+    assert_refused(&m.out, "big.safetensors", "more than any network of this playground needs");
     assert!(m.peak_rss_mb < 100.0, "{:.0} MB", m.peak_rss_mb);
 }
 
@@ -733,7 +733,10 @@ fn names_near_the_255_byte_limit_work() {
 #[test]
 fn the_model_defaults_used_here_are_the_classic_ones() {
     // Guards the helpers above: weights_file() builds the default architecture.
-    assert_eq!(ModelConfig::default(), ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
+    assert_eq!(
+        ModelConfig::default(),
+        ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg, ..ModelConfig::default() }
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -193,7 +193,10 @@ fn short_training_learns_digits() {
 fn the_default_recipe_keeps_the_classic_architecture_and_passes_90_percent_in_epoch_1() {
     // The acceptance bar of the default configuration: one epoch of full MNIST, test accuracy on all 10k images.
     let cfg = TrainConfig { epochs: 1, ..TrainConfig::default() };
-    assert_eq!(cfg.model, ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
+    assert_eq!(
+        cfg.model,
+        ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg, ..ModelConfig::default() }
+    );
     let (events, r) = run(&cfg, mnist());
     r.unwrap();
     let acc = events
@@ -220,7 +223,7 @@ fn the_same_seed_gives_the_same_run() {
 fn a_diverging_learning_rate_stops_with_advice_and_keeps_good_weights() {
     let data = small(2000, 100);
     let cfg = TrainConfig {
-        model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max },
+        model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() },
         init: Init::Normal,
         optimizer: Optimizer::Sgd,
         lr: 1e6,
@@ -284,7 +287,7 @@ fn stop_and_pause_are_honoured_between_batches() {
 fn weights_round_trip_and_bad_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let names: Vec<String> = mnist::FASHION_CLASSES.iter().map(|s| s.to_string()).collect();
-    let cfg = ModelConfig { activation: Activation::Relu, pooling: Pooling::Max };
+    let cfg = ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() };
     let w = ModelWeights::init(cfg, Init::Kaiming, 3, "Fashion-MNIST", &names);
     let p = dir.path().join("w.safetensors");
     checkpoint::save(&p, &w).unwrap();
@@ -358,7 +361,10 @@ fn predictor_gives_probabilities_and_a_full_trace() {
 #[test]
 fn fused_forward_matches_the_stage_by_stage_trace() {
     use lenet_playground::engine::model::lenet::{images_tensor, LeNet};
-    for cfg in [ModelConfig::default(), ModelConfig { activation: Activation::Relu, pooling: Pooling::Max }] {
+    for cfg in [
+        ModelConfig::default(),
+        ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() },
+    ] {
         let w = ModelWeights::init(cfg, Init::Xavier, 5, "MNIST", &mnist().class_names);
         let model = LeNet::from_weights(&w).unwrap();
         let (pixels, _) = mnist().test.batch(&[0, 1, 2, 3]);

@@ -345,7 +345,7 @@ fn stored_run(store: &RunStore) -> runs::StoredRun {
         lr_changes: Vec::new(),
         hints: Vec::new(),
     };
-    let metrics_csv = lenet_playground::engine::training::metrics::to_csv(&batches, &epochs);
+    let metrics_csv = lenet_playground::engine::training::metrics::to_csv(Default::default(), &batches, &epochs);
     store.save(&NewRun { record, metrics_csv, weights: None }).unwrap()
 }
 

@@ -7,7 +7,7 @@ use crate::app::history::{HintEntry, History};
 use crate::app::views::epoch_axis::epoch_axis;
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::model::stages;
-use crate::engine::training::config::Activation;
+use crate::engine::training::config::{Activation, ModelConfig};
 use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
 use egui_plot::{GridMark, HoverPosition, Line, LineStyle, Plot, PlotPoints, VLine};
@@ -15,12 +15,14 @@ use std::ops::RangeInclusive;
 
 /// Layer colours, in the order of `stages::weighted_layers()` (c1, c3, f5, f6, out); an activation stage takes its
 /// layer's colour (c1.act like c1).
-const LAYER_COLORS: [Color32; 5] = [
+const LAYER_COLORS: [Color32; 7] = [
     Color32::from_rgb(230, 97, 1),
     Color32::from_rgb(200, 160, 0),
     Color32::from_rgb(40, 160, 80),
     Color32::from_rgb(40, 110, 220),
     Color32::from_rgb(150, 70, 190),
+    Color32::from_rgb(0, 160, 170),
+    Color32::from_rgb(140, 100, 60),
 ];
 /// The coach's colour: no curve, stage or stored run uses it (pink, drawn dotted).
 pub(crate) const HINT_COLOR: Color32 = Color32::from_rgb(255, 90, 200);
@@ -30,9 +32,9 @@ fn layer_of(key: &str) -> &str {
     key.split('.').next().unwrap_or(key)
 }
 
-fn color_of(key: &str) -> Color32 {
+fn color_of(layers: &[&str], key: &str) -> Color32 {
     let layer = layer_of(key);
-    let index = stages::weighted_layers().iter().position(|l| *l == layer);
+    let index = layers.iter().position(|l| *l == layer);
     index.and_then(|i| LAYER_COLORS.get(i).copied()).unwrap_or(Color32::GRAY)
 }
 
@@ -76,8 +78,9 @@ pub(crate) struct GradientsView {
 }
 
 impl GradientsView {
-    /// `activation`: of the run the diagnostics come from (what "saturated" means).
-    pub fn ui(&mut self, ui: &mut Ui, history: &History, activation: Activation) {
+    /// `model`: of the run the diagnostics come from (its layers; what "saturated" means).
+    pub fn ui(&mut self, ui: &mut Ui, history: &History, model: ModelConfig) {
+        let (activation, layers) = (model.activation, stages::weighted_layers(model));
         let diagnostics = &history.diagnostics;
         let key = (history.generation(), diagnostics.len());
         if self.cache.key != Some(key) {
@@ -102,7 +105,7 @@ impl GradientsView {
             .weak(),
         );
         let mut entries: Vec<Entry> =
-            stages::weighted_layers().iter().map(|layer| Entry::new(*layer, color_of(layer), Swatch::Line)).collect();
+            layers.iter().map(|layer| Entry::new(*layer, color_of(&layers, layer), Swatch::Line)).collect();
         for h in &history.hints {
             let name = hint_name(h);
             if !entries.iter().any(|e| e.name == name) {
@@ -117,10 +120,10 @@ impl GradientsView {
         let hints = &hints;
         let legend = &self.legend;
 
-        let grad_sentence = gradient_sentence(latest);
+        let grad_sentence = gradient_sentence(latest, &layers);
         ui.label(RichText::new("Gradient norm per layer (log scale)").strong()).on_hover_text(&grad_sentence);
         let r = log_plot("gradient_plot", "|grad w|", height, link)
-            .show(ui, |p| draw(p, &self.cache.grad, hints, legend))
+            .show(ui, |p| draw(p, &layers, &self.cache.grad, hints, legend))
             .response;
         r.on_hover_text(grad_sentence);
 
@@ -128,7 +131,7 @@ impl GradientsView {
         ui.label(RichText::new("Update size per step, |Δw| / |w| (log scale)").strong())
             .on_hover_text(&update_sentence);
         let r = log_plot("update_plot", "|Δw| / |w|", height, link)
-            .show(ui, |p| draw(p, &self.cache.update, hints, legend))
+            .show(ui, |p| draw(p, &layers, &self.cache.update, hints, legend))
             .response;
         r.on_hover_text(update_sentence);
 
@@ -155,7 +158,7 @@ impl GradientsView {
                 }
                 _ => None,
             })
-            .show(ui, |p| draw(p, &self.cache.saturation, hints, legend))
+            .show(ui, |p| draw(p, &layers, &self.cache.saturation, hints, legend))
             .response;
         r.on_hover_text(sat_sentence);
     }
@@ -192,9 +195,9 @@ fn power_of_ten_label(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
     }
 }
 
-fn draw(p: &mut egui_plot::PlotUi<'_>, series: &Series, hints: &[HintEntry], legend: &LegendRow) {
+fn draw(p: &mut egui_plot::PlotUi<'_>, layers: &[&str], series: &Series, hints: &[HintEntry], legend: &LegendRow) {
     for (name, pts) in series.iter().filter(|(name, _)| legend.shown(layer_of(name))) {
-        p.line(Line::new(name.clone(), PlotPoints::from(pts.clone())).color(color_of(name)).width(2.0));
+        p.line(Line::new(name.clone(), PlotPoints::from(pts.clone())).color(color_of(layers, name)).width(2.0));
     }
     for h in hints {
         p.vline(VLine::new(hint_name(h), h.x).color(HINT_COLOR).style(LineStyle::dotted_dense()).width(2.0));
@@ -226,9 +229,8 @@ fn fmt_times(r: f32) -> String {
 }
 
 /// What the gradient plot shows now, in one sentence.
-pub(crate) fn gradient_sentence(d: &Diagnostics) -> String {
+pub(crate) fn gradient_sentence(d: &Diagnostics, layers: &[&str]) -> String {
     // The first and the last layer with weights (c1 and out).
-    let layers = stages::weighted_layers();
     let (Some(&first), Some(&last)) = (layers.first(), layers.last()) else {
         return "Each layer's gradient norm: how strongly the loss pulls on its weights.".into();
     };
@@ -319,9 +321,10 @@ mod tests {
 
     #[test]
     fn sentences_name_the_cause() {
-        let s = gradient_sentence(&diag(0.002, 0.6));
+        let s = gradient_sentence(&diag(0.002, 0.6), &stages::weighted_layers(ModelConfig::default()));
         assert_eq!(s, "c1's gradient is 300× smaller than out's: the first layers barely learn — vanishing gradients.");
-        assert!(gradient_sentence(&diag(0.2, 0.6)).contains("every layer learns"));
+        assert!(gradient_sentence(&diag(0.2, 0.6), &stages::weighted_layers(ModelConfig::default()))
+            .contains("every layer learns"));
         assert!(update_sentence(&diag(0.1, 0.1)).starts_with("Each step changes out's weights by 2e-2 of their size"));
         assert!(saturation_sentence(&diag(0.1, 0.1), Activation::Sigmoid).starts_with("85 % of f5.act's sigmoid"));
     }
@@ -344,6 +347,7 @@ mod tests {
             .iter()
             .zip([[0.5, -3.0], [1.0, -2.0]])
             .all(|(a, b)| (a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-6));
-        assert_eq!(color_of("c1.act"), color_of("c1"));
+        let layers = stages::weighted_layers(ModelConfig::default());
+        assert_eq!(color_of(&layers, "c1.act"), color_of(&layers, "c1"));
     }
 }

@@ -10,6 +10,8 @@ pub const FASHION_CLASSES: [&str; 10] =
     ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 /// A `classes.txt` is refused above this size, before it is read.
+/// The most classes a data set (an image folder, a weights file) may have: digits and both letter cases.
+pub const MAX_CLASSES: usize = 62;
 pub(super) const MAX_CLASSES_BYTES: u64 = 64 * 1024;
 const MAX_CLASS_NAME_CHARS: usize = 64;
 /// SHA-256 of Fashion-MNIST's decompressed label files (identical in the original .gz files and Debian's

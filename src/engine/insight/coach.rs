@@ -247,7 +247,7 @@ impl Coach {
 
     /// The activation stage with the highest median saturation over the last `batches`, and that saturation.
     fn most_saturated(&self, batches: usize) -> Option<(&'static str, f32)> {
-        stages::activation_stages()
+        stages::activation_stages(self.config().model)
             .into_iter()
             .filter_map(|s| Some((s, self.median_of(batches, |d| d.saturation.get(s).copied())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -271,7 +271,7 @@ impl Coach {
         }
         let cfg = self.config();
         // The first layer's gradient against the last one's: how much of it reaches the start of the network.
-        let layers = stages::weighted_layers();
+        let layers = stages::weighted_layers(cfg.model);
         let (first, last) = (layers[0], layers[layers.len() - 1]);
         let ratio = self.median_of(STUCK_WINDOW, |d| Some(d.grad_norm.get(first)? / d.grad_norm.get(last)?));
         let saturated = self.most_saturated(STUCK_WINDOW);

@@ -51,7 +51,7 @@ fn l2(v: impl Iterator<Item = f32>) -> f64 {
 /// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out).
 pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in stages::weighted_layers() {
+    for layer in stages::weighted_layers(model.config) {
         let Some(g) = model.layer(layer).and_then(|(w, _)| grads.get(w)) else { continue };
         out.push((layer, l2(g.flatten_all()?.to_vec1::<f32>()?.into_iter()) as f32));
     }
@@ -62,8 +62,9 @@ pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str,
 /// step (in `stages::params()` order, as `Optim::previous` keeps them).
 pub fn update_ratios(model: &LeNet, previous: &[Vec<f32>]) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
-    for layer in stages::weighted_layers() {
-        let (Some((w, _)), Some(prev)) = (model.layer(layer), stages::param_index(layer).and_then(|i| previous.get(i)))
+    for layer in stages::weighted_layers(model.config) {
+        let (Some((w, _)), Some(prev)) =
+            (model.layer(layer), stages::param_index(model.config, layer).and_then(|i| previous.get(i)))
         else {
             continue;
         };
@@ -81,7 +82,7 @@ pub fn update_ratios(model: &LeNet, previous: &[Vec<f32>]) -> Result<Vec<(&'stat
 /// The model over untracked copies of its parameters (same storage, no copy): a trace through it builds no
 /// backprop graph.
 fn detached(model: &LeNet) -> Result<LeNet> {
-    let params = stages::params()
+    let params = stages::params(model.config)
         .iter()
         .map(|spec| {
             let (w, b) = model
@@ -288,9 +289,9 @@ mod tests {
     #[test]
     fn names_follow_the_stages() {
         // The layers and stages measured, and where a layer's weight sits among the optimiser's parameters.
-        assert_eq!(stages::weighted_layers(), ["c1", "c3", "f5", "f6", "out"]);
-        assert_eq!(stages::activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
-        assert_eq!(stages::param_index("f5"), Some(4));
+        assert_eq!(stages::weighted_layers(Default::default()), ["c1", "c3", "f5", "f6", "out"]);
+        assert_eq!(stages::activation_stages(Default::default()), ["c1.act", "c3.act", "f5.act", "f6.act"]);
+        assert_eq!(stages::param_index(Default::default(), "f5"), Some(4));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! is counted there (a log-sum-exp per row gives both the loss and the winner's softmax probability), so the
 //! matrix and the predictions cost nothing noticeable on top of the accuracy.
 
-use crate::engine::data::mnist::{ImageSet, NUM_CLASSES};
+use crate::engine::data::mnist::ImageSet;
 use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::control::Control;
@@ -22,7 +22,7 @@ pub struct Evaluation {
     pub accuracy: f32,
     /// Fraction correct per true class, 0..1 (0 for a class with no images).
     pub class_accuracy: Vec<f32>,
-    /// `confusion[true][predicted]` counts, NUM_CLASSES × NUM_CLASSES.
+    /// `confusion[true][predicted]` counts, classes × classes.
     pub confusion: Vec<Vec<u32>>,
     /// Each image's predicted class and confidence, in set order.
     pub predictions: TestPredictions,
@@ -63,7 +63,8 @@ pub(crate) fn evaluate_with_progress(
 ) -> Result<Option<Evaluation>> {
     let n = data.len();
     let mut loss_sum = 0f64;
-    let mut confusion = vec![vec![0u32; NUM_CLASSES]; NUM_CLASSES];
+    let classes = model.config.classes;
+    let mut confusion = vec![vec![0u32; classes]; classes];
     let mut predicted = Vec::with_capacity(n);
     let mut confidence = Vec::with_capacity(n);
     let mut start = 0;

@@ -9,7 +9,7 @@
 //! in one batch. A square that holds no ink is not computed: covering paper with paper changes nothing, so its drop
 //! is exactly 0.
 
-use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::model::lenet::{argmax, images_tensor};
 use crate::engine::model::predict::Predictor;
 use crate::{Error, Result};
@@ -66,8 +66,9 @@ pub fn occlusion_with(
     stride: usize,
 ) -> Result<Attribution> {
     if let Some(c) = class {
-        if c >= NUM_CLASSES {
-            return Err(Error::Config(format!("class {c} is out of range (0..{})", NUM_CLASSES - 1)));
+        let classes = predictor.model().config.classes;
+        if c >= classes {
+            return Err(Error::Config(format!("class {c} is out of range (0..{})", classes - 1)));
         }
     }
     if !(1..=IMAGE_SIDE).contains(&patch) || stride == 0 {
@@ -93,7 +94,7 @@ pub fn occlusion_with(
     }
     let logits = predictor.model().forward(&images_tensor(&batch, n)?)?;
     let values = logits.flatten_all()?.to_vec1::<f32>()?;
-    let rows: Vec<&[f32]> = values.chunks_exact(NUM_CLASSES).collect();
+    let rows: Vec<&[f32]> = values.chunks_exact(predictor.model().config.classes).collect();
     let probabilities = softmax(rows[0]);
     let class = class.unwrap_or_else(|| argmax(&probabilities));
     let probability = probabilities[class];

@@ -1,6 +1,7 @@
 //! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
 //! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
 
+use crate::engine::model::architecture::Architecture;
 use crate::engine::model::stages;
 use crate::engine::model::weights::{ModelWeights, Param};
 use crate::engine::store::atomic_file::write_atomic;
@@ -31,6 +32,7 @@ pub fn to_bytes(w: &ModelWeights) -> Result<Vec<u8>> {
     meta.insert("format".to_string(), FORMAT.to_string());
     meta.insert("activation".to_string(), w.config.activation.key().to_string());
     meta.insert("pooling".to_string(), w.config.pooling.key().to_string());
+    meta.insert("arch".to_string(), w.config.arch.spec());
     meta.insert("dataset".to_string(), w.dataset.clone());
     meta.insert("classes".to_string(), serde_json::to_string(&w.class_names).unwrap_or_default());
     safetensors::serialize(views, Some(meta)).map_err(|e| Error::encode("weights", e))
@@ -43,8 +45,9 @@ pub fn save(path: &Path, w: &ModelWeights) -> Result<()> {
     write_atomic(path, &to_bytes(w)?)
 }
 
-/// A LeNet-5 weights file is about 247 KB; anything much bigger is refused before it is read.
-pub(crate) const MAX_WEIGHTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// A LeNet-5 weights file is about 247 KB; the largest network the editor allows holds
+/// [`stages::MAX_PARAMS`] values (16 MB). Anything bigger is refused before it is read.
+pub(crate) const MAX_WEIGHTS_FILE_BYTES: u64 = stages::MAX_PARAMS as u64 * 4 + (1 << 20);
 
 /// Loads and validates a weights file; any problem is a `Weights` error naming the file. A path that is not a
 /// regular file (a folder, `/dev/zero`, a pipe) or is over [`MAX_WEIGHTS_FILE_BYTES`] is refused before reading.
@@ -55,7 +58,7 @@ pub fn load(path: &Path) -> Result<ModelWeights> {
             |p, m| Error::weights(p, m),
             |len| {
                 format!(
-                    "{len} bytes is far more than a LeNet-5 weights file (about 247 KB; at most {} MB accepted)",
+                    "{len} bytes is more than any network of this playground needs (LeNet-5: about 247 KB; at most {} MB accepted)",
                     MAX_WEIGHTS_FILE_BYTES >> 20
                 )
             },
@@ -86,10 +89,20 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
             .map_err(|e| Error::bad_weights("metadata 'classes' is not a list of names").because(e))?,
         None => crate::engine::data::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
     };
-    let specs = stages::params();
+    // A file without an architecture is the classic LeNet-5 (every file written before it was editable).
+    let arch = match get("arch") {
+        Some(a) => a.parse().map_err(|e| Error::bad_weights("metadata 'arch' is not an architecture").because(e))?,
+        None => Architecture::lenet5(),
+    };
+    let config = ModelConfig { activation, pooling, arch, classes: class_names.len() };
+    stages::try_stages(config)
+        .map_err(|e| Error::bad_weights(format!("metadata describes an impossible network ({arch}): {e}")))?;
+    let specs = stages::params(config);
     let names = st.names();
     if let Some(extra) = names.iter().find(|n| !specs.iter().any(|p| p.name() == **n)) {
-        return Err(Error::bad_weights(format!("unexpected tensor '{extra}': this is not a LeNet-5 weights file")));
+        return Err(Error::bad_weights(format!(
+            "unexpected tensor '{extra}': the architecture in its metadata ({arch}) has no such tensor"
+        )));
     }
     let mut params = Vec::new();
     for spec in specs {
@@ -100,7 +113,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
         }
         if t.shape() != spec.shape {
             return Err(Error::bad_weights(format!(
-                "tensor '{name}' has shape {:?}, LeNet-5 needs {:?}",
+                "tensor '{name}' has shape {:?}, the architecture in its metadata needs {:?}",
                 t.shape(),
                 spec.shape
             )));
@@ -108,12 +121,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
         let data = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         params.push(Param { name, shape: spec.shape, data });
     }
-    let w = ModelWeights {
-        config: ModelConfig { activation, pooling },
-        dataset: get("dataset").unwrap_or_else(|| "MNIST".into()),
-        class_names,
-        params,
-    };
+    let w = ModelWeights { config, dataset: get("dataset").unwrap_or_else(|| "MNIST".into()), class_names, params };
     w.check_shapes()?;
     Ok(w)
 }

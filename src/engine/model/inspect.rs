@@ -32,7 +32,8 @@ impl StageInfo {
 
 /// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
 pub(crate) fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
-    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs()]);
+    stages::try_stages(cfg).map_err(|e| crate::Error::Config(format!("architecture {}: {e}", cfg.arch)))?;
+    let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs(cfg)]);
     let model = LeNet::from_weights(&weights)?;
     let trace = model.trace(&images_tensor(&vec![0.0; stages::INPUT.len()], 1)?)?;
     let last = trace.len().saturating_sub(1);
@@ -75,6 +76,14 @@ pub(crate) fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
                     Output::Vector(n) => format!("passes a vector of {n} through"),
                 },
             ),
+            StageKind::Dropout { pct } => (
+                None,
+                format!(
+                    "while training, zeroes each input with probability {} and scales the rest up to keep the mean; \
+                     passes everything through when predicting",
+                    pct as f32 / 100.0
+                ),
+            ),
             StageKind::Linear { inputs, outputs } => (
                 None,
                 if i == last {
@@ -106,7 +115,9 @@ mod tests {
 
     #[test]
     fn variant_names_follow_the_config() {
-        let rows = stage_table(ModelConfig { activation: Activation::Relu, pooling: Pooling::Max }).unwrap();
+        let rows =
+            stage_table(ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() })
+                .unwrap();
         assert_eq!(rows[1].line(), "ReLU out shape: [1, 6, 28, 28]");
         assert_eq!(rows[2].line(), "MaxPool2d out shape: [1, 6, 14, 14]");
     }

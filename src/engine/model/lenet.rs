@@ -29,7 +29,8 @@ impl LeNet {
     pub fn new(config: ModelConfig, params: Vec<Tensor>) -> Result<Self> {
         // Thread set-up must precede candle's first computation; cheap after the first call.
         ops::init_compute_thread();
-        let specs = stages::params();
+        stages::try_stages(config).map_err(|e| Error::bad_weights(format!("architecture {}: {e}", config.arch)))?;
+        let specs = stages::params(config);
         if params.len() != specs.len() {
             return Err(Error::bad_weights(format!(
                 "LeNet needs {} parameter tensors, got {}",
@@ -48,13 +49,14 @@ impl LeNet {
             }
         }
         let stages = stages::stages(config);
-        let param_of = stages.iter().map(|s| stages::param_index(s.key)).collect();
+        let param_of = stages.iter().map(|s| stages::param_index(config, s.key)).collect();
         Ok(LeNet { config, stages, params, param_of })
     }
 
     /// Plain (untracked) tensors from plain weights, found by name.
     pub fn from_weights(w: &ModelWeights) -> Result<Self> {
-        let params = stages::params()
+        stages::try_stages(w.config).map_err(|e| Error::bad_weights(format!("architecture {}: {e}", w.config.arch)))?;
+        let params = stages::params(w.config)
             .iter()
             .map(|spec| {
                 let name = spec.name();
@@ -87,7 +89,7 @@ impl LeNet {
         let params = self
             .params
             .iter()
-            .zip(stages::params())
+            .zip(stages::params(self.config))
             .map(|(t, spec)| {
                 Ok(Param { name: spec.name(), shape: spec.shape, data: t.flatten_all()?.to_vec1::<f32>()? })
             })
@@ -107,6 +109,9 @@ impl LeNet {
             StageKind::Activation(Activation::Relu) => x.relu(),
             StageKind::Pool(pool) => ops::pool2x2(x, pool),
             StageKind::Flatten => x.flatten_from(1),
+            // The model computes for prediction and for the gradient of the loss; dropout while training is the
+            // trainer's (see `training::train`).
+            StageKind::Dropout { .. } => Ok(x.clone()),
             StageKind::Linear { .. } => {
                 let (w, b) = self.weighted(stage_index)?;
                 x.matmul(&w.t()?)?.broadcast_add(b)
@@ -184,13 +189,13 @@ mod tests {
     fn layers_are_found_by_name() {
         let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &vec![String::new(); 10]);
         let model = LeNet::from_weights(&w).unwrap();
-        for key in stages::weighted_layers() {
+        for key in stages::weighted_layers(w.config) {
             let (weight, bias) = model.layer(key).unwrap();
             let (want_w, want_b) = w.layer(key).unwrap();
             assert_eq!((weight.dims(), bias.dims()), (want_w.shape.as_slice(), want_b.shape.as_slice()), "{key}");
             assert_eq!(weight.flatten_all().unwrap().to_vec1::<f32>().unwrap(), want_w.data, "{key}");
         }
-        for key in stages::activation_stages().into_iter().chain(["s2", "flatten", "nope"]) {
+        for key in stages::activation_stages(w.config).into_iter().chain(["s2", "flatten", "nope"]) {
             assert!(model.layer(key).is_none(), "{key}");
         }
         assert_eq!(argmax(&[0.1, 0.7, 0.7, f32::NAN]), 1);

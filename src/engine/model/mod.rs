@@ -2,6 +2,7 @@
 //! fast kernels ([`ops`]), its parameters as plain data ([`weights`]) and in files ([`checkpoint`]), and what it
 //! computes for one input ([`predict`], [`inspect`]).
 
+pub mod architecture;
 pub mod checkpoint;
 pub mod inspect;
 pub mod lenet;

@@ -1,13 +1,18 @@
-//! LeNet-5 described once: its stages in order (key, what each computes, its output size) and the parameters of
-//! the stages that have weights (names, shapes). The model, the weight files, the inspector, the trainer and the
-//! diagnostics all read this table, so a channel count, a kernel size or a new stage is a change in one place
-//! ([`ARCHITECTURE`]); everything else (input sizes of later layers, parameter shapes, the flatten size) follows.
+//! The network described once: its stages in order (key, what each computes, its output size) and the parameters
+//! of the stages that have weights (names, shapes), worked out from the configuration's
+//! [`Architecture`](super::architecture::Architecture). The model, the weight files, the inspector, the trainer and
+//! the diagnostics all read this table, so a channel count, a kernel size or a new block is a change of the
+//! description only; input sizes of later layers, parameter shapes and the flatten size follow. It is also the one
+//! place that says why a description cannot be built ([`try_stages`]).
 //!
-//! Stage names are the same everywhere: c1 c1.act s2 c3 c3.act s4 flatten f5 f5.act f6 f6.act out. Parameter
-//! names are `<layer>.weight` and `<layer>.bias`; they are the safetensors keys of the weight files.
+//! Stage keys follow LeCun's numbering, one number per conv, pooling and dense layer: LeNet-5 is c1 c1.act s2 c3
+//! c3.act s4 flatten f5 f5.act f6 f6.act out; dropout before a dense layer is `<layer>.drop`. Parameter names are
+//! `<layer>.weight` and `<layer>.bias`; they are the safetensors keys of the weight files.
 
-use crate::engine::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::data::mnist::IMAGE_SIDE;
+use crate::engine::model::architecture::ArchError;
 use crate::engine::training::config::{Activation, ModelConfig, Pooling};
+use std::sync::Mutex;
 
 /// One row of the architecture as written down: what a stage is, before sizes are worked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,29 +21,56 @@ pub enum Spec {
     Conv { out_channels: usize, kernel: usize, padding: usize },
     /// The configured activation (sigmoid or ReLU).
     Act,
-    /// The configured 2×2, stride-2 pooling (average or max).
+    /// The configured 2×2, stride-2 pooling (average or max); an odd side loses its last row or column.
     Pool,
     /// Feature maps to one vector.
     Flatten,
+    /// Dropout of the stage's input while training (hundredths); the identity otherwise.
+    Dropout { pct: u8 },
     /// Fully connected layer with bias.
     Linear { outputs: usize },
 }
 
-/// LeNet-5 as the classic lesson draws it. The one place to change the architecture.
-pub(crate) const ARCHITECTURE: [(&str, Spec); 12] = [
-    ("c1", Spec::Conv { out_channels: 6, kernel: 5, padding: 2 }),
-    ("c1.act", Spec::Act),
-    ("s2", Spec::Pool),
-    ("c3", Spec::Conv { out_channels: 16, kernel: 5, padding: 0 }),
-    ("c3.act", Spec::Act),
-    ("s4", Spec::Pool),
-    ("flatten", Spec::Flatten),
-    ("f5", Spec::Linear { outputs: 120 }),
-    ("f5.act", Spec::Act),
-    ("f6", Spec::Linear { outputs: 84 }),
-    ("f6.act", Spec::Act),
-    ("out", Spec::Linear { outputs: NUM_CLASSES }),
-];
+/// The rows of the network a configuration describes, with their keys (see the module docs).
+pub(crate) fn rows(cfg: ModelConfig) -> Vec<(&'static str, Spec)> {
+    let mut rows = Vec::new();
+    let mut n = 1;
+    for b in cfg.arch.blocks() {
+        let c = key(format!("c{n}"));
+        rows.push((c, Spec::Conv { out_channels: b.channels, kernel: b.kernel, padding: b.padding }));
+        rows.push((key(format!("{c}.act")), Spec::Act));
+        n += 1;
+        if b.pool {
+            rows.push((key(format!("s{n}")), Spec::Pool));
+            n += 1;
+        }
+    }
+    rows.push(("flatten", Spec::Flatten));
+    for d in cfg.arch.hidden() {
+        let f = key(format!("f{n}"));
+        if d.dropout_pct > 0 {
+            rows.push((key(format!("{f}.drop")), Spec::Dropout { pct: d.dropout_pct }));
+        }
+        rows.push((f, Spec::Linear { outputs: d.width }));
+        rows.push((key(format!("{f}.act")), Spec::Act));
+        n += 1;
+    }
+    rows.push(("out", Spec::Linear { outputs: cfg.classes }));
+    rows
+}
+
+/// Stage keys as `&'static str`, so stages stay `Copy` and keys compare cheaply. The set is small and bounded
+/// (c/s/f, a number up to 10, three suffixes), so each distinct key is leaked once.
+fn key(name: String) -> &'static str {
+    static KEYS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = keys.iter().find(|k| **k == name) {
+        return k;
+    }
+    let k: &'static str = Box::leak(name.into_boxed_str());
+    keys.push(k);
+    k
+}
 
 /// The input of the first stage: one grey channel of IMAGE_SIDE × IMAGE_SIDE.
 pub(crate) const INPUT: Output = Output::Maps { channels: 1, height: IMAGE_SIDE, width: IMAGE_SIDE };
@@ -50,6 +82,7 @@ pub enum StageKind {
     Activation(Activation),
     Pool(Pooling),
     Flatten,
+    Dropout { pct: u8 },
     Linear { inputs: usize, outputs: usize },
 }
 
@@ -61,6 +94,7 @@ impl StageKind {
             StageKind::Activation(a) => a.label(),
             StageKind::Pool(p) => p.label(),
             StageKind::Flatten => "Flatten",
+            StageKind::Dropout { .. } => "Dropout",
             StageKind::Linear { .. } => "Linear",
         }
     }
@@ -168,59 +202,93 @@ impl ParamSpec {
 }
 
 /// The output of `spec` for `input`, and its kind; a description that does not fit (a kernel larger than its
-/// input, an odd side before pooling, a conv after flatten) is a programming error in [`ARCHITECTURE`].
-fn work_out(spec: Spec, input: Output, cfg: ModelConfig) -> (StageKind, Output) {
+/// padded input, a map pooled below 1×1) is explained with the arithmetic that fails.
+fn work_out(key: &'static str, spec: Spec, input: Output, cfg: ModelConfig) -> Result<(StageKind, Output), ArchError> {
     match (spec, input) {
         (Spec::Conv { out_channels, kernel, padding }, Output::Maps { channels, height, width }) => {
-            assert!(height + 2 * padding >= kernel && width + 2 * padding >= kernel, "kernel larger than its input");
+            let side = height.min(width);
+            if side + 2 * padding < kernel {
+                return Err(ArchError::at(
+                    key,
+                    format!(
+                        "a {kernel}×{kernel} kernel does not fit a {height}×{width} map with padding {padding}: \
+                         ({side} − {kernel} + 2·{padding})/1 + 1 < 1"
+                    ),
+                ));
+            }
             let out = |side: usize| side + 2 * padding - kernel + 1;
-            (
+            Ok((
                 StageKind::Conv { in_channels: channels, out_channels, kernel, padding },
                 Output::Maps { channels: out_channels, height: out(height), width: out(width) },
-            )
+            ))
         }
         (Spec::Pool, Output::Maps { channels, height, width }) => {
-            assert!(height % 2 == 0 && width % 2 == 0, "2×2 pooling needs even sides, got {height}×{width}");
-            (StageKind::Pool(cfg.pooling), Output::Maps { channels, height: height / 2, width: width / 2 })
+            if height < 2 || width < 2 {
+                return Err(ArchError::at(
+                    key,
+                    format!("2×2 pooling cannot shrink a {height}×{width} map: ({height} − 2)/2 + 1 < 1"),
+                ));
+            }
+            Ok((StageKind::Pool(cfg.pooling), Output::Maps { channels, height: height / 2, width: width / 2 }))
         }
-        (Spec::Act, o) => (StageKind::Activation(cfg.activation), o),
-        (Spec::Flatten, o) => (StageKind::Flatten, Output::Vector(o.len())),
+        (Spec::Act, o) => Ok((StageKind::Activation(cfg.activation), o)),
+        (Spec::Flatten, o) => Ok((StageKind::Flatten, Output::Vector(o.len()))),
+        (Spec::Dropout { pct }, o) => Ok((StageKind::Dropout { pct }, o)),
         (Spec::Linear { outputs }, Output::Vector(inputs)) => {
-            (StageKind::Linear { inputs, outputs }, Output::Vector(outputs))
+            Ok((StageKind::Linear { inputs, outputs }, Output::Vector(outputs)))
         }
-        (spec, input) => panic!("stage {spec:?} cannot follow an output of {input:?}"),
+        (spec, input) => Err(ArchError::at(key, format!("{spec:?} cannot follow an output of {input:?}"))),
     }
 }
 
-/// The stages of LeNet-5 for a configuration, in order, with every size worked out from [`ARCHITECTURE`].
-pub fn stages(cfg: ModelConfig) -> Vec<Stage> {
+/// The largest parameter count a description may have (a weights file stays far below the reader's limit).
+pub const MAX_PARAMS: usize = 4_000_000;
+
+/// The stages for a configuration, in order, with every size worked out, or why they cannot be.
+pub fn try_stages(cfg: ModelConfig) -> Result<Vec<Stage>, ArchError> {
+    if !(2..=crate::engine::data::classes::MAX_CLASSES).contains(&cfg.classes) {
+        return Err(ArchError::at("out", format!("{} classes: between 2 and 62 are supported", cfg.classes)));
+    }
     let mut input = INPUT;
-    ARCHITECTURE
-        .iter()
-        .map(|&(key, spec)| {
-            let (kind, output) = work_out(spec, input, cfg);
-            let stage = Stage { key, kind, input, output };
-            input = output;
-            stage
-        })
-        .collect()
+    let mut stages = Vec::new();
+    for (key, spec) in rows(cfg) {
+        let (kind, output) = work_out(key, spec, input, cfg)?;
+        stages.push(Stage { key, kind, input, output });
+        input = output;
+    }
+    let total: usize = stages.iter().map(|s| s.kind.num_params()).sum();
+    if total > MAX_PARAMS {
+        let (key, biggest) =
+            stages.iter().map(|s| (s.key, s.kind.num_params())).max_by_key(|p| p.1).unwrap_or(("out", 0));
+        return Err(ArchError::at(
+            key,
+            format!("{total} parameters is more than this playground trains ({MAX_PARAMS}); {key} alone has {biggest}"),
+        ));
+    }
+    Ok(stages)
 }
 
-/// The layers with weights, in order: c1, c3, f5, f6, out.
-pub(crate) fn weighted_layers() -> Vec<&'static str> {
-    stages(ModelConfig::default()).into_iter().filter(Stage::has_params).map(|s| s.key).collect()
+/// The stages of a configuration that has been checked (every configuration from the CLI, the editor, a weights
+/// file or a run record goes through [`try_stages`] first).
+pub fn stages(cfg: ModelConfig) -> Vec<Stage> {
+    try_stages(cfg).unwrap_or_else(|e| panic!("architecture {} was not checked: {e}", cfg.arch))
 }
 
-/// The activation stages, in order: c1.act, c3.act, f5.act, f6.act.
-pub(crate) fn activation_stages() -> Vec<&'static str> {
-    ARCHITECTURE.iter().filter(|(_, spec)| *spec == Spec::Act).map(|(key, _)| *key).collect()
+/// The layers with weights, in order: c1, c3, f5, f6, out for LeNet-5.
+pub(crate) fn weighted_layers(cfg: ModelConfig) -> Vec<&'static str> {
+    stages(cfg).into_iter().filter(Stage::has_params).map(|s| s.key).collect()
+}
+
+/// The activation stages, in order: c1.act, c3.act, f5.act, f6.act for LeNet-5.
+pub(crate) fn activation_stages(cfg: ModelConfig) -> Vec<&'static str> {
+    rows(cfg).into_iter().filter(|(_, spec)| *spec == Spec::Act).map(|(key, _)| key).collect()
 }
 
 /// Every parameter tensor in order (c1.weight, c1.bias, c3.weight, …, out.bias): the order of
 /// `ModelWeights::params`, of the model's tensors and of the weight files. Shapes do not depend on the
 /// activation or pooling chosen.
-pub fn params() -> Vec<ParamSpec> {
-    stages(ModelConfig::default())
+pub fn params(cfg: ModelConfig) -> Vec<ParamSpec> {
+    stages(cfg)
         .into_iter()
         .filter_map(|s| s.kind.param_shapes().map(|shapes| (s.key, shapes)))
         .flat_map(|(layer, (weight, bias))| {
@@ -233,13 +301,25 @@ pub fn params() -> Vec<ParamSpec> {
 }
 
 /// Where the weight and the bias of `layer` stand in [`params`] (weight index; the bias follows it).
-pub(crate) fn param_index(layer: &str) -> Option<usize> {
-    params().iter().position(|p| p.layer == layer && p.role == ParamRole::Weight)
+pub(crate) fn param_index(cfg: ModelConfig, layer: &str) -> Option<usize> {
+    params(cfg).iter().position(|p| p.layer == layer && p.role == ParamRole::Weight)
 }
 
 /// Number of classes the last stage scores.
-pub(crate) fn num_outputs() -> usize {
-    stages(ModelConfig::default()).last().map_or(0, |s| s.output.len())
+pub(crate) fn num_outputs(cfg: ModelConfig) -> usize {
+    cfg.classes
+}
+
+/// Multiply-adds of one forward pass for one image (convolutions and dense layers; the rest is negligible).
+pub fn macs_per_image(stages: &[Stage]) -> usize {
+    stages
+        .iter()
+        .map(|s| match (s.kind, s.output) {
+            (StageKind::Conv { in_channels, kernel, .. }, o) => o.len() * in_channels * kernel * kernel,
+            (StageKind::Linear { inputs, outputs }, _) => inputs * outputs,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The classic lesson's table for a 1×1×28×28 input (sigmoid, average pooling), for tests.
@@ -278,14 +358,16 @@ mod tests {
             keys,
             ["c1", "c1.act", "s2", "c3", "c3.act", "s4", "flatten", "f5", "f5.act", "f6", "f6.act", "out"]
         );
-        let relu_max = stages(ModelConfig { activation: Activation::Relu, pooling: Pooling::Max });
+        let relu_max =
+            stages(ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..Default::default() });
         assert_eq!(relu_max[1].kind, StageKind::Activation(Activation::Relu));
         assert_eq!(relu_max[2].kind, StageKind::Pool(Pooling::Max));
     }
 
     #[test]
     fn parameters_are_derived_from_the_stages() {
-        let table: Vec<(String, Vec<usize>)> = params().iter().map(|p| (p.name(), p.shape.clone())).collect();
+        let table: Vec<(String, Vec<usize>)> =
+            params(ModelConfig::default()).iter().map(|p| (p.name(), p.shape.clone())).collect();
         let expected: [(&str, &[usize]); 10] = [
             ("c1.weight", &[6, 1, 5, 5]),
             ("c1.bias", &[6]),
@@ -302,13 +384,17 @@ mod tests {
         for ((name, shape), (want_name, want_shape)) in table.iter().zip(expected) {
             assert_eq!((name.as_str(), shape.as_slice()), (want_name, want_shape));
         }
-        assert_eq!(params().iter().map(ParamSpec::len).sum::<usize>(), 61_706, "trainable values");
+        assert_eq!(
+            params(ModelConfig::default()).iter().map(ParamSpec::len).sum::<usize>(),
+            61_706,
+            "trainable values"
+        );
         assert_eq!(stages(ModelConfig::default()).iter().map(|s| s.kind.num_params()).sum::<usize>(), 61_706);
-        assert_eq!(weighted_layers(), ["c1", "c3", "f5", "f6", "out"]);
-        assert_eq!(activation_stages(), ["c1.act", "c3.act", "f5.act", "f6.act"]);
-        assert_eq!(param_index("f5"), Some(4));
-        assert_eq!(param_index("s2"), None);
-        assert_eq!(num_outputs(), NUM_CLASSES);
+        assert_eq!(weighted_layers(ModelConfig::default()), ["c1", "c3", "f5", "f6", "out"]);
+        assert_eq!(activation_stages(ModelConfig::default()), ["c1.act", "c3.act", "f5.act", "f6.act"]);
+        assert_eq!(param_index(ModelConfig::default(), "f5"), Some(4));
+        assert_eq!(param_index(ModelConfig::default(), "s2"), None);
+        assert_eq!(num_outputs(ModelConfig::default()), crate::engine::data::mnist::NUM_CLASSES);
     }
 
     #[test]
@@ -325,5 +411,37 @@ mod tests {
             assert_eq!(w_param.data, w.param(&format!("{}.weight", stage.key)).unwrap().data);
         }
         assert!(back.layer("s2").is_none());
+    }
+
+    #[test]
+    fn other_architectures_get_keys_sizes_and_explanations() {
+        let cfg = |spec: &str| ModelConfig { arch: spec.parse().unwrap(), ..ModelConfig::default() };
+        let keys = |spec: &str| stages(cfg(spec)).iter().map(|s| s.key).collect::<Vec<_>>();
+        assert_eq!(keys("mlp"), ["flatten", "f1", "f1.act", "f2", "f2.act", "out"]);
+        assert_eq!(
+            keys("c4k3psame-pool,c8k3,c8k3-pool,f32-drop0.5"),
+            ["c1", "c1.act", "s2", "c3", "c3.act", "c4", "c4.act", "s5", "flatten", "f6.drop", "f6", "f6.act", "out"]
+        );
+        // Odd sides are floored by pooling, as in PyTorch: 28 → k4 → 25 → pool → 12.
+        let odd = stages(cfg("c6k4-pool"));
+        assert_eq!(odd[2].output, Output::Maps { channels: 6, height: 12, width: 12 });
+        assert_eq!(
+            params(cfg("mlp")).iter().map(ParamSpec::len).sum::<usize>(),
+            784 * 300 + 300 + 300 * 100 + 100 + 1010
+        );
+        assert_eq!(macs_per_image(&stages(cfg("linear"))), 7840);
+        let lenet = stages(ModelConfig::default());
+        assert_eq!(macs_per_image(&lenet), 6 * 784 * 25 + 16 * 100 * 150 + 400 * 120 + 120 * 84 + 840);
+        // Impossible ones name the stage and the arithmetic; they never panic.
+        let err = try_stages(cfg("c6k9-pool,c6k9-pool,c6k5")).unwrap_err();
+        assert_eq!(err.stage, Some("c5"), "{err}");
+        assert!(err.message.contains("does not fit a 1×1 map"), "{err}");
+        let err = try_stages(cfg("c6k9-pool,c6k9-pool,c6k1-pool")).unwrap_err();
+        assert_eq!(err.to_string(), "s6: 2×2 pooling cannot shrink a 1×1 map: (1 − 2)/2 + 1 < 1");
+        let err = try_stages(ModelConfig { classes: 1, ..ModelConfig::default() }).unwrap_err();
+        assert_eq!(err.stage, Some("out"));
+        let err = try_stages(cfg("c64k1,f1024")).unwrap_err();
+        assert_eq!(err.stage, Some("f2"), "{err}");
+        assert!(try_stages(cfg("f1024,f1024,f1024")).is_ok());
     }
 }

@@ -1,7 +1,6 @@
 //! The model's parameters as plain data. This is what crosses threads (trainer → app), what the weight files hold,
 //! and what a Predictor is built from; it keeps tensors out of events and app state.
 
-use crate::engine::data::mnist::NUM_CLASSES;
 use crate::engine::model::rng::Rng;
 use crate::engine::model::stages::{self, ParamRole};
 use crate::engine::training::config::Init;
@@ -29,7 +28,7 @@ impl ModelWeights {
     /// Fresh weights drawn from `init` with the given seed. Biases start at zero.
     pub fn init(config: ModelConfig, init: Init, seed: u64, dataset: &str, class_names: &[String]) -> Self {
         let mut rng = Rng::new(seed);
-        let params = stages::params()
+        let params = stages::params(config)
             .into_iter()
             .map(|spec| {
                 let (n, shape) = (spec.len(), &spec.shape);
@@ -70,7 +69,9 @@ impl ModelWeights {
     /// Checks names, order and shapes against the architecture; the error (a `Weights` error with no path) says
     /// what differs.
     pub fn check_shapes(&self) -> Result<()> {
-        let specs = stages::params();
+        let specs = stages::try_stages(self.config)
+            .map(|_| stages::params(self.config))
+            .map_err(|e| Error::bad_weights(format!("architecture {}: {e}", self.config.arch)))?;
         if self.params.len() != specs.len() {
             return Err(Error::bad_weights(format!("expected {} tensors, found {}", specs.len(), self.params.len())));
         }
@@ -81,7 +82,7 @@ impl ModelWeights {
             }
             if p.shape != spec.shape {
                 return Err(Error::bad_weights(format!(
-                    "tensor '{name}' has shape {:?}, LeNet-5 needs {:?}",
+                    "tensor '{name}' has shape {:?}, the architecture needs {:?}",
                     p.shape, spec.shape
                 )));
             }
@@ -96,9 +97,10 @@ impl ModelWeights {
                 return Err(Error::bad_weights(format!("tensor '{name}' holds NaN or infinite values")));
             }
         }
-        if self.class_names.len() != NUM_CLASSES {
+        if self.class_names.len() != self.config.classes {
             return Err(Error::bad_weights(format!(
-                "expected {NUM_CLASSES} class names, found {}",
+                "expected {} class names, found {}",
+                self.config.classes,
                 self.class_names.len()
             )));
         }

@@ -1,6 +1,7 @@
 //! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
 //! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
 
+use crate::engine::model::architecture::Architecture;
 use crate::engine::training::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -66,16 +67,31 @@ choice_enum!(
     Preset { Default => "default", "Default"; Seed => "seed", "Seed"; Classic => "classic", "Classic"; Modern => "modern", "Modern"; }
 );
 
-/// The architecture: what a weights file must match.
+/// The network: what a weights file must match. Its layers are the [`Architecture`]; the output layer scores
+/// `classes` classes (the data set's). Settings and run records written before the architecture was editable
+/// lack both fields and read as LeNet-5 on ten classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelConfig {
     pub activation: Activation,
     pub pooling: Pooling,
+    #[serde(default)]
+    pub arch: Architecture,
+    #[serde(default = "ten_classes")]
+    pub classes: usize,
+}
+
+fn ten_classes() -> usize {
+    crate::engine::data::mnist::NUM_CLASSES
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg }
+        ModelConfig {
+            activation: Activation::Sigmoid,
+            pooling: Pooling::Avg,
+            arch: Architecture::lenet5(),
+            classes: ten_classes(),
+        }
     }
 }
 
@@ -139,7 +155,7 @@ impl TrainConfig {
     /// The presets. `Default` keeps the classic architecture (sigmoid, average pooling) but uses Xavier init and
     /// Adam, which passes 90 % test accuracy within the first epoch; `Classic` is the textbook SGD recipe.
     pub fn preset(p: Preset) -> Self {
-        let classic = ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg };
+        let classic = ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg, ..ModelConfig::default() };
         let base = TrainConfig {
             model: classic,
             init: Init::Xavier,
@@ -158,7 +174,7 @@ impl TrainConfig {
                 TrainConfig { init: Init::Xavier, optimizer: Optimizer::Sgd, lr: 0.9, epochs: 10, ..base }
             }
             Preset::Modern => TrainConfig {
-                model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max },
+                model: ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() },
                 init: Init::Kaiming,
                 optimizer: Optimizer::Adam,
                 lr: 1e-3,
@@ -176,6 +192,7 @@ impl TrainConfig {
             model: ModelConfig {
                 activation: activation.unwrap_or(c.model.activation),
                 pooling: pooling.unwrap_or(c.model.pooling),
+                ..c.model
             },
             init: init.unwrap_or(c.init),
             optimizer: optimizer.unwrap_or(c.optimizer),
@@ -222,6 +239,8 @@ impl TrainConfig {
         if self.limit == Some(0) {
             return Err(Config("--limit must be at least 1".into()));
         }
+        crate::engine::model::stages::try_stages(self.model)
+            .map_err(|e| Config(format!("architecture {}: {e}", self.model.arch)))?;
         Ok(())
     }
 }
@@ -249,7 +268,10 @@ mod tests {
         let classic = TrainConfig::preset(Preset::Classic);
         assert_eq!((classic.init, classic.lr, classic.epochs), (Init::Xavier, 0.9, 10));
         let d = TrainConfig::default();
-        assert_eq!(d.model, ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg });
+        assert_eq!(
+            d.model,
+            ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg, ..ModelConfig::default() }
+        );
         assert!(TrainConfig { lr: f64::NAN, ..d.clone() }.validate().is_err());
         assert!(TrainConfig { batch_size: 0, ..d }.validate().is_err());
     }

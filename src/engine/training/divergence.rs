@@ -5,7 +5,7 @@
 
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::Optimizer;
+use crate::engine::training::config::{ModelConfig, Optimizer};
 use crate::engine::training::events::{Divergence, TrainEvent};
 use crate::{Error, Result};
 use candle_core::Var;
@@ -81,11 +81,11 @@ impl Guard {
 
 /// After an update: which parameter (in `stages::params()` order) holds a NaN or infinite value, if any. One
 /// reduction per parameter: a NaN or infinity anywhere makes the sum non-finite.
-pub(crate) fn non_finite_var(vars: &[Var]) -> Result<Option<Divergence>> {
+pub(crate) fn non_finite_var(cfg: ModelConfig, vars: &[Var]) -> Result<Option<Divergence>> {
     for (i, v) in vars.iter().enumerate() {
         let s = v.as_tensor().sum_all()?.to_scalar::<f32>()?;
         if !s.is_finite() {
-            let param = stages::params().get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
+            let param = stages::params(cfg).get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
             return Ok(Some(Divergence::NonFiniteUpdate { param }));
         }
     }

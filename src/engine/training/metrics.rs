@@ -2,6 +2,7 @@
 //! `--metrics` and the app's export.
 
 use crate::engine::model::stages;
+use crate::engine::training::config::ModelConfig;
 use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,8 +14,11 @@ const BASE_HEADER: &str =
 /// The diagnostics columns (`kind=diagnostics` rows; see engine::insight::diagnostics), in order: each map of a
 /// [`Diagnostics`] with its column prefix and its stage keys (from `engine::model::stages`): per weight layer, then
 /// per activation stage. Columns are named `<prefix>.<stage>`, e.g. `grad_norm.c1`, `saturation.f5.act`.
-fn diagnostics_maps(d: &Diagnostics) -> [(&'static str, &BTreeMap<String, f32>, Vec<&'static str>); 5] {
-    let (layers, acts) = (stages::weighted_layers(), stages::activation_stages());
+fn diagnostics_maps(
+    model: ModelConfig,
+    d: &Diagnostics,
+) -> [(&'static str, &BTreeMap<String, f32>, Vec<&'static str>); 5] {
+    let (layers, acts) = (stages::weighted_layers(model), stages::activation_stages(model));
     [
         ("grad_norm", &d.grad_norm, layers.clone()),
         ("update_ratio", &d.update_ratio, layers),
@@ -25,9 +29,10 @@ fn diagnostics_maps(d: &Diagnostics) -> [(&'static str, &BTreeMap<String, f32>, 
 }
 
 /// The header line of the CSV (without its line break).
-pub(crate) fn csv_header() -> String {
+/// The columns depend on the architecture (one per weight layer or activation stage).
+pub(crate) fn csv_header(model: ModelConfig) -> String {
     let mut header = BASE_HEADER.to_string();
-    for (prefix, _, keys) in diagnostics_maps(&Diagnostics::default()) {
+    for (prefix, _, keys) in diagnostics_maps(model, &Diagnostics::default()) {
         for k in keys {
             let _ = write!(header, ",{prefix}.{k}");
         }
@@ -36,13 +41,15 @@ pub(crate) fn csv_header() -> String {
 }
 
 /// Number of diagnostics columns after `lr`.
-fn diagnostics_columns() -> usize {
-    diagnostics_maps(&Diagnostics::default()).iter().map(|(_, _, keys)| keys.len()).sum()
+fn diagnostics_columns(model: ModelConfig) -> usize {
+    diagnostics_maps(model, &Diagnostics::default()).iter().map(|(_, _, keys)| keys.len()).sum()
 }
 
 /// Collects a run's metrics as they arrive.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MetricsLog {
+    /// The network the run trained (its stages name the diagnostics columns).
+    pub model: ModelConfig,
     pub batches: Vec<BatchMetrics>,
     pub epochs: Vec<EpochMetrics>,
     pub diagnostics: Vec<Diagnostics>,
@@ -50,30 +57,31 @@ pub(crate) struct MetricsLog {
 
 impl MetricsLog {
     pub fn to_csv(&self) -> String {
-        to_csv_with_diagnostics(&self.batches, &self.epochs, &self.diagnostics)
+        to_csv_with_diagnostics(self.model, &self.batches, &self.epochs, &self.diagnostics)
     }
 }
 
 /// Batch rows in order, each epoch's row right after its last batch.
-pub fn to_csv(batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
-    to_csv_with_diagnostics(batches, epochs, &[])
+pub fn to_csv(model: ModelConfig, batches: &[BatchMetrics], epochs: &[EpochMetrics]) -> String {
+    to_csv_with_diagnostics(model, batches, epochs, &[])
 }
 
 /// As `to_csv`, with a `diagnostics` row right after the batch row it was measured at.
 pub(crate) fn to_csv_with_diagnostics(
+    model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[Diagnostics],
 ) -> String {
     let mut out = String::with_capacity(64 * (batches.len() + epochs.len() + 1) + 200 * diagnostics.len());
-    out.push_str(&csv_header());
+    out.push_str(&csv_header(model));
     out.push('\n');
     let mut epoch_rows = epochs.iter().peekable();
     let mut diagnostics_rows = diagnostics.iter().peekable();
-    let empty = ",".repeat(diagnostics_columns());
+    let empty = ",".repeat(diagnostics_columns(model));
     for b in batches {
         while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) < (b.epoch, b.batch)) {
-            write_diagnostics(&mut out, d);
+            write_diagnostics(&mut out, model, d);
         }
         let _ = writeln!(
             out,
@@ -91,36 +99,36 @@ pub(crate) fn to_csv_with_diagnostics(
         out.push_str(&empty);
         out.push('\n');
         while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) == (b.epoch, b.batch)) {
-            write_diagnostics(&mut out, d);
+            write_diagnostics(&mut out, model, d);
         }
         while let Some(e) = epoch_rows.next_if(|e| e.epoch == b.epoch && b.batch == b.batches_per_epoch) {
-            write_epoch(&mut out, e);
+            write_epoch(&mut out, &empty, e);
         }
     }
     for d in diagnostics_rows {
-        write_diagnostics(&mut out, d);
+        write_diagnostics(&mut out, model, d);
     }
     for e in epoch_rows {
-        write_epoch(&mut out, e);
+        write_epoch(&mut out, &empty, e);
     }
     out
 }
 
-fn write_epoch(out: &mut String, e: &EpochMetrics) {
+fn write_epoch(out: &mut String, empty: &str, e: &EpochMetrics) {
     let _ = write!(
         out,
         "epoch,{},,{:.6},{:.6},{:.6},{:.6},{:.6},,{:.3},",
         e.epoch, e.epoch as f64, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.elapsed_secs
     );
-    out.push_str(&",".repeat(diagnostics_columns()));
+    out.push_str(empty);
     out.push('\n');
 }
 
 /// `diagnostics,epoch,batch,x_epochs`, the batch columns empty, then the diagnostics columns (empty where a stage
 /// has no value, e.g. dead units of sigmoid stages).
-fn write_diagnostics(out: &mut String, d: &Diagnostics) {
+fn write_diagnostics(out: &mut String, model: ModelConfig, d: &Diagnostics) {
     let _ = write!(out, "diagnostics,{},{},{:.6},,,,,,,", d.epoch, d.batch, d.x_epochs);
-    let maps = diagnostics_maps(d);
+    let maps = diagnostics_maps(model, d);
     let cells = maps.iter().flat_map(|(_, m, keys)| keys.iter().map(move |k| m.get(*k)));
     for v in cells {
         out.push(',');
@@ -159,13 +167,13 @@ mod tests {
             epoch_secs: 1.0,
             elapsed_secs: 1.0,
         };
-        let csv = to_csv(&[b(1, 1), b(1, 2), b(2, 1)], &[e]);
+        let csv = to_csv(ModelConfig::default(), &[b(1, 1), b(1, 2), b(2, 1)], &[e]);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 5);
-        assert_eq!(lines[0], csv_header());
+        assert_eq!(lines[0], csv_header(ModelConfig::default()));
         // The file format, pinned: the stage keys come from engine::model::stages.
         assert_eq!(
-            csv_header(),
+            csv_header(ModelConfig::default()),
             concat!(
                 "kind,epoch,batch,x_epochs,loss,accuracy,test_loss,test_accuracy,images_per_sec,elapsed_secs,lr",
                 ",grad_norm.c1,grad_norm.c3,grad_norm.f5,grad_norm.f6,grad_norm.out",
@@ -179,8 +187,8 @@ mod tests {
         assert!(lines[3].starts_with("epoch,1,,1.000000,0.500000,0.750000,0.250000,0.900000,,1.000,"));
         assert_eq!(lines[2].split(',').nth(10), Some("0.1"), "each batch row carries its learning rate");
         assert!(lines[4].starts_with("batch,2,1,1.500000"));
-        let columns = csv_header().split(',').count();
-        assert_eq!(columns, 11 + diagnostics_columns());
+        let columns = csv_header(ModelConfig::default()).split(',').count();
+        assert_eq!(columns, 11 + diagnostics_columns(ModelConfig::default()));
         assert!(lines.iter().all(|l| l.split(',').count() == columns));
     }
 
@@ -200,7 +208,7 @@ mod tests {
         d.grad_norm.insert("c1".into(), 0.25);
         d.grad_norm.insert("out".into(), 2.0);
         d.saturation.insert("f5.act".into(), 0.75);
-        let csv = to_csv_with_diagnostics(&[b(1), b(2)], &[], &[d]);
+        let csv = to_csv_with_diagnostics(ModelConfig::default(), &[b(1), b(2)], &[], &[d]);
         let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
         let col = |name: &str| lines[0].iter().position(|h| *h == name).unwrap();
         assert_eq!(lines[2][0], "diagnostics");

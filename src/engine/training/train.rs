@@ -9,7 +9,7 @@ use crate::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::model::ops;
 use crate::engine::model::rng::Rng;
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::TrainConfig;
+use crate::engine::training::config::{ModelConfig, TrainConfig};
 use crate::engine::training::control::{Control, Live, Turn};
 use crate::engine::training::divergence;
 use crate::engine::training::events::{BatchMetrics, Divergence, EpochMetrics, StepResult, TrainEvent};
@@ -51,6 +51,8 @@ pub(crate) fn train_with(
     monitor: &mut Monitor,
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<ModelWeights> {
+    // The output layer scores the data set's classes, whatever the settings said.
+    let cfg = &TrainConfig { model: ModelConfig { classes: data.class_names.len(), ..cfg.model }, ..cfg.clone() };
     let mut coach = Coach::new();
     let mut coached = |e: TrainEvent| coach.relay(e, emit);
     run(cfg, data, initial, control, monitor, &mut coached)
@@ -165,7 +167,7 @@ fn run(
                 }
                 let grads = loss.backward()?;
                 optim.step(&vars, &grads)?;
-                if let Some(why) = divergence::non_finite_var(&vars)? {
+                if let Some(why) = divergence::non_finite_var(cfg.model, &vars)? {
                     break 'run Exit::Diverged { epoch, batch: b + 1, why, lr };
                 }
                 let step_secs = t0.elapsed().as_secs_f64();

@@ -37,6 +37,7 @@ impl RunRecorder {
         match e {
             TrainEvent::Started { config, epochs, dataset, .. } => {
                 self.config = Some(config.clone());
+                self.log.model = config.model;
                 self.epochs = *epochs;
                 self.dataset = dataset.clone();
             }
