@@ -62,14 +62,6 @@ impl PlaygroundApp {
     fn restart_now(&mut self) {
         self.execute(UiCommand::Reset);
         self.execute(UiCommand::Train);
-        let t = &self.settings.train;
-        self.session.status = format!(
-            "Coach: restarted with {} + {}, {} init, {} lr {}.",
-            t.model.activation.label(),
-            t.model.pooling.label(),
-            t.init.label(),
-            t.optimizer.label(),
-            lr_text(t.lr)
-        );
+        self.session.status = format!("Coach: restarted with {}.", self.settings.train.describe());
     }
 }

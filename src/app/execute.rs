@@ -12,7 +12,6 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::store::runs::lr_text;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
 use crate::Error;
@@ -284,14 +283,7 @@ impl PlaygroundApp {
             accuracy: h.accuracy.clone(),
             test_accuracy: h.test_accuracy.clone(),
             smoothing: self.settings.smoothing.max(1),
-            subtitle: format!(
-                "{data}, {} + {}, {} lr {}, batch {}",
-                t.model.activation.label(),
-                t.model.pooling.label(),
-                t.optimizer.label(),
-                lr_text(t.lr),
-                t.batch_size
-            ),
+            subtitle: format!("{data}, {}", t.describe()),
             overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),
         }
     }

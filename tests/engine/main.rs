@@ -12,3 +12,4 @@ mod evaluation;
 mod experiments;
 mod kernels;
 mod proptest_inputs;
+mod trust;

@@ -24,17 +24,10 @@ fn data() -> Arc<Dataset> {
 }
 
 fn harness(train: TrainConfig) -> Harness<'static, PlaygroundApp> {
-    let settings = Settings { train, ..Settings::default() };
-    Harness::builder()
-        .with_size([1280.0, 900.0])
-        .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(data())))
+    crate::support::ui::harness([1280.0, 900.0], Settings { train, ..Settings::default() }, data())
 }
 
-fn click(h: &mut Harness<'static, PlaygroundApp>, role: Role, label: &str) {
-    h.get_by_role_and_label(role, label).click();
-    h.step();
-    h.step();
-}
+use crate::support::ui::click_role as click;
 
 fn has_text(h: &Harness<'static, PlaygroundApp>, part: &str) -> bool {
     h.query_all_by(|n| n.label().is_some_and(|l| l.contains(part)) || n.value().is_some_and(|v| v.contains(part)))

@@ -37,9 +37,7 @@ fn run() -> &'static (Vec<EpochMetrics>, ModelWeights) {
 }
 
 fn harness() -> Harness<'static, PlaygroundApp> {
-    let mut h = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(|cc| PlaygroundApp::new(&cc.egui_ctx, Settings::default(), Some(mnist())));
+    let mut h = crate::support::ui::harness([1400.0, 900.0], Settings::default(), mnist());
     h.step();
     h
 }

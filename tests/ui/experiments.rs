@@ -36,18 +36,10 @@ fn settings(epochs: usize) -> Settings {
 
 fn harness(settings: Settings, home: &Path) -> Harness<'static, PlaygroundApp> {
     let home = home.to_path_buf();
-    Harness::builder().with_size([1280.0, 900.0]).build_eframe(move |cc| {
-        let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist()));
-        app.set_data_home(home);
-        app
-    })
+    crate::support::ui::harness_with([1280.0, 900.0], settings, mnist(), move |app| app.set_data_home(home))
 }
 
-fn click(h: &mut Harness<'static, PlaygroundApp>, label: &str) {
-    h.get_by_role_and_label(Role::Button, label).click();
-    h.step();
-    h.step();
-}
+use crate::support::ui::click;
 
 fn batches(app: &PlaygroundApp) -> usize {
     app.session.history.batches.len()

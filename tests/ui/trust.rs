@@ -30,10 +30,7 @@ fn long_run() -> Settings {
 }
 
 fn harness() -> Harness<'static, PlaygroundApp> {
-    let settings = long_run();
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist_data())))
+    crate::support::ui::harness([1280.0, 800.0], long_run(), mnist_data())
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {

@@ -29,20 +29,14 @@ fn quick_settings() -> Settings {
 }
 
 fn harness(settings: Settings) -> Harness<'static, PlaygroundApp> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| PlaygroundApp::new(&cc.egui_ctx, settings, Some(mnist())))
+    crate::support::ui::harness([1280.0, 800.0], settings, mnist())
 }
 
 fn disabled(h: &Harness<'static, PlaygroundApp>, label: &str) -> bool {
     h.get_by_role_and_label(Role::Button, label).accesskit_node().is_disabled()
 }
 
-fn click(h: &mut Harness<'static, PlaygroundApp>, label: &str) {
-    h.get_by_role_and_label(Role::Button, label).click();
-    h.step();
-    h.step();
-}
+use crate::support::ui::click;
 
 #[test]
 fn train_stop_export_reset() {

@@ -207,13 +207,17 @@ impl TrainConfig {
     /// The settings in words, e.g. "Sigmoid + AvgPool2d, Xavier init, Adam lr 0.003, batch 100": how the CLI
     /// announces a run (and what the window's texts about a run should say).
     pub(crate) fn describe(&self) -> String {
+        let arch = match self.model.arch.preset_key() {
+            Some("lenet5") => String::new(),
+            _ => format!("{}, ", self.model.arch),
+        };
         format!(
-            "{} + {}, {} init, {} lr {}, batch {}",
+            "{arch}{} + {}, {} init, {} lr {}, batch {}",
             self.model.activation.label(),
             self.model.pooling.label(),
             self.init.label(),
             self.optimizer.label(),
-            self.lr,
+            crate::engine::store::runs::lr_text(self.lr),
             self.batch_size
         )
     }

@@ -9,9 +9,8 @@
 //! the drag to the value at release, at the position where the drag first took effect).
 
 use crate::engine::training::config::{TrainConfig, EPOCHS_LIMIT};
-use crate::engine::training::events::{LrChange, StepResult, TrainEvent};
+use crate::engine::training::events::{LrChange, TrainEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bound on live epoch changes: what a config may ask for.
@@ -30,7 +29,6 @@ pub struct Control {
     epochs_request: AtomicUsize,
     /// Batches allowed through while paused.
     steps: AtomicUsize,
-    last_step: Mutex<Option<StepResult>>,
 }
 
 impl Default for Control {
@@ -42,7 +40,6 @@ impl Default for Control {
             lr_commit: AtomicBool::new(false),
             epochs_request: AtomicUsize::new(0),
             steps: AtomicUsize::new(0),
-            last_step: Mutex::new(None),
         }
     }
 }
@@ -102,16 +99,6 @@ impl Control {
     pub fn step_one(&self) {
         if self.is_paused() {
             self.steps.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    /// The loss before and after the last batch run with `step_one`.
-    pub fn last_step(&self) -> Option<StepResult> {
-        self.last_step.lock().map(|g| g.clone()).unwrap_or(None)
-    }
-    pub(crate) fn set_last_step(&self, r: StepResult) {
-        if let Ok(mut g) = self.last_step.lock() {
-            *g = Some(r);
         }
     }
 

@@ -194,7 +194,6 @@ fn run(
                     let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
                     let loss_after = loss_after.to_scalar::<f32>()?;
                     let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
-                    control.set_last_step(r.clone());
                     emit(TrainEvent::StepResult(r));
                 }
                 if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
