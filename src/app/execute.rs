@@ -253,8 +253,9 @@ impl PlaygroundApp {
         };
         let ctx = self.ctx.clone();
         // A batch takes a few milliseconds: waking the UI for each would repaint hundreds of times a second and
-        // take CPU from training. Coalesce wake-ups to about 30 frames a second; the frame drains all that arrived.
-        let wake = move || ctx.request_repaint_after(Duration::from_millis(33));
+        // take CPU from training. Coalesce wake-ups (see TRAINING_FRAME); the frame drains all that arrived. Input
+        // (a drag on a slider, a stroke on the canvas) still repaints at once: egui wakes itself for that.
+        let wake = move || ctx.request_repaint_after(TRAINING_FRAME);
         match worker::spawn(cfg, data, initial, wake) {
             Ok(handle) => {
                 s.trainer = Some(handle);
@@ -288,6 +289,12 @@ impl PlaygroundApp {
         }
     }
 }
+
+/// How often the trainer's events wake the window: 10 frames a second keep the curves and the status moving
+/// smoothly, and leave the cores to training. Measured with `benches/window_vs_cli.sh` (README, Performance): at
+/// 30 frames a second the window's drawing (egui, and Mesa's llvmpipe where there is no GPU) took a visible share
+/// of a 2-core machine from training.
+pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(100);
 
 fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
     if path.extension().is_some() {

@@ -32,6 +32,8 @@ pub(crate) struct FrameTimes {
     pub(crate) visible: bool,
     /// In ms, newest last.
     recent_ms: VecDeque<f32>,
+    /// When each of those frames was recorded, for the frame rate.
+    recent_at: VecDeque<std::time::Instant>,
     pub(crate) events_last_frame: usize,
 }
 
@@ -40,9 +42,18 @@ impl FrameTimes {
 
     pub fn record(&mut self, ms: f32) {
         self.recent_ms.push_back(ms);
+        self.recent_at.push_back(std::time::Instant::now());
         if self.recent_ms.len() > Self::KEEP {
             self.recent_ms.pop_front();
+            self.recent_at.pop_front();
         }
+    }
+
+    /// Frames drawn per second over the recent frames (training asks for about 10; input adds more).
+    pub(crate) fn frames_per_sec(&self) -> Option<f32> {
+        let (first, last) = (self.recent_at.front()?, self.recent_at.back()?);
+        let secs = last.duration_since(*first).as_secs_f32();
+        (secs > 0.0).then(|| (self.recent_at.len() - 1) as f32 / secs)
     }
 
     /// Mean and max over the recent frames, in ms.
@@ -70,7 +81,11 @@ pub(crate) fn frame_time_overlay(ctx: &egui::Context, times: &FrameTimes, batche
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.monospace(format!("UI work/frame: {mean:.2} avg, {max:.2} max ms"));
                 let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
-                ui.monospace(format!("last {} frames · interval {interval:.1} ms", times.recent_ms.len()));
+                let fps = times.frames_per_sec().map_or("—".into(), |f| format!("{f:.0}"));
+                ui.monospace(format!(
+                    "last {} frames · {fps} frames/s · interval {interval:.1} ms",
+                    times.recent_ms.len()
+                ));
                 ui.monospace(format!("batches {batches} · points drawn {drawn_points}"));
                 ui.monospace(format!("events last frame: {}", times.events_last_frame));
             });
