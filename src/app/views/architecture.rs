@@ -58,7 +58,7 @@ impl ArchitectureView {
         let push = |commands: &mut Vec<UiCommand>, c: ArchCommand| commands.push(UiCommand::Architecture(c));
         ui.add_enabled_ui(!locked, |ui| {
             ui.horizontal(|ui| {
-                let label = ui.label("Preset");
+                ui.label("Preset");
                 let current = arch.preset_key();
                 ComboBox::from_id_salt("arch-preset")
                     .selected_text(current.map_or("Custom", preset_name))
@@ -71,7 +71,7 @@ impl ArchitectureView {
                         }
                     })
                     .response
-                    .labelled_by(label.id)
+                    .accessible_name("Architecture preset")
                     .on_hover_text("Start from a named network; any edit below makes it Custom")
                     .on_disabled_hover_text(LOCKED);
             });
@@ -138,6 +138,7 @@ fn blocks_ui(ui: &mut Ui, config: ModelConfig, commands: &mut Vec<UiCommand>) {
             let same = ConvBlock::same_padding(edit.kernel);
             if ui
                 .add_enabled(edit.padding != same, Button::new("same"))
+                .accessible_name(format!("{key} same padding"))
                 .on_hover_text(format!("Padding (K − 1)/2 = {same}: an odd kernel keeps the map's size"))
                 .on_disabled_hover_text("Already 'same' padding")
                 .clicked()
@@ -148,7 +149,8 @@ fn blocks_ui(ui: &mut Ui, config: ModelConfig, commands: &mut Vec<UiCommand>) {
                 .accessible_name(format!("{key} pool"))
                 .on_hover_text("2×2 pooling after this block (the side panel's pooling): halves the map")
                 .on_disabled_hover_text(LOCKED);
-            if ui.button("Remove").on_hover_text(format!("Remove block {key}")).clicked() {
+            let remove = ui.button("Remove").accessible_name(format!("Remove {key}"));
+            if remove.on_hover_text(format!("Remove block {key}")).clicked() {
                 commands.push(UiCommand::Architecture(ArchCommand::RemoveBlock(i)));
             }
         });
@@ -189,7 +191,8 @@ fn dense_ui(ui: &mut Ui, config: ModelConfig, commands: &mut Vec<UiCommand>) {
                 .accessible_name(format!("{key} dropout"))
                 .on_hover_text("While training, each input of this layer is zeroed with this probability (0–0.7)")
                 .on_disabled_hover_text(LOCKED);
-            if ui.button("Remove").on_hover_text(format!("Remove layer {key}")).clicked() {
+            let remove = ui.button("Remove").accessible_name(format!("Remove {key}"));
+            if remove.on_hover_text(format!("Remove layer {key}")).clicked() {
                 commands.push(UiCommand::Architecture(ArchCommand::RemoveDense(i)));
             }
         });
