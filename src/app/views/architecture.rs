@@ -86,9 +86,18 @@ impl ArchitectureView {
         });
         ui.separator();
         let table = self.table(config);
-        ui.label(RichText::new(summary(table)).strong());
+        match table.error {
+            None => ui.label(RichText::new(summary(table)).strong()),
+            Some(_) => ui.colored_label(ui.visuals().error_fg_color, summary(table)),
+        };
         ui.weak("Each stage for one 1×28×28 input, worked out as you edit: no training needed.");
-        let style = TableStyle { id: "arch-stage-table", selected: None, selectable: false, saturation: None };
+        let style = TableStyle {
+            id: "arch-stage-table",
+            selected: None,
+            selectable: false,
+            saturation: None,
+            error_below: false,
+        };
         table_ui(ui, table, &style);
     }
 }

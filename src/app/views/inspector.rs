@@ -112,6 +112,7 @@ impl InspectorView {
             selected,
             selectable: true,
             saturation: Some((&self.saturation, SATURATION_HELP)),
+            error_below: true,
         };
         if let Some(key) = table_ui(ui, table, &style) {
             self.selected = Some(key);

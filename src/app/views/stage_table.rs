@@ -91,6 +91,8 @@ pub(crate) struct TableStyle<'a> {
     pub selectable: bool,
     /// Each activation stage's latest saturation (0..1) with the column's hover text.
     pub saturation: Option<(&'a BTreeMap<String, f32>, &'a str)>,
+    /// Repeat the error under the table (the editor says it above, in its summary line).
+    pub error_below: bool,
 }
 
 /// Draws `table`; returns the key of a stage clicked.
@@ -128,7 +130,7 @@ pub(crate) fn table_ui(ui: &mut Ui, table: &StageTable, style: &TableStyle) -> O
                     Some(shape) => ui.label(tint(RichText::new(format!("{shape:?}")).monospace())),
                     None => ui.label(tint(RichText::new("—"))),
                 };
-                ui.label(tint(RichText::new(thousands(row.params))));
+                ui.label(tint(RichText::new(if row.shape.is_some() { thousands(row.params) } else { String::new() })));
                 let flops = ui.label(tint(RichText::new(if row.flops > 0 { si(row.flops) } else { String::new() })));
                 if row.flops > 0 {
                     flops.on_hover_text(format!("2 × {} multiply-adds per image", thousands(row.flops / 2)));
@@ -148,8 +150,11 @@ pub(crate) fn table_ui(ui: &mut Ui, table: &StageTable, style: &TableStyle) -> O
             ui.label(RichText::new("Total").strong());
             ui.label("");
             ui.label("");
-            ui.label(RichText::new(thousands(table.total_params())).strong());
-            ui.label(RichText::new(si(table.total_flops())).strong())
+            // Totals only when every stage was worked out (a network too big to train has them all).
+            let complete = table.rows.iter().all(|r| r.shape.is_some());
+            let total = |n: usize, f: fn(usize) -> String| if complete { f(n) } else { "—".to_string() };
+            ui.label(RichText::new(total(table.total_params(), thousands)).strong());
+            ui.label(RichText::new(total(table.total_flops(), si)).strong())
                 .on_hover_text("Floating-point operations of one forward pass for one image (2 per multiply-add)");
             ui.label("");
             if style.saturation.is_some() {
@@ -158,7 +163,7 @@ pub(crate) fn table_ui(ui: &mut Ui, table: &StageTable, style: &TableStyle) -> O
             ui.end_row();
         });
     });
-    if let Some(e) = &table.error {
+    if let (Some(e), true) = (&table.error, style.error_below) {
         ui.colored_label(red, format!("Cannot train this network: {e}"));
     }
     clicked
