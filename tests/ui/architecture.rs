@@ -169,3 +169,42 @@ fn the_editor_is_locked_while_a_run_is_active() {
     run_until(&mut h, "the run to end", |a| a.session.phase == Phase::Idle);
     assert!(!disabled(&h, Role::Button, "Add conv block"));
 }
+
+#[test]
+fn the_runs_tab_plots_each_run_by_its_parameters() {
+    let home = tempfile::tempdir().unwrap();
+    let data = {
+        let d = mnist_arc();
+        std::sync::Arc::new(lenet_playground::engine::data::mnist::Dataset {
+            test: d.test.truncated(300),
+            ..(*d).clone()
+        })
+    };
+    let path = home.path().to_path_buf();
+    let mut h =
+        crate::support::ui::harness_with([1280.0, 800.0], small_batches(1), data, move |app| app.set_data_home(path));
+    h.step();
+    h.state_mut().tab = Tab::Runs;
+    h.step();
+    assert!(h.query_by_label("Parameters against best test accuracy").is_none(), "no runs, no scatter");
+    for preset in [None, Some("MLP 784-300-100-10")] {
+        if let Some(name) = preset {
+            click(&mut h, "Architecture");
+            h.get_by_label("Architecture preset").click();
+            h.step();
+            h.step();
+            h.get_by_label(name).click();
+            h.step();
+            h.step();
+        }
+        let before = h.state().experiments().runs.len();
+        click(&mut h, "Train");
+        run_until(&mut h, "the run to be recorded", |a| a.experiments().runs.len() == before + 1);
+    }
+    let models: Vec<_> = h.state().experiments().runs.iter().map(|r| r.run.record.config.model.arch).collect();
+    assert_eq!(models.iter().map(|a| a.preset_key()).collect::<Vec<_>>(), [Some("lenet5"), Some("mlp")]);
+    h.state_mut().tab = Tab::Runs;
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Parameters against best test accuracy").is_some(), "one point per run");
+}

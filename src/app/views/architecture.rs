@@ -47,6 +47,14 @@ impl ArchitectureView {
 
     /// `config`: the network the next run trains (the side panel's settings); `locked`: a run is active.
     pub fn ui(&mut self, ui: &mut Ui, config: ModelConfig, locked: bool, commands: &mut Vec<UiCommand>) {
+        // Scrolls in a short window (1024×700): the table of a three-block network is taller than the panel.
+        egui::ScrollArea::vertical()
+            .id_salt("arch-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.contents(ui, config, locked, commands));
+    }
+
+    fn contents(&mut self, ui: &mut Ui, config: ModelConfig, locked: bool, commands: &mut Vec<UiCommand>) {
         let arch = config.arch;
         ui.horizontal_wrapped(|ui| {
             ui.heading("Architecture");

@@ -43,6 +43,10 @@ pub(crate) fn runs_scatter_ui(ui: &mut Ui, ex: &Experiments) {
     if points.is_empty() {
         return;
     }
+    // Whole decades on the x axis, so that at least two powers of ten are labelled.
+    let logs = points.iter().map(|p| (p.2.max(1) as f64).log10());
+    let (lo, hi) = logs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (x_lo, x_hi) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
     ui.strong("Parameters against best test accuracy")
         .on_hover_text("One point per run with a test accuracy, in its colour; hover a point for its name");
     Plot::new("runs_params_scatter")
@@ -51,6 +55,8 @@ pub(crate) fn runs_scatter_ui(ui: &mut Ui, ex: &Experiments) {
         .y_axis_label("best test (%)")
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
         .x_axis_formatter(count_label)
+        .include_x(x_lo)
+        .include_x(x_hi)
         .include_y(0.0)
         .include_y(100.0)
         .allow_scroll(false)
