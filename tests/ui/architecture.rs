@@ -68,6 +68,12 @@ fn editing_c1_changes_both_stage_tables_before_training() {
     click(&mut h, "c1 same padding");
     assert_eq!(h.state().settings.train.model.arch.blocks()[0].padding, 3);
     assert_eq!(count(&h, "(28 + 2·3 − 7)/1 + 1 = 28"), 1);
+
+    // Dropout before f5 is a stage of its own, without parameters.
+    set(&mut h, "f5 dropout", 0.3);
+    assert_eq!(h.state().settings.train.model.arch.hidden()[0].dropout_pct, 30);
+    assert_eq!(count(&h, "f5.drop"), 1);
+    assert_eq!(count(&h, "Dropout"), 1);
 }
 
 #[test]
