@@ -34,3 +34,9 @@ click 567 18 2
 click 469 218 3; shot evaluation  # Evaluation: the gallery of 2 read as 3
 xdotool windowsize "$win" 1024 700; sleep 2
 click 383 18 2; shot narrow    # Live plots in a 1024x700 window
+xdotool windowsize "$win" 1280 800; sleep 2
+# Architecture: a third block, then 9×9 kernels and pooling everywhere: c5 does not fit (red), Train is disabled.
+setv() { click "$1" "$2" 0.4; xdotool key ctrl+a; xdotool type --delay 80 "$3"; xdotool key Return; sleep 0.6; }
+click 657 18 2; click 506 101
+setv 543 124 9; setv 543 147 9; setv 543 170 9; click 736 170 2
+shot architecture

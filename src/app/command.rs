@@ -7,6 +7,7 @@
 //! back as the same command with the path filled in, so a button, a dialog, `LENET_PLAYGROUND_EXPORT_DIR` and a
 //! test all take one path through the app.
 
+use crate::engine::model::architecture::{ConvBlock, Dense};
 use crate::engine::training::config::Preset;
 use crate::engine::training::events::{HintAction, RestartWith};
 use std::path::PathBuf;
@@ -45,6 +46,22 @@ pub enum UiCommand {
     ShowTestImage(usize),
     /// The confusion matrix as shown on the Evaluation tab, rendered off screen.
     ExportConfusion(PlotFormat, Option<PathBuf>),
+    /// An edit of the network in the Architecture tab (ignored while a run is active).
+    Architecture(ArchCommand),
+}
+
+/// What the Architecture editor asks for. Blocks and layers are counted from 0 in their list; bounds are checked
+/// when the edit is applied (`arch_edit.rs`), so a command never builds an out-of-range description.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArchCommand {
+    /// One of `architecture::PRESETS` by key.
+    Preset(&'static str),
+    AddBlock,
+    RemoveBlock(usize),
+    SetBlock(usize, ConvBlock),
+    AddDense,
+    RemoveDense(usize),
+    SetDense(usize, Dense),
 }
 
 /// What the Runs view asks for.

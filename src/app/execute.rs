@@ -3,6 +3,7 @@
 //! back as the same command with the path, and is carried out here like any other. The coach's and the Runs view's
 //! commands have their own files (`coach_actions.rs`, `run_store.rs`).
 
+use crate::app::arch_edit;
 use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{self, render_confusion, PlotSeries};
 use crate::app::jobs::{AppMsg, Job};
@@ -60,10 +61,22 @@ impl PlaygroundApp {
             }
             UiCommand::ApplyPreset(p) => {
                 if !s.run_active() {
-                    let limit = self.settings.train.limit;
+                    // A training recipe keeps the network built in the Architecture tab (and the class count).
+                    let (limit, arch, classes) =
+                        (self.settings.train.limit, self.settings.train.model.arch, self.settings.train.model.classes);
                     self.settings.train = TrainConfig::preset(p);
                     self.settings.train.limit = limit;
+                    self.settings.train.model.arch = arch;
+                    self.settings.train.model.classes = classes;
                     self.settings.preset = p;
+                }
+            }
+            UiCommand::Architecture(c) => {
+                if !s.run_active() {
+                    match arch_edit::apply(self.settings.train.model.arch, c) {
+                        Ok(arch) => self.settings.train.model.arch = arch,
+                        Err(e) => s.error = Some(format!("Cannot change the architecture: {e}")),
+                    }
                 }
             }
             UiCommand::ExportPlots(format, Some(path)) => {

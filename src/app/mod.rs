@@ -5,7 +5,7 @@
 //! * intents — `command.rs`: every `UiCommand` and the commands it carries; names nothing else of the app;
 //! * state — `state.rs` (what the user chose, `Settings`; what exists while the app runs, `Session`; Evaluate's
 //!   state), `history.rs` (the curves), `experiments.rs` (the run store's list, live-lr markers);
-//! * plain workers and renderings — `jobs.rs` (helper messages, the path picker), `attribution_worker.rs` (the
+//! * plain workers and renderings — `arch_edit.rs` (the Architecture editor's edits, pure), `jobs.rs` (helper messages, the path picker), `attribution_worker.rs` (the
 //!   canvas's occlusion thread), `events.rs` (the trainer's events applied to the session), `export.rs` (files
 //!   rendered off screen), `matrix_cells.rs` (how a confusion-matrix cell looks, on screen and in the export);
 //! * the app's jobs, each an `impl PlaygroundApp` that only this file's methods reach — `execute.rs` (carry out a
@@ -16,6 +16,7 @@
 //!
 //! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
 
+mod arch_edit;
 mod attribution_worker;
 mod background;
 mod coach_actions;
@@ -43,6 +44,7 @@ use state::{EvalState, Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use views::architecture::ArchitectureView;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
 use views::coach::CoachBanner;
@@ -56,6 +58,7 @@ use views::runs::RunsView;
 pub enum Tab {
     Plots,
     Gradients,
+    Architecture,
     Inspector,
     Runs,
     Evaluation,
@@ -71,6 +74,7 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     inspector: InspectorView,
+    architecture: ArchitectureView,
     runs: RunsView,
     gradients: GradientsView,
     coach_banner: CoachBanner,
@@ -104,6 +108,7 @@ impl PlaygroundApp {
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
             inspector: InspectorView::default(),
+            architecture: ArchitectureView::default(),
             runs: RunsView::default(),
             gradients: GradientsView::default(),
             coach_banner: CoachBanner::default(),
@@ -187,7 +192,10 @@ impl eframe::App for PlaygroundApp {
             self.execute(UiCommand::Live(LiveCommand::Step));
         }
         self.experiments_tick();
-        self.session.follow_settings(&self.settings.train);
+        // Not while a drag is under way: untrained weights follow the Architecture editor once the value is let go.
+        if !ctx.input(|i| i.pointer.any_down()) {
+            self.session.follow_settings(&self.settings.train);
+        }
         self.coach_tick();
     }
 
@@ -219,6 +227,7 @@ impl eframe::App for PlaygroundApp {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
                 ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
                 ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
+                ui.selectable_value(&mut self.tab, Tab::Architecture, "Architecture");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
                 ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
@@ -243,6 +252,7 @@ impl eframe::App for PlaygroundApp {
                     let latest = self.session.history.diagnostics.last();
                     self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
                     let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
+                    self.inspector.next_run_differs = config.arch != self.settings.train.model.arch;
                     let input = self.canvas.network_input();
                     self.inspector.ui(
                         ui,
@@ -252,6 +262,10 @@ impl eframe::App for PlaygroundApp {
                         self.session.fallback_image.as_deref(),
                         self.session.weights_version,
                     );
+                }
+                Tab::Architecture => {
+                    let locked = self.session.run_active();
+                    self.architecture.ui(ui, self.settings.train.model, locked, &mut self.commands);
                 }
                 Tab::Evaluation => {
                     let inputs = EvaluationInputs::from_state(&self.session, &self.evaluation);

@@ -169,7 +169,18 @@ impl Session {
     }
 
     /// Fresh weights from the settings; curves cleared.
+    /// A network that does not fit (the Architecture tab says why) leaves no weights: nothing to predict with until
+    /// it is fixed.
     pub(crate) fn reset_model(&mut self, train: &TrainConfig) {
+        if crate::engine::model::stages::try_stages(train.model).is_err() {
+            self.clear_curves();
+            self.fresh_from = Some((train.model, train.init, train.seed));
+            self.weights_from_file = false;
+            self.weights = None;
+            self.predictor = None;
+            self.weights_version += 1;
+            return;
+        }
         let dataset = self.data.as_ref().map_or("MNIST".to_string(), |d| d.name.clone());
         let w = ModelWeights::init(train.model, train.init, train.seed, &dataset, &self.class_names());
         self.clear_curves();

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architecture;
 mod diagnostics;
 mod evaluation;
 mod experiments;

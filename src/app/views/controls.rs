@@ -4,6 +4,7 @@
 use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
+use crate::engine::model::stages;
 use crate::engine::training::config::{
     Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,
 };
@@ -11,7 +12,7 @@ use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::engine::training::step_memory::step_memory_hint;
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 
-const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
+pub(crate) const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
 const LIVE: &str = "Live: a change takes effect from the next batch of the running training.";
 /// The settings grids' first column, so the live and the locked rows line up.
 const COL_WIDTH: f32 = 90.0;
@@ -214,11 +215,18 @@ pub(crate) fn controls_ui(
 
     ui.add_space(8.0);
     let has_data = session.data.is_some();
+    // An architecture that does not fit cannot be trained: the reason is Train's hover text, and a line below.
+    let arch_error = stages::try_stages(settings.train.model).err().map(|e| format!("Cannot train this network: {e}"));
     ui.horizontal(|ui| {
-        let can_train = has_data && session.phase == Phase::Idle;
+        let can_train = has_data && session.phase == Phase::Idle && arch_error.is_none();
+        let why_not = match (&arch_error, has_data) {
+            (_, false) => "Waiting for the data set",
+            (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
+            _ => "A run is already going",
+        };
         ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
             .on_hover_text("Start training (Space)")
-            .on_disabled_hover_text(if has_data { "A run is already going" } else { "Waiting for the data set" })
+            .on_disabled_hover_text(why_not)
             .clicked()
             .then(|| commands.push(UiCommand::Train));
         match session.phase {
@@ -250,6 +258,9 @@ pub(crate) fn controls_ui(
             .clicked()
             .then(|| commands.push(UiCommand::Reset));
     });
+    if let Some(e) = &arch_error {
+        ui.colored_label(ui.visuals().error_fg_color, e).on_hover_text("Change it in the Architecture tab");
+    }
 
     ui.add_space(6.0);
     status_ui(ui, session, helpers_busy);

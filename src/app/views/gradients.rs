@@ -80,7 +80,14 @@ pub(crate) struct GradientsView {
 impl GradientsView {
     /// `model`: of the run the diagnostics come from (its layers; what "saturated" means).
     pub fn ui(&mut self, ui: &mut Ui, history: &History, model: ModelConfig) {
-        let (activation, layers) = (model.activation, stages::weighted_layers(model));
+        // try_stages: the side panel's network may not fit (then there is no run and nothing to plot).
+        let layers: Vec<&str> = stages::try_stages(model)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.kind.num_params() > 0)
+            .map(|s| s.key)
+            .collect();
+        let activation = model.activation;
         let diagnostics = &history.diagnostics;
         let key = (history.generation(), diagnostics.len());
         if self.cache.key != Some(key) {

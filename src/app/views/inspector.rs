@@ -1,12 +1,15 @@
-//! The layer inspector: LeNet-5's stage table (the CLI's `inspect`), and for the selected stage its activations for
-//! the digit on the canvas (or a test image), plus the first convolution's six 5×5 filters.
+//! The layer inspector: the network's stage table (shapes, size arithmetic, parameters, FLOPs; shared with the
+//! Architecture tab), and for the selected stage its activations for the digit on the canvas (or a test image),
+//! plus the first convolution's filters. Stage names come from the table, so any architecture works; a network
+//! without convolutions says it has no feature maps or filters.
 //!
 //! The trace is recomputed only when the weights (`weights_version`), the input or the architecture change; textures
 //! are cached and re-uploaded only when their data changes.
 
+use super::architecture::arch_name;
+use super::stage_table::{table_ui, StageTable, TableStyle};
 use super::texture::upload;
 use crate::engine::data::mnist::IMAGE_PIXELS;
-use crate::engine::model::inspect::{stage_table, StageInfo};
 use crate::engine::model::predict::{Predictor, StageActivation};
 use crate::engine::model::stages::{self, StageKind};
 use crate::engine::training::config::ModelConfig;
@@ -43,7 +46,7 @@ const SATURATION_HELP: &str = "Share of this stage's outputs that are saturated 
 
 #[derive(Default)]
 pub struct InspectorView {
-    table: Option<(ModelConfig, Result<Vec<StageInfo>, String>)>,
+    table: Option<StageTable>,
     /// The selected stage's key; None selects the first stage.
     selected: Option<&'static str>,
     trace: Option<Trace>,
@@ -54,6 +57,8 @@ pub struct InspectorView {
     filter_range: f32,
     /// The latest training measurement of each activation stage's saturation (0..1), shown beside its row.
     pub saturation: std::collections::BTreeMap<String, f32>,
+    /// Set when the network the next run trains differs from the one shown (trained weights): a note says so.
+    pub next_run_differs: bool,
 }
 
 impl InspectorView {
@@ -66,11 +71,17 @@ impl InspectorView {
         fallback_test_image: Option<&[f32; 784]>,
         weights_version: u64,
     ) {
-        if self.table.as_ref().is_none_or(|(c, _)| *c != config) {
-            self.table = Some((config, stage_table(config).map_err(|e| e.to_string())));
+        if self.table.as_ref().is_none_or(|t| t.config != config) {
+            self.table = Some(StageTable::new(config));
+            if self.selected.is_some_and(|k| !self.rows().iter().any(|r| r.key == k)) {
+                self.selected = None;
+            }
         }
-        ui.heading("LeNet-5, stage by stage");
+        ui.heading(format!("{}, stage by stage", arch_name(&config.arch)));
         ui.label("Output shapes for one 1×1×28×28 input. Click a stage to see its activations.");
+        if self.next_run_differs {
+            ui.weak("These are the trained weights' stages; the Architecture tab's network differs (Train starts it from new weights).");
+        }
         self.table_ui(ui);
         ui.separator();
 
@@ -86,61 +97,29 @@ impl InspectorView {
 
     /// The selected stage key (the first stage if none was chosen).
     pub fn selected_stage(&self) -> Option<&'static str> {
-        self.selected.or_else(|| self.rows().and_then(|r| r.first()).map(|r| r.key))
+        self.selected.or_else(|| self.rows().iter().find(|r| r.shape.is_some()).map(|r| r.key))
     }
 
-    fn rows(&self) -> Option<&[StageInfo]> {
-        self.table.as_ref().and_then(|(_, r)| r.as_ref().ok()).map(|r| r.as_slice())
+    fn rows(&self) -> &[super::stage_table::Row] {
+        self.table.as_ref().map_or(&[], |t| t.rows.as_slice())
     }
 
     fn table_ui(&mut self, ui: &mut egui::Ui) {
-        let rows = match self.table.as_ref().map(|(_, r)| r) {
-            Some(Ok(rows)) => rows.clone(),
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("Cannot build the stage table: {e}"));
-                return;
-            }
-            None => return,
-        };
+        let Some(table) = &self.table else { return };
         let selected = self.selected_stage();
-        egui::ScrollArea::horizontal()
-            .id_salt("inspector-table-scroll")
-            .show(ui, |ui| self.grid_ui(ui, &rows, selected));
-        if let Some(row) = rows.iter().find(|r| Some(r.key) == selected) {
-            ui.label(format!("{} ({}): {}", row.key, row.layer_name(), row.computes));
+        let style = TableStyle {
+            id: "inspector-stage-table",
+            selected,
+            selectable: true,
+            saturation: Some((&self.saturation, SATURATION_HELP)),
+            error_below: true,
+        };
+        if let Some(key) = table_ui(ui, table, &style) {
+            self.selected = Some(key);
         }
-    }
-
-    fn grid_ui(&mut self, ui: &mut egui::Ui, rows: &[StageInfo], selected: Option<&'static str>) {
-        egui::Grid::new("inspector-stage-table").striped(true).num_columns(6).spacing([16.0, 3.0]).show(ui, |ui| {
-            for h in ["Stage", "Layer", "Output shape", "Parameters", "Size arithmetic"] {
-                ui.label(RichText::new(h).strong());
-            }
-            ui.label(RichText::new("Saturated").strong()).on_hover_text(SATURATION_HELP);
-            ui.end_row();
-            for row in rows {
-                let response = ui.selectable_label(selected == Some(row.key), row.key).on_hover_text(&row.computes);
-                if response.clicked() {
-                    self.selected = Some(row.key);
-                }
-                ui.label(row.layer_name()).on_hover_text(&row.computes);
-                ui.monospace(format!("{:?}", row.out_shape));
-                ui.label(thousands(row.params));
-                ui.label(row.formula.clone().unwrap_or_default());
-                match self.saturation.get(row.key) {
-                    Some(s) => ui.label(format!("{:.0} %", s * 100.0)).on_hover_text(SATURATION_HELP),
-                    None => ui.label(""),
-                };
-                ui.end_row();
-            }
-            ui.label(RichText::new("Total").strong());
-            ui.label("");
-            ui.label("");
-            ui.label(RichText::new(thousands(rows.iter().map(|r| r.params).sum())).strong());
-            ui.label("");
-            ui.label("");
-            ui.end_row();
-        });
+        if let Some(row) = table.rows.iter().find(|r| Some(r.key) == selected) {
+            ui.label(format!("{} ({}): {}", row.key, row.layer, row.computes));
+        }
     }
 
     fn refresh_trace(
@@ -265,13 +244,18 @@ impl InspectorView {
 
     fn filters_ui(&mut self, ui: &mut egui::Ui, predictor: &Predictor, weights_version: u64) {
         // The first convolution's filters, shaped as the stage description says.
-        let first_conv = stages::stages(predictor.weights().config).into_iter().find_map(|s| match s.kind {
-            StageKind::Conv { in_channels, out_channels, kernel, .. } => {
-                Some((s.key, in_channels, out_channels, kernel))
-            }
-            _ => None,
-        });
-        let Some((key, in_channels, out_channels, kernel)) = first_conv else { return };
+        let first_conv =
+            stages::try_stages(predictor.weights().config).unwrap_or_default().into_iter().find_map(|s| match s.kind {
+                StageKind::Conv { in_channels, out_channels, kernel, .. } => {
+                    Some((s.key, in_channels, out_channels, kernel))
+                }
+                _ => None,
+            });
+        let Some((key, in_channels, out_channels, kernel)) = first_conv else {
+            ui.label(RichText::new("No convolution").strong());
+            ui.label("This network has no conv blocks, so no feature maps and no filters: every stage is a vector.");
+            return;
+        };
         ui.label(
             RichText::new(format!("First convolution ({key}): {out_channels} filters, {kernel}×{kernel}")).strong(),
         );
@@ -305,13 +289,15 @@ impl InspectorView {
         }
         ui.weak(format!("blue negative, white 0, red positive (±{:.3})", self.filter_range));
         let Some((_, textures)) = &self.filter_textures else { return };
+        // LeNet-5's six filters large, three a row; a wide layer's many filters smaller, so all of them fit.
+        let (side, per_row) = if textures.len() > 6 { (32.0, 8) } else { (60.0, 3) };
         egui::Grid::new("inspector-filters").spacing([6.0, 6.0]).show(ui, |ui| {
             for (i, tex) in textures.iter().enumerate() {
                 ui.vertical(|ui| {
-                    ui.add(egui::Image::new((tex.id(), Vec2::splat(60.0))));
+                    ui.add(egui::Image::new((tex.id(), Vec2::splat(side))));
                     ui.small(format!("filter {}", i + 1));
                 });
-                if i % 3 == 2 {
+                if i % per_row == per_row - 1 {
                     ui.end_row();
                 }
             }
@@ -392,17 +378,4 @@ fn logit_bars(ui: &mut egui::Ui, predictor: &Predictor, logits: &[f32]) {
             ui.end_row();
         }
     });
-}
-
-/// 61706 → "61,706".
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }

@@ -1,6 +1,7 @@
 //! The panels of the window. Each view draws from state it is given and reports what the user asked for as
 //! `UiCommand`s; none of them starts threads or touches files.
 
+pub mod architecture;
 pub mod attribution;
 pub mod banner;
 pub mod canvas;
@@ -14,4 +15,6 @@ pub mod legend_row;
 pub mod plots;
 pub mod probabilities;
 pub mod runs;
+pub mod runs_scatter;
+pub mod stage_table;
 pub mod texture;

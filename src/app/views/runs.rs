@@ -1,11 +1,13 @@
 //! The Runs view: every recorded run (finished, stopped or failed, from the window or `train --record`) with its
 //! colour, what differs from the run before, settings, learning-rate changes, best and final test accuracy, epochs
 //! and duration. Tick a run to overlay its curves on the plots; rename, delete, use its weights, or load its
-//! settings into the side panel. Draws and pushes commands only.
+//! settings into the side panel. Above the list, the runs' parameters against their best test accuracy. Draws and
+//! pushes commands only.
 
 use crate::app::command::{RunsCommand, UiCommand};
 use crate::app::experiments::{Curves, Experiments, KEEP_ON_CLEAR};
 use crate::app::views::controls::format_secs;
+use crate::app::views::runs_scatter::runs_scatter_ui;
 use crate::engine::store::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
 use egui::{Button, Color32, RichText, Sense, Ui};
 
@@ -51,6 +53,7 @@ impl RunsView {
             return;
         }
         ui.separator();
+        runs_scatter_ui(ui, ex);
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             // Newest first.
             for entry in ex.runs.iter().rev() {

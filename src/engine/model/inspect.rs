@@ -3,7 +3,7 @@
 //! computes. The CLI prints it; the app's inspector shows it.
 
 use crate::engine::model::lenet::{images_tensor, LeNet};
-use crate::engine::model::stages::{self, Output, StageKind};
+use crate::engine::model::stages::{self, Output, Stage, StageKind};
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::Init;
 use crate::engine::training::config::{Activation, ModelConfig, Pooling};
@@ -39,63 +39,76 @@ pub(crate) fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
     let last = trace.len().saturating_sub(1);
     let mut rows = Vec::new();
     for (i, (stage, t)) in trace.into_iter().enumerate() {
+        let (formula, computes) = describe(&stage, i == last);
         let out_shape = t.dims().to_vec();
-        let in_side = match stage.input {
-            Output::Maps { height, .. } => height,
-            Output::Vector(_) => 0,
-        };
-        let params = stage.kind.num_params();
-        let (formula, computes) = match stage.kind {
-            StageKind::Conv { in_channels, out_channels, kernel, padding } => (
-                Some(format!("({in_side} + 2·{padding} − {kernel})/1 + 1 = {}", out_shape[2])),
-                format!(
-                    "{out_channels} filters of {in_channels}×{kernel}×{kernel}, each slid over the input (stride 1, padding {padding}); one feature map per filter, plus a bias"
-                ),
-            ),
-            StageKind::Pool(p) => (
-                Some(format!("({in_side} − 2)/2 + 1 = {}", out_shape[2])),
-                match p {
-                    Pooling::Avg => "mean of each 2×2 block (stride 2): halves width and height".to_string(),
-                    Pooling::Max => "maximum of each 2×2 block (stride 2): halves width and height".to_string(),
-                },
-            ),
-            StageKind::Activation(a) => (
-                None,
-                match a {
-                    Activation::Sigmoid => "σ(x) = 1 / (1 + e^−x), element-wise: squashes to 0..1".to_string(),
-                    Activation::Relu => "max(0, x), element-wise: keeps positives, zeroes negatives".to_string(),
-                },
-            ),
-            StageKind::Flatten => (
-                None,
-                match stage.input {
-                    Output::Maps { channels, height, width } => format!(
-                        "reshapes {channels}×{height}×{width} feature maps into one vector of {}",
-                        stage.output.len()
-                    ),
-                    Output::Vector(n) => format!("passes a vector of {n} through"),
-                },
-            ),
-            StageKind::Dropout { pct } => (
-                None,
-                format!(
-                    "while training, zeroes each input with probability {} and scales the rest up to keep the mean; \
-                     passes everything through when predicting",
-                    pct as f32 / 100.0
-                ),
-            ),
-            StageKind::Linear { inputs, outputs } => (
-                None,
-                if i == last {
-                    format!("y = W·x + b with W {outputs}×{inputs}: one score (logit) per class")
-                } else {
-                    format!("y = W·x + b with W {outputs}×{inputs}: every output sees every input")
-                },
-            ),
-        };
-        rows.push(StageInfo { key: stage.key, kind: stage.kind, out_shape, params, formula, computes });
+        rows.push(StageInfo {
+            key: stage.key,
+            kind: stage.kind,
+            out_shape,
+            params: stage.kind.num_params(),
+            formula,
+            computes,
+        });
     }
     Ok(rows)
+}
+
+/// A stage's size arithmetic (conv and pool stages, e.g. "(28 + 2·2 − 5)/1 + 1 = 28") and a line on what it
+/// computes, from its description alone: the Architecture editor shows them for every edit without building a
+/// model. `is_last`: the output layer.
+pub(crate) fn describe(stage: &Stage, is_last: bool) -> (Option<String>, String) {
+    let (in_side, out_side) = match (stage.input, stage.output) {
+        (Output::Maps { height, .. }, Output::Maps { height: out, .. }) => (height, out),
+        _ => (0, 0),
+    };
+    match stage.kind {
+        StageKind::Conv { in_channels, out_channels, kernel, padding } => (
+            Some(format!("({in_side} + 2·{padding} − {kernel})/1 + 1 = {out_side}")),
+            format!(
+                "{out_channels} filters of {in_channels}×{kernel}×{kernel}, each slid over the input (stride 1, padding {padding}); one feature map per filter, plus a bias"
+            ),
+        ),
+        StageKind::Pool(p) => (
+            Some(format!("({in_side} − 2)/2 + 1 = {out_side}")),
+            match p {
+                Pooling::Avg => "mean of each 2×2 block (stride 2): halves width and height".to_string(),
+                Pooling::Max => "maximum of each 2×2 block (stride 2): halves width and height".to_string(),
+            },
+        ),
+        StageKind::Activation(a) => (
+            None,
+            match a {
+                Activation::Sigmoid => "σ(x) = 1 / (1 + e^−x), element-wise: squashes to 0..1".to_string(),
+                Activation::Relu => "max(0, x), element-wise: keeps positives, zeroes negatives".to_string(),
+            },
+        ),
+        StageKind::Flatten => (
+            None,
+            match stage.input {
+                Output::Maps { channels, height, width } => format!(
+                    "reshapes {channels}×{height}×{width} feature maps into one vector of {}",
+                    stage.output.len()
+                ),
+                Output::Vector(n) => format!("passes a vector of {n} through"),
+            },
+        ),
+        StageKind::Dropout { pct } => (
+            None,
+            format!(
+                "while training, zeroes each input with probability {} and scales the rest up to keep the mean; \
+                 passes everything through when predicting",
+                pct as f32 / 100.0
+            ),
+        ),
+        StageKind::Linear { inputs, outputs } => (
+            None,
+            if is_last {
+                format!("y = W·x + b with W {outputs}×{inputs}: one score (logit) per class")
+            } else {
+                format!("y = W·x + b with W {outputs}×{inputs}: every output sees every input")
+            },
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -246,26 +246,42 @@ pub const MAX_PARAMS: usize = 4_000_000;
 
 /// The stages for a configuration, in order, with every size worked out, or why they cannot be.
 pub fn try_stages(cfg: ModelConfig) -> Result<Vec<Stage>, ArchError> {
+    match stages_until_error(cfg) {
+        (stages, None) => Ok(stages),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// The stages worked out before the first one that does not fit, and why it does not (`None`: all of them fit).
+/// The Architecture editor shows the stages that work, then marks the offending one with the reason. A network
+/// too big to train has all its stages, and the error names its biggest layer.
+pub fn stages_until_error(cfg: ModelConfig) -> (Vec<Stage>, Option<ArchError>) {
     if !(2..=crate::engine::data::classes::MAX_CLASSES).contains(&cfg.classes) {
-        return Err(ArchError::at("out", format!("{} classes: between 2 and 62 are supported", cfg.classes)));
+        let e = ArchError::at("out", format!("{} classes: between 2 and 62 are supported", cfg.classes));
+        return (Vec::new(), Some(e));
     }
     let mut input = INPUT;
     let mut stages = Vec::new();
     for (key, spec) in rows(cfg) {
-        let (kind, output) = work_out(key, spec, input, cfg)?;
-        stages.push(Stage { key, kind, input, output });
-        input = output;
+        match work_out(key, spec, input, cfg) {
+            Ok((kind, output)) => {
+                stages.push(Stage { key, kind, input, output });
+                input = output;
+            }
+            Err(e) => return (stages, Some(e)),
+        }
     }
     let total: usize = stages.iter().map(|s| s.kind.num_params()).sum();
     if total > MAX_PARAMS {
         let (key, biggest) =
             stages.iter().map(|s| (s.key, s.kind.num_params())).max_by_key(|p| p.1).unwrap_or(("out", 0));
-        return Err(ArchError::at(
+        let e = ArchError::at(
             key,
             format!("{total} parameters is more than this playground trains ({MAX_PARAMS}); {key} alone has {biggest}"),
-        ));
+        );
+        return (stages, Some(e));
     }
-    Ok(stages)
+    (stages, None)
 }
 
 /// The stages of a configuration that has been checked (every configuration from the CLI, the editor, a weights
