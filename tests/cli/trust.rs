@@ -5,12 +5,9 @@
 use lenet_playground::engine::data::mnist::{self, Dataset};
 use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::store::atomic_file::write_atomic;
-use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Optimizer, Pooling, TrainConfig};
+use lenet_playground::engine::training::config::{Init, ModelConfig, TrainConfig};
 use lenet_playground::engine::training::control::Control;
-use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
-use lenet_playground::Error;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -430,6 +427,10 @@ fn lr_and_bench_steps_outside_their_ranges_are_refused_with_the_range() {
 // 6. Divergence
 
 // The engine's side (divergence caught in the loop, NaN weights never written) is in tests/engine/trust.rs.
+
+fn all_finite(w: &ModelWeights) -> bool {
+    w.params.iter().all(|p| p.data.iter().all(|v| v.is_finite()))
+}
 
 #[test]
 fn a_diverged_cli_run_saves_the_last_good_weights_and_says_where() {
