@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 mod labels;
+mod origin;
 mod recorder;
+pub use origin::{color_slot, end_x_epochs, ContinuedFrom, RunOrigin, RUN_COLOR_SLOTS};
 pub use labels::{diff_label, lr_text, settings_label, settings_summary, utc_date, utc_stamp};
 pub use recorder::{summarize, RunRecorder};
 
@@ -82,6 +84,10 @@ pub struct RunSummary {
     pub epochs_completed: usize,
     pub batches: usize,
     pub duration_secs: f64,
+    /// Where the run's last batch sits on its x axis, in epochs (counted from its origin's offset when it
+    /// continued); None in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_x_epochs: Option<f64>,
 }
 
 /// `run.json`. `config` is the recipe as started (initial learning rate, schedule), with `epochs` as the run ended
@@ -109,6 +115,12 @@ pub struct RunRecord {
     pub lr_changes: Vec<LrChange>,
     #[serde(default)]
     pub hints: Vec<Hint>,
+    /// What the run continued from; None for a run from fresh weights (see `origin.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from: Option<ContinuedFrom>,
+    /// The run's colour for life, a slot below `RUN_COLOR_SLOTS` chosen when it was saved (see `color_slot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_slot: Option<u32>,
 }
 
 /// A run ready to be written: its record (the id is filled in by `RunStore::save`), metrics and final weights.
@@ -182,6 +194,12 @@ impl RunStore {
         if record.name.trim().is_empty() {
             record.name = settings_label(&record.config);
         }
+        // Apart from every other run: its own name (two runs of one name would be one legend entry) and a colour
+        // slot of its own while free ones last.
+        let others = self.list().runs;
+        let names: Vec<&str> = others.iter().map(|r| r.record.name.as_str()).collect();
+        record.name = origin::unique_name(&record.name, &names);
+        record.color_slot = Some(origin::free_color_slot(others.iter().map(|r| color_slot(&r.record))));
         let written = (|| {
             if let Some(w) = &run.weights {
                 checkpoint::save(&dir.join(WEIGHTS_FILE), w)?;
@@ -282,7 +300,9 @@ impl RunStore {
             return Err(Error::Config("a run's name cannot be empty".into()));
         }
         check_run_name(name).map_err(Error::Config)?;
-        run.record.name = name.to_string();
+        let others = self.list().runs;
+        let names: Vec<&str> = others.iter().filter(|r| r.id() != id).map(|r| r.record.name.as_str()).collect();
+        run.record.name = origin::unique_name(name, &names);
         write_record(&dir, &run.record)?;
         Ok(run)
     }
