@@ -28,6 +28,8 @@ pub struct History {
     generation: u64,
     /// Index in `batches` of the current run's first batch.
     run_first_batch: usize,
+    /// Index in `epochs` of the current run's first epoch.
+    run_first_epoch: usize,
 }
 
 impl History {
@@ -53,14 +55,28 @@ impl History {
         *self = History { generation, ..History::default() };
     }
 
-    /// A new run continues the curves after what is already there.
-    pub(crate) fn start_run(&mut self) {
-        self.x_offset = self.last_x();
+    /// A run continuing from weights trained `x` epochs: its curves start at `x` (after what is already there
+    /// when it continues this session's run; on empty axes after Use weights).
+    pub(crate) fn start_run_at(&mut self, x: f64) {
+        self.x_offset = x;
     }
 
-    /// The trainer has started a run (its `Started` event): `last_batch` is of this run from now on.
+    /// The plots' x of the current run's epoch 0.
+    pub(crate) fn x_offset(&self) -> f64 {
+        self.x_offset
+    }
+
+    /// The coach's hints so far belong to the runs before: their banners go (the markers stay on the plots, the
+    /// hints in the Runs entries).
+    pub(crate) fn file_hints_away(&mut self) {
+        self.hints.iter_mut().for_each(|h| h.dismissed = true);
+    }
+
+    /// The trainer has started a run (its `Started` event): `last_batch` and `last_test_accuracy` are of this run
+    /// from now on.
     pub(crate) fn mark_run_start(&mut self) {
         self.run_first_batch = self.batches.len();
+        self.run_first_epoch = self.epochs.len();
     }
 
     /// The current run's latest batch; None before its first one.
@@ -68,9 +84,9 @@ impl History {
         self.batches.get(self.run_first_batch..)?.last()
     }
 
-    /// The test accuracy (0..1) of the latest epoch shown.
+    /// The test accuracy (0..1) of the current run's latest epoch.
     pub(crate) fn last_test_accuracy(&self) -> Option<f32> {
-        self.epochs.last().map(|e| e.test_accuracy)
+        self.epochs.get(self.run_first_epoch..)?.last().map(|e| e.test_accuracy)
     }
 
     /// The x of the latest point, 0 when empty.
@@ -208,7 +224,7 @@ mod tests {
         h.push_batch(batch(1, 2, 4, 1.0));
         assert_eq!(h.loss, vec![[0.25, 2.0], [0.5, 1.0]]);
         assert_eq!(h.accuracy[0], [0.25, 50.0]);
-        h.start_run();
+        h.start_run_at(h.last_x());
         h.push_batch(batch(1, 4, 4, 0.5));
         assert_eq!(h.loss[2], [1.5, 0.5]);
         let g = h.generation();

@@ -15,3 +15,4 @@ pub mod plots;
 pub mod probabilities;
 pub mod runs;
 pub mod texture;
+pub mod train_start;
