@@ -3,8 +3,8 @@
 //! applies what arrived.
 
 use crate::app::command::UiCommand;
-use crate::app::jobs::{AppMsg, Job};
 use crate::app::experiments::WeightsOrigin;
+use crate::app::jobs::{AppMsg, Job};
 use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
 use crate::engine::model::weights::ModelWeights;

@@ -140,5 +140,6 @@ fn note_run_end(s: &mut Session, ev: &TrainEvent) {
     let name = settings_label(&run.config);
     let end_x = s.history.last_batch().map_or(s.history.x_offset(), |_| s.history.last_x());
     let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: end_x };
-    s.weights_origin = Some(WeightsOrigin { from, awaiting_save: awaiting_save.filter(|_| s.experiments.store.is_some()) });
+    s.weights_origin =
+        Some(WeightsOrigin { from, awaiting_save: awaiting_save.filter(|_| s.experiments.store.is_some()) });
 }

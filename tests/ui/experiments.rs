@@ -167,9 +167,10 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
     let svg_text = std::fs::read_to_string(&svg).unwrap();
     assert!(svg_text.contains("baseline") && svg_text.contains(&second), "both runs in the SVG legend");
     let csv_text = std::fs::read_to_string(&csv).unwrap();
-    assert!(csv_text.lines().next().unwrap().starts_with("run,kind,"), "{}", csv_text.lines().next().unwrap());
-    assert!(csv_text.lines().any(|l| l.starts_with("baseline,batch,")));
-    assert!(csv_text.lines().any(|l| l.starts_with(&format!("{second},batch,"))));
+    assert!(csv_text.lines().next().unwrap().starts_with("run,run_id,kind,"), "{}", csv_text.lines().next().unwrap());
+    let ids: Vec<String> = h.state().experiments().runs.iter().map(|r| r.id().to_string()).collect();
+    assert!(csv_text.lines().any(|l| l.starts_with(&format!("baseline,{},batch,", ids[0]))));
+    assert!(csv_text.lines().any(|l| l.starts_with(&format!("{second},{},batch,", ids[1]))));
 
     // Untick one: only the other stays.
     h.state_mut().tab = Tab::Runs;

@@ -7,6 +7,7 @@ mod support;
 mod diagnostics;
 mod evaluation;
 mod experiments;
+mod run_origin;
 mod trust;
 mod views;
 mod window;

@@ -2,9 +2,9 @@
 //! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
 
 use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
-use crate::app::views::train_start::{matching_preset, train_start_ui};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
+use crate::app::views::train_start::{matching_preset, train_start_ui};
 use crate::engine::store::runs::RunStatus;
 use crate::engine::training::config::{
     Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,

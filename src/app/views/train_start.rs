@@ -27,7 +27,8 @@ pub(crate) fn train_start_ui(ui: &mut Ui, settings: &mut Settings, session: &Ses
     };
     ui.add(egui::Label::new(RichText::new(said).small().weak()).wrap());
     ui.horizontal(|ui| {
-        let text = |label: &str, default: bool| if default { RichText::new(label).strong() } else { RichText::new(label) };
+        let text =
+            |label: &str, default: bool| if default { RichText::new(label).strong() } else { RichText::new(label) };
         ui.button(text("Continue training", settings.continue_training))
             .on_hover_text("Go on training the current weights: the run records what it continued from")
             .clicked()
@@ -48,4 +49,3 @@ pub(crate) fn matching_preset(train: &TrainConfig) -> Option<Preset> {
         preset == *train
     })
 }
-

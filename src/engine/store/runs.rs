@@ -22,8 +22,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 mod labels;
 mod origin;
 mod recorder;
-pub use origin::{color_slot, end_x_epochs, ContinuedFrom, RunOrigin, RUN_COLOR_SLOTS};
 pub use labels::{diff_label, lr_text, settings_label, settings_summary, utc_date, utc_stamp};
+pub use origin::{color_slot, end_x_epochs, ContinuedFrom, RunOrigin, RUN_COLOR_SLOTS};
 pub use recorder::{summarize, RunRecorder};
 
 pub const FORMAT: &str = "lenet-playground-run/1";

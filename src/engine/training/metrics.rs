@@ -132,7 +132,11 @@ fn write_epoch(out: &mut String, empty: &str, e: &EpochMetrics, x_offset: f64) {
         "epoch,{},,{:.6},{:.6},{:.6},{:.6},{:.6},,{:.3},",
         e.epoch,
         x_offset + e.epoch as f64,
-        e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.elapsed_secs
+        e.train_loss,
+        e.train_accuracy,
+        e.test_loss,
+        e.test_accuracy,
+        e.elapsed_secs
     );
     out.push_str(empty);
     out.push('\n');
