@@ -136,6 +136,7 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
     h.state_mut().settings.train.lr = 0.01;
     h.state_mut().command(UiCommand::Reset);
     h.step();
+    h.step(); // a frame drawn after the Reset: Train again (nothing to continue)
     click(&mut h, "Train");
     run_until(&mut h, "the second run recorded", |a| a.experiments().runs.len() == 2);
     let labels: Vec<String> = h.state().experiments().runs.iter().map(|r| r.label.clone()).collect();

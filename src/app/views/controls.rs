@@ -316,7 +316,7 @@ pub(crate) fn controls_ui(
             .clicked()
             .then(|| commands.push(UiCommand::SaveWeights(None)));
         ui.add_enabled(!locked, Button::new("Load weights…"))
-            .on_hover_text("Restores the model and its architecture; training continues from it")
+            .on_hover_text("Restores the model and its architecture; Continue training then goes on from it")
             .on_disabled_hover_text(LOCKED)
             .clicked()
             .then(|| commands.push(UiCommand::LoadWeights(None)));
