@@ -120,7 +120,7 @@ impl RunsView {
                             rec.hints.iter().map(|h| h.message.as_str()).collect::<Vec<_>>().join(" | ")
                         ));
                     }
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         match &mut self.renaming {
                             Some((rid, text)) if *rid == id => {
                                 let edit = ui.text_edit_singleline(text);

@@ -25,7 +25,7 @@ pub(crate) fn train_start_ui(ui: &mut Ui, settings: &mut Settings, session: &Ses
     } else {
         format!("Next run: from scratch, {} init, seed {} (Space)", settings.train.init.label(), settings.train.seed)
     };
-    ui.add(egui::Label::new(RichText::new(said).small().weak()).wrap());
+    ui.add(egui::Label::new(RichText::new(said).weak()).wrap());
     ui.horizontal(|ui| {
         let text =
             |label: &str, default: bool| if default { RichText::new(label).strong() } else { RichText::new(label) };
