@@ -134,7 +134,8 @@ fn note_run_end(s: &mut Session, ev: &TrainEvent) {
         TrainEvent::Stopped { elapsed_secs, .. } => (RunStatus::Stopped, *elapsed_secs),
         _ => (RunStatus::Failed, s.history.last_batch().map_or(0.0, |b| b.elapsed_secs)),
     };
-    let Some(run) = s.run.as_mut() else { return };
+    // A run that failed before it started has no RunInfo of its own: the one there is the run before's.
+    let Some(run) = s.run.as_mut().filter(|r| r.ended.is_none()) else { return };
     run.ended = Some((status, elapsed));
     let awaiting_save = s.experiments.pending_save.as_ref().map(|r| r.record.created_unix_ms);
     let name = settings_label(&run.config);

@@ -92,11 +92,12 @@ impl PlaygroundApp {
                 // With runs ticked for the overlay: their rows too, with a `run` column.
                 let ticked = s.experiments.ticked_metrics();
                 let model = s.run_model();
+                let starts = s.history.run_starts();
                 self.spawn_helper(Job::Export, move || {
                     AppMsg::Done(if ticked.is_empty() {
-                        export::write_metrics_with_diagnostics(&path, model, &batches, &epochs, &diagnostics)
+                        export::write_metrics_with_diagnostics(&path, model, &batches, &epochs, &diagnostics, &starts)
                     } else {
-                        export::write_metrics_with_runs(&path, model, &batches, &epochs, &ticked)
+                        export::write_metrics_with_runs(&path, model, &batches, &epochs, &starts, &ticked)
                     })
                 });
             }
@@ -261,7 +262,11 @@ impl PlaygroundApp {
                 WeightsOrigin { from, awaiting_save: None }
             })),
             TrainStart::Continue => {
-                note = Some("The weights do not fit these settings' network: training starts from scratch.");
+                note = Some(if s.history.is_empty() && s.weights_origin.is_none() && !s.weights_from_file {
+                    "Nothing trained to continue: training starts from scratch."
+                } else {
+                    "The weights do not fit these settings' network: training starts from scratch."
+                });
                 None
             }
             TrainStart::Scratch => None,

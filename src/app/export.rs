@@ -6,7 +6,7 @@
 //! that names the file.
 
 use crate::app::command::PlotFormat;
-use crate::app::history::{decimate_min_max, moving_average};
+use crate::app::history::{decimate_min_max, metrics_csv, moving_average, RunStart};
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::config::ModelConfig;
@@ -47,9 +47,10 @@ pub(crate) fn write_metrics_with_runs(
     model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
+    starts: &[RunStart],
     runs: &[(String, String, std::path::PathBuf)],
 ) -> crate::Result<String> {
-    let current = crate::engine::training::metrics::to_csv(model, batches, epochs);
+    let current = metrics_csv(model, batches, epochs, &[], starts);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
     let mut out = format!("run,run_id,{}\n", columns.join(","));
     let csv_cell = |s: &str| {
@@ -119,8 +120,10 @@ pub(crate) fn write_metrics_with_diagnostics(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[crate::engine::training::events::Diagnostics],
+    starts: &[RunStart],
 ) -> crate::Result<String> {
-    let csv = crate::engine::training::metrics::to_csv_with_diagnostics(model, batches, epochs, diagnostics);
+    // Each run's rows at the x its curves have (a continued run's from its offset).
+    let csv = metrics_csv(model, batches, epochs, diagnostics, starts);
     write_atomic(path, csv.as_bytes())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }

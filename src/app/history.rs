@@ -30,6 +30,17 @@ pub struct History {
     run_first_batch: usize,
     /// Index in `epochs` of the current run's first epoch.
     run_first_epoch: usize,
+    /// Where each run shown starts in the series, oldest first (the CSV export writes each with its own offset).
+    run_starts: Vec<RunStart>,
+}
+
+/// Where a run starts in the history's series, and the plots' x of its epoch 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunStart {
+    pub batch: usize,
+    pub epoch: usize,
+    pub diagnostic: usize,
+    pub x_offset: f64,
 }
 
 impl History {
@@ -77,6 +88,13 @@ impl History {
     pub(crate) fn mark_run_start(&mut self) {
         self.run_first_batch = self.batches.len();
         self.run_first_epoch = self.epochs.len();
+        let (batch, epoch, diagnostic) = (self.batches.len(), self.epochs.len(), self.diagnostics.len());
+        self.run_starts.push(RunStart { batch, epoch, diagnostic, x_offset: self.x_offset });
+    }
+
+    /// Where each run shown starts (see [`metrics_csv`]).
+    pub(crate) fn run_starts(&self) -> Vec<RunStart> {
+        self.run_starts.clone()
     }
 
     /// The current run's latest batch; None before its first one.
@@ -126,6 +144,45 @@ pub struct HintEntry {
     pub x: f64,
     pub hint: Hint,
     pub dismissed: bool,
+}
+
+/// The metrics CSV of the runs shown, each run's rows with the x its curves have on the plots (a continued run's
+/// positions go on from its offset, as in its record); epoch and batch numbers stay each run's own.
+pub(crate) fn metrics_csv(
+    model: crate::engine::training::config::ModelConfig,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[Diagnostics],
+    starts: &[RunStart],
+) -> String {
+    use crate::engine::training::metrics::to_csv_at;
+    let first = RunStart::default();
+    let starts: Vec<RunStart> = if starts.first().is_some_and(|s| s.batch == 0) {
+        starts.to_vec()
+    } else {
+        std::iter::once(first).chain(starts.iter().copied()).collect()
+    };
+    let mut out = String::new();
+    for (i, s) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(RunStart {
+            batch: batches.len(),
+            epoch: epochs.len(),
+            diagnostic: diagnostics.len(),
+            x_offset: 0.0,
+        });
+        let part = |from: usize, to: usize, len: usize| from.min(len)..to.clamp(from.min(len), len);
+        let csv = to_csv_at(
+            model,
+            &batches[part(s.batch, end.batch, batches.len())],
+            &epochs[part(s.epoch, end.epoch, epochs.len())],
+            &diagnostics[part(s.diagnostic, end.diagnostic, diagnostics.len())],
+            s.x_offset,
+        );
+        // One header, at the top.
+        let body = if i == 0 { csv.as_str() } else { csv.split_once('\n').map_or("", |(_, rest)| rest) };
+        out.push_str(body);
+    }
+    out
 }
 
 /// Trailing moving average over `window` points (1 = unchanged). O(n) with a running sum.

@@ -139,6 +139,16 @@ fn a_second_train_after_a_finished_run_continues_or_starts_fresh_as_chosen() {
     assert_eq!(metrics.batches[0].epoch, 1, "epoch numbers stay the run's own");
     assert!((metrics.epochs[0].x_epochs - 2.0).abs() < 1e-6);
     assert!(shows(&h, "Epoch 1/1 · batch 20/20 · plots: epoch 2.00"));
+    // The window's CSV export of both runs: each at the x of its curves.
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("current.csv");
+    h.state_mut().command(UiCommand::ExportMetrics(Some(csv.clone())));
+    run_until(&mut h, "the CSV", |_| csv.is_file());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("batch,")).collect();
+    assert_eq!(rows.len(), 40);
+    assert!(rows[0].starts_with("batch,1,1,0.050000,") && rows[20].starts_with("batch,1,1,1.050000,"), "{}", rows[20]);
+    assert_eq!(text.lines().filter(|l| l.starts_with("kind,")).count(), 1, "one header");
 
     // From scratch: fresh weights, the curves start again at 0, no origin.
     click(&mut h, "Train from scratch");

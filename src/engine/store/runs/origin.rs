@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(unique_name("Adam lr 0.003", &["Adam lr 0.003"]), "Adam lr 0.003 (2)");
         assert_eq!(unique_name("A", &["A", "A (2)"]), "A (3)");
         assert_eq!(free_color_slot([0, 1, 3].into_iter()), 2);
-        assert_eq!(free_color_slot((0..8).chain([0]).into_iter()), 1);
+        assert_eq!(free_color_slot((0..8).chain([0])), 1);
     }
 
     #[test]
