@@ -3,10 +3,12 @@
 //! applies what arrived.
 
 use crate::app::command::UiCommand;
+use crate::app::experiments::WeightsOrigin;
 use crate::app::jobs::{AppMsg, Job};
 use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::runs::ContinuedFrom;
 use std::time::Instant;
 
 impl PlaygroundApp {
@@ -140,8 +142,11 @@ impl PlaygroundApp {
                 let s = &mut self.session;
                 match installed {
                     Ok((config, dataset)) => {
+                        let from = ContinuedFrom::weights_file(&path);
+                        s.weights_origin = Some(WeightsOrigin { from, awaiting_save: None });
+                        self.settings.continue_training = true;
                         s.status = format!(
-                            "Loaded {} ({} + {}, trained on {dataset}); Train continues from these weights.",
+                            "Loaded {} ({} + {}, trained on {dataset}); Continue training starts from these weights.",
                             path.display(),
                             config.activation.label(),
                             config.pooling.label()

@@ -14,7 +14,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UiCommand {
+    /// Train as the side panel says: continue from the current weights or start from scratch (`Settings::
+    /// continue_training`, when there is something to continue).
     Train,
+    /// Train from scratch or continue, whatever the side panel's default.
+    TrainFrom(TrainStart),
     Pause,
     Resume,
     /// Space: start, pause or resume, whichever fits.
@@ -62,6 +66,16 @@ pub enum ArchCommand {
     AddDense,
     RemoveDense(usize),
     SetDense(usize, Dense),
+}
+
+/// Where a new run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainStart {
+    /// Fresh weights from the settings (init, seed); the curves start again at epoch 0.
+    Scratch,
+    /// The current weights (the last run's, or those of Use weights / Load weights); the curves go on from where
+    /// they were trained to, and the run records what it continued from.
+    Continue,
 }
 
 /// What the Runs view asks for.

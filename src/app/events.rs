@@ -2,9 +2,11 @@
 //! fast trainer can never starve drawing; what is left waits for the next frame. Only the newest weights of a
 //! frame are built into a Predictor (building one per batch would cost more than the batch).
 
+use super::experiments::WeightsOrigin;
 use super::state::{RunInfo, Session};
 use super::views::controls::format_secs;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::runs::{settings_label, ContinuedFrom, RunOrigin, RunStatus};
 use crate::engine::training::events::TrainEvent;
 use crossbeam_channel::TryRecvError;
 use std::time::{Duration, Instant};
@@ -53,10 +55,23 @@ pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
 
 /// Returns weights to install (the caller keeps only the newest of a frame).
 fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
-    s.experiments.observe(&ev, s.history.last_x(), s.history.generation());
+    s.experiments.observe(&ev, s.history.x_offset(), s.history.generation());
+    if ev.is_terminal() {
+        note_run_end(s, &ev);
+    }
     match ev {
         TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset } => {
-            s.run = Some(RunInfo { config, epochs, batches_per_epoch, train_images, test_images, dataset });
+            let continued_from = s.experiments.continuing.as_ref().map(|c| c.from.clone());
+            s.run = Some(RunInfo {
+                config,
+                epochs,
+                batches_per_epoch,
+                train_images,
+                test_images,
+                dataset,
+                continued_from,
+                ended: None,
+            });
             s.history.mark_run_start();
             None
         }
@@ -109,4 +124,23 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             weights
         }
     }
+}
+
+/// A run's last event: how it ended and its clock (what the status shows from now on), and what the weights now
+/// are for a run continuing from them — this run, at the x it reached (its id follows when its save answers).
+fn note_run_end(s: &mut Session, ev: &TrainEvent) {
+    let (status, elapsed) = match ev {
+        TrainEvent::Finished { elapsed_secs, .. } => (RunStatus::Finished, *elapsed_secs),
+        TrainEvent::Stopped { elapsed_secs, .. } => (RunStatus::Stopped, *elapsed_secs),
+        _ => (RunStatus::Failed, s.history.last_batch().map_or(0.0, |b| b.elapsed_secs)),
+    };
+    // A run that failed before it started has no RunInfo of its own: the one there is the run before's.
+    let Some(run) = s.run.as_mut().filter(|r| r.ended.is_none()) else { return };
+    run.ended = Some((status, elapsed));
+    let awaiting_save = s.experiments.pending_save.as_ref().map(|r| r.record.created_unix_ms);
+    let name = settings_label(&run.config);
+    let end_x = s.history.last_batch().map_or(s.history.x_offset(), |_| s.history.last_x());
+    let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: end_x };
+    s.weights_origin =
+        Some(WeightsOrigin { from, awaiting_save: awaiting_save.filter(|_| s.experiments.store.is_some()) });
 }

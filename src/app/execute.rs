@@ -4,7 +4,8 @@
 //! commands have their own files (`coach_actions.rs`, `run_store.rs`).
 
 use crate::app::arch_edit;
-use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
+use crate::app::command::{LiveCommand, PlotFormat, TrainStart, UiCommand};
+use crate::app::experiments::WeightsOrigin;
 use crate::app::export::{self, render_confusion, PlotSeries};
 use crate::app::jobs::{AppMsg, Job};
 use crate::app::state::{OnDemand, Phase};
@@ -13,6 +14,7 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::store::runs::{settings_label, ContinuedFrom, RunOrigin};
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
 use crate::Error;
@@ -25,7 +27,8 @@ impl PlaygroundApp {
     pub(crate) fn execute(&mut self, cmd: UiCommand) {
         let s = &mut self.session;
         match cmd {
-            UiCommand::Train => self.start_training(),
+            UiCommand::Train => self.start_training(self.default_start()),
+            UiCommand::TrainFrom(start) => self.start_training(start),
             UiCommand::Pause => {
                 if let (Some(t), Phase::Training) = (&s.trainer, s.phase) {
                     t.set_paused(true);
@@ -41,7 +44,7 @@ impl PlaygroundApp {
                 }
             }
             UiCommand::ToggleTrainPause => match s.phase {
-                Phase::Idle => self.start_training(),
+                Phase::Idle => self.start_training(self.default_start()),
                 Phase::Training => self.execute(UiCommand::Pause),
                 Phase::Paused => self.execute(UiCommand::Resume),
                 _ => {}
@@ -51,6 +54,8 @@ impl PlaygroundApp {
                     t.stop();
                     s.phase = Phase::Stopping;
                     s.status = "Stopping after the current batch…".into();
+                    // The coach's banners were about this run: filed away (its Runs entry keeps them).
+                    s.history.file_hints_away();
                 }
             }
             UiCommand::Reset => {
@@ -100,11 +105,12 @@ impl PlaygroundApp {
                 // With runs ticked for the overlay: their rows too, with a `run` column.
                 let ticked = s.experiments.ticked_metrics();
                 let model = s.run_model();
+                let starts = s.history.run_starts();
                 self.spawn_helper(Job::Export, move || {
                     AppMsg::Done(if ticked.is_empty() {
-                        export::write_metrics_with_diagnostics(&path, model, &batches, &epochs, &diagnostics)
+                        export::write_metrics_with_diagnostics(&path, model, &batches, &epochs, &diagnostics, &starts)
                     } else {
-                        export::write_metrics_with_runs(&path, model, &batches, &epochs, &ticked)
+                        export::write_metrics_with_runs(&path, model, &batches, &epochs, &starts, &ticked)
                     })
                 });
             }
@@ -237,7 +243,16 @@ impl PlaygroundApp {
         });
     }
 
-    fn start_training(&mut self) {
+    /// What Train and Space do: continue when the side panel says so and the weights allow it, else from scratch.
+    fn default_start(&self) -> TrainStart {
+        if self.settings.continue_training && self.session.can_continue(&self.settings.train) {
+            TrainStart::Continue
+        } else {
+            TrainStart::Scratch
+        }
+    }
+
+    fn start_training(&mut self, start: TrainStart) {
         let s = &mut self.session;
         let Some(data) = s.data.clone() else {
             s.error = Some("No data set is loaded yet.".into());
@@ -251,19 +266,38 @@ impl PlaygroundApp {
             s.error = Some(e.report());
             return;
         }
-        let trained = !s.history.is_empty() || s.weights_from_file;
-        let initial = match &s.weights {
-            Some(w) if trained && w.config == cfg.model => {
-                s.history.start_run();
-                Some(w.clone())
+        let mut note = None;
+        let continuing = match start {
+            TrainStart::Continue if s.can_continue(&cfg) => Some(s.weights_origin.clone().unwrap_or_else(|| {
+                // Weights trained in this window before origins were kept: the curves say how far.
+                let name = settings_label(&cfg);
+                let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: s.history.last_x() };
+                WeightsOrigin { from, awaiting_save: None }
+            })),
+            TrainStart::Continue => {
+                note = Some(if s.history.is_empty() && s.weights_origin.is_none() && !s.weights_from_file {
+                    "Nothing trained to continue: training starts from scratch."
+                } else {
+                    "The weights do not fit these settings' network: training starts from scratch."
+                });
+                None
             }
-            Some(_) if trained => {
-                s.status = "The architecture changed: training starts from new weights.".into();
+            TrainStart::Scratch => None,
+        };
+        let initial = match &continuing {
+            Some(origin) => {
+                // The curves go on where the weights were trained to (after this session's curves, or on empty
+                // axes after Use weights or Load weights).
+                s.history.start_run_at(origin.from.epoch_offset);
+                s.history.file_hints_away();
+                s.weights.clone()
+            }
+            None => {
                 s.history.clear();
                 None
             }
-            _ => None,
         };
+        s.experiments.last_step = None;
         let ctx = self.ctx.clone();
         // A batch takes a few milliseconds: waking the UI for each would repaint hundreds of times a second and
         // take CPU from training. Coalesce wake-ups (see TRAINING_FRAME); the frame drains all that arrived. Input
@@ -276,7 +310,16 @@ impl PlaygroundApp {
                 s.weights_from_file = false;
                 s.fresh_from = None;
                 s.error = None;
-                s.status = "Training…".into();
+                s.status = match (&continuing, note) {
+                    (_, Some(note)) => note.to_string(),
+                    (Some(c), None) => {
+                        let names = &s.experiments.runs;
+                        let name_of = |id: &str| names.iter().find(|r| r.id() == id).map(|r| r.name().to_string());
+                        format!("Training, {}…", c.from.describe(name_of))
+                    }
+                    (None, None) => "Training from scratch…".into(),
+                };
+                s.experiments.continuing = continuing;
             }
             Err(e) => s.error = Some(format!("cannot start the trainer thread: {e}")),
         }

@@ -8,16 +8,17 @@
 
 use crate::app::history::moving_average;
 use crate::engine::store::runs::{
-    diff_label, lr_text, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics, StoredRun,
+    color_slot, diff_label, lr_text, ContinuedFrom, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics,
+    StoredRun, RUN_COLOR_SLOTS,
 };
 use crate::engine::training::events::{StepResult, TrainEvent};
 use egui::Color32;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Colours of stored runs, by position in the list: apart from each other, from the current run's red, green, blue
-/// and yellow, and from the coach's pink.
-pub const RUN_COLORS: [Color32; 8] = [
+/// Colours of stored runs, by the colour slot each run keeps for life (`engine::store::runs::color_slot`): apart
+/// from each other, from the current run's red, green, blue and yellow, and from the coach's pink.
+pub const RUN_COLORS: [Color32; RUN_COLOR_SLOTS as usize] = [
     Color32::from_rgb(230, 140, 20),
     Color32::from_rgb(150, 80, 200),
     Color32::from_rgb(20, 170, 170),
@@ -49,7 +50,7 @@ impl OverlaySeries {
                 .epochs
                 .iter()
                 .filter(|e| e.test_accuracy.is_finite())
-                .map(|e| [e.epoch as f64, e.test_accuracy as f64 * 100.0])
+                .map(|e| [e.x_epochs, e.test_accuracy as f64 * 100.0])
                 .collect(),
             lr: m.batches.iter().filter_map(|b| Some([b.x_epochs, b.lr?])).collect(),
         }
@@ -82,6 +83,8 @@ pub enum Curves {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunEntry {
     pub run: StoredRun,
+    /// The run's name, made unique in the list (old runs may share one): its legend entry and export column.
+    pub shown_name: String,
     pub color: Color32,
     /// What differs from the run before, e.g. `SGD lr 0.9 -> Adam lr 0.003`.
     pub label: String,
@@ -94,8 +97,17 @@ impl RunEntry {
         self.run.id()
     }
     pub fn name(&self) -> &str {
-        &self.run.record.name
+        &self.shown_name
     }
+}
+
+/// What the current weights are, should a run continue from them: the origin it would record and where its x
+/// axis would start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsOrigin {
+    pub from: ContinuedFrom,
+    /// `created_unix_ms` of a window run whose save has not answered yet: its id fills in `from` when it does.
+    pub(crate) awaiting_save: Option<u64>,
 }
 
 /// A learning-rate change of the current curves, at `x` in the plots' epochs.
@@ -128,11 +140,14 @@ pub struct Experiments {
     pub(crate) lr_dragging: bool,
     /// Ticks waiting for the list (a run ticked before its curves exist).
     pub(crate) pending_ticks: Vec<String>,
+    /// What the active run continues from (None: it started from fresh weights); recorded when it ends.
+    pub continuing: Option<WeightsOrigin>,
 }
 
 impl Experiments {
-    /// Applies a trainer event (called for every event, on the UI thread: bookkeeping only).
-    pub fn observe(&mut self, ev: &TrainEvent, history_last_x: f64, generation: u64) {
+    /// Applies a trainer event (called for every event, on the UI thread: bookkeeping only). `run_x_offset`: the
+    /// plots' x of the current run's epoch 0.
+    pub fn observe(&mut self, ev: &TrainEvent, run_x_offset: f64, generation: u64) {
         if generation != self.markers_generation {
             self.markers.clear();
             self.markers_generation = generation;
@@ -140,7 +155,7 @@ impl Experiments {
         match ev {
             TrainEvent::Started { .. } => {
                 self.recorder = Some(RunRecorder::new(RunSource::App, None));
-                self.run_x_offset = history_last_x;
+                self.run_x_offset = run_x_offset;
                 self.last_step = None;
             }
             TrainEvent::LrChanged(c) => self.markers.push(LrMarker {
@@ -153,7 +168,12 @@ impl Experiments {
         if let Some(r) = self.recorder.as_mut() {
             r.observe(ev);
             if r.is_complete() {
-                self.pending_save = self.recorder.take().and_then(|r| r.finish());
+                let from = self.continuing.as_ref().map(|c| c.from.clone());
+                let recorder = self.recorder.take().map(|r| match from {
+                    Some(from) => r.continued_from(from),
+                    None => r,
+                });
+                self.pending_save = recorder.and_then(|r| r.finish());
             }
         }
     }
@@ -179,9 +199,10 @@ impl Experiments {
             .collect()
     }
 
-    /// (name, metrics.csv) of each ticked run, for the CSV export.
-    pub(crate) fn ticked_metrics(&self) -> Vec<(String, PathBuf)> {
-        self.runs.iter().filter(|r| r.overlay).map(|r| (r.name().to_string(), r.run.metrics_path())).collect()
+    /// (name, id, metrics.csv) of each ticked run, for the CSV export.
+    pub(crate) fn ticked_metrics(&self) -> Vec<(String, String, PathBuf)> {
+        let ticked = self.runs.iter().filter(|r| r.overlay);
+        ticked.map(|r| (r.name().to_string(), r.id().to_string(), r.run.metrics_path())).collect()
     }
 
     /// The ticked runs' curves for the PNG/SVG export, smoothed over `window` batches.
@@ -205,17 +226,37 @@ impl Experiments {
     pub(crate) fn set_list(&mut self, list: RunList, disk_bytes: u64) {
         let old: Vec<RunEntry> = std::mem::take(&mut self.runs);
         let mut prev_config = None;
-        for (i, run) in list.runs.into_iter().enumerate() {
+        let names: Vec<(String, String)> =
+            list.runs.iter().map(|r| (r.id().to_string(), r.record.name.clone())).collect();
+        let name_of = |id: &str| names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone());
+        let mut shown: Vec<String> = Vec::new();
+        for run in list.runs.into_iter() {
+            // A continued run says what it continued from; a fresh one what differs from the run before.
+            let label = match &run.record.continued_from {
+                Some(c) => c.describe(name_of),
+                None => diff_label(prev_config.as_ref(), &run.record.config),
+            };
             // The window's font has no '→'.
-            let label = diff_label(prev_config.as_ref(), &run.record.config).replace('→', "->");
+            let label = label.replace('→', "->");
             prev_config = Some(run.record.config.clone());
             let kept = old.iter().find(|o| o.id() == run.id());
             let overlay = kept.is_some_and(|o| o.overlay) || self.pending_ticks.iter().any(|t| t == run.id());
             let curves = kept.map_or(Curves::NotLoaded, |o| o.curves.clone());
-            self.runs.push(RunEntry { run, color: RUN_COLORS[i % RUN_COLORS.len()], label, overlay, curves });
+            let color = RUN_COLORS[color_slot(&run.record) as usize % RUN_COLORS.len()];
+            let shown_name = unique_among(&run.record.name, &shown);
+            shown.push(shown_name.clone());
+            self.runs.push(RunEntry { run, shown_name, color, label, overlay, curves });
         }
         self.pending_ticks.clear();
         self.skipped = list.skipped;
         self.disk_bytes = disk_bytes;
     }
+}
+
+/// `name`, or `name (2)`, `name (3)`… — the first not in `taken` (runs recorded before names were made unique).
+fn unique_among(name: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|t| t == name) {
+        return name.to_string();
+    }
+    (2..).map(|n| format!("{name} ({n})")).find(|c| !taken.contains(c)).unwrap_or_else(|| name.to_string())
 }

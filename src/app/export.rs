@@ -6,7 +6,7 @@
 //! that names the file.
 
 use crate::app::command::PlotFormat;
-use crate::app::history::{decimate_min_max, moving_average};
+use crate::app::history::{decimate_min_max, metrics_csv, moving_average, RunStart};
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::training::config::ModelConfig;
@@ -40,18 +40,19 @@ pub struct OverlayExport {
     pub test_accuracy: Vec<[f64; 2]>,
 }
 
-/// The metrics CSV of the current run and of ticked stored runs, with a first column `run` (`current` for the
-/// current run). Stored files are read here (a helper thread), by header names, within the store's size bound.
+/// The metrics CSV of the current run and of ticked stored runs, with first columns `run` (`current` for the
+/// current run) and `run_id` (the stored run's id: two runs never share it, whatever their names). Stored files are read here (a helper thread), by header names, within the store's size bound.
 pub(crate) fn write_metrics_with_runs(
     path: &Path,
     model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
-    runs: &[(String, std::path::PathBuf)],
+    starts: &[RunStart],
+    runs: &[(String, String, std::path::PathBuf)],
 ) -> crate::Result<String> {
-    let current = crate::engine::training::metrics::to_csv(model, batches, epochs);
+    let current = metrics_csv(model, batches, epochs, &[], starts);
     let columns: Vec<&str> = current.lines().next().unwrap_or_default().split(',').collect();
-    let mut out = format!("run,{}\n", columns.join(","));
+    let mut out = format!("run,run_id,{}\n", columns.join(","));
     let csv_cell = |s: &str| {
         if s.contains(',') || s.contains('"') {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -60,9 +61,9 @@ pub(crate) fn write_metrics_with_runs(
         }
     };
     for line in current.lines().skip(1) {
-        out.push_str(&format!("current,{line}\n"));
+        out.push_str(&format!("current,,{line}\n"));
     }
-    for (name, csv_path) in runs {
+    for (name, id, csv_path) in runs {
         let text = crate::engine::store::runs::read_metrics_text(csv_path)?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
@@ -71,7 +72,7 @@ pub(crate) fn write_metrics_with_runs(
         for line in lines.filter(|l| !l.trim().is_empty()) {
             let cells: Vec<&str> = line.split(',').collect();
             let row: Vec<&str> = index.iter().map(|i| i.and_then(|i| cells.get(i).copied()).unwrap_or("")).collect();
-            out.push_str(&format!("{name},{}\n", row.join(",")));
+            out.push_str(&format!("{name},{},{}\n", csv_cell(id), row.join(",")));
         }
     }
     write_atomic(path, out.as_bytes())?;
@@ -119,8 +120,10 @@ pub(crate) fn write_metrics_with_diagnostics(
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[crate::engine::training::events::Diagnostics],
+    starts: &[RunStart],
 ) -> crate::Result<String> {
-    let csv = crate::engine::training::metrics::to_csv_with_diagnostics(model, batches, epochs, diagnostics);
+    // Each run's rows at the x its curves have (a continued run's from its offset).
+    let csv = metrics_csv(model, batches, epochs, diagnostics, starts);
     write_atomic(path, csv.as_bytes())?;
     Ok(format!("Metrics exported to {} ({} batches, {} epochs)", path.display(), batches.len(), epochs.len()))
 }

@@ -28,6 +28,19 @@ pub struct History {
     generation: u64,
     /// Index in `batches` of the current run's first batch.
     run_first_batch: usize,
+    /// Index in `epochs` of the current run's first epoch.
+    run_first_epoch: usize,
+    /// Where each run shown starts in the series, oldest first (the CSV export writes each with its own offset).
+    run_starts: Vec<RunStart>,
+}
+
+/// Where a run starts in the history's series, and the plots' x of its epoch 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunStart {
+    pub batch: usize,
+    pub epoch: usize,
+    pub diagnostic: usize,
+    pub x_offset: f64,
 }
 
 impl History {
@@ -53,14 +66,35 @@ impl History {
         *self = History { generation, ..History::default() };
     }
 
-    /// A new run continues the curves after what is already there.
-    pub(crate) fn start_run(&mut self) {
-        self.x_offset = self.last_x();
+    /// A run continuing from weights trained `x` epochs: its curves start at `x` (after what is already there
+    /// when it continues this session's run; on empty axes after Use weights).
+    pub(crate) fn start_run_at(&mut self, x: f64) {
+        self.x_offset = x;
     }
 
-    /// The trainer has started a run (its `Started` event): `last_batch` is of this run from now on.
+    /// The plots' x of the current run's epoch 0.
+    pub(crate) fn x_offset(&self) -> f64 {
+        self.x_offset
+    }
+
+    /// The coach's hints so far belong to the runs before: their banners go (the markers stay on the plots, the
+    /// hints in the Runs entries).
+    pub(crate) fn file_hints_away(&mut self) {
+        self.hints.iter_mut().for_each(|h| h.dismissed = true);
+    }
+
+    /// The trainer has started a run (its `Started` event): `last_batch` and `last_test_accuracy` are of this run
+    /// from now on.
     pub(crate) fn mark_run_start(&mut self) {
         self.run_first_batch = self.batches.len();
+        self.run_first_epoch = self.epochs.len();
+        let (batch, epoch, diagnostic) = (self.batches.len(), self.epochs.len(), self.diagnostics.len());
+        self.run_starts.push(RunStart { batch, epoch, diagnostic, x_offset: self.x_offset });
+    }
+
+    /// Where each run shown starts (see [`metrics_csv`]).
+    pub(crate) fn run_starts(&self) -> Vec<RunStart> {
+        self.run_starts.clone()
     }
 
     /// The current run's latest batch; None before its first one.
@@ -68,9 +102,9 @@ impl History {
         self.batches.get(self.run_first_batch..)?.last()
     }
 
-    /// The test accuracy (0..1) of the latest epoch shown.
+    /// The test accuracy (0..1) of the current run's latest epoch.
     pub(crate) fn last_test_accuracy(&self) -> Option<f32> {
-        self.epochs.last().map(|e| e.test_accuracy)
+        self.epochs.get(self.run_first_epoch..)?.last().map(|e| e.test_accuracy)
     }
 
     /// The x of the latest point, 0 when empty.
@@ -110,6 +144,45 @@ pub struct HintEntry {
     pub x: f64,
     pub hint: Hint,
     pub dismissed: bool,
+}
+
+/// The metrics CSV of the runs shown, each run's rows with the x its curves have on the plots (a continued run's
+/// positions go on from its offset, as in its record); epoch and batch numbers stay each run's own.
+pub(crate) fn metrics_csv(
+    model: crate::engine::training::config::ModelConfig,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[Diagnostics],
+    starts: &[RunStart],
+) -> String {
+    use crate::engine::training::metrics::to_csv_at;
+    let first = RunStart::default();
+    let starts: Vec<RunStart> = if starts.first().is_some_and(|s| s.batch == 0) {
+        starts.to_vec()
+    } else {
+        std::iter::once(first).chain(starts.iter().copied()).collect()
+    };
+    let mut out = String::new();
+    for (i, s) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(RunStart {
+            batch: batches.len(),
+            epoch: epochs.len(),
+            diagnostic: diagnostics.len(),
+            x_offset: 0.0,
+        });
+        let part = |from: usize, to: usize, len: usize| from.min(len)..to.clamp(from.min(len), len);
+        let csv = to_csv_at(
+            model,
+            &batches[part(s.batch, end.batch, batches.len())],
+            &epochs[part(s.epoch, end.epoch, epochs.len())],
+            &diagnostics[part(s.diagnostic, end.diagnostic, diagnostics.len())],
+            s.x_offset,
+        );
+        // One header, at the top.
+        let body = if i == 0 { csv.as_str() } else { csv.split_once('\n').map_or("", |(_, rest)| rest) };
+        out.push_str(body);
+    }
+    out
 }
 
 /// Trailing moving average over `window` points (1 = unchanged). O(n) with a running sum.
@@ -208,7 +281,7 @@ mod tests {
         h.push_batch(batch(1, 2, 4, 1.0));
         assert_eq!(h.loss, vec![[0.25, 2.0], [0.5, 1.0]]);
         assert_eq!(h.accuracy[0], [0.25, 50.0]);
-        h.start_run();
+        h.start_run_at(h.last_x());
         h.push_batch(batch(1, 4, 4, 0.5));
         assert_eq!(h.loss[2], [1.5, 0.5]);
         let g = h.generation();

@@ -3,10 +3,10 @@
 //! thread; the state it keeps is `experiments.rs`.
 
 use crate::app::command::RunsCommand;
-use crate::app::experiments::{Curves, Experiments, OverlaySeries, RunEntry};
+use crate::app::experiments::{Curves, Experiments, OverlaySeries, RunEntry, WeightsOrigin};
 use crate::app::jobs::{AppMsg, Job, RunsMsg};
 use crate::app::PlaygroundApp;
-use crate::engine::store::runs::RunStore;
+use crate::engine::store::runs::{ContinuedFrom, RunStore};
 use crate::engine::training::config::EPOCHS_RANGE;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,6 +145,13 @@ impl PlaygroundApp {
             }
             RunsMsg::Saved(result) => match result {
                 Ok(run) => {
+                    // The run the current weights (or a run continuing from them) came from now has an id.
+                    let (ms, stored) = (run.record.created_unix_ms, ContinuedFrom::run(&run));
+                    for origin in [self.session.weights_origin.as_mut(), ex.continuing.as_mut()].into_iter().flatten() {
+                        if origin.awaiting_save == Some(ms) {
+                            *origin = WeightsOrigin { from: stored.clone(), awaiting_save: None };
+                        }
+                    }
                     self.session.status = format!(
                         "{}; recorded as run '{}'.",
                         self.session.status.trim_end_matches('.'),
@@ -176,10 +183,14 @@ impl PlaygroundApp {
             }
             RunsMsg::Weights { id, result } => {
                 let name = self.find_run(&id).map_or(id.clone(), |r| r.name().to_string());
+                let from = self.find_run(&id).map(|r| ContinuedFrom::run(&r.run));
                 match result.and_then(|w| self.install_loaded_weights(w)) {
                     Ok(()) => {
+                        self.session.weights_origin = from.map(|from| WeightsOrigin { from, awaiting_save: None });
+                        self.settings.continue_training = true;
                         self.session.status = format!(
-                            "Using the weights of run '{name}' (canvas and inspector); Train continues from them."
+                            "Using the weights of run '{name}' (canvas and inspector); Continue training goes on \
+                             from them."
                         )
                     }
                     Err(e) => self.session.show_error(&format!("Cannot use the weights of run '{name}'"), &e),

@@ -3,12 +3,13 @@
 //! curves, the current weights, messages). Nothing in `Session` is persisted. Evaluate's state (`EvalState`) lives
 //! beside the session.
 
-use crate::app::experiments::Experiments;
+use crate::app::experiments::{Experiments, WeightsOrigin};
 use crate::app::history::History;
 use crate::engine::data::mnist::{Dataset, DIGIT_CLASSES};
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::runs::{ContinuedFrom, RunStatus};
 use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
 use crate::engine::training::worker::TrainerHandle;
 use crate::{Error, Result};
@@ -32,6 +33,10 @@ pub struct Settings {
     pub export_height: u32,
     /// A data folder to use instead of the shipped MNIST.
     pub data_folder: Option<PathBuf>,
+    /// What Train (and Space) does once there are trained weights: continue from them, or start from scratch. Not
+    /// kept across restarts: a new session starts from scratch unless the user says otherwise.
+    #[serde(skip)]
+    pub continue_training: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +49,7 @@ impl Default for Settings {
             export_width: 1200,
             export_height: 900,
             data_folder: None,
+            continue_training: false,
         }
     }
 }
@@ -70,6 +76,10 @@ pub struct RunInfo {
     pub(crate) train_images: usize,
     pub(crate) test_images: usize,
     pub dataset: String,
+    /// What the run continued from (None: fresh weights); its x axis starts at the origin's epoch offset.
+    pub continued_from: Option<ContinuedFrom>,
+    /// How the run ended and its elapsed time then (the trainer's clock, pauses left out); None while it runs.
+    pub ended: Option<(RunStatus, f64)>,
 }
 
 pub struct Session {
@@ -97,6 +107,9 @@ pub struct Session {
     pub(crate) fresh_from: Option<(ModelConfig, Init, u64)>,
     /// Learning-rate markers, the last Step and the run store's list (see experiments.rs).
     pub experiments: Experiments,
+    /// Where the current weights come from when they were trained (a run, Use weights, Load weights): what
+    /// "Continue training" continues. None for fresh weights.
+    pub weights_origin: Option<WeightsOrigin>,
 }
 
 impl Session {
@@ -117,6 +130,7 @@ impl Session {
             fallback_image: None,
             fresh_from: None,
             experiments: Default::default(),
+            weights_origin: None,
         }
     }
 
@@ -168,6 +182,13 @@ impl Session {
         Ok(())
     }
 
+    /// True when a run can continue from the current weights: they were trained (or loaded) and fit the settings'
+    /// architecture.
+    pub fn can_continue(&self, train: &TrainConfig) -> bool {
+        let trained = !self.history.is_empty() || self.weights_from_file || self.weights_origin.is_some();
+        trained && self.weights.as_ref().is_some_and(|w| same_net(w.config, train.model))
+    }
+
     /// Fresh weights from the settings; curves cleared.
     /// A network that does not fit (the Architecture tab says why) leaves no weights: nothing to predict with until
     /// it is fixed.
@@ -186,6 +207,8 @@ impl Session {
         self.clear_curves();
         self.fresh_from = Some((train.model, train.init, train.seed));
         self.weights_from_file = false;
+        self.weights_origin = None;
+        self.experiments.last_step = None;
         if let Err(e) = self.install_weights(w) {
             self.show_error("cannot build the model", &e);
         }
@@ -216,6 +239,12 @@ impl Session {
             None => DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
         }
     }
+}
+
+/// The same network (activation, pooling, architecture), whatever the class count: the trainer sets the classes
+/// from the data set.
+fn same_net(a: ModelConfig, b: ModelConfig) -> bool {
+    ModelConfig { classes: b.classes, ..a } == b
 }
 
 /// An evaluation of weights that were not trained in this session (or asked for with Evaluate).

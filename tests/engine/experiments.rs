@@ -330,3 +330,41 @@ fn live_path_cost_per_batch_next_to_a_training_step() {
         100.0 * live_ns / step_ns
     );
 }
+
+/// `train --init-from` records what the CLI's run continued from: a store run's weights name that run, at its end;
+/// any other file is itself, at epoch 0. The record's positions count from the offset; epoch numbers stay its own.
+#[test]
+fn a_continued_run_records_its_origin_and_counts_its_positions_from_the_offset() {
+    let home = tempfile::tempdir().unwrap();
+    let store = RunStore::new(home.path());
+    let first = store.save(&recorded(&cfg(Optimizer::Adam, 1e-3, 1), Some("first"))).unwrap();
+    let end = first.record.summary.end_x_epochs.expect("the end is recorded");
+    assert!((end - 1.0).abs() < 1e-9, "{end}");
+
+    let from = store.origin_of_weights(&first.weights_path());
+    assert_eq!(from.origin, runs::RunOrigin::Run { id: first.id().to_string(), name: "first".into() });
+    assert_eq!(from.epoch_offset, 1.0);
+    let elsewhere = home.path().join("w.safetensors");
+    std::fs::copy(first.weights_path(), &elsewhere).unwrap();
+    let file = store.origin_of_weights(&elsewhere);
+    assert_eq!(file, runs::ContinuedFrom::weights_file(&elsewhere));
+
+    let c = cfg(Optimizer::Adam, 1e-3, 1);
+    let mut rec = RunRecorder::new(RunSource::Cli, None).continued_from(from.clone());
+    let events = run_with(&c, |control, e| {
+        if matches!(e, TrainEvent::Batch(b) if b.batch == 2) {
+            control.set_lr_now(c.lr * 2.0);
+        }
+    });
+    events.iter().for_each(|e| rec.observe(e));
+    let second = store.save(&rec.finish().unwrap()).unwrap();
+    let r = &second.record;
+    assert_eq!(r.continued_from.as_ref(), Some(&from));
+    assert_eq!(r.name, "Adam lr 0.001", "a name of its own");
+    assert!(r.lr_changes[0].x_epochs > 1.0 && r.lr_changes[0].x_epochs < 2.0, "{:?}", r.lr_changes);
+    assert_eq!(r.summary.end_x_epochs, Some(2.0));
+    let m = store.load_metrics(&second).unwrap();
+    assert!(m.batches[0].x_epochs > 1.0 && m.batches[0].epoch == 1, "{:?}", m.batches[0]);
+    assert_eq!(m.epochs[0].x_epochs, 2.0);
+    assert_ne!(runs::color_slot(&first.record), runs::color_slot(r), "a colour of its own");
+}

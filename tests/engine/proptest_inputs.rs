@@ -344,6 +344,8 @@ fn stored_run(store: &RunStore) -> runs::StoredRun {
         summary: runs::summarize(&batches, &epochs, 0.6),
         lr_changes: Vec::new(),
         hints: Vec::new(),
+        continued_from: None,
+        color_slot: None,
     };
     let metrics_csv = lenet_playground::engine::training::metrics::to_csv(Default::default(), &batches, &epochs);
     store.save(&NewRun { record, metrics_csv, weights: None }).unwrap()

@@ -128,6 +128,7 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
     h.state_mut().settings.train.lr = 0.01;
     h.state_mut().command(UiCommand::Reset);
     h.step();
+    h.step(); // a frame drawn after the Reset: Train again (nothing to continue)
     click(&mut h, "Train");
     run_until(&mut h, "the second run recorded", |a| a.experiments().runs.len() == 2);
     let labels: Vec<String> = h.state().experiments().runs.iter().map(|r| r.label.clone()).collect();
@@ -159,9 +160,10 @@ fn runs_are_recorded_listed_overlaid_exported_and_restored() {
     let svg_text = std::fs::read_to_string(&svg).unwrap();
     assert!(svg_text.contains("baseline") && svg_text.contains(&second), "both runs in the SVG legend");
     let csv_text = std::fs::read_to_string(&csv).unwrap();
-    assert!(csv_text.lines().next().unwrap().starts_with("run,kind,"), "{}", csv_text.lines().next().unwrap());
-    assert!(csv_text.lines().any(|l| l.starts_with("baseline,batch,")));
-    assert!(csv_text.lines().any(|l| l.starts_with(&format!("{second},batch,"))));
+    assert!(csv_text.lines().next().unwrap().starts_with("run,run_id,kind,"), "{}", csv_text.lines().next().unwrap());
+    let ids: Vec<String> = h.state().experiments().runs.iter().map(|r| r.id().to_string()).collect();
+    assert!(csv_text.lines().any(|l| l.starts_with(&format!("baseline,{},batch,", ids[0]))));
+    assert!(csv_text.lines().any(|l| l.starts_with(&format!("{second},{},batch,", ids[1]))));
 
     // Untick one: only the other stays.
     h.state_mut().tab = Tab::Runs;

@@ -79,7 +79,9 @@ fn train_stop_export_reset() {
     assert!(h.state().session.error.is_none(), "error: {:?}", h.state().session.error);
     let batches = h.state().session.history.len();
     assert!(batches >= 5);
-    assert!(!disabled(&h, "Reset") && !disabled(&h, "Train") && disabled(&h, "Stop"));
+    assert!(!disabled(&h, "Reset") && disabled(&h, "Stop"));
+    // After a run, Train offers both ways to go on.
+    assert!(!disabled(&h, "Continue training") && !disabled(&h, "Train from scratch"));
 
     // Exports go through the same helper threads as with dialogs.
     for label in ["PNG…", "SVG…", "Metrics CSV…", "Save weights…"] {

@@ -4,13 +4,16 @@
 use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
+use crate::app::views::train_start::{matching_preset, train_start_ui};
 use crate::engine::model::stages;
+use crate::engine::store::runs::RunStatus;
 use crate::engine::training::config::{
     Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,
 };
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::engine::training::step_memory::step_memory_hint;
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
+use std::fmt::Write;
 
 pub(crate) const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
 const LIVE: &str = "Live: a change takes effect from the next batch of the running training.";
@@ -145,19 +148,24 @@ pub(crate) fn controls_ui(
     ui.add_enabled_ui(!locked, |ui| {
         egui::Grid::new("train_settings").num_columns(2).spacing([8.0, 6.0]).min_col_width(COL_WIDTH).show(ui, |ui| {
             ui.label("Preset");
-            let mut preset = settings.preset;
+            // The preset the settings are now, if any: "Custom" once an edit, a coach restart or Load settings
+            // has changed them.
+            let current = matching_preset(&settings.train);
+            let mut picked = None;
             ComboBox::from_id_salt("preset")
-                .selected_text(preset.label())
+                .selected_text(current.map_or("Custom", |p| p.label()))
                 .show_ui(ui, |ui| {
                     for p in Preset::ALL {
-                        ui.selectable_value(&mut preset, *p, p.label());
+                        if ui.selectable_label(current == Some(*p), p.label()).clicked() {
+                            picked = Some(*p);
+                        }
                     }
                 })
                 .response
-                .on_hover_text("Fill in all settings below from a named recipe")
+                .on_hover_text("Fill in all settings below from a named recipe (Custom: they match none)")
                 .on_disabled_hover_text(LOCKED);
-            if preset != settings.preset {
-                commands.push(UiCommand::ApplyPreset(preset));
+            if let Some(p) = picked.filter(|p| current != Some(*p)) {
+                commands.push(UiCommand::ApplyPreset(p));
             }
             ui.end_row();
         });
@@ -217,18 +225,24 @@ pub(crate) fn controls_ui(
     let has_data = session.data.is_some();
     // An architecture that does not fit cannot be trained: the reason is Train's hover text, and a line below.
     let arch_error = stages::try_stages(settings.train.model).err().map(|e| format!("Cannot train this network: {e}"));
+    let can_train = has_data && session.phase == Phase::Idle && arch_error.is_none();
+    let can_continue = can_train && session.can_continue(&settings.train);
+    if can_continue {
+        train_start_ui(ui, settings, session, commands);
+    }
     ui.horizontal(|ui| {
-        let can_train = has_data && session.phase == Phase::Idle && arch_error.is_none();
-        let why_not = match (&arch_error, has_data) {
-            (_, false) => "Waiting for the data set",
-            (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
-            _ => "A run is already going",
-        };
-        ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
-            .on_hover_text("Start training (Space)")
-            .on_disabled_hover_text(why_not)
-            .clicked()
-            .then(|| commands.push(UiCommand::Train));
+        if !can_continue {
+            let why_not = match (&arch_error, has_data) {
+                (_, false) => "Waiting for the data set",
+                (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
+                _ => "A run is already going",
+            };
+            ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
+                .on_hover_text("Start training from fresh weights (Space)")
+                .on_disabled_hover_text(why_not)
+                .clicked()
+                .then(|| commands.push(UiCommand::Train));
+        }
         match session.phase {
             Phase::Paused => {
                 ui.button("Resume")
@@ -313,7 +327,7 @@ pub(crate) fn controls_ui(
             .clicked()
             .then(|| commands.push(UiCommand::SaveWeights(None)));
         ui.add_enabled(!locked, Button::new("Load weights…"))
-            .on_hover_text("Restores the model and its architecture; training continues from it")
+            .on_hover_text("Restores the model and its architecture; Continue training then goes on from it")
             .on_disabled_hover_text(LOCKED)
             .clicked()
             .then(|| commands.push(UiCommand::LoadWeights(None)));
@@ -362,10 +376,16 @@ fn choice<T: Copy + PartialEq>(
 /// Where the run is: phase, epoch and batch, speed, time, last test accuracy. Always the same number of lines, so
 /// the buttons below never move while a run starts or ends.
 fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
+    let ended = s.run.as_ref().and_then(|r| r.ended);
     let phase = match s.phase {
         Phase::LoadingData => "Loading data…",
         Phase::NoData => "No data set",
-        Phase::Idle => "Idle",
+        Phase::Idle => match ended {
+            Some((RunStatus::Finished, _)) => "Finished",
+            Some((RunStatus::Stopped, _)) => "Stopped",
+            Some((RunStatus::Failed, _)) => "Failed",
+            None => "Idle",
+        },
         Phase::Training => "Training",
         Phase::Paused => "Paused",
         Phase::Stopping => "Stopping…",
@@ -383,14 +403,22 @@ fn status_ui(ui: &mut Ui, s: &Session, helpers_busy: bool) {
             let total = (run.epochs * run.batches_per_epoch).max(1);
             let done = (b.epoch - 1) * b.batches_per_epoch + b.batch;
             let fraction = done as f32 / total as f32;
-            ui.label(format!("Epoch {}/{} · batch {}/{}", b.epoch, run.epochs, b.batch, b.batches_per_epoch));
+            let mut line = format!("Epoch {}/{} · batch {}/{}", b.epoch, run.epochs, b.batch, b.batches_per_epoch);
+            if let Some(c) = &run.continued_from {
+                // The plots (and the run's record) count from where the weights were trained to.
+                let _ = write!(line, " · plots: epoch {:.2}", c.epoch_offset + b.x_epochs());
+            }
+            ui.label(line);
             ui.add(ProgressBar::new(fraction).show_percentage());
-            let eta =
-                if fraction > 0.0 && s.run_active() { b.elapsed_secs * (1.0 / fraction as f64 - 1.0) } else { 0.0 };
+            // The trainer's clock leaves pauses out: paused, elapsed and ETA stand still.
+            let elapsed = ended.map_or(b.elapsed_secs, |(_, secs)| secs);
+            let eta = if fraction > 0.0 && s.run_active() { elapsed * (1.0 / fraction as f64 - 1.0) } else { 0.0 };
+            // The run's average speed so far (a single batch's rate jumps around).
+            let images = (b.epoch - 1) * run.train_images + (b.batch * run.config.batch_size).min(run.train_images);
             ui.label(format!(
                 "{:.0} images/s · elapsed {} · ETA {}",
-                b.images_per_sec,
-                format_secs(b.elapsed_secs),
+                images as f64 / elapsed.max(1e-9),
+                format_secs(elapsed),
                 if s.run_active() { format_secs(eta) } else { "—".into() }
             ));
         }

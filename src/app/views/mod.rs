@@ -18,3 +18,4 @@ pub mod runs;
 pub mod runs_scatter;
 pub mod stage_table;
 pub mod texture;
+pub mod train_start;

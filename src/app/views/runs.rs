@@ -15,6 +15,8 @@ use egui::{Button, Color32, RichText, Sense, Ui};
 pub(crate) struct RunsView {
     /// The run being renamed and the text typed so far.
     renaming: Option<(String, String)>,
+    /// The run whose Delete waits for "Yes, delete" (a deleted run cannot come back).
+    confirm_delete: Option<String>,
 }
 
 impl RunsView {
@@ -63,8 +65,9 @@ impl RunsView {
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), Sense::hover());
                     ui.painter().rect_filled(rect, 3.0, entry.color);
                     let mut on = entry.overlay;
-                    let tick =
-                        ui.checkbox(&mut on, RichText::new(&rec.name).strong()).on_hover_text("Overlay on the plots");
+                    let tick = ui
+                        .checkbox(&mut on, RichText::new(entry.name()).strong())
+                        .on_hover_text("Overlay on the plots");
                     if tick.changed() {
                         push(commands, RunsCommand::SetOverlay { id: id.clone(), on });
                     }
@@ -120,7 +123,7 @@ impl RunsView {
                             rec.hints.iter().map(|h| h.message.as_str()).collect::<Vec<_>>().join(" | ")
                         ));
                     }
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         match &mut self.renaming {
                             Some((rid, text)) if *rid == id => {
                                 let edit = ui.text_edit_singleline(text);
@@ -152,10 +155,21 @@ impl RunsView {
                             .on_disabled_hover_text("A run is going")
                             .clicked()
                             .then(|| push(commands, RunsCommand::LoadSettings(id.clone())));
-                        ui.add(Button::new(RichText::new("Delete").color(Color32::from_rgb(200, 60, 60))))
-                            .on_hover_text("Delete this run's folder")
-                            .clicked()
-                            .then(|| push(commands, RunsCommand::Delete(id.clone())));
+                        if self.confirm_delete.as_ref() == Some(&id) {
+                            ui.label(format!("Delete '{}' for good?", entry.name()));
+                            if ui.button(RichText::new("Yes, delete").color(Color32::from_rgb(200, 60, 60))).clicked() {
+                                push(commands, RunsCommand::Delete(id.clone()));
+                                self.confirm_delete = None;
+                            }
+                            if ui.button("Keep").clicked() {
+                                self.confirm_delete = None;
+                            }
+                        } else {
+                            ui.add(Button::new(RichText::new("Delete").color(Color32::from_rgb(200, 60, 60))))
+                                .on_hover_text("Delete this run's folder (asks first)")
+                                .clicked()
+                                .then(|| self.confirm_delete = Some(id.clone()));
+                        }
                     });
                 });
                 ui.separator();

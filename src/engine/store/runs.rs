@@ -20,9 +20,13 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 mod labels;
+mod origin;
 mod recorder;
+mod stored_metrics;
 pub use labels::{diff_label, lr_text, settings_label, settings_summary, utc_date, utc_stamp};
+pub use origin::{color_slot, end_x_epochs, ContinuedFrom, RunOrigin, RUN_COLOR_SLOTS};
 pub use recorder::{summarize, RunRecorder};
+pub use stored_metrics::{parse_metrics_csv, BatchPoint, EpochPoint, StoredMetrics};
 
 pub const FORMAT: &str = "lenet-playground-run/1";
 pub const RUN_JSON: &str = "run.json";
@@ -82,6 +86,10 @@ pub struct RunSummary {
     pub epochs_completed: usize,
     pub batches: usize,
     pub duration_secs: f64,
+    /// Where the run's last batch sits on its x axis, in epochs (counted from its origin's offset when it
+    /// continued); None in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_x_epochs: Option<f64>,
 }
 
 /// `run.json`. `config` is the recipe as started (initial learning rate, schedule), with `epochs` as the run ended
@@ -109,6 +117,12 @@ pub struct RunRecord {
     pub lr_changes: Vec<LrChange>,
     #[serde(default)]
     pub hints: Vec<Hint>,
+    /// What the run continued from; None for a run from fresh weights (see `origin.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from: Option<ContinuedFrom>,
+    /// The run's colour for life, a slot below `RUN_COLOR_SLOTS` chosen when it was saved (see `color_slot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_slot: Option<u32>,
 }
 
 /// A run ready to be written: its record (the id is filled in by `RunStore::save`), metrics and final weights.
@@ -182,6 +196,12 @@ impl RunStore {
         if record.name.trim().is_empty() {
             record.name = settings_label(&record.config);
         }
+        // Apart from every other run: its own name (two runs of one name would be one legend entry) and a colour
+        // slot of its own while free ones last.
+        let others = self.list().runs;
+        let names: Vec<&str> = others.iter().map(|r| r.record.name.as_str()).collect();
+        record.name = origin::unique_name(&record.name, &names);
+        record.color_slot = Some(origin::free_color_slot(others.iter().map(|r| color_slot(&r.record))));
         let written = (|| {
             if let Some(w) = &run.weights {
                 checkpoint::save(&dir.join(WEIGHTS_FILE), w)?;
@@ -282,7 +302,9 @@ impl RunStore {
             return Err(Error::Config("a run's name cannot be empty".into()));
         }
         check_run_name(name).map_err(Error::Config)?;
-        run.record.name = name.to_string();
+        let others = self.list().runs;
+        let names: Vec<&str> = others.iter().filter(|r| r.id() != id).map(|r| r.record.name.as_str()).collect();
+        run.record.name = origin::unique_name(name, &names);
         write_record(&dir, &run.record)?;
         Ok(run)
     }
@@ -466,79 +488,6 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
-/// A stored run's curves, read back from its metrics.csv.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StoredMetrics {
-    pub batches: Vec<BatchPoint>,
-    pub epochs: Vec<EpochPoint>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BatchPoint {
-    pub epoch: usize,
-    pub batch: usize,
-    pub x_epochs: f64,
-    pub loss: f32,
-    /// 0..1
-    pub accuracy: f32,
-    /// None in files written before the `lr` column existed.
-    pub lr: Option<f64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochPoint {
-    pub epoch: usize,
-    pub x_epochs: f64,
-    pub train_loss: f32,
-    pub train_accuracy: f32,
-    pub test_loss: f32,
-    pub test_accuracy: f32,
-}
-
-/// Parses a metrics CSV by its header names (any column order; extra columns and row kinds are ignored).
-pub fn parse_metrics_csv(text: &str) -> std::result::Result<StoredMetrics, String> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().ok_or("metrics.csv is empty")?.split(',').map(str::trim).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let need = |name: &str| col(name).ok_or_else(|| format!("metrics.csv has no '{name}' column"));
-    let (kind, epoch, x, loss, acc) =
-        (need("kind")?, need("epoch")?, need("x_epochs")?, need("loss")?, need("accuracy")?);
-    let (batch, test_loss, test_acc, lr) = (col("batch"), col("test_loss"), col("test_accuracy"), col("lr"));
-    let mut out = StoredMetrics::default();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cells: Vec<&str> = line.split(',').collect();
-        let line_no = i + 2;
-        let cell = |c: usize| cells.get(c).map(|s| s.trim()).unwrap_or("");
-        let num = |c: usize, what: &str| -> std::result::Result<f64, String> {
-            cell(c).parse::<f64>().map_err(|_| format!("metrics.csv line {line_no}: '{}' is not a {what}", cell(c)))
-        };
-        let opt = |c: Option<usize>| c.and_then(|c| cell(c).parse::<f64>().ok());
-        match cell(kind) {
-            "batch" => out.batches.push(BatchPoint {
-                epoch: num(epoch, "epoch")? as usize,
-                batch: opt(batch).unwrap_or(0.0) as usize,
-                x_epochs: num(x, "position")?,
-                loss: num(loss, "loss")? as f32,
-                accuracy: num(acc, "accuracy")? as f32,
-                lr: opt(lr),
-            }),
-            "epoch" => out.epochs.push(EpochPoint {
-                epoch: num(epoch, "epoch")? as usize,
-                x_epochs: num(x, "position")?,
-                train_loss: num(loss, "loss")? as f32,
-                train_accuracy: num(acc, "accuracy")? as f32,
-                test_loss: opt(test_loss).unwrap_or(f64::NAN) as f32,
-                test_accuracy: opt(test_acc).unwrap_or(f64::NAN) as f32,
-            }),
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,19 +515,5 @@ mod tests {
         assert_eq!(diff_label(Some(&classic), &default), "SGD lr 0.9 → Adam lr 0.003");
         assert_eq!(diff_label(None, &default), "Adam lr 0.003");
         assert!(diff_label(Some(&default), &default).contains("same settings"));
-    }
-
-    #[test]
-    fn the_csv_reader_goes_by_header_names() {
-        let csv = "epoch,kind,x_epochs,loss,accuracy,test_accuracy,extra\n1,batch,0.5,2.0,0.1,,x\n\
-                   1,epoch,1.0,1.5,0.4,0.6,y\n1,diagnostics,0.5,,,,z\n";
-        let m = parse_metrics_csv(csv).unwrap();
-        assert_eq!(m.batches.len(), 1);
-        assert_eq!(m.batches[0].lr, None);
-        assert_eq!(m.epochs[0].test_accuracy, 0.6);
-        assert!(parse_metrics_csv("kind,epoch\n").unwrap_err().contains("x_epochs"));
-        assert!(parse_metrics_csv("kind,epoch,x_epochs,loss,accuracy\nbatch,1,zz,1,1\n")
-            .unwrap_err()
-            .contains("line 2"));
     }
 }

@@ -125,11 +125,18 @@ pub struct Live {
     open: Option<LrChange>,
     /// Every recorded change of this run.
     pub lr_changes: Vec<LrChange>,
+    /// Time spent waiting while paused: the run's clock (elapsed time, ETA) stands still meanwhile.
+    pub paused: Duration,
 }
 
 impl Live {
     pub fn new(cfg: &TrainConfig) -> Self {
-        Live { base_lr: cfg.lr, epochs: cfg.epochs, open: None, lr_changes: Vec::new() }
+        Live { base_lr: cfg.lr, epochs: cfg.epochs, open: None, lr_changes: Vec::new(), paused: Duration::ZERO }
+    }
+
+    /// Training time since `start`, the time spent paused left out.
+    pub fn elapsed_since(&self, start: std::time::Instant) -> f64 {
+        start.elapsed().saturating_sub(self.paused).as_secs_f64()
     }
 
     /// Applies the front end's requests. `epoch` is the epoch in progress (1-based) and `done` its completed
@@ -192,11 +199,17 @@ impl Live {
         batches_per_epoch: usize,
         emit: &mut dyn FnMut(TrainEvent),
     ) -> Turn {
+        let waiting = std::time::Instant::now();
+        let mut waited = false;
         loop {
             self.sync(control, epoch, done, batches_per_epoch, emit);
             if let Some(turn) = control.turn_now() {
+                if waited {
+                    self.paused += waiting.elapsed();
+                }
                 return turn;
             }
+            waited = true;
             std::thread::sleep(Duration::from_millis(10));
         }
     }

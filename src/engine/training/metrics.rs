@@ -73,6 +73,18 @@ pub(crate) fn to_csv_with_diagnostics(
     epochs: &[EpochMetrics],
     diagnostics: &[Diagnostics],
 ) -> String {
+    to_csv_at(model, batches, epochs, diagnostics, 0.0)
+}
+
+/// As `to_csv_with_diagnostics`, every `x_epochs` counted from `x_offset` (a continued run's epoch offset: its
+/// positions go on from where its starting weights ended; epoch and batch numbers stay the run's own).
+pub(crate) fn to_csv_at(
+    model: ModelConfig,
+    batches: &[BatchMetrics],
+    epochs: &[EpochMetrics],
+    diagnostics: &[Diagnostics],
+    x_offset: f64,
+) -> String {
     let mut out = String::with_capacity(64 * (batches.len() + epochs.len() + 1) + 200 * diagnostics.len());
     out.push_str(&csv_header(model));
     out.push('\n');
@@ -81,14 +93,14 @@ pub(crate) fn to_csv_with_diagnostics(
     let empty = ",".repeat(diagnostics_columns(model));
     for b in batches {
         while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) < (b.epoch, b.batch)) {
-            write_diagnostics(&mut out, model, d);
+            write_diagnostics(&mut out, model, d, x_offset);
         }
         let _ = writeln!(
             out,
             "batch,{},{},{:.6},{:.6},{:.6},,,{:.1},{:.3},{}",
             b.epoch,
             b.batch,
-            b.x_epochs(),
+            x_offset + b.x_epochs(),
             b.loss,
             b.accuracy,
             b.images_per_sec,
@@ -99,26 +111,32 @@ pub(crate) fn to_csv_with_diagnostics(
         out.push_str(&empty);
         out.push('\n');
         while let Some(d) = diagnostics_rows.next_if(|d| (d.epoch, d.batch) == (b.epoch, b.batch)) {
-            write_diagnostics(&mut out, model, d);
+            write_diagnostics(&mut out, model, d, x_offset);
         }
         while let Some(e) = epoch_rows.next_if(|e| e.epoch == b.epoch && b.batch == b.batches_per_epoch) {
-            write_epoch(&mut out, &empty, e);
+            write_epoch(&mut out, &empty, e, x_offset);
         }
     }
     for d in diagnostics_rows {
-        write_diagnostics(&mut out, model, d);
+        write_diagnostics(&mut out, model, d, x_offset);
     }
     for e in epoch_rows {
-        write_epoch(&mut out, &empty, e);
+        write_epoch(&mut out, &empty, e, x_offset);
     }
     out
 }
 
-fn write_epoch(out: &mut String, empty: &str, e: &EpochMetrics) {
+fn write_epoch(out: &mut String, empty: &str, e: &EpochMetrics, x_offset: f64) {
     let _ = write!(
         out,
         "epoch,{},,{:.6},{:.6},{:.6},{:.6},{:.6},,{:.3},",
-        e.epoch, e.epoch as f64, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.elapsed_secs
+        e.epoch,
+        x_offset + e.epoch as f64,
+        e.train_loss,
+        e.train_accuracy,
+        e.test_loss,
+        e.test_accuracy,
+        e.elapsed_secs
     );
     out.push_str(empty);
     out.push('\n');
@@ -126,8 +144,8 @@ fn write_epoch(out: &mut String, empty: &str, e: &EpochMetrics) {
 
 /// `diagnostics,epoch,batch,x_epochs`, the batch columns empty, then the diagnostics columns (empty where a stage
 /// has no value, e.g. dead units of sigmoid stages).
-fn write_diagnostics(out: &mut String, model: ModelConfig, d: &Diagnostics) {
-    let _ = write!(out, "diagnostics,{},{},{:.6},,,,,,,", d.epoch, d.batch, d.x_epochs);
+fn write_diagnostics(out: &mut String, model: ModelConfig, d: &Diagnostics, x_offset: f64) {
+    let _ = write!(out, "diagnostics,{},{},{:.6},,,,,,,", d.epoch, d.batch, x_offset + d.x_epochs);
     let maps = diagnostics_maps(model, d);
     let cells = maps.iter().flat_map(|(_, m, keys)| keys.iter().map(move |k| m.get(*k)));
     for v in cells {

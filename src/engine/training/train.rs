@@ -182,7 +182,7 @@ fn run(
                     accuracy: correct as f32 / chunk.len() as f32,
                     lr,
                     images_per_sec: (chunk.len() as f64 / step_secs.max(1e-9)) as f32,
-                    elapsed_secs: run_start.elapsed().as_secs_f64(),
+                    elapsed_secs: live.elapsed_since(run_start),
                 }));
                 let at = (epoch, b + 1, batches_per_epoch);
                 if let Some(d) = monitor.after_step(step_secs, &model, &x, &grads, optim.previous(), at)? {
@@ -224,7 +224,7 @@ fn run(
                 confusion: test.confusion,
                 predictions: Some(Arc::new(test.predictions)),
                 epoch_secs: epoch_start.elapsed().as_secs_f64(),
-                elapsed_secs: run_start.elapsed().as_secs_f64(),
+                elapsed_secs: live.elapsed_since(run_start),
             }));
             // A change of epochs during the test pass counts now: lowering to this epoch ends the run here.
             live.sync(control, epoch, batches_per_epoch, batches_per_epoch, emit);
@@ -242,7 +242,7 @@ fn run(
 
     // The one way out of each kind: an open live-change gesture is closed first, then the terminal event.
     live.close_gesture(emit);
-    let elapsed_secs = run_start.elapsed().as_secs_f64();
+    let elapsed_secs = live.elapsed_since(run_start);
     match exit {
         Exit::Finished { test_accuracy, weights } => {
             emit(TrainEvent::Finished { test_accuracy, elapsed_secs, weights: weights.clone() });

@@ -1,6 +1,7 @@
 //! Turning a run's event stream into a `NewRun` for the store: summary, lr changes, hints, metrics and weights.
 
 use super::*;
+use crate::engine::training::metrics::to_csv_at;
 
 /// Collects what a run's events say into a `NewRun`; feed it every event, take the run after the last one.
 #[derive(Debug, Clone)]
@@ -15,6 +16,7 @@ pub struct RunRecorder {
     hints: Vec<Hint>,
     end: Option<(RunStatus, Option<String>, Option<ModelWeights>, f64)>,
     created_unix_ms: u64,
+    continued_from: Option<ContinuedFrom>,
 }
 
 impl RunRecorder {
@@ -30,7 +32,21 @@ impl RunRecorder {
             hints: Vec::new(),
             end: None,
             created_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            continued_from: None,
         }
+    }
+
+    /// The run continues from `from` (not fresh weights): the record says so, and its positions (`x_epochs` of
+    /// batches, epochs, learning-rate changes and hints) count from `from.epoch_offset`. The CLI's
+    /// `train --init-from FILE` passes `RunStore::origin_of_weights(FILE)`.
+    pub fn continued_from(mut self, from: ContinuedFrom) -> Self {
+        self.continued_from = Some(from);
+        self
+    }
+
+    /// When this recorder was created (Unix ms): the record's `created_unix_ms`.
+    pub fn created_unix_ms(&self) -> u64 {
+        self.created_unix_ms
     }
 
     pub fn observe(&mut self, e: &TrainEvent) {
@@ -75,8 +91,15 @@ impl RunRecorder {
             None,
             self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0),
         ));
-        let summary = summarize(&self.log.batches, &self.log.epochs, duration_secs);
-        let metrics_csv = self.log.to_csv();
+        let offset = self.continued_from.as_ref().map_or(0.0, |c| c.epoch_offset);
+        let mut summary = summarize(&self.log.batches, &self.log.epochs, duration_secs);
+        summary.end_x_epochs = Some(offset + self.log.batches.last().map_or(0.0, |b| b.x_epochs()));
+        let log = &self.log;
+        let metrics_csv = to_csv_at(log.model, &log.batches, &log.epochs, &log.diagnostics, offset);
+        let mut lr_changes = self.lr_changes;
+        lr_changes.iter_mut().for_each(|c| c.x_epochs += offset);
+        let mut hints = self.hints;
+        hints.iter_mut().for_each(|h| h.x_epochs += offset);
         let record = RunRecord {
             format: FORMAT.into(),
             id: String::new(),
@@ -89,8 +112,10 @@ impl RunRecorder {
             config,
             dataset: self.dataset,
             summary,
-            lr_changes: self.lr_changes,
-            hints: self.hints,
+            lr_changes,
+            hints,
+            continued_from: self.continued_from,
+            color_slot: None,
         };
         Some(NewRun { record, metrics_csv, weights })
     }
@@ -103,5 +128,6 @@ pub fn summarize(batches: &[BatchMetrics], epochs: &[EpochMetrics], duration_sec
         epochs_completed: epochs.len(),
         batches: batches.len(),
         duration_secs,
+        end_x_epochs: None,
     }
 }

@@ -1,0 +1,51 @@
+//! Where the next run starts, said plainly: once there are trained weights (a run, Use weights, Load weights), the
+//! side panel offers "Continue training" and "Train from scratch", with the default (what Train and Space do) ticked
+//! and named. And which preset the settings are, if any ("Custom" otherwise).
+
+use crate::app::command::{TrainStart, UiCommand};
+use crate::app::state::{Session, Settings};
+use crate::engine::training::config::{Preset, TrainConfig};
+use egui::{RichText, Ui};
+
+/// Train from scratch or continue: both buttons, the default (what Space does) ticked in the box above them and
+/// drawn bold, and one line saying where the next run starts.
+pub(crate) fn train_start_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
+    ui.checkbox(&mut settings.continue_training, "Continue from current weights").on_hover_text(
+        "Ticked: Train and Space continue training these weights, and the curves go on. Unticked: they start from \
+         scratch (new weights from the init and seed above).",
+    );
+    let names = &session.experiments.runs;
+    let name_of = |id: &str| names.iter().find(|r| r.id() == id).map(|r| r.name().to_string());
+    let from = match &session.weights_origin {
+        Some(o) => o.from.describe(name_of),
+        None => format!("continued at epoch {:.2}", session.history.last_x()),
+    };
+    let said = if settings.continue_training {
+        format!("Next run: {from} (Space)")
+    } else {
+        format!("Next run: from scratch, {} init, seed {} (Space)", settings.train.init.label(), settings.train.seed)
+    };
+    ui.add(egui::Label::new(RichText::new(said).weak()).wrap());
+    ui.horizontal(|ui| {
+        let text =
+            |label: &str, default: bool| if default { RichText::new(label).strong() } else { RichText::new(label) };
+        ui.button(text("Continue training", settings.continue_training))
+            .on_hover_text("Go on training the current weights: the run records what it continued from")
+            .clicked()
+            .then(|| commands.push(UiCommand::TrainFrom(TrainStart::Continue)));
+        ui.button(text("Train from scratch", !settings.continue_training))
+            .on_hover_text("New weights from the settings; the curves start again at epoch 0")
+            .clicked()
+            .then(|| commands.push(UiCommand::TrainFrom(TrainStart::Scratch)));
+    });
+}
+
+/// The preset whose settings these are (the image limit and the data set's class count aside), if any.
+pub(crate) fn matching_preset(train: &TrainConfig) -> Option<Preset> {
+    Preset::ALL.iter().copied().find(|p| {
+        let mut preset = TrainConfig::preset(*p);
+        preset.limit = train.limit;
+        preset.model.classes = train.model.classes;
+        preset == *train
+    })
+}
