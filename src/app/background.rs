@@ -151,6 +151,7 @@ impl PlaygroundApp {
                 }
             }
             AppMsg::Runs(m) => self.handle_runs_msg(*m),
+            AppMsg::Drawings(m) => self.handle_drawings_msg(*m),
             AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper(Job::Export, move || {

@@ -45,6 +45,27 @@ pub enum UiCommand {
     ShowTestImage(usize),
     /// The confusion matrix as shown on the Evaluation tab, rendered off screen.
     ExportConfusion(PlotFormat, Option<PathBuf>),
+    /// The collector on the canvas panel: the user's own set of drawings (carried out in my_drawings.rs).
+    Drawings(DrawingsCommand),
+}
+
+/// What the collector asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DrawingsCommand {
+    /// Read the current set again (counts, the strip).
+    Refresh,
+    /// Save the canvas' drawing into the current set as this class, and clear the canvas.
+    Add(String),
+    /// Remove one drawing of the current set.
+    Remove(PathBuf),
+    /// Make a set with these classes ("circle,square,triangle") and collect into it.
+    NewSet { name: String, classes: String },
+    /// Train on the set: from fresh weights, or (`transfer`) from the current ones with the conv stages frozen.
+    Train { transfer: bool },
+    /// Fine-tune the current weights on the set mixed with MNIST, and compare before and after.
+    Teach,
+    /// Evaluate the current weights on every drawing of the set.
+    HowWell,
 }
 
 /// What the Runs view asks for.

@@ -13,7 +13,7 @@ use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::store::runs::lr_text;
-use crate::engine::training::config::TrainConfig;
+use crate::engine::training::config::{ModelConfig, TrainConfig};
 use crate::engine::training::worker;
 use crate::Error;
 use std::path::PathBuf;
@@ -119,6 +119,7 @@ impl PlaygroundApp {
                     self.canvas.show_test_digit(&d.test, index);
                 }
             }
+            UiCommand::Drawings(c) => self.drawings_command(c),
             UiCommand::ExportConfusion(format, Some(path)) => {
                 let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
                 self.export_confusion(format, path);
@@ -241,7 +242,7 @@ impl PlaygroundApp {
         }
         let trained = !s.history.is_empty() || s.weights_from_file;
         let initial = match &s.weights {
-            Some(w) if trained && w.config == cfg.model => {
+            Some(w) if trained && w.config == ModelConfig { classes: data.class_names.len(), ..cfg.model } => {
                 s.history.start_run();
                 Some(w.clone())
             }

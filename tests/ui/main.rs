@@ -7,6 +7,7 @@ mod support;
 mod diagnostics;
 mod evaluation;
 mod experiments;
+mod my_drawings;
 mod trust;
 mod views;
 mod window;

@@ -61,7 +61,13 @@ pub fn is_image_folder(dir: &Path) -> bool {
 
 /// Reads an image folder (see the module docs), from its cache when the files are unchanged.
 pub fn load(dir: &Path) -> Result<Loaded> {
-    let (class_names, entries) = list(dir)?;
+    load_with(dir, false)
+}
+
+/// [`load`], optionally accepting class folders with no images (a set of drawings being collected: teaching the
+/// digits needs only some of them, MNIST has the rest). Training from scratch needs every class.
+pub fn load_with(dir: &Path, allow_empty_classes: bool) -> Result<Loaded> {
+    let (class_names, entries) = list(dir, allow_empty_classes)?;
     let key = folder_cache::key(dir, &class_names, &entries);
     let cache_path = dir.join(folder_cache::CACHE_FILE);
     if let Some(cached) = folder_cache::read(&cache_path, &key, &class_names) {
@@ -69,7 +75,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         notes.push(format!("read from the cache {}", folder_cache::CACHE_FILE));
         return Ok(Loaded { data: dataset(dir, class_names, cached.train, cached.test), notes });
     }
-    let decoded = decode(dir, &class_names, &entries)?;
+    let decoded = decode(dir, &class_names, &entries, allow_empty_classes)?;
     if let Err(e) = folder_cache::write(&cache_path, &key, &decoded) {
         // A read-only folder (e.g. under /usr/share) is read every time: that is all a failed cache costs.
         let mut decoded = decoded;
@@ -94,7 +100,7 @@ pub(super) struct Decoded {
 
 /// The class names and every image file with its class and side of the split, in a fixed order (train then test,
 /// by class, by file name), or an error naming the folder that is wrong.
-pub(super) fn list(dir: &Path) -> Result<(Vec<String>, Vec<Entry>)> {
+pub(super) fn list(dir: &Path, allow_empty: bool) -> Result<(Vec<String>, Vec<Entry>)> {
     if !dir.is_dir() {
         return Err(Error::data(dir, "not a folder"));
     }
@@ -118,7 +124,7 @@ pub(super) fn list(dir: &Path) -> Result<(Vec<String>, Vec<Entry>)> {
                     continue;
                 }
                 let files = image_files(&class_dir, budget)?;
-                if files.is_empty() && !test {
+                if files.is_empty() && !test && !allow_empty {
                     return Err(Error::data(&class_dir, "this class folder holds no PNG or JPEG images"));
                 }
                 entries.extend(files.into_iter().map(|(path, size, mtime_ns)| Entry {
@@ -145,7 +151,7 @@ pub(super) fn list(dir: &Path) -> Result<(Vec<String>, Vec<Entry>)> {
     for (c, name) in names.iter().enumerate() {
         let class_dir = dir.join(name);
         let files = image_files(&class_dir, budget)?;
-        if files.is_empty() {
+        if files.is_empty() && !allow_empty {
             return Err(Error::data(&class_dir, "this class folder holds no PNG or JPEG images"));
         }
         let to_test = split_test(files.len(), c);
@@ -157,6 +163,9 @@ pub(super) fn list(dir: &Path) -> Result<(Vec<String>, Vec<Entry>)> {
                 train.push(e);
             }
         }
+    }
+    if train.is_empty() && test.is_empty() {
+        return Err(Error::data(dir, "the class folders hold no PNG or JPEG images yet"));
     }
     if test.is_empty() {
         return Err(Error::data(
@@ -281,7 +290,7 @@ fn read_dir(dir: &Path) -> Result<std::fs::ReadDir> {
 
 /// Decodes every listed image (on all cores) through the canvas' preprocessing. Unreadable or blank images are
 /// skipped and counted; too many of them, or a class left without training images, is an error.
-pub(super) fn decode(dir: &Path, class_names: &[String], entries: &[Entry]) -> Result<Decoded> {
+pub(super) fn decode(dir: &Path, class_names: &[String], entries: &[Entry], allow_empty: bool) -> Result<Decoded> {
     let results: Vec<Result<[u8; IMAGE_PIXELS]>> = entries.par_iter().map(|e| decode_one(&e.path)).collect();
     let mut train = ImageSet { images: Vec::new(), labels: Vec::new() };
     let mut test = ImageSet { images: Vec::new(), labels: Vec::new() };
@@ -304,7 +313,7 @@ pub(super) fn decode(dir: &Path, class_names: &[String], entries: &[Entry]) -> R
         ));
     }
     for (c, name) in class_names.iter().enumerate() {
-        if !train.labels.contains(&(c as u8)) {
+        if !allow_empty && !train.labels.contains(&(c as u8)) {
             let path = entries.iter().find(|e| e.class as usize == c).map(|e| e.path.clone()).unwrap_or(dir.join(name));
             return Err(Error::data(path, format!("no readable training image of class '{name}'")));
         }
