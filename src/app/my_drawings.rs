@@ -223,7 +223,7 @@ impl PlaygroundApp {
                 (Ok((mix, own_test, mnist_test)), Some(before)) => {
                     let own = mix.train.len() / (1 + fine_tune::MNIST_PER_OWN);
                     let mix_text = fine_tune::describe_mix(own);
-                    let cfg = fine_tune::config(&self.settings.train);
+                    let cfg = fine_tune::config(&self.settings.train, mix.train.len());
                     self.drawings.mix = Some(mix_text.clone());
                     self.drawings.compared = None;
                     self.drawings.teaching = Some(Teaching { before: before.clone(), own_test, mnist_test });

@@ -58,7 +58,7 @@ fn teaching_another_hand_raises_its_accuracy_and_keeps_mnist() {
     let own = Dataset::load(Some(dir.path())).unwrap();
     let mix = fine_tune::teaching_set(&own, mnist(), 7).unwrap();
     assert_eq!(mix.train.len(), 250 * (1 + fine_tune::MNIST_PER_OWN));
-    let after = quiet_train(&fine_tune::config(&base_cfg), &mix, Some(&base));
+    let after = quiet_train(&fine_tune::config(&base_cfg, mix.train.len()), &mix, Some(&base));
     let mnist_test = mnist_test_from(5_000);
     let r = BeforeAfter::measure(&base, &after, &own.test, &mnist_test).unwrap();
     println!("fine-tune: {} | {} ({})", r.lines()[0], r.lines()[1], fine_tune::describe_mix(250));

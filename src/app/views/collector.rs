@@ -124,11 +124,7 @@ impl CollectorView {
                 let button = egui::Button::image(egui::Image::new((tex.id(), Vec2::splat(36.0))));
                 let resp = ui.add(button);
                 resp.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::WidgetType::Button,
-                        true,
-                        format!("Remove this drawing of '{name}'"),
-                    )
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Remove this drawing of '{name}'"))
                 });
                 if resp.on_hover_text(format!("'{name}' — click to remove it from the set")).clicked() {
                     out.push(UiCommand::Drawings(DrawingsCommand::Remove(path.clone())));

@@ -15,24 +15,33 @@ use crate::{Error, Result};
 
 /// MNIST training images mixed in per drawing of the user's.
 pub const MNIST_PER_OWN: usize = 4;
-/// Passes over the mix: a few seconds for a few hundred drawings.
-pub const EPOCHS: usize = 3;
 /// Adam at a third of the default rate: a nudge to weights that already read digits, not a new start.
 pub const LR: f64 = 1e-3;
+/// Small batches: a few dozen drawings still make several steps an epoch.
+pub const BATCH: usize = 32;
+/// About this many steps in all (whole epochs, 2 to 20 of them): a few seconds whatever the set's size.
+pub const STEPS: usize = 80;
+
+/// Passes over a mix of `images`: enough for about [`STEPS`] steps of [`BATCH`].
+pub fn epochs_for(images: usize) -> usize {
+    STEPS.div_ceil(images.div_ceil(BATCH).max(1)).clamp(2, 20)
+}
 
 /// The mix in words, for the window and the run's summary.
 pub fn describe_mix(own: usize) -> String {
+    let mnist = own * MNIST_PER_OWN;
     format!(
-        "your {own} training drawing(s) + {} MNIST training images ({MNIST_PER_OWN} per drawing), {EPOCHS} epochs, \
-         Adam lr {LR}",
-        own * MNIST_PER_OWN
+        "your {own} training drawing(s) + {mnist} MNIST training images ({MNIST_PER_OWN} per drawing), {} epochs of \
+         batch {BATCH}, Adam lr {LR}",
+        epochs_for(own + mnist)
     )
 }
 
-/// The settings of a fine-tuning run from `base` (the current settings): Adam at [`LR`], [`EPOCHS`] epochs, the rest
-/// kept.
-pub fn config(base: &TrainConfig) -> TrainConfig {
-    TrainConfig { optimizer: Optimizer::Adam, lr: LR, epochs: EPOCHS, limit: None, ..base.clone() }
+/// The settings of a fine-tuning run on a mix of `images` from `base` (the current settings): Adam at [`LR`],
+/// batches of [`BATCH`], [`epochs_for`] epochs, the rest kept.
+pub fn config(base: &TrainConfig, images: usize) -> TrainConfig {
+    let epochs = epochs_for(images);
+    TrainConfig { optimizer: Optimizer::Adam, lr: LR, epochs, batch_size: BATCH, limit: None, ..base.clone() }
 }
 
 /// The data of a fine-tuning run: the user's training drawings plus [`MNIST_PER_OWN`] MNIST training images per
