@@ -226,6 +226,7 @@ impl PlaygroundApp {
                     let cfg = fine_tune::config(&self.settings.train, mix.train.len());
                     self.drawings.mix = Some(mix_text.clone());
                     self.drawings.compared = None;
+                    self.drawings.answer = None;
                     self.drawings.teaching = Some(Teaching { before: before.clone(), own_test, mnist_test });
                     self.start_run_on(cfg, mix, Some(before), format!("Teaching it your handwriting: {mix_text}…"));
                 }
