@@ -104,12 +104,15 @@ impl PlaygroundApp {
             }
         }
         match msg {
-            AppMsg::DataLoaded { folder, result } => {
+            AppMsg::DataLoaded { folder, result, notes } => {
                 s.loading = None;
                 match result {
                     Ok(data) => {
                         self.settings.data_folder = folder;
                         s.install_data(data, &self.settings.train);
+                        for note in notes {
+                            s.status = format!("{}; {note}", s.status);
+                        }
                     }
                     Err(e) => {
                         s.show_error("Cannot load the data set", &e);

@@ -29,7 +29,7 @@ pub enum UiCommand {
     ExportMetrics(Option<PathBuf>),
     SaveWeights(Option<PathBuf>),
     LoadWeights(Option<PathBuf>),
-    /// Load an MNIST-format data folder.
+    /// Load a data folder: MNIST-format files or an image folder.
     OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
@@ -173,7 +173,8 @@ impl UiCommand {
             UiCommand::SaveWeights(None) => ("Save weights", SaveFile, "lenet.safetensors"),
             UiCommand::LoadWeights(None) => ("Load weights", OpenFile, "lenet.safetensors"),
             UiCommand::OpenDataFolder(None) => {
-                return Some(Dialog { title: "Open an MNIST-format data folder", kind: Folder, file_name: None })
+                let title = "Open a data folder (the four MNIST-format files, or one subfolder of images per class)";
+                return Some(Dialog { title, kind: Folder, file_name: None });
             }
             _ => return None,
         };

@@ -221,8 +221,11 @@ impl PlaygroundApp {
             self.session.phase = Phase::LoadingData;
         }
         self.spawn_helper(Job::LoadData, move || {
-            let result = Dataset::load(folder.as_deref()).map(Arc::new);
-            AppMsg::DataLoaded { folder, result }
+            let (result, notes) = match Dataset::load_noted(folder.as_deref()) {
+                Ok(l) => (Ok(Arc::new(l.data)), l.notes),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            AppMsg::DataLoaded { folder, result, notes }
         });
     }
 

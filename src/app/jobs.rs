@@ -174,6 +174,8 @@ pub(crate) enum AppMsg {
     DataLoaded {
         folder: Option<PathBuf>,
         result: Result<Arc<Dataset>>,
+        /// What the reading has to say (an image folder's skipped images, its cache).
+        notes: Vec<String>,
     },
     /// A dialog's answer: the command that asked, its path filled in.
     Answered(UiCommand),

@@ -4,7 +4,8 @@
 //!
 //! * intents — `command.rs`: every `UiCommand` and the commands it carries; names nothing else of the app;
 //! * state — `state.rs` (what the user chose, `Settings`; what exists while the app runs, `Session`; Evaluate's
-//!   state), `history.rs` (the curves), `experiments.rs` (the run store's list, live-lr markers);
+//!   state), `drawings_state.rs` (the collector's), `history.rs` (the curves), `experiments.rs` (the run store's
+//!   list, live-lr markers);
 //! * plain workers and renderings — `jobs.rs` (helper messages, the path picker), `attribution_worker.rs` (the
 //!   canvas's occlusion thread), `events.rs` (the trainer's events applied to the session), `export.rs` (files
 //!   rendered off screen), `matrix_cells.rs` (how a confusion-matrix cell looks, on screen and in the export);
@@ -21,6 +22,7 @@ mod attribution_worker;
 mod background;
 mod coach_actions;
 pub mod command;
+pub mod drawings_state;
 mod events;
 mod execute;
 pub mod experiments;
@@ -74,7 +76,7 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     collector: CollectorView,
-    drawings: my_drawings::Drawings,
+    drawings: drawings_state::Drawings,
     inspector: InspectorView,
     runs: RunsView,
     gradients: GradientsView,

@@ -8,12 +8,13 @@
 //! by side.
 
 use crate::app::command::DrawingsCommand;
+use crate::app::drawings_state::{Drawings, Teaching};
 use crate::app::jobs::{AppMsg, DrawingsMsg, Job};
 use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
 use crate::engine::data::digit::GrayImage;
 use crate::engine::data::image_folder;
-use crate::engine::data::mnist::{Dataset, ImageSet};
+use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::evaluate::evaluate_weights;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
@@ -25,28 +26,6 @@ use crate::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The collector's state in the app.
-#[derive(Default)]
-pub struct Drawings {
-    /// The set being collected into, as last read.
-    pub summary: Option<SetSummary>,
-    /// The first frame reads the newest set (or makes the default one on the first drawing).
-    started: bool,
-    /// The last answer: How well does it read me, or a teaching run's before/after.
-    pub answer: Option<String>,
-    pub compared: Option<BeforeAfter>,
-    /// The mix of the teaching run in words (shown with its figures).
-    pub mix: Option<String>,
-    /// A teaching run waiting to end, to compare its weights with these.
-    teaching: Option<Teaching>,
-}
-
-struct Teaching {
-    before: ModelWeights,
-    own_test: ImageSet,
-    mnist_test: ImageSet,
-}
 
 fn msg(m: DrawingsMsg) -> AppMsg {
     AppMsg::Drawings(Box::new(m))

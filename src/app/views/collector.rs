@@ -45,6 +45,11 @@ impl CollectorView {
         let summary = inp.summary;
         let digits: Vec<String> = DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
         let classes = summary.map_or(&digits, |s| &s.class_names);
+        if classes.is_empty() {
+            ui.label("This set has no class folders: make a new set.");
+            self.new_set_ui(ui, out);
+            return;
+        }
         ui.horizontal(|ui| {
             ui.strong("My drawings");
             match summary {
@@ -59,7 +64,8 @@ impl CollectorView {
         let mut class = self.picked.clone().or(predicted).unwrap_or_else(|| classes[0].clone());
         ui.horizontal_wrapped(|ui| {
             let add = ui.add_enabled(inp.has_drawing, egui::Button::new("Add to my set as")).on_hover_text(
-                "Saves the drawing as a PNG in the class's folder; the keys 0–9 add it as the class of that position.",
+                "Saves the drawing as a PNG in the class's folder; the keys 0–9 add it as the class of that \
+                 position.",
             );
             egui::ComboBox::new("collector-class", "class").selected_text(&class).show_ui(ui, |ui| {
                 for (i, c) in classes.iter().enumerate() {
@@ -206,17 +212,22 @@ impl CollectorView {
         });
         ui.weak("Frozen = kept as loaded: the optimiser does not change those layers.");
         ui.horizontal_wrapped(|ui| {
+            let teach_enabled = idle && inp.has_weights && is_digits;
             let teach = ui
-                .add_enabled(idle && inp.has_weights && is_digits, egui::Button::new("Teach it my handwriting"))
+                .add_enabled(teach_enabled, egui::Button::new("Teach it my handwriting"))
                 .on_hover_text(format!(
-                    "Fine-tunes the current weights on {} — a few seconds, as a normal run — then shows accuracy on your held-out drawings and on the MNIST test set, before and after.",
-                    fine_tune::describe_mix(total)
+                    "Fine-tunes the current weights on {} — a few seconds, as a normal run — then shows accuracy on \
+                     your held-out drawings and on the MNIST test set, before and after.",
+                    fine_tune::describe_mix(total * 4 / 5)
                 ))
-                .on_disabled_hover_text("Needs a digits set with at least 2 drawings, trained weights, and no run going on.");
+                .on_disabled_hover_text(
+                    "Needs a digits set with at least 2 drawings, trained weights, and no run going on.",
+                );
             if teach.clicked() {
                 out.push(UiCommand::Drawings(DrawingsCommand::Teach));
             }
-            if ui.add_enabled(total > 0 && inp.has_weights && !inp.running, egui::Button::new("How well does it read me?")).clicked() {
+            let read_enabled = total > 0 && inp.has_weights && !inp.running;
+            if ui.add_enabled(read_enabled, egui::Button::new("How well does it read me?")).clicked() {
                 out.push(UiCommand::Drawings(DrawingsCommand::HowWell));
             }
         });

@@ -8,9 +8,10 @@
 use crate::engine::data::image_folder::{Decoded, Entry, MAX_FOLDER_FILES};
 use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS};
 use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::store::bounded_read::read_bounded;
+use crate::engine::store::bounded_read::open_bounded;
 use crate::Result;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::Path;
 
 pub const CACHE_FILE: &str = ".lenet-cache-v1.bin";
@@ -42,8 +43,10 @@ pub(super) fn key(dir: &Path, class_names: &[String], entries: &[Entry]) -> [u8;
 
 /// The cached set if the file is there, whole and made from exactly this listing.
 pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Option<Decoded> {
-    let bytes = read_bounded(path, MAX_CACHE_BYTES).ok()?;
-    let header = bytes.get(..HEADER_BYTES)?;
+    // The header first: a foreign or stale file of any size costs 52 bytes of reading, not its length.
+    let (mut file, len) = open_bounded(path, MAX_CACHE_BYTES).ok()?;
+    let mut header = [0u8; HEADER_BYTES];
+    file.read_exact(&mut header).ok()?;
     if &header[..8] != MAGIC || &header[8..40] != key {
         return None;
     }
@@ -53,6 +56,12 @@ pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Optio
         return None;
     }
     let expected = HEADER_BYTES + notes_len + (n_train + n_test) * (IMAGE_PIXELS + 1);
+    if len != expected as u64 {
+        return None;
+    }
+    let mut bytes = header.to_vec();
+    bytes.reserve_exact(expected - HEADER_BYTES);
+    file.take((expected - HEADER_BYTES) as u64).read_to_end(&mut bytes).ok()?;
     if bytes.len() != expected {
         return None;
     }

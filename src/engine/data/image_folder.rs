@@ -314,7 +314,11 @@ pub(super) fn decode(dir: &Path, class_names: &[String], entries: &[Entry], allo
     }
     for (c, name) in class_names.iter().enumerate() {
         if !allow_empty && !train.labels.contains(&(c as u8)) {
-            let path = entries.iter().find(|e| e.class as usize == c).map(|e| e.path.clone()).unwrap_or(dir.join(name));
+            let path = entries
+                .iter()
+                .find(|e| e.class as usize == c)
+                .map(|e| e.path.clone())
+                .unwrap_or_else(|| dir.join(name));
             return Err(Error::data(path, format!("no readable training image of class '{name}'")));
         }
     }

@@ -98,7 +98,8 @@ impl Dataset {
         if !dir.is_dir() {
             return Err(Error::data(
                 dir,
-                "not a folder (expected one with the four MNIST-format IDX files, or one subfolder of images per class)",
+                "not a folder (expected one with the four MNIST-format IDX files, or one subfolder of images per \
+                 class)",
             ));
         }
         let sums_path = dir.join("SHA256SUMS");
