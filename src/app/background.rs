@@ -106,12 +106,15 @@ impl PlaygroundApp {
             }
         }
         match msg {
-            AppMsg::DataLoaded { folder, result } => {
+            AppMsg::DataLoaded { folder, result, notes } => {
                 s.loading = None;
                 match result {
                     Ok(data) => {
                         self.settings.data_folder = folder;
                         s.install_data(data, &self.settings.train);
+                        for note in notes {
+                            s.status = format!("{}; {note}", s.status);
+                        }
                     }
                     Err(e) => {
                         s.show_error("Cannot load the data set", &e);
@@ -156,6 +159,7 @@ impl PlaygroundApp {
                 }
             }
             AppMsg::Runs(m) => self.handle_runs_msg(*m),
+            AppMsg::Drawings(m) => self.handle_drawings_msg(*m),
             AppMsg::Evaluated { weights_version, result } => self.finish_evaluation(weights_version, result),
             AppMsg::Screenshot { path, image, rect, pixels_per_point } => {
                 self.spawn_helper(Job::Export, move || {

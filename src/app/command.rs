@@ -34,7 +34,7 @@ pub enum UiCommand {
     ExportMetrics(Option<PathBuf>),
     SaveWeights(Option<PathBuf>),
     LoadWeights(Option<PathBuf>),
-    /// Load an MNIST-format data folder.
+    /// Load a data folder: MNIST-format files or an image folder.
     OpenDataFolder(Option<PathBuf>),
     UseShippedMnist,
     DismissError,
@@ -52,6 +52,27 @@ pub enum UiCommand {
     ExportConfusion(PlotFormat, Option<PathBuf>),
     /// An edit of the network in the Architecture tab (ignored while a run is active).
     Architecture(ArchCommand),
+    /// The collector on the canvas panel: the user's own set of drawings (carried out in my_drawings.rs).
+    Drawings(DrawingsCommand),
+}
+
+/// What the collector asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DrawingsCommand {
+    /// Read the current set again (counts, the strip).
+    Refresh,
+    /// Save the canvas' drawing into the current set as this class, and clear the canvas.
+    Add(String),
+    /// Remove one drawing of the current set.
+    Remove(PathBuf),
+    /// Make a set with these classes ("circle,square,triangle") and collect into it.
+    NewSet { name: String, classes: String },
+    /// Train on the set: from fresh weights, or (`transfer`) from the current ones with the conv stages frozen.
+    Train { transfer: bool },
+    /// Fine-tune the current weights on the set mixed with MNIST, and compare before and after.
+    Teach,
+    /// Evaluate the current weights on every drawing of the set.
+    HowWell,
 }
 
 /// What the Architecture editor asks for. Blocks and layers are counted from 0 in their list; bounds are checked
@@ -183,7 +204,8 @@ impl UiCommand {
             UiCommand::SaveWeights(None) => ("Save weights", SaveFile, "lenet.safetensors"),
             UiCommand::LoadWeights(None) => ("Load weights", OpenFile, "lenet.safetensors"),
             UiCommand::OpenDataFolder(None) => {
-                return Some(Dialog { title: "Open an MNIST-format data folder", kind: Folder, file_name: None })
+                let title = "Open a data folder (the four MNIST-format files, or one subfolder of images per class)";
+                return Some(Dialog { title, kind: Folder, file_name: None });
             }
             _ => return None,
         };

@@ -137,6 +137,7 @@ impl PlaygroundApp {
                     self.canvas.show_test_digit(&d.test, index);
                 }
             }
+            UiCommand::Drawings(c) => self.drawings_command(c),
             UiCommand::ExportConfusion(format, Some(path)) => {
                 let path = with_extension(path, if format == PlotFormat::Png { "png" } else { "svg" });
                 self.export_confusion(format, path);
@@ -238,8 +239,11 @@ impl PlaygroundApp {
             self.session.phase = Phase::LoadingData;
         }
         self.spawn_helper(Job::LoadData, move || {
-            let result = Dataset::load(folder.as_deref()).map(Arc::new);
-            AppMsg::DataLoaded { folder, result }
+            let (result, notes) = match Dataset::load_noted(folder.as_deref()) {
+                Ok(l) => (Ok(Arc::new(l.data)), l.notes),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            AppMsg::DataLoaded { folder, result, notes }
         });
     }
 
@@ -268,12 +272,7 @@ impl PlaygroundApp {
         }
         let mut note = None;
         let continuing = match start {
-            TrainStart::Continue if s.can_continue(&cfg) => Some(s.weights_origin.clone().unwrap_or_else(|| {
-                // Weights trained in this window before origins were kept: the curves say how far.
-                let name = settings_label(&cfg);
-                let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: s.history.last_x() };
-                WeightsOrigin { from, awaiting_save: None }
-            })),
+            TrainStart::Continue if s.can_continue(&cfg) => Some(continuing_origin(s, &cfg)),
             TrainStart::Continue => {
                 note = Some(if s.history.is_empty() && s.weights_origin.is_none() && !s.weights_from_file {
                     "Nothing trained to continue: training starts from scratch."
@@ -351,6 +350,16 @@ impl PlaygroundApp {
 /// 30 frames a second the window's drawing (egui, and Mesa's llvmpipe where there is no GPU) took a visible share
 /// of a 2-core machine from training.
 pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(100);
+
+/// What a run that starts from the current weights continues: where they came from, or (weights trained in this
+/// window and not recorded) the run on screen, as far as its curves go.
+pub(crate) fn continuing_origin(s: &crate::app::state::Session, cfg: &TrainConfig) -> WeightsOrigin {
+    s.weights_origin.clone().unwrap_or_else(|| {
+        let name = settings_label(cfg);
+        let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: s.history.last_x() };
+        WeightsOrigin { from, awaiting_save: None }
+    })
+}
 
 fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
     if path.extension().is_some() {

@@ -5,10 +5,12 @@
 
 use crate::app::command::{DialogKind, UiCommand};
 use crate::app::experiments::OverlaySeries;
-use crate::engine::data::mnist::Dataset;
+use crate::engine::data::mnist::{Dataset, ImageSet};
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::my_drawings::SetSummary;
 use crate::engine::store::runs::{RunList, StoredRun};
+use crate::engine::training::fine_tune::BeforeAfter;
 use crate::Result;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::PathBuf;
@@ -45,6 +47,10 @@ pub(crate) enum Job {
     LoadRunCurves,
     /// A stored run's weights are read.
     LoadRunWeights,
+    /// A drawing of the user's set is saved or removed, or a set is made.
+    SaveDrawing,
+    /// The user's set is read: listed, loaded for a run, evaluated, compared before and after.
+    ReadDrawings,
 }
 
 impl Job {
@@ -63,13 +69,15 @@ impl Job {
             Job::ChangeRuns => "change-runs",
             Job::LoadRunCurves => "load-run-curves",
             Job::LoadRunWeights => "load-run-weights",
+            Job::SaveDrawing => "save-drawing",
+            Job::ReadDrawings => "read-drawings",
         }
     }
 
     /// Writes files the user must not lose: closing the window waits for it.
     pub fn writes(self) -> bool {
         match self {
-            Job::Export | Job::SaveWeights | Job::SaveRun | Job::ChangeRuns => true,
+            Job::Export | Job::SaveWeights | Job::SaveRun | Job::ChangeRuns | Job::SaveDrawing => true,
             Job::LoadData
             | Job::LoadWeights
             | Job::Dialog
@@ -77,7 +85,8 @@ impl Job {
             | Job::Capture
             | Job::ListRuns
             | Job::LoadRunCurves
-            | Job::LoadRunWeights => false,
+            | Job::LoadRunWeights
+            | Job::ReadDrawings => false,
         }
     }
 
@@ -165,6 +174,8 @@ pub(crate) enum AppMsg {
     DataLoaded {
         folder: Option<PathBuf>,
         result: Result<Arc<Dataset>>,
+        /// What the reading has to say (an image folder's skipped images, its cache).
+        notes: Vec<String>,
     },
     /// A dialog's answer: the command that asked, its path filled in.
     Answered(UiCommand),
@@ -186,6 +197,8 @@ pub(crate) enum AppMsg {
         weights_version: u64,
         result: Result<Evaluation>,
     },
+    /// The collector's helpers (see `my_drawings.rs`).
+    Drawings(Box<DrawingsMsg>),
     Screenshot {
         path: PathBuf,
         image: Arc<egui::ColorImage>,
@@ -211,6 +224,25 @@ pub(crate) enum RunsMsg {
         id: String,
         result: Result<ModelWeights>,
     },
+}
+
+/// What the collector's helpers send back.
+pub(crate) enum DrawingsMsg {
+    /// The set as it is now (after a listing, an added or removed drawing, a new set); `saved` says what changed.
+    Summary {
+        result: Result<SetSummary>,
+        saved: Option<String>,
+    },
+    /// The set loaded for a run (Train on it); `transfer`: from the current weights, conv stages frozen.
+    ForTraining {
+        transfer: bool,
+        result: Result<Arc<Dataset>>,
+    },
+    /// The mix to teach (the set with MNIST), the held-out drawings and MNIST's test set.
+    ForTeaching(Result<(Arc<Dataset>, ImageSet, ImageSet)>),
+    /// "How well does it read me?" answered, or the before/after figures of a teaching run.
+    Answer(Result<String>),
+    Compared(Result<BeforeAfter>),
 }
 
 /// The helpers' channel (each message with the job that sent it), the counts, and the picker.

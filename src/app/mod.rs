@@ -4,13 +4,16 @@
 //!
 //! * intents — `command.rs`: every `UiCommand` and the commands it carries; names nothing else of the app;
 //! * state — `state.rs` (what the user chose, `Settings`; what exists while the app runs, `Session`; Evaluate's
-//!   state), `history.rs` (the curves), `experiments.rs` (the run store's list, live-lr markers);
-//! * plain workers and renderings — `arch_edit.rs` (the Architecture editor's edits, pure), `jobs.rs` (helper messages, the path picker), `attribution_worker.rs` (the
+//!   state), `drawings_state.rs` (the collector's), `history.rs` (the curves), `experiments.rs` (the run store's
+//!   list, live-lr markers);
+//! * plain workers and renderings — `arch_edit.rs` (the Architecture editor's edits, pure), `jobs.rs` (helper
+//!   messages, the path picker), `attribution_worker.rs` (the
 //!   canvas's occlusion thread), `events.rs` (the trainer's events applied to the session), `export.rs` (files
 //!   rendered off screen), `matrix_cells.rs` (how a confusion-matrix cell looks, on screen and in the export);
 //! * the app's jobs, each an `impl PlaygroundApp` that only this file's methods reach — `execute.rs` (carry out a
 //!   `UiCommand`), `background.rs` (start helper threads, apply what they send back), `run_store.rs` (the Runs
-//!   view's commands and the store's answers), `coach_actions.rs` (the coach banner's buttons), `shutdown.rs`
+//!   view's commands and the store's answers), `my_drawings.rs` (the collector's commands: the user's own set,
+//!   training and teaching on it), `coach_actions.rs` (the coach banner's buttons), `shutdown.rs`
 //!   (closing without losing a save or leaving the trainer running);
 //! * `views/`: the panels, which only draw and push `UiCommand`s.
 //!
@@ -21,6 +24,7 @@ mod attribution_worker;
 mod background;
 mod coach_actions;
 pub mod command;
+pub mod drawings_state;
 mod events;
 mod execute;
 pub mod experiments;
@@ -28,6 +32,7 @@ pub mod export;
 pub mod history;
 mod jobs;
 mod matrix_cells;
+pub mod my_drawings;
 mod run_store;
 mod shutdown;
 pub mod state;
@@ -48,6 +53,7 @@ use views::architecture::ArchitectureView;
 use views::banner::{error_banner, frame_time_overlay, FrameTimes};
 use views::canvas::CanvasView;
 use views::coach::CoachBanner;
+use views::collector::{CollectorInputs, CollectorView};
 use views::evaluation::{EvaluationInputs, EvaluationView};
 use views::gradients::GradientsView;
 use views::inspector::InspectorView;
@@ -73,6 +79,8 @@ pub struct PlaygroundApp {
     commands: Vec<UiCommand>,
     plots: PlotsView,
     canvas: CanvasView,
+    collector: CollectorView,
+    drawings: drawings_state::Drawings,
     inspector: InspectorView,
     architecture: ArchitectureView,
     runs: RunsView,
@@ -107,6 +115,8 @@ impl PlaygroundApp {
             commands: Vec::new(),
             plots: PlotsView::default(),
             canvas: CanvasView::default(),
+            collector: CollectorView::default(),
+            drawings: Default::default(),
             inspector: InspectorView::default(),
             architecture: ArchitectureView::default(),
             runs: RunsView::default(),
@@ -192,6 +202,7 @@ impl eframe::App for PlaygroundApp {
             self.execute(UiCommand::Live(LiveCommand::Step));
         }
         self.experiments_tick();
+        self.drawings_tick();
         // Not while a drag is under way: untrained weights follow the Architecture editor once the value is let go.
         if !ctx.input(|i| i.pointer.any_down()) {
             self.session.follow_settings(&self.settings.train);
@@ -214,8 +225,23 @@ impl eframe::App for PlaygroundApp {
         });
         let canvas = egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0);
         canvas.max_size((width * 0.3).max(220.0)).show(ui, |ui| {
-            let test_set = self.session.data.as_ref().map(|d| &d.test);
-            self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                let test_set = self.session.data.as_ref().map(|d| &d.test);
+                self.canvas.ui(ui, self.session.predictor.as_ref(), test_set, self.session.weights_version);
+                ui.separator();
+                let weights = self.session.weights.as_ref();
+                let d = &self.drawings;
+                let inputs = CollectorInputs {
+                    summary: d.summary.as_ref(),
+                    answer: d.answer.as_deref(),
+                    compared: d.compared.map(|r| (r, d.mix.as_deref().unwrap_or_default())),
+                    predicted: self.canvas.predicted_class().and_then(|c| weights?.class_names.get(c).cloned()),
+                    has_drawing: self.canvas.has_strokes(),
+                    has_weights: weights.is_some(),
+                    running: self.session.run_active(),
+                };
+                self.collector.ui(ui, &inputs, &mut self.commands);
+            });
         });
         self.attribution.sync(&ctx, &mut self.canvas, &self.session);
         egui::CentralPanel::default_margins().show(ui, |ui| {

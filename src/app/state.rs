@@ -203,7 +203,10 @@ impl Session {
             return;
         }
         let dataset = self.data.as_ref().map_or("MNIST".to_string(), |d| d.name.clone());
-        let w = ModelWeights::init(train.model, train.init, train.seed, &dataset, &self.class_names());
+        // The output layer scores the data set's classes, whatever the settings say (as in the trainer).
+        let names = self.class_names();
+        let model = ModelConfig { classes: names.len(), ..train.model };
+        let w = ModelWeights::init(model, train.init, train.seed, &dataset, &names);
         self.clear_curves();
         self.fresh_from = Some((train.model, train.init, train.seed));
         self.weights_from_file = false;

@@ -28,7 +28,22 @@ pub(super) fn run_eval(
         None => None,
     };
     let w = checkpoint::load(weights)?;
-    let data = Dataset::load(data)?;
+    let loaded = Dataset::load_noted(data)?;
+    for note in &loaded.notes {
+        super::print_stderr(&format!("data: {}\n", printable(note)));
+    }
+    let data = loaded.data;
+    if data.class_names.len() != w.config.classes {
+        return Err(Error::weights(
+            weights,
+            format!(
+                "the weights score {} classes, the data set has {} ({}): train on it first (train --data … --init-from …)",
+                w.config.classes,
+                data.class_names.len(),
+                data.name
+            ),
+        ));
+    }
     if data.test.is_empty() {
         return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }

@@ -36,6 +36,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per process: the size of the largest variant (train's flags) costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train LeNet-5 and report per-epoch test accuracy.
@@ -64,7 +66,8 @@ pub enum Command {
     Eval {
         #[arg(long)]
         weights: PathBuf,
-        /// A folder with the four MNIST-format files (default: the shipped MNIST).
+        /// A folder with the four MNIST-format files, or an image folder (its test images: those of test/, or
+        /// the held-out 20 %); default: the shipped MNIST.
         #[arg(long)]
         data: Option<PathBuf>,
         #[arg(long)]
@@ -132,9 +135,17 @@ pub struct TrainArgs {
     pub optimizer: Option<Optimizer>,
     #[arg(long)]
     pub seed: Option<u64>,
-    /// A folder with the four MNIST-format files (default: the shipped MNIST).
+    /// A folder with the four MNIST-format files, or an image folder (one subfolder of PNG/JPEG files per class,
+    /// optionally under train/ and test/); default: the shipped MNIST.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Start from these weights (safetensors) instead of fresh ones; for a data set with other classes the output
+    /// layer is drawn afresh and every other layer copied.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
+    /// With --init-from: layers that keep their starting weights, e.g. c1,c3 (the conv stages: transfer learning).
+    #[arg(long, requires = "init_from", value_delimiter = ',')]
+    pub freeze: Vec<String>,
     /// Train on the first N training images only.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -193,6 +204,7 @@ impl TrainArgs {
         };
         let mut c = TrainConfig::preset(self.preset).with_changes(&changes);
         c.limit = self.limit;
+        c.freeze = self.freeze.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
         c.schedule = match (&self.schedule, &self.step_epochs) {
             (Schedule::Step { .. }, Some(at)) => Schedule::Step { at_epochs: at.0.clone() },
             (Schedule::Step { at_epochs }, None) if at_epochs.is_empty() => {

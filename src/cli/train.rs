@@ -6,8 +6,10 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::model::checkpoint;
 use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
 use crate::engine::store::runs::{RunRecorder, RunSource};
+use crate::engine::training::config::{ModelConfig, TrainConfig};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
+use crate::engine::training::init_from::start_weights;
 use crate::engine::training::metrics::MetricsLog;
 use crate::engine::training::train::train;
 use crate::error::printable;
@@ -27,7 +29,15 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     // Recording: the store is resolved (and created, and probed) before training, so a bad folder fails at once.
     let store = if args.record { Some(super::runs::prepare_store()?) } else { None };
     let mut recorder = args.record.then(|| RunRecorder::new(RunSource::Cli, args.run_name.clone()));
-    let data = Dataset::load(args.data.as_deref())?;
+    let initial = match &args.init_from {
+        Some(p) => Some(checkpoint::load(p)?),
+        None => None,
+    };
+    let loaded = Dataset::load_noted(args.data.as_deref())?;
+    for note in &loaded.notes {
+        print_stderr(&format!("data: {}\n", printable(note)));
+    }
+    let data = loaded.data;
     if data.train.is_empty() {
         let folder = args.data.as_deref().unwrap_or(Path::new("the shipped MNIST"));
         return Err(Error::data(
@@ -45,6 +55,23 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     // A stopped run is saved like a finished one: where it stopped, for the message at the end.
     let mut stopped_at = None;
     print_stderr(&format!("data: {}\n", data.describe()));
+    // The starting weights fitted to the data set's classes here, so the change is said before training starts.
+    let initial = match (&initial, &args.init_from) {
+        (Some(w), Some(path)) => {
+            let cfg =
+                TrainConfig { model: ModelConfig { classes: data.class_names.len(), ..cfg.model }, ..cfg.clone() };
+            let (w, note) = start_weights(w, &cfg, &data.name, &data.class_names)?;
+            print_stderr(&format!("init: {}\n", printable(&path.display().to_string())));
+            if let Some(note) = note {
+                print_stderr(&format!("init: {note}\n"));
+            }
+            if !cfg.freeze.is_empty() {
+                print_stderr(&format!("init: frozen (kept as loaded, not trained): {}\n", cfg.freeze.join(", ")));
+            }
+            Some(w)
+        }
+        _ => None,
+    };
     let mut emit = |e: TrainEvent| {
         if let Some(r) = recorder.as_mut() {
             r.observe(&e);
@@ -133,7 +160,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let done = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
         signals::stop_on_signal(scope, &control, &done);
-        let result = train(&cfg, &data, None, &control, &mut emit);
+        let result = train(&cfg, &data, initial.as_ref(), &control, &mut emit);
         done.store(true, Ordering::SeqCst);
         result
     });
@@ -219,7 +246,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
 /// file (created and removed again), `--save` and `--metrics` must be two different files, and neither may be one
 /// of the run's inputs (a file of the `--data` folder).
 fn check_outputs(args: &TrainArgs) -> Result<()> {
-    let inputs = args.data.as_deref().map(data_inputs).unwrap_or_default();
+    let mut inputs = args.data.as_deref().map(data_inputs).unwrap_or_default();
+    inputs.extend(args.init_from.iter().cloned());
     for (flag, p) in [("--save", &args.save), ("--metrics", &args.metrics)] {
         if let Some(p) = p {
             check_not_input(flag, p, &inputs)?;

@@ -7,4 +7,5 @@ mod support;
 
 mod end_to_end;
 mod experiments;
+mod my_data;
 mod trust;

@@ -10,6 +10,8 @@ mod basics;
 mod diagnostics;
 mod evaluation;
 mod experiments;
+mod fine_tune;
+mod image_folder;
 mod kernels;
 mod proptest_inputs;
 mod trust;

@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod data;
 pub mod idx;
+pub mod image_folder;
 pub mod peak_rss;
 pub mod ui;

@@ -8,6 +8,7 @@ mod architecture;
 mod diagnostics;
 mod evaluation;
 mod experiments;
+mod my_drawings;
 mod run_origin;
 mod trust;
 mod views;

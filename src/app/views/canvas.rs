@@ -157,6 +157,28 @@ impl CanvasView {
         self.changed();
     }
 
+    /// The strokes as drawn, dark ink on light paper at the raster's resolution (what "Add to my set" saves), or
+    /// None when nothing is drawn (a test digit is not a drawing).
+    pub fn drawing_on_paper(&self) -> Option<crate::engine::data::digit::GrayImage> {
+        if self.strokes.is_empty() {
+            return None;
+        }
+        let mut img = rasterize_strokes(&self.strokes, RASTER_SIDE, PEN_RADIUS);
+        img.pixels.iter_mut().for_each(|v| *v = 1.0 - v.clamp(0.0, 1.0));
+        Some(img)
+    }
+
+    /// True if strokes are drawn (not just a test digit shown).
+    pub fn has_strokes(&self) -> bool {
+        !self.strokes.is_empty()
+    }
+
+    /// The class the network reads in the current drawing, as last shown.
+    pub fn predicted_class(&self) -> Option<usize> {
+        let p = self.prediction.as_ref().filter(|p| p.input_gen == self.input_gen)?;
+        p.result.as_ref().ok().map(|p| p.class)
+    }
+
     /// True if nothing is on the canvas.
     pub fn is_empty(&self) -> bool {
         self.strokes.is_empty() && self.current.is_empty() && self.test_digit.is_none()

@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod banner;
 pub mod canvas;
 pub mod coach;
+pub mod collector;
 pub mod controls;
 pub mod epoch_axis;
 pub mod evaluation;

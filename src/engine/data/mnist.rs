@@ -6,6 +6,7 @@
 use crate::engine::data::checksums::{parse_sums, MAX_SUMS_BYTES};
 use crate::engine::data::classes::{is_fashion, owned, parse_classes, MAX_CLASSES_BYTES};
 use crate::engine::data::idx::{idx_from_file, Idx, Kind};
+use crate::engine::data::image_folder::{self, is_image_folder, Loaded};
 use crate::engine::model::rng::Rng;
 use crate::engine::store::bounded_read::{read_bounded, Refusal};
 use crate::error::printable;
@@ -26,7 +27,7 @@ pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
 /// Images as bytes (0 = background, 255 = full ink), row-major 28×28, with their labels. Kept as u8 to keep full
 /// MNIST at ~50 MB; batches are converted to f32 on the fly.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageSet {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
@@ -95,7 +96,11 @@ impl Dataset {
     /// - A test set with no images is an error: there would be nothing to measure accuracy on.
     pub fn from_dir(dir: &Path) -> Result<Dataset> {
         if !dir.is_dir() {
-            return Err(Error::data(dir, "not a folder (expected one with the four MNIST-format IDX files)"));
+            return Err(Error::data(
+                dir,
+                "not a folder (expected one with the four MNIST-format IDX files, or one subfolder of images per \
+                 class)",
+            ));
         }
         let sums_path = dir.join("SHA256SUMS");
         let sums = match read_optional_text(&sums_path, MAX_SUMS_BYTES)? {
@@ -142,9 +147,18 @@ impl Dataset {
 
     /// `--data DIR` if given, else the shipped MNIST.
     pub fn load(dir: Option<&Path>) -> Result<Dataset> {
+        Dataset::load_noted(dir).map(|l| l.data)
+    }
+
+    /// [`Dataset::load`] with what the user should be told about the reading (skipped images, the cache). The one
+    /// place that tells the two kinds of data folder apart: a folder with any of the four IDX file names is read as
+    /// an MNIST-format set ([`Dataset::from_dir`]), any other as an image folder
+    /// ([`image_folder`](super::image_folder)).
+    pub fn load_noted(dir: Option<&Path>) -> Result<Loaded> {
         match dir {
-            Some(d) => Dataset::from_dir(d),
-            None => Dataset::shipped_mnist(),
+            Some(d) if d.is_dir() && is_image_folder(d) => image_folder::load(d),
+            Some(d) => Ok(Loaded { data: Dataset::from_dir(d)?, notes: Vec::new() }),
+            None => Ok(Loaded { data: Dataset::shipped_mnist()?, notes: Vec::new() }),
         }
     }
 

@@ -5,6 +5,7 @@
 //! * [`idx`]: the IDX file format, read defensively.
 //! * [`checksums`]: `SHA256SUMS` and digests.
 //! * [`classes`]: the class names (digits, Fashion-MNIST's, `classes.txt`).
+//! * [`image_folder`]: your own data — one subfolder of PNG/JPEG files per class — and its [`folder_cache`].
 //! * [`shipped`]: the MNIST files compiled into the binary.
 //! * [`image_file`]: PNG and JPEG files decoded, in bounded memory, to a grey image.
 //! * [`digit`]: pure pixel work — any grey image turned into MNIST's 28×28 input, and pen strokes drawn.
@@ -12,7 +13,9 @@
 pub(crate) mod checksums;
 pub(crate) mod classes;
 pub mod digit;
+mod folder_cache;
 pub(crate) mod idx;
 pub mod image_file;
+pub mod image_folder;
 pub mod mnist;
 mod shipped;

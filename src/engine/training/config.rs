@@ -111,6 +111,10 @@ pub struct TrainConfig {
     /// How the learning rate moves during the run (see `engine::training::schedule`); settings without it load as constant.
     #[serde(default)]
     pub schedule: Schedule,
+    /// Layers whose weights and biases the optimiser leaves as they start (e.g. `["c1", "c3"]`, the conv stages, for
+    /// transfer learning from weights trained on another set); keys of the architecture's weighted layers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<String>,
 }
 
 impl Default for TrainConfig {
@@ -166,6 +170,7 @@ impl TrainConfig {
             seed: 42,
             limit: None,
             schedule: Schedule::Constant,
+            freeze: Vec::new(),
         };
         match p {
             Preset::Default => base,
@@ -211,8 +216,9 @@ impl TrainConfig {
             Some("lenet5") => String::new(),
             _ => format!("{}, ", self.model.arch),
         };
+        let frozen = if self.freeze.is_empty() { String::new() } else { format!(", {} frozen", self.freeze.join(" ")) };
         format!(
-            "{arch}{} + {}, {} init, {} lr {}, batch {}",
+            "{arch}{} + {}, {} init, {} lr {}, batch {}{frozen}",
             self.model.activation.label(),
             self.model.pooling.label(),
             self.init.label(),
@@ -245,6 +251,13 @@ impl TrainConfig {
         }
         crate::engine::model::stages::try_stages(self.model)
             .map_err(|e| Config(format!("architecture {}: {e}", self.model.arch)))?;
+        let layers = crate::engine::model::stages::weighted_layers(self.model);
+        if let Some(bad) = self.freeze.iter().find(|k| !layers.contains(&k.as_str())) {
+            return Err(Config(format!("cannot freeze '{bad}': the layers with weights are {}", layers.join(", "))));
+        }
+        if layers.iter().all(|l| self.freeze.iter().any(|k| k == l)) {
+            return Err(Config("every layer is frozen: there would be nothing left to train".into()));
+        }
         Ok(())
     }
 }

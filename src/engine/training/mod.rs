@@ -1,13 +1,15 @@
 //! A training run: the recipe a user chooses ([`config`], [`schedule`]), the loop ([`train`]) with its update
 //! rules ([`optim`]) and divergence checks ([`divergence`]), what the user can do to it while it runs
 //! ([`control`]), what it tells the world ([`events`], [`metrics`]), the one thread that hosts it ([`worker`]),
-//! its throughput ([`bench`]) and the memory a step needs ([`step_memory`]).
+//! starting from other weights ([`init_from`]) and fine-tuning on one's own drawings ([`fine_tune`]), its throughput ([`bench`]) and the memory a step needs ([`step_memory`]).
 
 pub mod bench;
 pub mod config;
 pub mod control;
 pub mod divergence;
 pub mod events;
+pub mod fine_tune;
+pub mod init_from;
 pub mod metrics;
 pub mod optim;
 pub mod schedule;

@@ -21,6 +21,8 @@ pub struct Optim {
     v: Vec<Tensor>,
     /// Each parameter's values before the last step (flattened, row-major); empty before the first step.
     previous: Vec<Vec<f32>>,
+    /// Parameters that are never updated (frozen layers), by index.
+    frozen: Vec<bool>,
 }
 
 const MOMENTUM: f64 = 0.9;
@@ -35,7 +37,15 @@ impl Optim {
             Optimizer::Sgd => (Vec::new(), Vec::new()),
             _ => (zeros()?, zeros()?),
         };
-        Ok(Optim { kind, lr, step: 0, m, v, previous: vec![Vec::new(); vars.len()] })
+        Ok(Optim { kind, lr, step: 0, m, v, previous: vec![Vec::new(); vars.len()], frozen: vec![false; vars.len()] })
+    }
+
+    /// Leaves the parameters marked `true` untouched by every step (their gradients are ignored; moments and
+    /// velocity stay zero), so a frozen layer keeps its values bit for bit.
+    pub fn freeze(mut self, frozen: Vec<bool>) -> Self {
+        self.frozen = frozen;
+        self.frozen.resize(self.previous.len(), false);
+        self
     }
 
     /// The learning rate of the following steps (a schedule or a live change); moments and velocity are kept.
@@ -51,8 +61,9 @@ impl Optim {
     pub fn step(&mut self, vars: &[Var], grads: &GradStore) -> Result<()> {
         self.step += 1;
         for (i, var) in vars.iter().enumerate() {
-            let Some(g) = grads.get(var.as_tensor()) else {
-                // No gradient: the parameter keeps its value.
+            let grad = if self.frozen[i] { None } else { grads.get(var.as_tensor()) };
+            let Some(g) = grad else {
+                // Frozen, or no gradient: the parameter keeps its value.
                 self.previous[i] = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
                 continue;
             };

@@ -13,6 +13,7 @@ use crate::engine::training::config::{ModelConfig, TrainConfig};
 use crate::engine::training::control::{Control, Live, Turn};
 use crate::engine::training::divergence;
 use crate::engine::training::events::{BatchMetrics, Divergence, EpochMetrics, StepResult, TrainEvent};
+use crate::engine::training::init_from;
 use crate::engine::training::optim::Optim;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
@@ -23,7 +24,8 @@ use std::time::{Duration, Instant};
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 /// Runs training to the end, a stop, or a failure, emitting events on the way, with the coach's hints among them
 /// and diagnostics measured every few steps. Starts from `initial` weights if given (they must match the configured
-/// architecture), else from fresh ones drawn with the config's init and seed.
+/// architecture; with other classes the output layer is drawn afresh, see [`init_from`]), else from fresh ones
+/// drawn with the config's init and seed. The layers of `cfg.freeze` keep their starting values.
 ///
 /// Returns the final weights; on divergence emits `Failed` (with the last good weights) and returns the error.
 pub fn train(
@@ -104,10 +106,7 @@ fn run(
     let batches_per_epoch = train_set.len().div_ceil(batch_size);
 
     let start_weights = match initial {
-        Some(w) if w.config == cfg.model => w.clone(),
-        Some(_) => {
-            return Err(Error::Config("the loaded weights are for another architecture than the one selected".into()))
-        }
+        Some(w) => init_from::start_weights(w, cfg, &data.name, &data.class_names)?.0,
         None => ModelWeights::init(cfg.model, cfg.init, cfg.seed, &data.name, &data.class_names),
     };
     let vars = start_weights
@@ -116,7 +115,7 @@ fn run(
         .map(|p| Var::from_slice(&p.data, p.shape.as_slice(), &Device::Cpu))
         .collect::<candle_core::Result<Vec<_>>>()?;
     let model = LeNet::new(cfg.model, vars.iter().map(|v| v.as_tensor().clone()).collect())?;
-    let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?;
+    let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?.freeze(init_from::frozen_params(cfg));
     let snapshot = |m: &LeNet| m.to_weights(&data.name, &data.class_names);
     let mut guard = divergence::Guard::new();
 

@@ -1,0 +1,299 @@
+//! The collector in the window: carrying out what it asks for (`DrawingsCommand`) — saving the canvas' drawing into
+//! the user's set, a new set, training on it, teaching the current weights the user's handwriting, reading the set
+//! with the current weights — and applying the helpers' answers (`DrawingsMsg`). Every file and evaluation runs on
+//! a helper thread; a run is a normal run of the trainer, on the set's data.
+//!
+//! Teaching ("Teach it my handwriting") remembers the weights it started from, the held-out drawings and MNIST's
+//! test set; when the run ends, both weights are measured on both sets (helper thread) and the figures are shown side
+//! by side.
+
+use crate::app::command::DrawingsCommand;
+use crate::app::drawings_state::{Drawings, Teaching};
+use crate::app::jobs::{AppMsg, DrawingsMsg, Job};
+use crate::app::state::Phase;
+use crate::app::PlaygroundApp;
+use crate::engine::data::digit::GrayImage;
+use crate::engine::data::image_folder;
+use crate::engine::data::mnist::Dataset;
+use crate::engine::insight::evaluate::evaluate_weights;
+use crate::engine::model::stages;
+use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::my_drawings::{self, SetSummary};
+use crate::engine::training::config::TrainConfig;
+use crate::engine::training::fine_tune::{self, BeforeAfter};
+use crate::engine::training::worker;
+use crate::{Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn msg(m: DrawingsMsg) -> AppMsg {
+    AppMsg::Drawings(Box::new(m))
+}
+
+impl PlaygroundApp {
+    /// The data home the sets live under (the run store's), or an error saying how to get one.
+    fn drawings_home(&self) -> Result<PathBuf> {
+        match &self.session.experiments.store {
+            Some(store) => Ok(store.data_dir().to_path_buf()),
+            None => Err(Error::Config("no data folder to keep drawings in (set LENET_PLAYGROUND_HOME)".into())),
+        }
+    }
+
+    /// The collector's state (tests).
+    pub fn drawings(&self) -> &Drawings {
+        &self.drawings
+    }
+
+    /// Each frame: the first lists the current set; a teaching run that has ended is compared. Never waits.
+    pub(crate) fn drawings_tick(&mut self) {
+        if !self.drawings.started {
+            self.drawings.started = true;
+            if let Ok(home) = self.drawings_home() {
+                let dir = my_drawings::sets_dir(&home);
+                self.spawn_helper(Job::ReadDrawings, move || {
+                    let result = std::fs::read_dir(&dir)
+                        .ok()
+                        .and_then(|_| my_drawings::current_or_default(&home).ok())
+                        .map(|d| my_drawings::summary(&d))
+                        .unwrap_or_else(|| Err(Error::Config("no set yet".into())));
+                    msg(DrawingsMsg::Summary { result, saved: None })
+                });
+            }
+        }
+        if self.drawings.teaching.is_some() && !self.session.run_active() && self.session.phase == Phase::Idle {
+            let t = self.drawings.teaching.take().expect("checked");
+            let Some(after) = self.session.weights.clone() else { return };
+            self.spawn_helper(Job::ReadDrawings, move || {
+                msg(DrawingsMsg::Compared(BeforeAfter::measure(&t.before, &after, &t.own_test, &t.mnist_test)))
+            });
+        }
+    }
+
+    pub(crate) fn drawings_command(&mut self, cmd: DrawingsCommand) {
+        let home = match self.drawings_home() {
+            Ok(h) => h,
+            Err(e) => return self.session.show_error("Cannot keep drawings", &e),
+        };
+        let set_dir = self.drawings.summary.as_ref().map(|s| s.dir.clone());
+        match cmd {
+            DrawingsCommand::Refresh => {
+                if let Some(dir) = set_dir {
+                    self.spawn_helper(Job::ReadDrawings, move || {
+                        msg(DrawingsMsg::Summary { result: my_drawings::summary(&dir), saved: None })
+                    });
+                }
+            }
+            DrawingsCommand::Add(class) => {
+                let Some(img) = self.canvas.drawing_on_paper() else {
+                    self.session.status = "Draw something first: the canvas is empty.".into();
+                    return;
+                };
+                self.canvas.clear();
+                self.spawn_helper(Job::SaveDrawing, move || {
+                    let saved = set_dir
+                        .map(Ok)
+                        .unwrap_or_else(|| my_drawings::current_or_default(&home))
+                        .and_then(|dir| save_and_summarise(&dir, &class, &img));
+                    match saved {
+                        Ok((summary, path)) => msg(DrawingsMsg::Summary {
+                            result: Ok(summary),
+                            saved: Some(format!("Added to your set as '{class}': {}", path.display())),
+                        }),
+                        Err(e) => msg(DrawingsMsg::Summary { result: Err(e), saved: None }),
+                    }
+                });
+            }
+            DrawingsCommand::Remove(path) => {
+                let Some(dir) = set_dir else { return };
+                self.spawn_helper(Job::SaveDrawing, move || {
+                    let result = my_drawings::remove_drawing(&dir, &path).and_then(|()| my_drawings::summary(&dir));
+                    let saved = result.is_ok().then(|| format!("Removed {}", path.display()));
+                    msg(DrawingsMsg::Summary { result, saved })
+                });
+            }
+            DrawingsCommand::NewSet { name, classes } => {
+                let name = name.trim().to_string();
+                self.spawn_helper(Job::SaveDrawing, move || {
+                    let result = my_drawings::parse_classes(&classes)
+                        .and_then(|c| my_drawings::create_set(&home, &name, &c))
+                        .and_then(|dir| my_drawings::summary(&dir));
+                    let saved = result.as_ref().ok().map(|s| format!("New set '{}' in {}", s.name, s.dir.display()));
+                    msg(DrawingsMsg::Summary { result, saved })
+                });
+            }
+            DrawingsCommand::Train { transfer } => {
+                let Some(dir) = self.runnable_set(set_dir) else { return };
+                self.spawn_helper(Job::ReadDrawings, move || {
+                    let result = image_folder::load(&dir).map(|l| Arc::new(l.data));
+                    msg(DrawingsMsg::ForTraining { transfer, result })
+                });
+            }
+            DrawingsCommand::Teach => {
+                let Some(dir) = self.runnable_set(set_dir) else { return };
+                let seed = self.settings.train.seed;
+                self.spawn_helper(Job::ReadDrawings, move || {
+                    let result = image_folder::load_with(&dir, true).and_then(|own| {
+                        let mnist = Dataset::shipped_mnist()?;
+                        let mix = fine_tune::teaching_set(&own.data, &mnist, seed)?;
+                        Ok((Arc::new(mix), own.data.test, mnist.test))
+                    });
+                    msg(DrawingsMsg::ForTeaching(result))
+                });
+            }
+            DrawingsCommand::HowWell => {
+                let (Some(dir), Some(weights)) = (set_dir, self.session.weights.clone()) else { return };
+                self.spawn_helper(Job::ReadDrawings, move || msg(DrawingsMsg::Answer(how_well(&dir, &weights))));
+            }
+        }
+    }
+
+    /// The set's folder when a run may start on it now.
+    fn runnable_set(&mut self, set_dir: Option<PathBuf>) -> Option<PathBuf> {
+        if self.session.run_active() {
+            self.session.status = "A run is going on: stop it first.".into();
+            return None;
+        }
+        if set_dir.is_none() {
+            self.session.status = "Add a few drawings to your set first.".into();
+        }
+        set_dir
+    }
+
+    pub(crate) fn handle_drawings_msg(&mut self, m: DrawingsMsg) {
+        match m {
+            DrawingsMsg::Summary { result: Ok(summary), saved } => {
+                self.drawings.summary = Some(summary);
+                if let Some(s) = saved {
+                    self.session.status = s;
+                }
+            }
+            DrawingsMsg::Summary { result: Err(e), saved: _ } => {
+                // The first listing finds no set yet: nothing to say until the user adds a drawing.
+                if self.drawings.summary.is_some() || !matches!(e, Error::Config(_)) {
+                    self.session.show_error("Your set of drawings", &e);
+                }
+            }
+            DrawingsMsg::ForTraining { transfer, result } => match result {
+                Ok(data) => {
+                    let mut cfg = self.settings.train.clone();
+                    let initial = if transfer {
+                        let layers = stages::weighted_layers(cfg.model);
+                        cfg.freeze = layers.into_iter().filter(|l| l.starts_with('c')).map(String::from).collect();
+                        self.session.weights.clone()
+                    } else {
+                        None
+                    };
+                    let how = if transfer {
+                        format!(
+                            "from the current weights with {} frozen: the convolutions keep the strokes and shapes \
+                             they learned on {}; only the dense layers and a fresh output layer learn your classes",
+                            cfg.freeze.join(", "),
+                            initial.as_ref().map_or("MNIST".to_string(), |w| w.dataset.clone())
+                        )
+                    } else {
+                        "from fresh weights".to_string()
+                    };
+                    self.start_run_on(cfg, data, initial, format!("Training on your set {how}…"));
+                }
+                Err(e) => self.session.show_error("Cannot train on your set", &e),
+            },
+            DrawingsMsg::ForTeaching(result) => match (result, self.session.weights.clone()) {
+                (Ok((mix, own_test, mnist_test)), Some(before)) => {
+                    let own = mix.train.len() / (1 + fine_tune::MNIST_PER_OWN);
+                    let mix_text = fine_tune::describe_mix(own);
+                    let cfg = fine_tune::config(&self.settings.train, mix.train.len());
+                    self.drawings.mix = Some(mix_text.clone());
+                    self.drawings.compared = None;
+                    self.drawings.answer = None;
+                    self.drawings.teaching = Some(Teaching { before: before.clone(), own_test, mnist_test });
+                    self.start_run_on(cfg, mix, Some(before), format!("Teaching it your handwriting: {mix_text}…"));
+                }
+                (Err(e), _) => self.session.show_error("Cannot teach it your handwriting", &e),
+                (Ok(_), None) => self.session.error = Some("There are no weights to teach yet.".into()),
+            },
+            DrawingsMsg::Answer(Ok(text)) => {
+                self.session.status = text.clone();
+                self.drawings.answer = Some(text);
+            }
+            DrawingsMsg::Answer(Err(e)) => self.session.show_error("How well does it read you", &e),
+            DrawingsMsg::Compared(Ok(r)) => {
+                let [own, mnist] = r.lines();
+                self.session.status = format!("Taught: {own}; {mnist}");
+                self.drawings.compared = Some(r);
+            }
+            DrawingsMsg::Compared(Err(e)) => self.session.show_error("Cannot compare before and after", &e),
+        }
+    }
+
+    /// A normal run on `data` from `initial` (None: fresh weights from the settings), with `status` said.
+    fn start_run_on(&mut self, cfg: TrainConfig, data: Arc<Dataset>, initial: Option<ModelWeights>, status: String) {
+        if self.session.run_active() {
+            return;
+        }
+        if let Err(e) = cfg.validate() {
+            self.session.error = Some(e.report());
+            return;
+        }
+        let s = &mut self.session;
+        s.install_data(data.clone(), &cfg);
+        // From the current weights, the run is a continued one (its record says from what, its curves go on).
+        let continuing = initial.as_ref().map(|_| crate::app::execute::continuing_origin(s, &cfg));
+        match &continuing {
+            Some(origin) => {
+                s.history.start_run_at(origin.from.epoch_offset);
+                s.history.file_hints_away();
+            }
+            None => s.history.clear(),
+        }
+        s.experiments.last_step = None;
+        let ctx = self.ctx.clone();
+        let wake = move || ctx.request_repaint_after(crate::app::execute::TRAINING_FRAME);
+        match worker::spawn(cfg, data, initial, wake) {
+            Ok(handle) => {
+                s.trainer = Some(handle);
+                s.phase = Phase::Training;
+                s.weights_from_file = false;
+                s.fresh_from = None;
+                s.error = None;
+                s.status = status;
+                s.experiments.continuing = continuing;
+            }
+            Err(e) => s.error = Some(format!("cannot start the trainer thread: {e}")),
+        }
+    }
+}
+
+fn save_and_summarise(dir: &std::path::Path, class: &str, img: &GrayImage) -> Result<(SetSummary, PathBuf)> {
+    let path = my_drawings::add_drawing(dir, class, img)?;
+    Ok((my_drawings::summary(dir)?, path))
+}
+
+/// The current weights on every drawing of the set, in words.
+fn how_well(dir: &std::path::Path, weights: &ModelWeights) -> Result<String> {
+    let own = image_folder::load_with(dir, true)?.data;
+    if own.class_names != weights.class_names {
+        return Err(Error::Config(format!(
+            "the current weights read {} ({} classes); your set '{}' has {}: train on it first",
+            weights.dataset,
+            weights.class_names.len(),
+            own.name,
+            own.class_names.join(", ")
+        )));
+    }
+    let mut all = own.train.clone();
+    all.images.extend_from_slice(&own.test.images);
+    all.labels.extend_from_slice(&own.test.labels);
+    let ev = evaluate_weights(weights, &all, None, &mut |_, _| {})?
+        .ok_or_else(|| Error::Internal("the evaluation was interrupted".into()))?;
+    let right = (ev.accuracy * all.len() as f32).round() as usize;
+    let worst = own
+        .class_names
+        .iter()
+        .zip(&ev.class_accuracy)
+        .enumerate()
+        .filter(|(c, _)| all.labels.contains(&(*c as u8)))
+        .min_by(|a, b| a.1 .1.total_cmp(b.1 .1))
+        .map(|(_, (n, a))| format!("; hardest for it: '{n}' ({:.0} %)", a * 100.0))
+        .unwrap_or_default();
+    Ok(format!("It reads {right} of your {} drawings ({:.1} %){worst}.", all.len(), ev.accuracy * 100.0))
+}
