@@ -62,6 +62,7 @@ fn json_line(r: &StoredRun) -> String {
         "dataset": rec.dataset,
         "config": rec.config,
         "lr_changes": rec.lr_changes.len(),
+        "continued_from": rec.continued_from,
         "path": r.dir.display().to_string(),
     })
     .to_string()

@@ -28,7 +28,15 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     check_outputs(args)?;
     // Recording: the store is resolved (and created, and probed) before training, so a bad folder fails at once.
     let store = if args.record { Some(super::runs::prepare_store()?) } else { None };
-    let mut recorder = args.record.then(|| RunRecorder::new(RunSource::Cli, args.run_name.clone()));
+    // A run from --init-from is a continued run: its record names the file (or the stored run it came from) and
+    // counts its positions from there, as the window's Continue training does.
+    let mut recorder = store.as_ref().map(|store| {
+        let recorder = RunRecorder::new(RunSource::Cli, args.run_name.clone());
+        match &args.init_from {
+            Some(p) => recorder.continued_from(store.origin_of_weights(p)),
+            None => recorder,
+        }
+    });
     let initial = match &args.init_from {
         Some(p) => Some(checkpoint::load(p)?),
         None => None,

@@ -99,3 +99,40 @@ fn schedules_show_in_each_batch_lr() {
     assert!(text(&out.stderr).contains("--schedule step"), "{}", text(&out.stderr));
     assert!(!home.path().join("runs").exists(), "nothing recorded without --record");
 }
+
+/// `train --init-from` on a stored run's weights records a continued run: the origin names that run, and the
+/// positions start at its end; a plain file is named by its path, from epoch 0.
+#[test]
+fn a_run_from_init_from_records_what_it_continued() {
+    let home = tempfile::tempdir().unwrap();
+    let mut args = vec!["train", "--record", "--run-name", "base"];
+    args.extend(QUICK);
+    assert!(run_in(home.path(), &args).status.success());
+    let json = |home: &Path| -> Vec<serde_json::Value> {
+        let out = run_in(home, &["runs", "--json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let base = json(home.path()).remove(0);
+    let weights = Path::new(base["path"].as_str().unwrap()).join("weights.safetensors");
+    let mut args = vec!["train", "--record", "--run-name", "more", "--init-from", weights.to_str().unwrap()];
+    args.extend(QUICK);
+    let out = run_in(home.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let more = json(home.path()).into_iter().find(|r| r["name"] == "more").expect("the continued run");
+    let from = &more["continued_from"];
+    assert_eq!((&from["origin"]["kind"], &from["origin"]["id"]), (&"run".into(), &base["id"]), "{more}");
+    assert_eq!(from["epoch_offset"].as_f64(), Some(2.0), "it continues at the base run's end: {more}");
+    assert!(base["continued_from"].is_null(), "a fresh run continues nothing: {base}");
+
+    let copy = home.path().join("copy.safetensors");
+    std::fs::copy(&weights, &copy).unwrap();
+    let mut args = vec!["train", "--record", "--run-name", "from file", "--init-from", copy.to_str().unwrap()];
+    args.extend(QUICK);
+    assert!(run_in(home.path(), &args).status.success());
+    let file = json(home.path()).into_iter().find(|r| r["name"] == "from file").unwrap();
+    let origin = &file["continued_from"]["origin"];
+    assert_eq!(origin["kind"], "weights_file", "{file}");
+    assert!(origin["path"].as_str().unwrap().ends_with("copy.safetensors"), "{file}");
+    assert_eq!(file["continued_from"]["epoch_offset"].as_f64(), Some(0.0));
+}
