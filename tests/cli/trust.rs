@@ -766,8 +766,8 @@ fn a_truncated_jpeg_is_refused_and_large_progressive_ones_too() {
     assert!(m.peak_rss_mb < 100.0, "{:.0} MB", m.peak_rss_mb);
 }
 
-/// 6. eval --mistakes never mixes with files it did not write; --force replaces only its own; 10k PNGs (the time is
-/// printed).
+/// Item 6: eval --mistakes never mixes with files it did not write; --force replaces only its own; 10k PNGs (the
+/// time is printed).
 #[test]
 fn eval_mistakes_never_overwrites_what_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
