@@ -50,7 +50,8 @@ impl CollectorView {
             self.new_set_ui(ui, out);
             return;
         }
-        ui.horizontal(|ui| {
+        // Wrapped: a row wider than the panel pushes the canvas panel's content under the plots in a narrow window.
+        ui.horizontal_wrapped(|ui| {
             ui.strong("My drawings");
             match summary {
                 Some(s) => ui.label(format!("set '{}', {} drawing(s)", s.name, s.total())),
