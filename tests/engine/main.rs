@@ -11,4 +11,5 @@ mod diagnostics;
 mod evaluation;
 mod experiments;
 mod kernels;
+mod kernels_odd;
 mod proptest_inputs;
