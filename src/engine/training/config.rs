@@ -149,6 +149,9 @@ pub struct ConfigChanges {
     pub batch_size: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The layers (`--arch`); the class count stays the data set's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Architecture>,
 }
 
 impl TrainConfig {
@@ -186,12 +189,13 @@ impl TrainConfig {
 
     /// This config with `changes` applied (the rest kept).
     pub(crate) fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
-        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed } = *changes;
+        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed, arch } = *changes;
         let c = self.clone();
         TrainConfig {
             model: ModelConfig {
                 activation: activation.unwrap_or(c.model.activation),
                 pooling: pooling.unwrap_or(c.model.pooling),
+                arch: arch.unwrap_or(c.model.arch),
                 ..c.model
             },
             init: init.unwrap_or(c.init),
@@ -205,10 +209,16 @@ impl TrainConfig {
     }
 
     /// The settings in words, e.g. "Sigmoid + AvgPool2d, Xavier init, Adam lr 0.003, batch 100": how the CLI
-    /// announces a run (and what the window's texts about a run should say).
+    /// announces a run (and what the window's texts about a run should say). An architecture other than LeNet-5
+    /// comes first, in its text form: "c8k3p1-pool,f64: ReLU + MaxPool2d, …".
     pub(crate) fn describe(&self) -> String {
+        let arch = if self.model.arch == Architecture::lenet5() {
+            String::new()
+        } else {
+            format!("{}: ", self.model.arch)
+        };
         format!(
-            "{} + {}, {} init, {} lr {}, batch {}",
+            "{arch}{} + {}, {} init, {} lr {}, batch {}",
             self.model.activation.label(),
             self.model.pooling.label(),
             self.init.label(),
