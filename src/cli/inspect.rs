@@ -38,11 +38,7 @@ fn table(cfg: ModelConfig, details: bool) -> Result<String> {
     if details {
         let macs = stages::macs_per_image(&stages::stages(cfg));
         out.push_str(&format!("total parameters: {}\n", rows.iter().map(|r| r.params).sum::<usize>()));
-        out.push_str(&format!(
-            "FLOPs per image (forward): {} ({} multiply-adds)\n",
-            group(2 * macs),
-            group(macs)
-        ));
+        out.push_str(&format!("FLOPs per image (forward): {} ({} multiply-adds)\n", group(2 * macs), group(macs)));
     }
     Ok(out)
 }

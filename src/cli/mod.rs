@@ -5,8 +5,8 @@
 use crate::engine::data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use crate::engine::model::architecture::{ArchError, Architecture};
 use crate::engine::model::checkpoint;
-use crate::engine::model::stages;
 use crate::engine::model::predict::Predictor;
+use crate::engine::model::stages;
 use crate::engine::store::atomic_file::same_file;
 use crate::engine::training::config::{
     Activation, ConfigChanges, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
@@ -287,7 +287,9 @@ fn run_command(command: Command) -> Result<()> {
         Command::Explain { weights, image, class, out, json } => {
             explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
-        Command::Bench { steps, arch, json } => bench::run_bench(check_bench_steps(steps)?, arch.unwrap_or_default(), json),
+        Command::Bench { steps, arch, json } => {
+            bench::run_bench(check_bench_steps(steps)?, arch.unwrap_or_default(), json)
+        }
     }
 }
 

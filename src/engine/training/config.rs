@@ -212,11 +212,8 @@ impl TrainConfig {
     /// announces a run (and what the window's texts about a run should say). An architecture other than LeNet-5
     /// comes first, in its text form: "c8k3p1-pool,f64: ReLU + MaxPool2d, …".
     pub(crate) fn describe(&self) -> String {
-        let arch = if self.model.arch == Architecture::lenet5() {
-            String::new()
-        } else {
-            format!("{}: ", self.model.arch)
-        };
+        let arch =
+            if self.model.arch == Architecture::lenet5() { String::new() } else { format!("{}: ", self.model.arch) };
         format!(
             "{arch}{} + {}, {} init, {} lr {}, batch {}",
             self.model.activation.label(),
