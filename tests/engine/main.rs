@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architectures;
 mod basics;
 mod diagnostics;
 mod evaluation;
