@@ -237,7 +237,7 @@ fn final_accuracy(cfg: &TrainConfig, data: &lenet_playground::engine::data::mnis
 #[test]
 fn other_networks_learn_in_a_short_real_run() {
     let data = small(5000, 1000);
-    for spec in ["mlp", "lenet5", "c4k3psame,c8k3-pool,f32-drop0.3"] {
+    for spec in ["mlp", "lenet5", "c4k3psame,c8k3-pool,f32-drop0.3", "linear"] {
         // The modern recipe (ReLU, max pooling, Kaiming, Adam): 50 batches are enough for it.
         let modern = TrainConfig::preset(Preset::Modern);
         let model = ModelConfig { arch: spec.parse().unwrap(), ..modern.model };
