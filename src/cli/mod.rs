@@ -48,7 +48,7 @@ pub enum Command {
         #[arg(long, default_value = "avg")]
         pooling: Pooling,
         #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
-        arch: Option<Architecture>,
+        arch: Option<Box<Architecture>>,
         /// Also print parameters per stage and in total, the size arithmetic, what each stage computes and the
         /// FLOPs per image.
         #[arg(long)]
@@ -105,7 +105,7 @@ pub enum Command {
         steps: u64,
         /// The network to measure (default: LeNet-5).
         #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
-        arch: Option<Architecture>,
+        arch: Option<Box<Architecture>>,
         #[arg(long)]
         json: bool,
     },
@@ -141,7 +141,7 @@ pub struct TrainArgs {
     pub seed: Option<u64>,
     /// The network's layers (default: LeNet-5), e.g. mlp or c8k3psame-pool,c16k3psame-pool,f64-drop0.3.
     #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
-    pub arch: Option<Architecture>,
+    pub arch: Option<Box<Architecture>>,
     /// A folder with the four MNIST-format files (default: the shipped MNIST).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -185,10 +185,10 @@ const ARCH_HELP: &str = "The network's layers before the output layer, comma-sep
 
 /// `--arch`: the text form, and a network whose sizes work out (for ten classes; the data set's count is checked
 /// again before training).
-fn parse_arch(s: &str) -> std::result::Result<Architecture, String> {
+fn parse_arch(s: &str) -> std::result::Result<Box<Architecture>, String> {
     let arch: Architecture = s.parse().map_err(|e: ArchError| e.to_string())?;
     stages::try_stages(ModelConfig { arch, ..ModelConfig::default() }).map_err(|e| e.to_string())?;
-    Ok(arch)
+    Ok(Box::new(arch))
 }
 
 /// `--run-name`: what the run store accepts as a name (shown on terminals and in the window, so no control
@@ -220,7 +220,7 @@ impl TrainArgs {
             epochs: self.epochs,
             batch_size: self.batch_size,
             seed: self.seed,
-            arch: self.arch,
+            arch: self.arch.clone(),
         };
         let mut c = TrainConfig::preset(self.preset).with_changes(&changes);
         c.limit = self.limit;
@@ -250,7 +250,7 @@ fn run_command(command: Command) -> Result<()> {
         Command::Train(args) => train::run_train(&args),
         Command::Runs { json } => runs::run_runs(json),
         Command::Inspect { activation, pooling, arch, details } => inspect::run_inspect(
-            ModelConfig { activation, pooling, arch: arch.unwrap_or_default(), ..ModelConfig::default() },
+            ModelConfig { activation, pooling, arch: arch.map(|a| *a).unwrap_or_default(), ..ModelConfig::default() },
             details,
         ),
         Command::Predict { weights, json, images } => {
@@ -288,7 +288,7 @@ fn run_command(command: Command) -> Result<()> {
             explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
         Command::Bench { steps, arch, json } => {
-            bench::run_bench(check_bench_steps(steps)?, arch.unwrap_or_default(), json)
+            bench::run_bench(check_bench_steps(steps)?, arch.map(|a| *a).unwrap_or_default(), json)
         }
     }
 }

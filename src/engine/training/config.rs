@@ -149,9 +149,10 @@ pub struct ConfigChanges {
     pub batch_size: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    /// The layers (`--arch`); the class count stays the data set's.
+    /// The layers (`--arch`); the class count stays the data set's. Boxed: a description is ~160 bytes, and
+    /// these changes travel inside events and commands.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub arch: Option<Architecture>,
+    pub arch: Option<Box<Architecture>>,
 }
 
 impl TrainConfig {
@@ -189,13 +190,14 @@ impl TrainConfig {
 
     /// This config with `changes` applied (the rest kept).
     pub(crate) fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
-        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed, arch } = *changes;
+        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed, arch } =
+            changes.clone();
         let c = self.clone();
         TrainConfig {
             model: ModelConfig {
                 activation: activation.unwrap_or(c.model.activation),
                 pooling: pooling.unwrap_or(c.model.pooling),
-                arch: arch.unwrap_or(c.model.arch),
+                arch: arch.map_or(c.model.arch, |a| *a),
                 ..c.model
             },
             init: init.unwrap_or(c.init),
