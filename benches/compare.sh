@@ -88,7 +88,8 @@ metrics = [
 ]
 fmt = lambda v: "n/a" if v is None else (f"{v:,.1f}" if abs(v) < 1e5 else f"{v:,.0f}")
 arch = next((r.get("arch") for r in candle + torch if r.get("arch")), "?")
-params = {name: med(rows, "params") for name, rows in (("candle", candle), ("pytorch", torch))}
+params = {name: (None if v is None else int(v))
+          for name, v in (("candle", med(candle, "params")), ("pytorch", med(torch, "params")))}
 print(f"\nNetwork: {arch} ({params['candle']} parameters in candle, {params['pytorch']} in PyTorch).")
 print(f"Medians over {len(candle)} candle run(s) and {len(torch)} PyTorch run(s).\n")
 print("| metric | candle | pytorch | candle / pytorch | better |")
