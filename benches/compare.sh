@@ -8,13 +8,15 @@
 #   MNIST_DIR  folder with the gzipped IDX files (default: assets/mnist)
 # Environment: PYTHON (default python3), CANDLE_BENCH_CMD (default: the release binary
 #   `target/release/lenet-playground bench --json`, built first with `cargo build --release`),
-#   EXTRA_CANDLE_ARGS (appended to the candle command).
+#   EXTRA_CANDLE_ARGS (appended to the candle command), ARCH (the network for both, in the playground's text
+#   form, e.g. ARCH=mlp or ARCH=c8k3psame-pool,f64; default LeNet-5).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-3}"
 MNIST_DIR="${2:-assets/mnist}"
 PYTHON="${PYTHON:-python3}"
+ARCH="${ARCH:-lenet5}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
@@ -36,15 +38,15 @@ fi
 json_line() { grep -E '^\s*\{' | tail -n 1; }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-    echo "round $r/$ROUNDS: candle ($CANDLE_BENCH_CMD ${EXTRA_CANDLE_ARGS:-})" >&2
-    if out=$($CANDLE_BENCH_CMD ${EXTRA_CANDLE_ARGS:-} 2>"$TMP/candle.err"); then
+    echo "round $r/$ROUNDS: candle ($CANDLE_BENCH_CMD --arch $ARCH ${EXTRA_CANDLE_ARGS:-})" >&2
+    if out=$($CANDLE_BENCH_CMD --arch "$ARCH" ${EXTRA_CANDLE_ARGS:-} 2>"$TMP/candle.err"); then
         printf '%s\n' "$out" | json_line >>"$TMP/candle.jsonl"
     else
         echo "  candle bench failed (exit $?): $(tail -n 3 "$TMP/candle.err" | tr '\n' ' ')" >&2
         echo "  (the engine's 'bench --json' subcommand may not exist yet)" >&2
     fi
-    echo "round $r/$ROUNDS: pytorch ($PYTHON benches/pytorch_peer.py $MNIST_DIR)" >&2
-    if out=$("$PYTHON" benches/pytorch_peer.py "$MNIST_DIR" 2>"$TMP/torch.err"); then
+    echo "round $r/$ROUNDS: pytorch ($PYTHON benches/pytorch_peer.py $MNIST_DIR --arch $ARCH)" >&2
+    if out=$("$PYTHON" benches/pytorch_peer.py "$MNIST_DIR" --arch "$ARCH" 2>"$TMP/torch.err"); then
         printf '%s\n' "$out" | json_line >>"$TMP/torch.jsonl"
     else
         echo "  pytorch peer failed: $(tail -n 3 "$TMP/torch.err" | tr '\n' ' ')" >&2
@@ -85,7 +87,11 @@ metrics = [
     ("peak_rss_mb", "peak RSS, MB", "time"),
 ]
 fmt = lambda v: "n/a" if v is None else (f"{v:,.1f}" if abs(v) < 1e5 else f"{v:,.0f}")
-print(f"\nMedians over {len(candle)} candle run(s) and {len(torch)} PyTorch run(s).\n")
+arch = next((r.get("arch") for r in candle + torch if r.get("arch")), "?")
+params = {name: (None if v is None else int(v))
+          for name, v in (("candle", med(candle, "params")), ("pytorch", med(torch, "params")))}
+print(f"\nNetwork: {arch} ({params['candle']} parameters in candle, {params['pytorch']} in PyTorch).")
+print(f"Medians over {len(candle)} candle run(s) and {len(torch)} PyTorch run(s).\n")
 print("| metric | candle | pytorch | candle / pytorch | better |")
 print("|---|---:|---:|---:|---|")
 for key, label, kind in metrics:

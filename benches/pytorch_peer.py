@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of the LeNet-5 Playground benchmark.
 
-Classic LeNet-5 (sigmoid, 2x2 average pooling, Xavier-uniform init, SGD lr 0.9, batch 100,
+The classic recipe (sigmoid, 2x2 average pooling, Xavier-uniform init, SGD lr 0.9, batch 100,
 cross-entropy) on MNIST read from the gzipped IDX files in a folder (default: the repo's
-assets/mnist/). Prints ONE JSON line:
+assets/mnist/), for LeNet-5 or the network of --arch, given in the playground's text form
+(`c6k5p2-pool,c16k5-pool,f120,f84`, `mlp`, `c8k3psame-pool,f64-drop0.3`: see `--help` of
+`lenet-playground train`). Prints ONE JSON line:
 
-  {"impl": "pytorch", "train_images_per_sec", "train_secs_per_epoch", "eval_images_per_sec",
-   "predict_p50_us", "predict_p99_us", "peak_rss_mb", ...}
+  {"impl": "pytorch", "arch", "params", "train_images_per_sec", "train_secs_per_epoch",
+   "eval_images_per_sec", "predict_p50_us", "predict_p99_us", "peak_rss_mb", ...}
 
 Training time is the median step time over --steps steps (after warm-up), extrapolated to an
 epoch of 600 steps. Usage: python3 benches/pytorch_peer.py [MNIST_DIR] [--steps 100] [--threads 2]
+[--arch SPEC]
 """
 
 import argparse
 import gzip
+import re
 import json
 import resource
 import statistics
@@ -48,20 +52,65 @@ def load(folder: Path, prefix: str):
     return x, y
 
 
-def lenet5() -> nn.Module:
-    model = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.Sigmoid(), nn.AvgPool2d(2),
-        nn.Flatten(),
-        nn.Linear(400, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10),
-    )
+PRESETS = {
+    "lenet5": "c6k5p2-pool,c16k5-pool,f120,f84",
+    "mlp": "f300,f100",
+    "wide": "c32k5p2-pool,c64k5-pool,f120,f84",
+    "tiny": "c2k5p2-pool,c4k5-pool,f16",
+    "linear": "",
+}
+
+CONV = re.compile(r"c(\d{1,4})k(\d{1,4})(?:p(\d{1,4}|same))?(-pool)?")
+DENSE = re.compile(r"f(\d{1,4})(?:-drop([0-9.]+))?")
+
+
+def parse_arch(spec: str):
+    """The playground's text form as ([(channels, kernel, padding, pool)], [(width, dropout)])."""
+    spec = PRESETS.get(spec.strip().lower(), spec.strip().lower())
+    blocks, hidden = [], []
+    for item in filter(None, (i.strip() for i in spec.split(","))):
+        if m := CONV.fullmatch(item):
+            if hidden:
+                raise ValueError(f"'{item}': conv blocks come before the dense layers")
+            k = int(m[2])
+            pad = (k - 1) // 2 if m[3] == "same" else int(m[3] or 0)
+            blocks.append((int(m[1]), k, pad, bool(m[4])))
+        elif m := DENSE.fullmatch(item):
+            hidden.append((int(m[1]), float(m[2] or 0)))
+        else:
+            raise ValueError(f"'{item}' is not a layer (expected e.g. c6k5p2-pool or f120-drop0.3)")
+    return blocks, hidden
+
+
+def network(spec: str, classes: int = 10) -> nn.Module:
+    """The network of `spec` as the playground builds it: conv, sigmoid, optional 2x2 average pooling (odd
+    sides floored); flatten; per hidden layer dropout (when set), linear, sigmoid; the output layer."""
+    blocks, hidden = parse_arch(spec)
+    layers, channels, side = [], 1, 28
+    for out, k, pad, pool in blocks:
+        layers += [nn.Conv2d(channels, out, k, padding=pad), nn.Sigmoid()]
+        channels, side = out, side + 2 * pad - k + 1
+        if pool:
+            layers.append(nn.AvgPool2d(2))
+            side //= 2
+    layers.append(nn.Flatten())
+    inputs = channels * side * side
+    for width, drop in hidden:
+        if drop > 0:
+            layers.append(nn.Dropout(drop))
+        layers += [nn.Linear(inputs, width), nn.Sigmoid()]
+        inputs = width
+    layers.append(nn.Linear(inputs, classes))
+    model = nn.Sequential(*layers)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
     return model
+
+
+def lenet5() -> nn.Module:
+    return network("lenet5")
 
 
 def percentile(sorted_vals, q):
@@ -77,6 +126,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--predict-reps", type=int, default=1000)
+    ap.add_argument("--arch", default="lenet5", help="the network in the playground's text form (default lenet5)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -86,7 +136,7 @@ def main() -> int:
     x_train, y_train = load(args.mnist_dir, "train")
     x_test, y_test = load(args.mnist_dir, "t10k")
 
-    model = lenet5()
+    model = network(args.arch)
     opt = torch.optim.SGD(model.parameters(), lr=0.9)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -136,6 +186,8 @@ def main() -> int:
 
     out = {
         "impl": "pytorch",
+        "arch": args.arch,
+        "params": sum(p.numel() for p in model.parameters()),
         "train_images_per_sec": round(BATCH / step, 1),
         "train_secs_per_epoch": round(step * EPOCH_STEPS, 3),
         "eval_images_per_sec": round(eval_ips, 1),

@@ -2,13 +2,12 @@
 //! and `runs` (the [`Command`] enum is the list). Arguments and the small subcommands live here; `train`, `eval`,
 //! `explain` and `runs` have a file each. Progress goes to stderr, results to stdout, so output can be piped.
 
-use crate::engine::data::mnist::Dataset;
 use crate::engine::data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use crate::engine::model::architecture::{ArchError, Architecture};
 use crate::engine::model::checkpoint;
-use crate::engine::model::inspect::stage_table;
 use crate::engine::model::predict::Predictor;
+use crate::engine::model::stages;
 use crate::engine::store::atomic_file::same_file;
-use crate::engine::training::bench;
 use crate::engine::training::config::{
     Activation, ConfigChanges, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig, LR_RANGE,
 };
@@ -19,8 +18,10 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod bench;
 mod eval;
 mod explain;
+mod inspect;
 mod runs;
 mod signals;
 mod train;
@@ -42,13 +43,16 @@ pub struct Cli {
 pub enum Command {
     /// Train LeNet-5 and report per-epoch test accuracy.
     Train(TrainArgs),
-    /// Print each stage's output shape for a 1×1×28×28 input.
+    /// Print each stage's output shape for a 1×1×28×28 input (LeNet-5, or the network of --arch).
     Inspect {
         #[arg(long, default_value = "sigmoid")]
         activation: Activation,
         #[arg(long, default_value = "avg")]
         pooling: Pooling,
-        /// Also print parameters, the size arithmetic and what each stage computes.
+        #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
+        arch: Option<Box<Architecture>>,
+        /// Also print parameters per stage and in total, the size arithmetic, what each stage computes and the
+        /// FLOPs per image.
         #[arg(long)]
         details: bool,
     },
@@ -102,6 +106,9 @@ pub enum Command {
         /// Training steps to time (batch 100), 1 to 10000.
         #[arg(long, default_value_t = 60)]
         steps: u64,
+        /// The network to measure (default: LeNet-5).
+        #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
+        arch: Option<Box<Architecture>>,
         #[arg(long)]
         json: bool,
     },
@@ -135,6 +142,9 @@ pub struct TrainArgs {
     pub optimizer: Option<Optimizer>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The network's layers (default: LeNet-5), e.g. mlp or c8k3psame-pool,c16k3psame-pool,f64-drop0.3.
+    #[arg(long, value_name = "SPEC", value_parser = parse_arch, long_help = ARCH_HELP)]
+    pub arch: Option<Box<Architecture>>,
     /// A folder with the four MNIST-format files, or an image folder (one subfolder of PNG/JPEG files per class,
     /// optionally under train/ and test/); default: the shipped MNIST.
     #[arg(long)]
@@ -172,6 +182,26 @@ pub struct TrainArgs {
     pub run_name: Option<String>,
 }
 
+/// What `--help` says about `--arch`.
+const ARCH_HELP: &str = "The network's layers before the output layer, comma-separated (default: LeNet-5):\n  \
+    c<channels>k<kernel>[p<padding>|psame][-pool]  a stride-1 convolution (channels 1-64, kernel 1-9, padding \
+    below the kernel; psame keeps the side for odd kernels) and the activation, optionally followed by 2x2 \
+    pooling (odd sides are floored)\n  \
+    f<width>[-drop<rate>]  a hidden dense layer (width 1-1024) and the activation, with dropout (0-0.7) on its \
+    input while training\n\
+    At most 3 conv blocks and 3 hidden layers; the output layer has one unit per class. Presets: lenet5 \
+    (c6k5p2-pool,c16k5-pool,f120,f84), mlp (f300,f100), wide (c32k5p2-pool,c64k5-pool,f120,f84), tiny \
+    (c2k5p2-pool,c4k5-pool,f16), linear (no hidden layer). An impossible network is refused with the arithmetic \
+    that fails.";
+
+/// `--arch`: the text form, and a network whose sizes work out (for ten classes; the data set's count is checked
+/// again before training).
+fn parse_arch(s: &str) -> std::result::Result<Box<Architecture>, String> {
+    let arch: Architecture = s.parse().map_err(|e: ArchError| e.to_string())?;
+    stages::try_stages(ModelConfig { arch, ..ModelConfig::default() }).map_err(|e| e.to_string())?;
+    Ok(Box::new(arch))
+}
+
 /// `--run-name`: what the run store accepts as a name (shown on terminals and in the window, so no control
 /// characters).
 fn parse_run_name(s: &str) -> std::result::Result<String, String> {
@@ -201,6 +231,7 @@ impl TrainArgs {
             epochs: self.epochs,
             batch_size: self.batch_size,
             seed: self.seed,
+            arch: self.arch.clone(),
         };
         let mut c = TrainConfig::preset(self.preset).with_changes(&changes);
         c.limit = self.limit;
@@ -230,30 +261,10 @@ fn run_command(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run_train(&args),
         Command::Runs { json } => runs::run_runs(json),
-        Command::Inspect { activation, pooling, details } => {
-            let rows = stage_table(ModelConfig { activation, pooling, ..ModelConfig::default() })?;
-            let mut out = String::new();
-            for r in &rows {
-                if details {
-                    out.push_str(&format!(
-                        "{:<8} {:<36} params {:>6}  {}{}\n",
-                        r.key,
-                        r.line(),
-                        r.params,
-                        r.computes,
-                        r.formula.as_ref().map(|f| format!("  [{f}]")).unwrap_or_default()
-                    ));
-                } else {
-                    out.push_str(&r.line());
-                    out.push('\n');
-                }
-            }
-            if details {
-                out.push_str(&format!("total parameters: {}\n", rows.iter().map(|r| r.params).sum::<usize>()));
-            }
-            print_stdout(&out);
-            Ok(())
-        }
+        Command::Inspect { activation, pooling, arch, details } => inspect::run_inspect(
+            ModelConfig { activation, pooling, arch: arch.map(|a| *a).unwrap_or_default(), ..ModelConfig::default() },
+            details,
+        ),
         Command::Predict { weights, json, images } => {
             let w = checkpoint::load(&weights)?;
             let predictor = Predictor::new(&w)?.with_source(&weights);
@@ -288,32 +299,8 @@ fn run_command(command: Command) -> Result<()> {
         Command::Explain { weights, image, class, out, json } => {
             explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
         }
-        Command::Bench { steps, json } => {
-            let steps = check_bench_steps(steps)?;
-            let data = Dataset::shipped_mnist()?;
-            let r = bench::run(&data, steps, &mut |m| print_stderr(&format!("bench: {m}\n")))?;
-            if json {
-                print_stdout(&format!("{}\n", serde_json::to_string(&r).unwrap_or_default()));
-            } else {
-                print_stdout(&format!(
-                    "machine: {} threads\ntraining (classic, batch 100): {:.0} images/s, {:.1} s per epoch\n\
-                     evaluation (batch 1000): {:.0} images/s\nprediction (one image, preprocessing included): \
-                     p50 {:.0} µs, p99 {:.0} µs\npeak resident memory: {:.0} MB\nattribution map (occlusion): {:.1} ms\ndiagnostics overhead: {:.1} % (CPU time {:.1} %; own account {:.1} %, every {:.1} batches)\n",
-                    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-                    r.train_images_per_sec,
-                    r.train_secs_per_epoch,
-                    r.eval_images_per_sec,
-                    r.predict_p50_us,
-                    r.predict_p99_us,
-                    r.peak_rss_mb,
-                    r.explain_ms,
-                    r.diagnostics_overhead_pct,
-                    r.diagnostics_overhead_cpu_pct,
-                    r.diagnostics_cost_pct,
-                    r.diagnostics_every_batches
-                ));
-            }
-            Ok(())
+        Command::Bench { steps, arch, json } => {
+            bench::run_bench(check_bench_steps(steps)?, arch.map(|a| *a).unwrap_or_default(), json)
         }
     }
 }

@@ -61,6 +61,10 @@ fn json_line(r: &StoredRun) -> String {
         "duration_secs": rec.summary.duration_secs,
         "dataset": rec.dataset,
         "config": rec.config,
+        "arch": rec.config.model.arch.spec(),
+        "params": crate::engine::model::stages::try_stages(rec.config.model)
+            .map(|s| s.iter().map(|s| s.kind.num_params()).sum::<usize>())
+            .ok(),
         "lr_changes": rec.lr_changes.len(),
         "continued_from": rec.continued_from,
         "path": r.dir.display().to_string(),

@@ -96,8 +96,9 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             TrainEvent::Started { config, epochs: n, batches_per_epoch, train_images, .. } => {
                 epochs = *n;
                 log.model = config.model;
+                let network = if config.model.arch == Default::default() { "LeNet-5" } else { "the network" };
                 print_stderr(&format!(
-                    "training LeNet-5 ({}), {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
+                    "training {network} ({}), {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
                     config.describe()
                 ));
                 if config.schedule != crate::engine::training::schedule::Schedule::Constant {

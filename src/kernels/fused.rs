@@ -3,7 +3,8 @@
 //!
 //! Forward keeps the post-activation tensor `a` (`[n, o, ho, wo]`) inside the op for the backward
 //! pass; backward turns the pooled gradient into the pre-activation gradient image by image and
-//! feeds it to the shared convolution backward.
+//! feeds it to the shared convolution backward. An odd convolution output side is floored by the pooling (as in
+//! PyTorch): the last row / column is never read and its gradient is 0.
 
 use super::conv::{self, check_bias, im2col, n_tasks, packed, packed_grads, ConvKernel, Geom, Grads};
 use super::pool::argmax4;
@@ -105,12 +106,11 @@ fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32],
     activate(act, a_img);
 }
 
-/// Pools one image `a_img` (`[o, ho, wo]`) into `y_img` (`[o, ho/2, wo/2]`).
+/// Pools one image `a_img` (`[o, ho, wo]`) into `y_img` (`[o, ho/2, wo/2]`); an odd last row / column is dropped.
 fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
-    let (wo, wp) = (g.wo, g.wo / 2);
-    let rows = g.o * (g.ho / 2);
-    for r in 0..rows {
-        let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
+    let (wo, hp, wp) = (g.wo, g.ho / 2, g.wo / 2);
+    for r in 0..g.o * hp {
+        let base = pair_row_start(g, r);
         let (r0, r1) = (&a_img[base..base + wo], &a_img[base + wo..base + 2 * wo]);
         let yrow = &mut y_img[r * wp..(r + 1) * wp];
         for (j, y) in yrow.iter_mut().enumerate() {
@@ -121,6 +121,19 @@ fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
             };
         }
     }
+}
+
+/// Where pooled row `r` (over all channels: channel `r / (ho/2)`, row `r % (ho/2)`) starts reading in one image's
+/// `[o, ho, wo]` activations: its two conv rows are `[start, start + 2*wo)`.
+#[inline(always)]
+fn pair_row_start(g: &Geom, r: usize) -> usize {
+    let hp = g.ho / 2;
+    (r / hp) * g.plane() + 2 * (r % hp) * g.wo
+}
+
+/// Values of one image's pooled output, `[o, ho/2, wo/2]`.
+fn pooled_img(g: &Geom) -> usize {
+    g.o * (g.ho / 2) * (g.wo / 2)
 }
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
@@ -156,6 +169,10 @@ fn pre_act_grad_avg(g: &Geom, act: Activation, a_img: &[f32], gp: &[f32], gz: &m
     #[inline(always)]
     fn rows<const ACT: u8>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
         let (wo, wp) = (g.wo, g.wo / 2);
+        // An odd side's last row / column reads nothing: its gradient is 0.
+        if g.ho % 2 == 1 || wo % 2 == 1 {
+            gz.fill(0.0);
+        }
         let mut q = [0f32; 64];
         let mut q_heap = Vec::new();
         let q: &mut [f32] = if wo <= 64 {
@@ -172,8 +189,9 @@ fn pre_act_grad_avg(g: &Geom, act: Activation, a_img: &[f32], gp: &[f32], gz: &m
                 q[2 * j] = v;
                 q[2 * j + 1] = v;
             }
-            // Pair row r covers the two conv rows 2r and 2r+1, i.e. elements [2r*wo, (2r+2)*wo).
-            let span = 2 * r * wo..(2 * r + 2) * wo;
+            // Pair row r covers two conv rows: [start, start + 2*wo) (q's odd last column stays 0).
+            let start = pair_row_start(g, r);
+            let span = start..start + 2 * wo;
             for (zr, ar) in gz[span.clone()].chunks_exact_mut(wo).zip(a_img[span].chunks_exact(wo)) {
                 for ((z, &a), &qv) in zr.iter_mut().zip(ar).zip(q.iter()) {
                     *z = match ACT {
@@ -203,7 +221,7 @@ fn pre_act_grad_max<const ACT: u8>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut
     let rows = g.o * (g.ho / 2);
     gz.fill(0.0);
     for r in 0..rows {
-        let base = (r / (g.ho / 2)) * g.plane() + 2 * (r % (g.ho / 2)) * wo;
+        let base = pair_row_start(g, r);
         let grow = &gp[r * wp..(r + 1) * wp];
         for (j, &gv) in grow.iter().enumerate() {
             let idx = [base + 2 * j, base + 2 * j + 1, base + wo + 2 * j, base + wo + 2 * j + 1];
@@ -214,8 +232,8 @@ fn pre_act_grad_max<const ACT: u8>(g: &Geom, a_img: &[f32], gp: &[f32], gz: &mut
 }
 
 fn check_geom(g: &Geom) -> Result<()> {
-    if !g.ho.is_multiple_of(2) || !g.wo.is_multiple_of(2) {
-        bail!("conv2d_act_pool: convolution output {}x{} must have even sides for 2x2 pooling", g.ho, g.wo)
+    if g.ho < 2 || g.wo < 2 {
+        bail!("conv2d_act_pool: convolution output {}x{} is smaller than the 2x2 pooling window", g.ho, g.wo)
     }
     Ok(())
 }
@@ -238,7 +256,7 @@ impl ConvKernel for ConvActPool {
         check_geom(g)?;
         check_bias(g, b_dims)?;
         let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
-        let y_img = out_img / 4;
+        let y_img = pooled_img(g);
         let mut y = vec![0f32; g.n * y_img];
         // The full activation tensor when saving; else one image's worth of scratch per task.
         let mut a = vec![0f32; if self.save { g.n * out_img } else { 0 }];
@@ -303,7 +321,7 @@ impl ConvKernel for ConvActPoolBwd {
             bail!("conv2d_act_pool backward: gradient shape {gp_dims:?} does not match {g:?}")
         }
         let out_img = g.out_img();
-        let y_img = out_img / 4;
+        let y_img = pooled_img(g);
         let a: &[f32] = &self.saved;
         if a.len() != g.n * out_img {
             bail!("conv2d_act_pool backward: {} saved activations for {g:?}", a.len())

@@ -1,8 +1,9 @@
-//! Fast CPU kernels for LeNet-5 training inside candle.
+//! Fast CPU kernels for LeNet-5 training inside candle, for every architecture the editor allows (any kernel
+//! size and padding, odd sides, conv blocks with or without pooling).
 //!
 //! * [`conv2d`]: stride-1 zero-padded convolution with bias as im2col + gemm over the batch, with
 //!   a fused backward pass (weight, bias and optional input gradient in one sweep).
-//! * [`avg_pool2x2`], [`max_pool2x2`]: direct 2x2 / stride-2 pooling, forward and backward.
+//! * [`avg_pool2x2`], [`max_pool2x2`]: direct 2x2 / stride-2 pooling, forward and backward (odd sides floored).
 //! * [`init_compute_threads`]: thread-pool sizing and flush-to-zero.
 //!
 //! The fast paths cover contiguous-or-not f32 tensors on the CPU; anything else (other dtypes,
@@ -66,23 +67,30 @@ pub fn generic_conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -> Res
 
 fn check_pool(x: &Tensor) -> Result<()> {
     let (_, _, h, w) = x.dims4()?;
-    if h % 2 != 0 || w % 2 != 0 {
-        bail!("pool2x2: height and width must be even, got {:?}", x.dims())
+    if h < 2 || w < 2 {
+        bail!("pool2x2: height and width must be at least 2, got {:?}", x.dims())
     }
     Ok(())
 }
 
-/// 2×2, stride-2 average pooling over [N,C,H,W] (H, W even), differentiable.
+/// 2×2, stride-2 average pooling over [N,C,H,W] (H, W ≥ 2; an odd last row / column is dropped, as in
+/// PyTorch), differentiable.
 pub fn avg_pool2x2(x: &Tensor) -> Result<Tensor> {
     check_pool(x)?;
     if fast_path(&[x]) {
         x.contiguous()?.apply_op1(pool::Pool2x2(pool::Kind::Avg))
     } else {
-        x.avg_pool2d(2)
+        even_crop(x)?.avg_pool2d(2)
     }
 }
 
-/// 2×2, stride-2 max pooling over [N,C,H,W] (H, W even), differentiable.
+/// The largest even-sided top-left part of `x` (what 2×2 stride-2 pooling reads).
+fn even_crop(x: &Tensor) -> Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    x.narrow(2, 0, h - h % 2)?.narrow(3, 0, w - w % 2)
+}
+
+/// 2×2, stride-2 max pooling over [N,C,H,W] (H, W ≥ 2; an odd last row / column is dropped), differentiable.
 ///
 /// The gradient of each window goes to its first maximum (row-major), as in PyTorch. The generic
 /// fallback is a reshape + max reduction (exact gradient, shared between tied maxima); note that
@@ -98,6 +106,7 @@ pub fn max_pool2x2(x: &Tensor) -> Result<Tensor> {
 
 /// Reshape + max-reduction max pooling (generic ops; exact gradients when maxima are unique).
 pub fn generic_max_pool2x2(x: &Tensor) -> Result<Tensor> {
+    let x = even_crop(x)?;
     let (n, c, h, w) = x.dims4()?;
     x.reshape((n, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
 }
@@ -105,8 +114,9 @@ pub fn generic_max_pool2x2(x: &Tensor) -> Result<Tensor> {
 /// Fused `pool(act(conv2d(x, w, b, padding)))` with 2x2 / stride-2 pooling: same results as
 /// composing [`conv2d`], the activation (candle_nn::ops::sigmoid / relu) and [`avg_pool2x2`] /
 /// [`max_pool2x2`], but the large pre-pool tensors never become candle tensors, which removes
-/// most elementwise work and gradient bookkeeping from a LeNet-5 step. The convolution output
-/// must have even height and width. Falls back to the composed generic ops off the fast path.
+/// most elementwise work and gradient bookkeeping from a LeNet-5 step. An odd convolution output side is
+/// floored by the pooling (its last row / column is dropped), as in [`avg_pool2x2`]. Falls back to the composed
+/// generic ops off the fast path (other dtypes or devices).
 pub fn conv2d_act_pool(
     x: &Tensor,
     w: &Tensor,
@@ -117,8 +127,8 @@ pub fn conv2d_act_pool(
     input_grad: bool,
 ) -> Result<Tensor> {
     let (h, wd, kh, kw) = check_conv(x, w, b, padding, "conv2d_act_pool")?;
-    if !(h + 2 * padding - kh + 1).is_multiple_of(2) || !(wd + 2 * padding - kw + 1).is_multiple_of(2) {
-        bail!("conv2d_act_pool: convolution output of {:?} must have even sides for 2x2 pooling", x.dims())
+    if h + 2 * padding - kh + 1 < 2 || wd + 2 * padding - kw + 1 < 2 {
+        bail!("conv2d_act_pool: convolution output of {:?} is smaller than the 2x2 pooling window", x.dims())
     }
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
@@ -139,7 +149,7 @@ pub fn conv2d_act_pool(
             Activation::Relu => z.relu()?,
         };
         match pool {
-            Pooling::Avg => a.avg_pool2d(2),
+            Pooling::Avg => even_crop(&a)?.avg_pool2d(2),
             Pooling::Max => generic_max_pool2x2(&a),
         }
     }

@@ -1,5 +1,6 @@
-//! Direct 2x2, stride-2 average / max pooling on contiguous f32 `[N, C, H, W]` CPU tensors
-//! (H and W even), forward and backward.
+//! Direct 2x2, stride-2 average / max pooling on contiguous f32 `[N, C, H, W]` CPU tensors, forward and
+//! backward. Odd sides are floored as in PyTorch: the last row / column is dropped (its gradient is 0), so any
+//! map of at least 2×2 pools.
 
 use super::conv::f32_slice;
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
@@ -28,8 +29,8 @@ where
 
 fn dims_2x2(dims: &[usize]) -> Result<(usize, usize, usize, usize)> {
     let &[n, c, h, w] = dims else { bail!("pool2x2: expected a rank-4 tensor, got {dims:?}") };
-    if h % 2 != 0 || w % 2 != 0 {
-        bail!("pool2x2: height and width must be even, got {dims:?}")
+    if h < 2 || w < 2 {
+        bail!("pool2x2: height and width must be at least 2, got {dims:?}")
     }
     Ok((n, c, h, w))
 }
@@ -89,7 +90,10 @@ impl CustomOp1 for Pool2x2 {
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         let grad = grad.contiguous()?;
         let dx = match self.0 {
-            Kind::Avg => grad.apply_op1_no_bwd(&AvgPool2x2Bwd)?,
+            Kind::Avg => {
+                let (_, _, h, w) = dims_2x2(arg.dims())?;
+                grad.apply_op1_no_bwd(&AvgPool2x2Bwd { h, w })?
+            }
             Kind::Max => arg.apply_op2_no_bwd(&grad, &MaxPool2x2Bwd)?,
         };
         Ok(Some(dx))
@@ -101,8 +105,11 @@ fn x_row(xs: &[f32], start: usize, w: usize) -> &[f32] {
     &xs[start..start + w]
 }
 
-/// `dx = grad / 4` spread over each window.
-struct AvgPool2x2Bwd;
+/// `dx = grad / 4` spread over each window, for an input of `h × w` (a dropped odd row / column gets 0).
+struct AvgPool2x2Bwd {
+    h: usize,
+    w: usize,
+}
 
 impl CustomOp1 for AvgPool2x2Bwd {
     fn name(&self) -> &'static str {
@@ -112,7 +119,10 @@ impl CustomOp1 for AvgPool2x2Bwd {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let &[n, c, ho, wo] = l.dims() else { bail!("avg-pool2x2 backward: rank-4 gradient expected") };
         let gy = f32_slice(s, l, "pool gradient")?;
-        let (h, w) = (2 * ho, 2 * wo);
+        let (h, w) = (self.h, self.w);
+        if (h / 2, w / 2) != (ho, wo) {
+            bail!("avg-pool2x2 backward: gradient {:?} does not match an input of {h}x{w}", l.dims())
+        }
         let mut dx = vec![0f32; n * c * h * w];
         for_planes(gy, ho * wo, &mut dx, h * w, |gs, dxs| {
             for (grow, i) in gs.chunks_exact(wo).zip(0..) {

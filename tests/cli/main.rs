@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architectures;
 mod end_to_end;
 mod experiments;
 mod my_data;

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architectures;
 mod basics;
 mod diagnostics;
 mod evaluation;
@@ -13,5 +14,6 @@ mod experiments;
 mod fine_tune;
 mod image_folder;
 mod kernels;
+mod kernels_odd;
 mod proptest_inputs;
 mod trust;

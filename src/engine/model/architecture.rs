@@ -14,6 +14,8 @@
 //!
 //! LeNet-5 reads `c6k5p2-pool,c16k5-pool,f120,f84`.
 
+mod differences;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -1,6 +1,7 @@
-//! The stage table of the classic lesson — each layer's output shape for a 1×1×28×28 input — computed by really
-//! running an input through the model (the description in `stages` says what each stage is), with parameter counts, the size arithmetic, and a line on what each stage
-//! computes. The CLI prints it; the app's inspector shows it.
+//! The stage table — each layer's output shape for a 1×1×28×28 input, for LeNet-5 or any architecture — computed
+//! by really running an input through the model (the description in `stages` says what each stage is), with
+//! parameter counts, the size arithmetic, and a line on what each stage computes. The CLI prints it; the app's
+//! inspector shows it.
 
 use crate::engine::model::lenet::{images_tensor, LeNet};
 use crate::engine::model::stages::{self, Output, Stage, StageKind};
@@ -30,7 +31,7 @@ impl StageInfo {
     }
 }
 
-/// Runs a blank 1×1×28×28 image through LeNet-5 and records each stage.
+/// Runs a blank 1×1×28×28 image through the configured network and records each stage.
 pub(crate) fn stage_table(cfg: ModelConfig) -> Result<Vec<StageInfo>> {
     stages::try_stages(cfg).map_err(|e| crate::Error::Config(format!("architecture {}: {e}", cfg.arch)))?;
     let weights = ModelWeights::init(cfg, Init::Xavier, 0, "MNIST", &vec![String::new(); stages::num_outputs(cfg)]);
@@ -68,13 +69,22 @@ pub(crate) fn describe(stage: &Stage, is_last: bool) -> (Option<String>, String)
                 "{out_channels} filters of {in_channels}×{kernel}×{kernel}, each slid over the input (stride 1, padding {padding}); one feature map per filter, plus a bias"
             ),
         ),
-        StageKind::Pool(p) => (
-            Some(format!("({in_side} − 2)/2 + 1 = {out_side}")),
-            match p {
-                Pooling::Avg => "mean of each 2×2 block (stride 2): halves width and height".to_string(),
-                Pooling::Max => "maximum of each 2×2 block (stride 2): halves width and height".to_string(),
-            },
-        ),
+        StageKind::Pool(p) => {
+            // An odd side is floored (PyTorch's rule): the last row / column is not read. "floor", not ⌊ ⌋: the window's font
+            // has no such glyph.
+            let odd = in_side % 2 == 1;
+            let formula = if odd {
+                format!("floor(({in_side} − 2)/2) + 1 = {out_side}")
+            } else {
+                format!("({in_side} − 2)/2 + 1 = {out_side}")
+            };
+            let what = match p {
+                Pooling::Avg => "mean",
+                Pooling::Max => "maximum",
+            };
+            let dropped = if odd { " (the odd last row and column are dropped)" } else { "" };
+            (Some(formula), format!("{what} of each 2×2 block (stride 2): halves width and height{dropped}"))
+        }
         StageKind::Activation(a) => (
             None,
             match a {

@@ -1,9 +1,10 @@
-//! LeNet-5 as the classic lesson draws it, on candle: Conv–act–pool twice, flatten, three linear layers, as
-//! `engine::model::stages` describes them. One definition serves training (parameters are candle Vars), prediction (plain
+//! The network on candle, as `engine::model::stages` describes it for the configured architecture (LeNet-5 by
+//! default: Conv–act–pool twice, flatten, three linear layers). One definition serves training (parameters are candle Vars), prediction (plain
 //! tensors, no gradient tracking) and the inspector (a trace of every stage). Layers are found by name
 //! ([`LeNet::layer`]), never by position.
 
 use crate::engine::model::ops;
+use crate::engine::model::rng::Rng;
 use crate::engine::model::stages;
 /// Re-exported: the stage types live in `engine::model::stages`.
 pub use crate::engine::model::stages::{Stage, StageKind};
@@ -109,8 +110,7 @@ impl LeNet {
             StageKind::Activation(Activation::Relu) => x.relu(),
             StageKind::Pool(pool) => ops::pool2x2(x, pool),
             StageKind::Flatten => x.flatten_from(1),
-            // The model computes for prediction and for the gradient of the loss; dropout while training is the
-            // trainer's (see `training::train`).
+            // Prediction, evaluation and the inspector see every input; dropout is `forward_train`'s.
             StageKind::Dropout { .. } => Ok(x.clone()),
             StageKind::Linear { .. } => {
                 let (w, b) = self.weighted(stage_index)?;
@@ -124,9 +124,22 @@ impl LeNet {
             .ok_or_else(|| candle_core::Error::Msg(format!("stage {} has no weights", self.stages[stage_index].key)))
     }
 
-    /// Logits [N, 10] for images [N, 1, 28, 28]. Each conv → activation → pool run is computed by the fused
-    /// kernel; the values are those of the stage-by-stage `trace`.
+    /// Logits [N, classes] for images [N, 1, 28, 28]. Each conv → activation → pool run is computed by the fused
+    /// kernel (a conv block without pooling by the fast convolution, then its activation); the values are those of
+    /// the stage-by-stage `trace`. Dropout stages pass everything through.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.forward_with(x, None)
+    }
+
+    /// [`forward`](Self::forward) while training: each dropout stage zeroes its inputs with its rate, drawn from
+    /// `rng` (the run's generator, so a seed reproduces the masks), and scales the kept ones by `1 / (1 − rate)`
+    /// (inverted dropout: the prediction forward then needs no rescaling). Without dropout stages `rng` is not
+    /// touched, so such runs draw exactly what they drew before dropout existed.
+    pub fn forward_train(&self, x: &Tensor, rng: &mut Rng) -> candle_core::Result<Tensor> {
+        self.forward_with(x, Some(rng))
+    }
+
+    fn forward_with(&self, x: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
         let mut h = x.clone();
         let mut i = 0;
         while i < self.stages.len() {
@@ -136,6 +149,12 @@ impl LeNet {
                     let (w, b) = self.weighted(i)?;
                     h = ops::conv_act_pool(&h, w, b, padding, act, pool, i != 0)?;
                     i += 3;
+                }
+                [Stage { kind: StageKind::Dropout { pct }, .. }, ..] if pct > 0 && rng.is_some() => {
+                    if let Some(rng) = rng.as_deref_mut() {
+                        h = dropout(&h, pct as f32 / 100.0, rng)?;
+                    }
+                    i += 1;
                 }
                 _ => {
                     h = self.apply(i, &h)?;
@@ -156,6 +175,15 @@ impl LeNet {
         }
         Ok(out)
     }
+}
+
+/// Inverted dropout of `x` with `rate` in (0, 1): each value is kept with probability `1 − rate` and scaled by
+/// `1 / (1 − rate)`, the mask drawn from `rng` in row-major order. Differentiable (a product with a constant mask).
+fn dropout(x: &Tensor, rate: f32, rng: &mut Rng) -> candle_core::Result<Tensor> {
+    let keep = 1.0 - rate as f64;
+    let scale = 1.0 / keep as f32;
+    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect();
+    x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
 /// Images as a [N, 1, 28, 28] tensor.

@@ -515,5 +515,32 @@ mod tests {
         assert_eq!(diff_label(Some(&classic), &default), "SGD lr 0.9 → Adam lr 0.003");
         assert_eq!(diff_label(None, &default), "Adam lr 0.003");
         assert!(diff_label(Some(&default), &default).contains("same settings"));
+        // The network's changes come in its layers' words, after the settings'.
+        let with = |arch: &str, c: &TrainConfig| {
+            let mut c = c.clone();
+            c.model.arch = arch.parse().unwrap();
+            c
+        };
+        let wide_c1 = with("c16k5p2-pool,c16k5-pool,f120,f84", &default);
+        assert_eq!(diff_label(Some(&default), &wide_c1), "c1 6→16 channels");
+        assert_eq!(diff_label(Some(&classic), &wide_c1), "SGD lr 0.9 → Adam lr 0.003, c1 6→16 channels");
+        let mlp = with("mlp", &default);
+        assert_eq!(diff_label(Some(&mlp), &with("f300,f100,f64", &default)), "+f3 64");
+        assert_eq!(diff_label(None, &mlp), "Adam lr 0.003 · mlp");
+        assert!(settings_summary(&mlp).starts_with("mlp · Adam lr 0.003 · "), "{}", settings_summary(&mlp));
+        assert!(!settings_summary(&default).contains("c6k5"));
+    }
+
+    #[test]
+    fn old_run_records_without_an_architecture_are_lenet5() {
+        let old = r#"{"format":"lenet-playground-run/1","id":"20260101-000000-abcd","name":"x","source":"cli",
+            "status":"finished","config":{"model":{"activation":"sigmoid","pooling":"avg"},"init":"xavier",
+            "optimizer":"adam","lr":0.003,"epochs":1,"batch_size":100,"seed":42,"limit":null}}"#;
+        let rec: RunRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec.config.model.arch, crate::engine::model::architecture::Architecture::lenet5());
+        assert_eq!(rec.config.model.classes, 10);
+        let mlp: RunRecord =
+            serde_json::from_str(&old.replace(r#""pooling":"avg""#, r#""pooling":"avg","arch":"mlp""#)).unwrap();
+        assert_eq!(mlp.config.model.arch.spec(), "f300,f100");
     }
 }

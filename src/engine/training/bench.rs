@@ -1,4 +1,4 @@
-//! Measures what a user feels: training throughput (classic model, batch 100), evaluation throughput (batch 1000,
+//! Measures what a user feels, for LeNet-5 or any architecture: training throughput (the classic recipe, batch 100), evaluation throughput (batch 1000,
 //! no gradients), single-image prediction latency with preprocessing, and peak memory. The same figures are printed
 //! by the PyTorch peer in benches/, so the two can be compared in one run.
 
@@ -7,9 +7,11 @@ use crate::engine::data::mnist::Dataset;
 use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::insight::explain;
+use crate::engine::model::architecture::Architecture;
 use crate::engine::model::lenet::LeNet;
 use crate::engine::model::predict::Predictor;
-use crate::engine::training::config::{Preset, TrainConfig};
+use crate::engine::model::stages;
+use crate::engine::training::config::{ModelConfig, Preset, TrainConfig};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::train::{train, train_with};
@@ -21,6 +23,9 @@ use std::time::Instant;
 pub struct BenchReport {
     #[serde(rename = "impl")]
     pub implementation: String,
+    /// The network measured, in its text form (`c6k5p2-pool,c16k5-pool,f120,f84`), and its parameter count.
+    pub arch: String,
+    pub params: usize,
     pub train_images_per_sec: f64,
     pub train_secs_per_epoch: f64,
     pub eval_images_per_sec: f64,
@@ -67,11 +72,29 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The classic recipe (SGD lr 0.9, batch 100, sigmoid, average pooling) on `arch`, for `steps` timed steps after
+/// 5 of warm-up: what the PyTorch peer runs too.
+fn bench_config(steps: usize, arch: Architecture, data: &Dataset) -> TrainConfig {
+    let classic = TrainConfig::preset(Preset::Classic);
+    TrainConfig {
+        epochs: 1,
+        limit: Some((steps + 5) * 100),
+        model: ModelConfig { arch, classes: data.class_names.len(), ..classic.model },
+        ..classic
+    }
+}
+
 /// Runs the benchmark; `train_steps` training steps are timed (after warm-up) and extrapolated to an epoch.
-pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
-    let cfg = TrainConfig { epochs: 1, limit: Some((train_steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
+pub fn run(
+    data: &Dataset,
+    train_steps: usize,
+    arch: Architecture,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BenchReport> {
+    let cfg = bench_config(train_steps, arch, data);
+    cfg.validate()?;
     let batches_per_full_epoch = data.train.len().div_ceil(cfg.batch_size);
-    progress(&format!("training {train_steps} steps of the classic model, batch {}", cfg.batch_size));
+    progress(&format!("training {train_steps} steps of {arch} (the classic recipe), batch {}", cfg.batch_size));
     let mut step_secs = Vec::new();
     let mut last_elapsed = 0.0;
     let control = Control::new();
@@ -94,7 +117,7 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
     let train_images_per_sec = cfg.batch_size as f64 / step.max(1e-12);
 
     let (diagnostics_overhead_pct, diagnostics_overhead_cpu_pct, diagnostics_cost_pct, diagnostics_every_batches) =
-        diagnostics_overhead(data, train_steps, progress)?;
+        diagnostics_overhead(data, train_steps, arch, progress)?;
 
     progress("evaluating the 10k test set, batch 1000, three times");
     let model = LeNet::from_weights(&weights)?;
@@ -136,6 +159,8 @@ pub fn run(data: &Dataset, train_steps: usize, progress: &mut dyn FnMut(&str)) -
     };
     Ok(BenchReport {
         implementation: "candle".into(),
+        arch: arch.spec(),
+        params: stages::params(cfg.model).iter().map(|p| p.len()).sum(),
         train_images_per_sec,
         train_secs_per_epoch: step * batches_per_full_epoch as f64,
         eval_images_per_sec,
@@ -165,10 +190,15 @@ fn process_cpu_secs() -> Option<f64> {
 /// (wall clock, median of the rounds' pairwise ratios; CPU time of all threads over all rounds) — what the issue
 /// asks, but noisy when other processes share the cores — and the trainer's own account (time measuring over time
 /// training, interleaved on one thread, so machine load hits both alike). The first 5 steps of each round warm up.
-fn diagnostics_overhead(data: &Dataset, steps: usize, progress: &mut dyn FnMut(&str)) -> Result<(f64, f64, f64, f64)> {
+fn diagnostics_overhead(
+    data: &Dataset,
+    steps: usize,
+    arch: Architecture,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(f64, f64, f64, f64)> {
     const ROUNDS: usize = 7;
     progress(&format!("training {ROUNDS} × 2 rounds of {steps} steps with and without diagnostics"));
-    let cfg = TrainConfig { epochs: 1, limit: Some((steps + 5) * 100), ..TrainConfig::preset(Preset::Classic) };
+    let cfg = bench_config(steps, arch, data);
     // (wall secs, cpu secs) from the end of warm-up step 5 to the end of the last step: every step and measurement.
     let round = |monitor: &mut Monitor| -> Result<(f64, f64)> {
         let (mut first, mut last) = ((0.0, 0.0), (0.0, 0.0));

@@ -153,6 +153,10 @@ pub struct ConfigChanges {
     pub batch_size: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The layers (`--arch`); the class count stays the data set's. Boxed: a description is ~160 bytes, and
+    /// these changes travel inside events and commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Box<Architecture>>,
 }
 
 impl TrainConfig {
@@ -191,12 +195,14 @@ impl TrainConfig {
 
     /// This config with `changes` applied (the rest kept).
     pub(crate) fn with_changes(&self, changes: &ConfigChanges) -> TrainConfig {
-        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed } = *changes;
+        let ConfigChanges { init, optimizer, activation, pooling, lr, epochs, batch_size, seed, arch } =
+            changes.clone();
         let c = self.clone();
         TrainConfig {
             model: ModelConfig {
                 activation: activation.unwrap_or(c.model.activation),
                 pooling: pooling.unwrap_or(c.model.pooling),
+                arch: arch.map_or(c.model.arch, |a| *a),
                 ..c.model
             },
             init: init.unwrap_or(c.init),
@@ -210,12 +216,11 @@ impl TrainConfig {
     }
 
     /// The settings in words, e.g. "Sigmoid + AvgPool2d, Xavier init, Adam lr 0.003, batch 100": how the CLI
-    /// announces a run (and what the window's texts about a run should say).
+    /// announces a run (and what the window's texts about a run should say). An architecture other than LeNet-5
+    /// comes first, in its text form: "c8k3p1-pool,f64: ReLU + MaxPool2d, …".
     pub(crate) fn describe(&self) -> String {
-        let arch = match self.model.arch.preset_key() {
-            Some("lenet5") => String::new(),
-            _ => format!("{}, ", self.model.arch),
-        };
+        let arch =
+            if self.model.arch == Architecture::lenet5() { String::new() } else { format!("{}: ", self.model.arch) };
         let frozen = if self.freeze.is_empty() { String::new() } else { format!(", {} frozen", self.freeze.join(" ")) };
         format!(
             "{arch}{} + {}, {} init, {} lr {}, batch {}{frozen}",

@@ -158,7 +158,9 @@ fn run(
                 let (pixels, labels) = train_set.batch(chunk);
                 let x = images_tensor(&pixels, chunk.len())?;
                 let y = Tensor::from_slice(&labels, chunk.len(), &Device::Cpu)?;
-                let logits = model.forward(&x)?;
+                // A paused single step replays the same dropout masks for its "after" loss.
+                let masks = (turn == Turn::Step).then(|| rng.clone());
+                let logits = model.forward_train(&x, &mut rng)?;
                 let (loss, correct) = loss_and_correct(&logits, &y)?;
                 let loss_value = loss.to_scalar::<f32>()?;
                 if let Some(why) = guard.batch_loss(loss_value) {
@@ -189,7 +191,8 @@ fn run(
                 }
                 if turn == Turn::Step {
                     // Paused single step: the same images through the updated weights.
-                    let (loss_after, _) = loss_and_correct(&model.forward(&x)?, &y)?;
+                    let mut masks = masks.unwrap_or_else(|| rng.clone());
+                    let (loss_after, _) = loss_and_correct(&model.forward_train(&x, &mut masks)?, &y)?;
                     let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
                     let loss_after = loss_after.to_scalar::<f32>()?;
                     let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };

@@ -1,6 +1,8 @@
-//! Short human labels of a run's settings (`Adam lr 0.003`, `SGD lr 0.9 → Adam lr 0.003`) and its dates.
+//! Short human labels of a run's settings (`Adam lr 0.003`, `SGD lr 0.9 → Adam lr 0.003`, `c1 6→16 channels`) and
+//! its dates.
 
 use super::*;
+use crate::engine::model::architecture::Architecture;
 
 /// A learning rate in at most three significant digits: 0.003, 0.03, 0.9, 0.000316.
 pub fn lr_text(lr: f64) -> String {
@@ -40,7 +42,14 @@ fn phrases(c: &TrainConfig) -> [(&'static str, String); 10] {
     ]
 }
 
-/// A short name for a run's settings: `Adam lr 0.003` (plus the schedule when not constant).
+/// The network in a label: its preset's key (`mlp`) or its text form; None for LeNet-5, which labels never name.
+fn arch_phrase(c: &TrainConfig) -> Option<String> {
+    let arch = c.model.arch;
+    (arch != Architecture::lenet5()).then(|| arch.preset_key().map(str::to_string).unwrap_or_else(|| arch.spec()))
+}
+
+/// A short name for a run's settings: `Adam lr 0.003` (plus the schedule when not constant, and the network when
+/// it is not LeNet-5: `Adam lr 0.003 · mlp`).
 pub fn settings_label(c: &TrainConfig) -> String {
     let p = phrases(c);
     let mut s = format!("{} {}", p[0].1, p[1].1);
@@ -48,27 +57,35 @@ pub fn settings_label(c: &TrainConfig) -> String {
         s.push(' ');
         s.push_str(&p[2].1);
     }
+    if let Some(arch) = arch_phrase(c) {
+        s.push_str(" · ");
+        s.push_str(&arch);
+    }
     s
 }
 
-/// Every setting in one line, for tables and tooltips.
+/// Every setting in one line, for tables and tooltips (the network first when it is not LeNet-5).
 pub fn settings_summary(c: &TrainConfig) -> String {
     let p = phrases(c);
     let rest = p[2..].iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(" · ");
-    format!("{} {} · {rest}", p[0].1, p[1].1)
+    let arch = arch_phrase(c).map(|a| format!("{a} · ")).unwrap_or_default();
+    format!("{arch}{} {} · {rest}", p[0].1, p[1].1)
 }
 
-/// What changed from the run before: `SGD lr 0.9 → Adam lr 0.003`; the settings label for the first run, and
-/// `same settings` when nothing differs.
+/// What changed from the run before: `SGD lr 0.9 → Adam lr 0.003`, then the network's changes in its layers'
+/// words (`c1 6→16 channels, +f3 64`; see [`Architecture::differences`]); the settings label for the first run,
+/// and `same settings` when nothing differs.
 pub fn diff_label(prev: Option<&TrainConfig>, cur: &TrainConfig) -> String {
     let Some(prev) = prev else { return settings_label(cur) };
     let (a, b) = (phrases(prev), phrases(cur));
     let differs: Vec<usize> = (0..a.len()).filter(|&i| a[i].1 != b[i].1).collect();
-    if differs.is_empty() {
+    let arch = prev.model.arch.differences(&cur.model.arch);
+    if differs.is_empty() && arch.is_empty() {
         return format!("{} (same settings)", settings_label(cur));
     }
     let join = |p: &[(&str, String); 10]| differs.iter().map(|&i| p[i].1.as_str()).collect::<Vec<_>>().join(" ");
-    format!("{} → {}", join(&a), join(&b))
+    let settings = (!differs.is_empty()).then(|| format!("{} → {}", join(&a), join(&b)));
+    settings.into_iter().chain((!arch.is_empty()).then(|| arch.join(", "))).collect::<Vec<_>>().join(", ")
 }
 
 /// `YYYYMMDD-HHMMSS` of a Unix time, UTC.
