@@ -345,11 +345,12 @@ impl PlaygroundApp {
     }
 }
 
-/// How often the trainer's events wake the window: 10 frames a second keep the curves and the status moving
-/// smoothly, and leave the cores to training. Measured with `benches/window_vs_cli.sh` (README, Performance): at
-/// 30 frames a second the window's drawing (egui, and Mesa's llvmpipe where there is no GPU) took a visible share
-/// of a 2-core machine from training.
-pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(100);
+/// How often the trainer's events wake the window: 5 frames a second keep the curves and the status moving, and
+/// leave the cores to training (a batch is ~5 ms; the curves gain ~40 points a frame). Measured with
+/// `benches/window_vs_cli.sh` (README, Performance): without a GPU, Mesa's llvmpipe spends ~25 ms of CPU drawing a
+/// 1280×800 frame, so at 10 frames a second drawing took ~15 % of a 2-core machine from training, at 5 about 8 %.
+/// Input (a drag, a stroke, a click) is not throttled: egui repaints at once for it.
+pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(200);
 
 /// What a run that starts from the current weights continues: where they came from, or (weights trained in this
 /// window and not recorded) the run on screen, as far as its curves go.
