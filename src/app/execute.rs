@@ -283,19 +283,38 @@ impl PlaygroundApp {
             }
             TrainStart::Scratch => None,
         };
-        let initial = match &continuing {
+        let status = match (&continuing, note) {
+            (_, Some(note)) => note.to_string(),
+            (Some(c), None) => {
+                let names = &s.experiments.runs;
+                let name_of = |id: &str| names.iter().find(|r| r.id() == id).map(|r| r.name().to_string());
+                format!("Training, {}…", c.from.describe(name_of))
+            }
+            (None, None) => "Training from scratch…".into(),
+        };
+        let initial = continuing.as_ref().and_then(|_| s.weights.clone());
+        self.spawn_trainer(cfg, data, initial, continuing, status);
+    }
+
+    /// The one place a window run starts: from `initial` weights continuing `continuing` (the curves go on where the
+    /// weights were trained to, after this session's curves or on empty axes after Use weights or Load weights), or
+    /// from fresh weights on cleared curves; `status` is said once the trainer runs.
+    pub(crate) fn spawn_trainer(
+        &mut self,
+        cfg: TrainConfig,
+        data: std::sync::Arc<Dataset>,
+        initial: Option<crate::engine::model::weights::ModelWeights>,
+        continuing: Option<WeightsOrigin>,
+        status: String,
+    ) {
+        let s = &mut self.session;
+        match &continuing {
             Some(origin) => {
-                // The curves go on where the weights were trained to (after this session's curves, or on empty
-                // axes after Use weights or Load weights).
                 s.history.start_run_at(origin.from.epoch_offset);
                 s.history.file_hints_away();
-                s.weights.clone()
             }
-            None => {
-                s.history.clear();
-                None
-            }
-        };
+            None => s.history.clear(),
+        }
         s.experiments.last_step = None;
         let ctx = self.ctx.clone();
         // A batch takes a few milliseconds: waking the UI for each would repaint hundreds of times a second and
@@ -309,15 +328,7 @@ impl PlaygroundApp {
                 s.weights_from_file = false;
                 s.fresh_from = None;
                 s.error = None;
-                s.status = match (&continuing, note) {
-                    (_, Some(note)) => note.to_string(),
-                    (Some(c), None) => {
-                        let names = &s.experiments.runs;
-                        let name_of = |id: &str| names.iter().find(|r| r.id() == id).map(|r| r.name().to_string());
-                        format!("Training, {}…", c.from.describe(name_of))
-                    }
-                    (None, None) => "Training from scratch…".into(),
-                };
+                s.status = status;
                 s.experiments.continuing = continuing;
             }
             Err(e) => s.error = Some(format!("cannot start the trainer thread: {e}")),

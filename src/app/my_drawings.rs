@@ -21,7 +21,6 @@ use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::my_drawings::{self, SetSummary};
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::fine_tune::{self, BeforeAfter};
-use crate::engine::training::worker;
 use crate::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -238,28 +237,7 @@ impl PlaygroundApp {
         s.install_data(data.clone(), &cfg);
         // From the current weights, the run is a continued one (its record says from what, its curves go on).
         let continuing = initial.as_ref().map(|_| crate::app::execute::continuing_origin(s, &cfg));
-        match &continuing {
-            Some(origin) => {
-                s.history.start_run_at(origin.from.epoch_offset);
-                s.history.file_hints_away();
-            }
-            None => s.history.clear(),
-        }
-        s.experiments.last_step = None;
-        let ctx = self.ctx.clone();
-        let wake = move || ctx.request_repaint_after(crate::app::execute::TRAINING_FRAME);
-        match worker::spawn(cfg, data, initial, wake) {
-            Ok(handle) => {
-                s.trainer = Some(handle);
-                s.phase = Phase::Training;
-                s.weights_from_file = false;
-                s.fresh_from = None;
-                s.error = None;
-                s.status = status;
-                s.experiments.continuing = continuing;
-            }
-            Err(e) => s.error = Some(format!("cannot start the trainer thread: {e}")),
-        }
+        self.spawn_trainer(cfg, data, initial, continuing, status);
     }
 }
 

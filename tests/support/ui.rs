@@ -61,3 +61,20 @@ pub fn run_until(h: &mut Harness<'static, PlaygroundApp>, what: &str, cond: impl
     }
     h.step();
 }
+
+/// Drags the pointer over the drawing canvas through `points` (0..1 canvas coordinates), one frame per point.
+pub fn draw_stroke<S>(h: &mut Harness<'_, S>, points: &[[f32; 2]]) {
+    let rect = h.get_by_label_contains("Drawing canvas").rect();
+    let at = |p: [f32; 2]| egui::Pos2::new(rect.min.x + p[0] * rect.width(), rect.min.y + p[1] * rect.height());
+    let first = at(points[0]);
+    h.hover_at(first);
+    h.run();
+    h.drag_at(first);
+    h.run();
+    for &p in &points[1..] {
+        h.hover_at(at(p));
+        h.run();
+    }
+    h.drop_at(at(points[points.len() - 1]));
+    h.run();
+}

@@ -4,7 +4,6 @@
 
 use crate::support::data::small;
 use crate::support::ui::{click, harness_with, run_until, small_batches};
-use egui::Pos2;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lenet_playground::app::state::Phase;
@@ -14,19 +13,8 @@ use std::sync::Arc;
 
 /// A "7" drawn on the window's canvas with the pointer.
 fn draw_seven(h: &mut Harness<'static, PlaygroundApp>) {
-    let rect = h.get_by_label_contains("Drawing canvas").rect();
-    let at = |p: [f32; 2]| Pos2::new(rect.min.x + p[0] * rect.width(), rect.min.y + p[1] * rect.height());
     let points = [[0.2, 0.2], [0.5, 0.2], [0.75, 0.22], [0.6, 0.45], [0.5, 0.65], [0.42, 0.85]];
-    h.hover_at(at(points[0]));
-    h.run();
-    h.drag_at(at(points[0]));
-    h.run();
-    for &p in &points[1..] {
-        h.hover_at(at(p));
-        h.run();
-    }
-    h.drop_at(at(points[points.len() - 1]));
-    h.run();
+    crate::support::ui::draw_stroke(h, &points);
 }
 
 fn total(app: &PlaygroundApp) -> usize {

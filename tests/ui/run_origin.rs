@@ -27,21 +27,11 @@ fn data() -> Arc<Dataset> {
 }
 
 /// 200 images in batches of 10: 20 batches an epoch.
-fn settings(epochs: usize) -> Settings {
-    let mut s = Settings::default();
-    s.train.limit = Some(200);
-    s.train.batch_size = 10;
-    s.train.epochs = epochs;
-    s
-}
+use crate::support::ui::small_batches as settings;
 
 fn harness(settings: Settings, home: &Path) -> Harness<'static, PlaygroundApp> {
     let home = home.to_path_buf();
-    Harness::builder().with_size([1280.0, 900.0]).build_eframe(move |cc| {
-        let mut app = PlaygroundApp::new(&cc.egui_ctx, settings, Some(data()));
-        app.set_data_home(home);
-        app
-    })
+    crate::support::ui::harness_with([1280.0, 900.0], settings, data(), move |app| app.set_data_home(home))
 }
 
 fn recorded(app: &PlaygroundApp) -> usize {

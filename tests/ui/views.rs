@@ -63,22 +63,7 @@ fn new_canvas_state() -> CanvasState {
     }
 }
 
-/// Drags the pointer through `points` (0..1 canvas coordinates), one frame per point.
-fn draw_stroke(h: &mut Harness<'_, CanvasState>, points: &[[f32; 2]]) {
-    let rect = h.get_by_label_contains("Drawing canvas").rect();
-    let at = |p: [f32; 2]| Pos2::new(rect.min.x + p[0] * rect.width(), rect.min.y + p[1] * rect.height());
-    let first = at(points[0]);
-    h.hover_at(first);
-    h.run();
-    h.drag_at(first);
-    h.run();
-    for &p in &points[1..] {
-        h.hover_at(at(p));
-        h.run();
-    }
-    h.drop_at(at(points[points.len() - 1]));
-    h.run();
-}
+use crate::support::ui::draw_stroke;
 
 /// A "7": top bar, then the diagonal, drawn off-centre (upper left) to check centring.
 const SEVEN_TOP: [[f32; 2]; 4] = [[0.15, 0.15], [0.3, 0.15], [0.45, 0.15], [0.6, 0.16]];
