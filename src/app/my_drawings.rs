@@ -59,8 +59,8 @@ impl PlaygroundApp {
                 });
             }
         }
-        if self.drawings.teaching.is_some() && !self.session.run_active() && self.session.phase == Phase::Idle {
-            let t = self.drawings.teaching.take().expect("checked");
+        let idle = !self.session.run_active() && self.session.phase == Phase::Idle;
+        if let Some(t) = self.drawings.teaching.take_if(|_| idle) {
             let Some(after) = self.session.weights.clone() else { return };
             self.spawn_helper(Job::ReadDrawings, move || {
                 msg(DrawingsMsg::Compared(BeforeAfter::measure(&t.before, &after, &t.own_test, &t.mnist_test)))
@@ -175,13 +175,13 @@ impl PlaygroundApp {
             DrawingsMsg::ForTraining { transfer, result } => match result {
                 Ok(data) => {
                     let mut cfg = self.settings.train.clone();
-                    let initial = if transfer {
-                        let layers = stages::weighted_layers(cfg.model);
+                    let initial = if transfer { self.session.weights.clone() } else { None };
+                    if let Some(w) = &initial {
+                        // The conv layers of the network the run starts from (its weights are always a checked
+                        // network; the settings' may be one the Architecture tab cannot build).
+                        let layers = stages::weighted_layers(w.config);
                         cfg.freeze = layers.into_iter().filter(|l| l.starts_with('c')).map(String::from).collect();
-                        self.session.weights.clone()
-                    } else {
-                        None
-                    };
+                    }
                     let how = if transfer {
                         format!(
                             "from the current weights with {} frozen: the convolutions keep the strokes and shapes \
