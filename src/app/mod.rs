@@ -106,6 +106,7 @@ impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
     /// background.
     pub fn new(ctx: &egui::Context, settings: Settings, data: Option<Arc<Dataset>>) -> Self {
+        views::backdrop::install(ctx);
         let mut app = PlaygroundApp {
             settings,
             session: Session::new(),
@@ -184,6 +185,10 @@ impl PlaygroundApp {
 }
 
 impl eframe::App for PlaygroundApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        views::backdrop::clear_color(visuals)
+    }
+
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.logic_started = Some(Instant::now());
         self.drain_helpers();

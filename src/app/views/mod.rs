@@ -3,6 +3,7 @@
 
 pub mod architecture;
 pub mod attribution;
+pub mod backdrop;
 pub mod banner;
 pub mod canvas;
 pub mod coach;
