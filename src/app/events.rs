@@ -55,7 +55,7 @@ pub(super) fn drain_training(s: &mut Session, ctx: &egui::Context) -> usize {
 
 /// Returns weights to install (the caller keeps only the newest of a frame).
 fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
-    s.experiments.observe(&ev, s.history.x_offset(), s.history.generation());
+    s.experiments.observe(&ev, &s.history);
     if ev.is_terminal() {
         note_run_end(s, &ev);
     }

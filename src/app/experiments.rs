@@ -6,7 +6,7 @@
 //! (list, save, rename, delete, reading a run's metrics or weights), which answer with a `RunsMsg` (jobs.rs), and
 //! `execute.rs` sends the live changes (`LiveCommand`) to the trainer.
 
-use crate::app::history::moving_average;
+use crate::app::history::{moving_average, History};
 use crate::engine::store::runs::{
     color_slot, diff_label, lr_text, ContinuedFrom, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics,
     StoredRun, RUN_COLOR_SLOTS,
@@ -145,9 +145,10 @@ pub struct Experiments {
 }
 
 impl Experiments {
-    /// Applies a trainer event (called for every event, on the UI thread: bookkeeping only). `run_x_offset`: the
-    /// plots' x of the current run's epoch 0.
-    pub fn observe(&mut self, ev: &TrainEvent, run_x_offset: f64, generation: u64) {
+    /// Applies a trainer event (called for every event, on the UI thread: bookkeeping only), before `history` has
+    /// taken it: the plots' x of the run's epoch 0 comes from there, and, at the run's end, its metrics.
+    pub fn observe(&mut self, ev: &TrainEvent, history: &History) {
+        let (run_x_offset, generation) = (history.x_offset(), history.generation());
         if generation != self.markers_generation {
             self.markers.clear();
             self.markers_generation = generation;
@@ -173,7 +174,7 @@ impl Experiments {
                     Some(from) => r.continued_from(from),
                     None => r,
                 });
-                self.pending_save = recorder.and_then(|r| r.finish());
+                self.pending_save = recorder.and_then(|r| history.with_current_run(|m| r.finish(m)));
             }
         }
     }

@@ -1,7 +1,9 @@
 //! The metric series behind the live plots, kept apart from drawing so they can be unit-tested: per-batch loss and
 //! accuracy with x in epochs, per-epoch test accuracy, a moving-average smoother, and a min/max decimation that keeps
-//! a frame cheap however long the run (30,000+ batches draw as ~2 points per pixel column).
+//! a frame cheap however long the run (30,000+ batches draw as ~2 points per pixel column). It is the window's one
+//! copy of the batch history: the CSV export and the run store's record of a run are made from it.
 
+use crate::engine::store::runs::RunMetrics;
 use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics, Hint};
 
 /// What the plots show. `x` is in epochs since the last Reset: a run that continues from earlier weights starts
@@ -95,6 +97,18 @@ impl History {
     /// Where each run shown starts (see [`metrics_csv`]).
     pub(crate) fn run_starts(&self) -> Vec<RunStart> {
         self.run_starts.clone()
+    }
+
+    /// Calls `f` with the current run's rows (since its `Started`), as the run store's recorder takes them.
+    pub(crate) fn with_current_run<R>(&self, f: impl FnOnce(RunMetrics<'_>) -> R) -> R {
+        let first_diagnostic = self.run_starts.last().map_or(0, |s| s.diagnostic);
+        let diagnostics: Vec<Diagnostics> =
+            self.diagnostics.get(first_diagnostic..).unwrap_or(&[]).iter().map(|(_, d)| d.clone()).collect();
+        f(RunMetrics {
+            batches: self.batches.get(self.run_first_batch..).unwrap_or(&[]),
+            epochs: self.epochs.get(self.run_first_epoch..).unwrap_or(&[]),
+            diagnostics: &diagnostics,
+        })
     }
 
     /// The current run's latest batch; None before its first one.

@@ -81,6 +81,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         _ => None,
     };
     let mut emit = |e: TrainEvent| {
+        log.observe(&e);
         if let Some(r) = recorder.as_mut() {
             r.observe(&e);
         }
@@ -95,7 +96,6 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
         match &e {
             TrainEvent::Started { config, epochs: n, batches_per_epoch, train_images, .. } => {
                 epochs = *n;
-                log.model = config.model;
                 let network = if config.model.arch == Default::default() { "LeNet-5" } else { "the network" };
                 print_stderr(&format!(
                     "training {network} ({}), {n} epoch(s) of {batches_per_epoch} batches on {train_images} images\n",
@@ -106,7 +106,6 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                 }
             }
             TrainEvent::Batch(b) => {
-                log.batches.push(b.clone());
                 let done = b.batch == b.batches_per_epoch;
                 let redraw = if tty {
                     last_drawn.elapsed().as_millis() >= 100 || done
@@ -135,7 +134,6 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
                 }
             }
             TrainEvent::Epoch(m) => {
-                log.epochs.push(m.clone());
                 if !args.json {
                     print_stdout(&format!(
                         "epoch {}/{epochs}: train loss {:.4} acc {:.2}% | test loss {:.4} acc {:.2}% | {:.1} s\n",
@@ -155,8 +153,8 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             TrainEvent::Weights(_)
             | TrainEvent::LrChanged(_)
             | TrainEvent::EpochsChanged { .. }
-            | TrainEvent::StepResult(_) => {}
-            TrainEvent::Diagnostics(d) => log.diagnostics.push(d.clone()),
+            | TrainEvent::StepResult(_)
+            | TrainEvent::Diagnostics(_) => {}
             TrainEvent::Hint(h) => {
                 // Clear a progress line drawn in place first.
                 let clear = if tty { "\r\x1b[K" } else { "" };
@@ -196,7 +194,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             Err(e) => errors.push(e),
         }
     }
-    if let (Some(store), Some(run)) = (&store, recorder.and_then(|r| r.finish())) {
+    if let (Some(store), Some(run)) = (&store, recorder.and_then(|r| r.finish(log.run()))) {
         match store.save(&run) {
             Ok(stored) => print_stderr(&format!(
                 "run recorded as '{}' ({}) in {}\n",

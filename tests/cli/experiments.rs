@@ -12,6 +12,23 @@ use crate::support::cli::{bin, text};
 const QUICK: [&str; 6] = ["--limit", "200", "--batch-size", "20", "--epochs", "2"];
 
 #[test]
+fn a_recorded_run_keeps_the_same_metrics_as_the_metrics_file() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = home.path().join("m.csv");
+    let mut args = vec!["train", "--record", "--metrics", csv.to_str().unwrap()];
+    args.extend(QUICK);
+    let out = run_in(home.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&csv).unwrap();
+    let folders: Vec<_> = std::fs::read_dir(home.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(folders.len(), 1);
+    let stored = std::fs::read_to_string(folders[0].join("metrics.csv")).unwrap();
+    // One copy of the run's metrics in the CLI, written twice: every batch, epoch and diagnostics row alike.
+    assert_eq!(stored, written);
+    assert_eq!(written.lines().filter(|l| l.starts_with("batch,")).count(), 20);
+}
+
+#[test]
 fn recorded_runs_are_listed_as_a_table_and_as_json() {
     let home = tempfile::tempdir().unwrap();
     let out = run_in(home.path(), &["runs"]);

@@ -6,6 +6,7 @@ use lenet_playground::engine::store::runs::{self, RunRecorder, RunSource, RunSta
 use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::{LrChange, TrainEvent};
+use lenet_playground::engine::training::metrics::MetricsLog;
 use lenet_playground::engine::training::schedule::Schedule;
 use lenet_playground::engine::training::train::train;
 use lenet_playground::engine::training::worker;
@@ -189,11 +190,13 @@ fn recorded(cfg: &TrainConfig, name: Option<&str>) -> runs::NewRun {
             control.set_lr_now(cfg.lr * 2.0);
         }
     });
+    let mut log = MetricsLog::default();
     for e in &events {
         rec.observe(e);
+        log.observe(e);
     }
     assert!(rec.is_complete());
-    rec.finish().expect("a started run")
+    rec.finish(log.run()).expect("a started run")
 }
 
 #[test]
@@ -356,8 +359,12 @@ fn a_continued_run_records_its_origin_and_counts_its_positions_from_the_offset()
             control.set_lr_now(c.lr * 2.0);
         }
     });
-    events.iter().for_each(|e| rec.observe(e));
-    let second = store.save(&rec.finish().unwrap()).unwrap();
+    let mut log = MetricsLog::default();
+    events.iter().for_each(|e| {
+        rec.observe(e);
+        log.observe(e);
+    });
+    let second = store.save(&rec.finish(log.run()).unwrap()).unwrap();
     let r = &second.record;
     assert_eq!(r.continued_from.as_ref(), Some(&from));
     assert_eq!(r.name, "Adam lr 0.001", "a name of its own");

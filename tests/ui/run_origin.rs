@@ -127,6 +127,11 @@ fn a_second_train_after_a_finished_run_continues_or_starts_fresh_as_chosen() {
     let metrics = RunStore::new(home.path()).load_metrics(&second.run).unwrap();
     assert!((metrics.batches[0].x_epochs - 1.05).abs() < 1e-6, "{:?}", metrics.batches[0]);
     assert_eq!(metrics.batches[0].epoch, 1, "epoch numbers stay the run's own");
+    // The record is made from the window's one copy of the curves: this run's part of them, no more.
+    assert_eq!((rec.summary.batches, metrics.batches.len(), metrics.epochs.len()), (20, 20, 1));
+    let stored: Vec<f32> = metrics.batches.iter().map(|b| b.loss).collect();
+    let shown: Vec<f32> = h21.batches[20..].iter().map(|b| b.loss).collect();
+    assert!(stored.iter().zip(&shown).all(|(a, b)| (a - b).abs() < 1e-5), "{stored:?} vs {shown:?}");
     assert!((metrics.epochs[0].x_epochs - 2.0).abs() < 1e-6);
     assert!(shows(&h, "Epoch 1/1 · batch 20/20 · plots: epoch 2.00"));
     // The window's CSV export of both runs: each at the x of its curves.

@@ -12,7 +12,6 @@ use crate::engine::store::atomic_file::write_atomic;
 use crate::engine::store::bounded_read::{read_bounded, Refusal};
 use crate::engine::training::config::{Optimizer, TrainConfig};
 use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
-use crate::engine::training::metrics::MetricsLog;
 use crate::error::printable;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -25,7 +24,7 @@ mod recorder;
 mod stored_metrics;
 pub use labels::{diff_label, lr_text, settings_label, settings_summary, utc_date, utc_stamp};
 pub use origin::{color_slot, end_x_epochs, ContinuedFrom, RunOrigin, RUN_COLOR_SLOTS};
-pub use recorder::{summarize, RunRecorder};
+pub use recorder::{summarize, RunMetrics, RunRecorder};
 pub use stored_metrics::{parse_metrics_csv, BatchPoint, EpochPoint, StoredMetrics};
 
 pub const FORMAT: &str = "lenet-playground-run/1";

@@ -2,8 +2,9 @@
 //! `--metrics` and the app's export.
 
 use crate::engine::model::stages;
+use crate::engine::store::runs::RunMetrics;
 use crate::engine::training::config::ModelConfig;
-use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics};
+use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics, TrainEvent};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -45,9 +46,9 @@ fn diagnostics_columns(model: ModelConfig) -> usize {
     diagnostics_maps(model, &Diagnostics::default()).iter().map(|(_, _, keys)| keys.len()).sum()
 }
 
-/// Collects a run's metrics as they arrive.
+/// Collects a run's metrics as they arrive: the CLI's one copy of them, for `--metrics` and the run store.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct MetricsLog {
+pub struct MetricsLog {
     /// The network the run trained (its stages name the diagnostics columns).
     pub model: ModelConfig,
     pub batches: Vec<BatchMetrics>,
@@ -56,6 +57,22 @@ pub(crate) struct MetricsLog {
 }
 
 impl MetricsLog {
+    /// Keeps what `e` adds to the metrics (an epoch's per-image predictions are left out: no row uses them).
+    pub fn observe(&mut self, e: &TrainEvent) {
+        match e {
+            TrainEvent::Started { config, .. } => self.model = config.model,
+            TrainEvent::Batch(b) => self.batches.push(b.clone()),
+            TrainEvent::Epoch(m) => self.epochs.push(EpochMetrics { predictions: None, ..m.clone() }),
+            TrainEvent::Diagnostics(d) => self.diagnostics.push(d.clone()),
+            _ => {}
+        }
+    }
+
+    /// The rows, as the run store's recorder takes them.
+    pub fn run(&self) -> RunMetrics<'_> {
+        RunMetrics { batches: &self.batches, epochs: &self.epochs, diagnostics: &self.diagnostics }
+    }
+
     pub fn to_csv(&self) -> String {
         to_csv_with_diagnostics(self.model, &self.batches, &self.epochs, &self.diagnostics)
     }

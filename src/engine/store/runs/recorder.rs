@@ -1,7 +1,35 @@
 //! Turning a run's event stream into a `NewRun` for the store: summary, lr changes, hints, metrics and weights.
+//!
+//! The recorder keeps what only a record needs (settings, lr changes, hints, the end); the per-batch metrics are
+//! held once, by its caller (the CLI's `MetricsLog`, the window's `History`), and handed to [`RunRecorder::finish`].
 
 use super::*;
+use crate::engine::training::events::Diagnostics;
 use crate::engine::training::metrics::to_csv_at;
+
+/// One run's metrics as its caller holds them: every batch, epoch and diagnostics row of that run, in order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunMetrics<'a> {
+    pub batches: &'a [BatchMetrics],
+    pub epochs: &'a [EpochMetrics],
+    pub diagnostics: &'a [Diagnostics],
+}
+
+/// How a run ended, as its last event says.
+#[derive(Debug, Clone)]
+struct RunEnd {
+    status: RunStatus,
+    message: Option<String>,
+    weights: Option<ModelWeights>,
+    /// None: the duration is that of the run's last batch (a failed run's event does not say).
+    duration_secs: Option<f64>,
+}
+
+impl RunEnd {
+    fn new(status: RunStatus, message: Option<String>, weights: Option<ModelWeights>, secs: Option<f64>) -> Self {
+        RunEnd { status, message, weights, duration_secs: secs }
+    }
+}
 
 /// Collects what a run's events say into a `NewRun`; feed it every event, take the run after the last one.
 #[derive(Debug, Clone)]
@@ -11,10 +39,9 @@ pub struct RunRecorder {
     config: Option<TrainConfig>,
     dataset: String,
     epochs: usize,
-    log: MetricsLog,
     lr_changes: Vec<LrChange>,
     hints: Vec<Hint>,
-    end: Option<(RunStatus, Option<String>, Option<ModelWeights>, f64)>,
+    end: Option<RunEnd>,
     created_unix_ms: u64,
     continued_from: Option<ContinuedFrom>,
 }
@@ -27,7 +54,6 @@ impl RunRecorder {
             config: None,
             dataset: String::new(),
             epochs: 0,
-            log: MetricsLog::default(),
             lr_changes: Vec::new(),
             hints: Vec::new(),
             end: None,
@@ -53,24 +79,20 @@ impl RunRecorder {
         match e {
             TrainEvent::Started { config, epochs, dataset, .. } => {
                 self.config = Some(config.clone());
-                self.log.model = config.model;
                 self.epochs = *epochs;
                 self.dataset = dataset.clone();
             }
-            TrainEvent::Batch(b) => self.log.batches.push(b.clone()),
-            TrainEvent::Epoch(m) => self.log.epochs.push(EpochMetrics { predictions: None, ..m.clone() }),
             TrainEvent::LrChanged(c) => self.lr_changes.push(c.clone()),
             TrainEvent::EpochsChanged { epochs } => self.epochs = *epochs,
             TrainEvent::Hint(h) => self.hints.push(h.clone()),
             TrainEvent::Finished { elapsed_secs, weights, .. } => {
-                self.end = Some((RunStatus::Finished, None, Some(weights.clone()), *elapsed_secs))
+                self.end = Some(RunEnd::new(RunStatus::Finished, None, Some(weights.clone()), Some(*elapsed_secs)))
             }
             TrainEvent::Stopped { elapsed_secs, weights, .. } => {
-                self.end = Some((RunStatus::Stopped, None, Some(weights.clone()), *elapsed_secs))
+                self.end = Some(RunEnd::new(RunStatus::Stopped, None, Some(weights.clone()), Some(*elapsed_secs)))
             }
             TrainEvent::Failed { message, weights, .. } => {
-                let secs = self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0);
-                self.end = Some((RunStatus::Failed, Some(message.clone()), weights.clone(), secs))
+                self.end = Some(RunEnd::new(RunStatus::Failed, Some(message.clone()), weights.clone(), None))
             }
             _ => {}
         }
@@ -81,21 +103,19 @@ impl RunRecorder {
         self.end.is_some()
     }
 
-    /// The run to save; None if it never started. A run without its last event is recorded as failed.
-    pub fn finish(self) -> Option<NewRun> {
+    /// The run to save, with `metrics`: this run's rows, as the caller kept them. None if it never started. A run
+    /// without its last event is recorded as failed.
+    pub fn finish(self, metrics: RunMetrics<'_>) -> Option<NewRun> {
         let mut config = self.config?;
         config.epochs = self.epochs.max(1);
-        let (status, message, weights, duration_secs) = self.end.unwrap_or((
-            RunStatus::Failed,
-            Some("the run ended without a final event".into()),
-            None,
-            self.log.batches.last().map(|b| b.elapsed_secs).unwrap_or(0.0),
-        ));
+        let no_end = || RunEnd::new(RunStatus::Failed, Some("the run ended without a final event".into()), None, None);
+        let RunEnd { status, message, weights, duration_secs } = self.end.unwrap_or_else(no_end);
+        let RunMetrics { batches, epochs, diagnostics } = metrics;
+        let duration_secs = duration_secs.unwrap_or_else(|| batches.last().map_or(0.0, |b| b.elapsed_secs));
         let offset = self.continued_from.as_ref().map_or(0.0, |c| c.epoch_offset);
-        let mut summary = summarize(&self.log.batches, &self.log.epochs, duration_secs);
-        summary.end_x_epochs = Some(offset + self.log.batches.last().map_or(0.0, |b| b.x_epochs()));
-        let log = &self.log;
-        let metrics_csv = to_csv_at(log.model, &log.batches, &log.epochs, &log.diagnostics, offset);
+        let mut summary = summarize(batches, epochs, duration_secs);
+        summary.end_x_epochs = Some(offset + batches.last().map_or(0.0, |b| b.x_epochs()));
+        let metrics_csv = to_csv_at(config.model, batches, epochs, diagnostics, offset);
         let mut lr_changes = self.lr_changes;
         lr_changes.iter_mut().for_each(|c| c.x_epochs += offset);
         let mut hints = self.hints;
