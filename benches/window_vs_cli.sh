@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/release/lenet-playground}")"
 epochs="${2:-5}"
-work="$(mktemp -d)"
-trap 'kill "${app:-}" "${xvfb:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+source screenshots/xwindow.sh 93
 
 duration() { # the newest run's duration in a store
   python3 - "$1" <<'EOF'
@@ -24,13 +23,8 @@ EOF
 LENET_PLAYGROUND_HOME="$work/cli" "$bin" train --epochs "$epochs" --record >/dev/null 2>"$work/cli.log"
 read -r cli_status cli_secs cli_acc < <(duration "$work/cli")
 
-export DISPLAY=:93 XDG_RUNTIME_DIR="$work/xdg" XDG_DATA_HOME="$work/data" LENET_PLAYGROUND_HOME="$work/win"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp & xvfb=$!
-sleep 1
-(cd "$work" && exec "$bin") & app=$!
-win="$(xdotool search --sync --name '^LeNet-5 Playground$' | head -1)"
-sleep 3
+export LENET_PLAYGROUND_HOME="$work/win"
+open_window 3
 # The window's default is 5 epochs; another count is set through its settings file only, so keep 5 there.
 [ "$epochs" = 5 ] || { echo "the window run uses its default of 5 epochs: pass 5" >&2; exit 2; }
 # CPU seconds per thread name of the window's process (the UI thread is named after the binary; llvmpipe draws on

@@ -8,19 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/debug/lenet-playground}")"
 out="$(pwd)/screenshots"
-work="$(mktemp -d)"
-trap 'kill "${app:-}" "${xvfb:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-export DISPLAY=:94 XDG_RUNTIME_DIR="$work/xdg" XDG_DATA_HOME="$work/data" LENET_PLAYGROUND_HOME="$work/home" \
-  LENET_PLAYGROUND_EXPORT_DIR="$work"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp & xvfb=$!
-sleep 1
-(cd "$work" && exec "$bin") & app=$!
-win="$(xdotool search --sync --name '^LeNet-5 Playground$' | head -1)"
-sleep 4
-click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep "${3:-0.7}"; }
-shot() { xdotool mousemove --window "$win" 1270 790; sleep 0.5; import -window "$win" "$out/$1.png"; echo "$out/$1.png"; }
+click_pause=0.7
+source screenshots/xwindow.sh 94
+open_window 4
 
 click 155 58; click 143 154          # Preset: Modern
 click 113 312                        # Images: the first 2000
@@ -29,7 +19,7 @@ click 30 343 "${RUN:-12}"            # Train, to the end of the run
 click 16 343                         # tick "Continue from current weights"
 click 66 388 "${RUN:-12}"            # Continue training, to the end
 shot continued-plots                 # the curves go on from epoch 2 to 4
-click 768 18 2
+click 864 18 2
 shot continue-training               # both choices; the continued run's label
-click 660 199 1
+click 660 379 1
 shot delete-confirm                  # Delete asks first

@@ -8,20 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/release/lenet-playground}")"
 out="$(pwd)/screenshots"
-work="$(mktemp -d)"
-trap 'kill "${app:-}" "${xvfb:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# XDG_DATA_HOME too: the window keeps its size and settings there (eframe's app.ron).
-export DISPLAY=:97 XDG_RUNTIME_DIR="$work/xdg" XDG_DATA_HOME="$work/data" LENET_PLAYGROUND_HOME="$work/home" \
-  LENET_PLAYGROUND_EXPORT_DIR="$work"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp & xvfb=$!
-sleep 1
-(cd "$work" && exec "$bin") & app=$!
-win="$(xdotool search --sync --name '^LeNet-5 Playground$' | head -1)"
-sleep 3
-click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep "${3:-1}"; }
-shot() { xdotool mousemove --window "$win" 1270 790; sleep 0.5; import -window "$win" "$out/$1.png"; echo "$out/$1.png"; }
+source screenshots/xwindow.sh 97
+open_window 3
 
 shot start                     # empty: the axes span the run's 5 epochs, exports wait for data, the canvas asks once
 click 30 343 "${MID:-8}"       # Train (the default recipe), a few seconds in
@@ -34,11 +22,8 @@ click 474 18 2; shot gradients # Gradient flow: one legend above the three plots
 click 567 18 2
 click 469 218 3; shot evaluation  # Evaluation: the gallery of 2 read as 3
 # The canvas: a 7 drawn with the mouse and what the network reads; what decided it (occlusion); the inspector on it.
-xdotool mousemove --window "$win" 1010 90 mousedown 1
-for p in "1040 88" "1080 88" "1120 88" "1160 90" "1145 130" "1125 170" "1105 210" "1090 255"; do
-  xdotool mousemove --window "$win" $p; sleep 0.05
-done
-xdotool mouseup 1; sleep 2; shot canvas
+stroke "1010 90" "1040 88" "1080 88" "1120 88" "1160 90" "1145 130" "1125 170" "1105 210" "1090 255"
+sleep 1.5; shot canvas
 click 965 570 4; shot attribution
 click 772 18 3; shot inspector
 xdotool windowsize "$win" 1024 700; sleep 2

@@ -8,20 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/release/lenet-playground}")"
 out="$(pwd)/screenshots"
-work="$(mktemp -d)"
-trap 'kill "${app:-}" "${xvfb:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-export DISPLAY=:98 XDG_RUNTIME_DIR="$work/xdg" XDG_DATA_HOME="$work/data" LENET_PLAYGROUND_HOME="$work/home" \
-  LENET_PLAYGROUND_EXPORT_DIR="$work"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+source screenshots/xwindow.sh 98
 python3 screenshots/styled_digits.py "$work/home/my-drawings/my-handwriting" 20 0 assets/mnist >/dev/null
 "$bin" train --preset modern --epochs 2 --limit 10000 --save "$work/lenet.safetensors" >/dev/null 2>&1
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp & xvfb=$!
-sleep 1
-(cd "$work" && exec "$bin") & app=$!
-win="$(xdotool search --sync --name '^LeNet-5 Playground$' | head -1)"
-sleep 4
-click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep "${3:-1}"; }
-stroke() { xdotool mousemove --window "$win" $1 mousedown 1; shift; for p in "$@"; do xdotool mousemove --window "$win" $p; sleep 0.05; done; xdotool mouseup 1; sleep 0.5; }
+open_window 4
 wheel() { xdotool mousemove --window "$win" 1090 600; for _ in $(seq 10); do xdotool click "$1"; sleep 0.05; done; sleep 0.5; }
 click 277 571 3                                                     # Load weights… (the export folder's lenet.safetensors)
 stroke "990 80" "1040 78" "1100 76" "1160 80" "1140 130" "1110 190" "1085 250" "1070 300"   # a 7

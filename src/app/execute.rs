@@ -358,8 +358,8 @@ impl PlaygroundApp {
 
 /// How often the trainer's events wake the window: 5 frames a second keep the curves and the status moving, and
 /// leave the cores to training (a batch is ~5 ms; the curves gain ~40 points a frame). Measured with
-/// `benches/window_vs_cli.sh` (README, Performance): without a GPU, Mesa's llvmpipe spends ~25 ms of CPU drawing a
-/// 1280×800 frame, so at 10 frames a second drawing took ~15 % of a 2-core machine from training, at 5 about 8 %.
+/// `benches/window_vs_cli.sh` (README, Performance): without a GPU, Mesa's llvmpipe spends ~12 ms of CPU drawing a
+/// 1280×800 frame (see `views::backdrop`), so at 5 frames a second drawing takes ~3 % of a 2-core machine.
 /// Input (a drag, a stroke, a click) is not throttled: egui repaints at once for it.
 pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(200);
 
