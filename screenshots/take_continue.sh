@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retakes the fresh-vs-continued screenshots from a real window under Xvfb, driven by real clicks (xdotool):
-#   apt-get install -y xvfb xdotool imagemagick && cargo build && bash screenshots/take-continue.sh [BINARY]
+#   apt-get install -y xvfb xdotool imagemagick && cargo build && bash screenshots/take_continue.sh [BINARY]
 # A 2-epoch Modern run on the first 2000 images, continued for 2 more: the Train control with both choices, the
 # continued run's label in the Runs tab (continue-training.png), its curves going on from epoch 2
 # (continued-plots.png), and Delete asking first (delete-confirm.png). A fresh data folder each time.
