@@ -185,23 +185,18 @@ fn explain_writes_the_overlay_and_prints_the_map() {
     let img = image::open(&map_png).unwrap();
     assert_eq!((img.width(), img.height()), (310, 280));
 
-    let out = bin()
-        .args(["explain", "--class", "3", "--weights"])
-        .arg(&weights)
-        .arg(&png)
-        .arg("--out")
-        .arg(&map_png)
-        .output()
-        .unwrap();
+    let explain_class = |class: &str| {
+        bin()
+            .args(["explain", "--class", class, "--weights"])
+            .arg(&weights)
+            .arg(&png)
+            .arg("--out")
+            .arg(&map_png)
+            .output()
+    };
+    let out = explain_class("3").unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("class 3"));
-    let bad = bin()
-        .args(["explain", "--class", "12", "--weights"])
-        .arg(&weights)
-        .arg(&png)
-        .arg("--out")
-        .arg(&map_png)
-        .output()
-        .unwrap();
+    let bad = explain_class("12").unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }

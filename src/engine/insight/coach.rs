@@ -12,9 +12,11 @@ use crate::engine::training::events::{
 };
 use std::collections::VecDeque;
 
-/// The loss of a network that guesses uniformly among 10 classes: ln 10.
-pub(crate) const CHANCE_LOSS: f32 = std::f32::consts::LN_10;
-/// How close to ln 10 the loss must stay to count as "at chance".
+/// The loss of a network that guesses uniformly among `classes` classes: ln classes (ln 10 ≈ 2.303 for digits).
+pub(crate) fn chance_loss(classes: usize) -> f32 {
+    (classes.max(2) as f32).ln()
+}
+/// How close to the chance loss the loss must stay to count as "at chance".
 pub(crate) const CHANCE_BAND: f32 = 0.05;
 /// Batches the loss must sit at chance before `stuck_at_chance` fires.
 pub(crate) const STUCK_WINDOW: usize = 150;
@@ -263,13 +265,16 @@ impl Coach {
         if self.fired.contains(&HintRule::StuckAtChance) || self.recent.len() < STUCK_WINDOW {
             return None;
         }
+        let cfg = self.config();
+        let classes = cfg.model.classes.max(2);
+        let chance = chance_loss(classes);
         let window: Vec<Point> = self.recent.iter().rev().take(STUCK_WINDOW).copied().collect();
-        let at_chance = window.iter().filter(|p| (p.loss - CHANCE_LOSS).abs() <= CHANCE_BAND).count();
+        let at_chance = window.iter().filter(|p| (p.loss - chance).abs() <= CHANCE_BAND).count();
         let accuracy = mean(window.iter().map(|p| p.accuracy));
-        if (at_chance as f32) < 0.9 * STUCK_WINDOW as f32 || accuracy > 0.16 {
+        // Guessing scores 1/classes; 1.6× that still counts as guessing (16 % for ten classes).
+        if (at_chance as f32) < 0.9 * STUCK_WINDOW as f32 || accuracy > 1.6 / classes as f32 {
             return None;
         }
-        let cfg = self.config();
         // The first layer's gradient against the last one's: how much of it reaches the start of the network.
         let layers = stages::weighted_layers(cfg.model);
         let (first, last) = (layers[0], layers[layers.len() - 1]);
@@ -346,8 +351,9 @@ impl Coach {
         }
         let tries = if tries.is_empty() { "a higher learning rate".to_string() } else { tries.join(" · ") };
         let message = format!(
-            "Stuck at chance: for {STUCK_WINDOW} batches the loss has stayed at ln 10 ≈ 2.303 and accuracy near 10 %, \
-             so the network is still guessing. Why: {}. Try {tries}{wait}.",
+            "Stuck at chance: for {STUCK_WINDOW} batches the loss has stayed at ln {classes} ≈ {chance:.3} and accuracy \
+             near {:.0} %, so the network is still guessing. Why: {}. Try {tries}{wait}.",
+            100.0 / classes as f32,
             causes.join("; ")
         );
         self.fire(HintRule::StuckAtChance, message, actions)
@@ -407,7 +413,7 @@ impl Coach {
         let y: Vec<f32> = self.recent.iter().skip(self.recent.len() - TREND_WINDOW).map(|p| p.loss).collect();
         let now = mean(y.iter().rev().take(20).copied());
         // At chance the loss is flat for other reasons (stuck_at_chance explains those).
-        if (now - CHANCE_LOSS).abs() < 2.0 * CHANCE_BAND {
+        if (now - chance_loss(self.config().model.classes)).abs() < 2.0 * CHANCE_BAND {
             return None;
         }
         let per_batch = slope(&y);

@@ -178,9 +178,9 @@ fn write_diagnostics(out: &mut String, model: ModelConfig, d: &Diagnostics, x_of
 mod tests {
     use super::*;
 
-    #[test]
-    fn rows_interleave_epochs_after_their_last_batch() {
-        let b = |epoch, batch| BatchMetrics {
+    /// Batch `batch` of `epoch`, in a run of two batches per epoch.
+    fn b(epoch: usize, batch: usize) -> BatchMetrics {
+        BatchMetrics {
             epoch,
             batch,
             batches_per_epoch: 2,
@@ -189,7 +189,11 @@ mod tests {
             lr: 0.1,
             images_per_sec: 1000.0,
             elapsed_secs: 1.0,
-        };
+        }
+    }
+
+    #[test]
+    fn rows_interleave_epochs_after_their_last_batch() {
         let e = EpochMetrics {
             epoch: 1,
             train_loss: 0.5,
@@ -229,21 +233,11 @@ mod tests {
 
     #[test]
     fn diagnostics_rows_follow_their_batch_with_named_columns() {
-        let b = |batch| BatchMetrics {
-            epoch: 1,
-            batch,
-            batches_per_epoch: 2,
-            loss: 0.5,
-            accuracy: 0.75,
-            lr: 0.1,
-            images_per_sec: 1000.0,
-            elapsed_secs: 1.0,
-        };
         let mut d = Diagnostics { epoch: 1, batch: 1, x_epochs: 0.5, ..Default::default() };
         d.grad_norm.insert("c1".into(), 0.25);
         d.grad_norm.insert("out".into(), 2.0);
         d.saturation.insert("f5.act".into(), 0.75);
-        let csv = to_csv_with_diagnostics(ModelConfig::default(), &[b(1), b(2)], &[], &[d]);
+        let csv = to_csv_with_diagnostics(ModelConfig::default(), &[b(1, 1), b(1, 2)], &[], &[d]);
         let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
         let col = |name: &str| lines[0].iter().position(|h| *h == name).unwrap();
         assert_eq!(lines[2][0], "diagnostics");

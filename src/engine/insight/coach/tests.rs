@@ -78,7 +78,7 @@ fn healthy_accuracy(s: usize) -> f32 {
 }
 
 fn at_chance(s: usize) -> f32 {
-    CHANCE_LOSS + noise(s, 0.02)
+    chance_loss(10) + noise(s, 0.02)
 }
 
 fn vanishing(_: usize, d: &mut Diagnostics) {
@@ -266,7 +266,7 @@ fn lr_too_low_stays_silent_when_the_run_will_converge_or_is_flat_at_chance() {
     assert!(hints.is_empty(), "{hints:?}");
     let mut c = Coach::new();
     c.observe(&started(Preset::Classic, 2));
-    let hints = run(&mut c, 1..=170, 0.9, |s| CHANCE_LOSS - 0.0001 * s as f32, |_| 0.1, |_, _| {});
+    let hints = run(&mut c, 1..=170, 0.9, |s| chance_loss(10) - 0.0001 * s as f32, |_| 0.1, |_, _| {});
     assert!(hints.iter().all(|h| h.rule != HintRule::LrTooLow), "{hints:?}");
 }
 
@@ -372,4 +372,27 @@ fn labels_and_restarts_read_as_settings() {
     assert_eq!((c.optimizer, c.lr, c.init), (Optimizer::Adam, 3e-3, Init::Xavier));
     let json = serde_json::to_string(&HintAction::Restart(r)).unwrap();
     assert_eq!(json, r#"{"kind":"restart","optimizer":"adam","lr":0.003}"#);
+}
+
+#[test]
+fn stuck_at_chance_knows_the_class_count() {
+    // Three classes (circle, square, triangle): guessing is ln 3 and 33 %, so ln 10 is not "at chance" there.
+    let three = |c: &mut Coach| {
+        let TrainEvent::Started { mut config, epochs, batches_per_epoch, train_images, test_images, dataset } =
+            started(Preset::Classic, 10)
+        else {
+            unreachable!()
+        };
+        config.model.classes = 3;
+        c.observe(&TrainEvent::Started { config, epochs, batches_per_epoch, train_images, test_images, dataset });
+    };
+    let mut c = Coach::new();
+    three(&mut c);
+    let hints = run(&mut c, 1..=200, 0.9, |s| chance_loss(3) + noise(s, 0.02), |_| 0.34, vanishing);
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert!(hints[0].message.contains("ln 3 ≈ 1.099 and accuracy near 33 %"), "{:?}", hints[0].message);
+    let mut c = Coach::new();
+    three(&mut c);
+    let hints = run(&mut c, 1..=200, 0.9, at_chance, |_| 0.1, vanishing);
+    assert!(hints.iter().all(|h| h.rule != HintRule::StuckAtChance), "{hints:?}");
 }
