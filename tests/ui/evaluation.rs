@@ -171,3 +171,29 @@ fn evaluation_tab_frame_time() {
     );
     assert!(mean > 0.0);
 }
+
+#[test]
+fn in_a_1024_window_the_attribution_keeps_the_canvas_panel_inside_the_window() {
+    // The overlay's larger preview once widened the side panel past the window's right edge: the percentages were
+    // cut off there, and the plots covered the panel's left edge ("Clear" read "lear").
+    let mut h = crate::support::ui::harness([1024.0, 700.0], Settings::default(), mnist());
+    h.step();
+    h.state_mut().session.install_weights(run().1.clone()).unwrap();
+    h.state_mut().command(UiCommand::ShowTestImage(0));
+    h.step();
+    h.get_by_label("show what decided it").click();
+    run_until(&mut h, "the attribution map", |a| a.canvas().attribution.drawn);
+    h.step();
+    let clear = h.get_by_label("Clear").rect();
+    let canvas = h.get_by_label_contains("Drawing canvas").rect();
+    assert!(clear.min.x >= canvas.min.x - 1.0, "Clear {clear:?} starts with the canvas {canvas:?}");
+    let mut checked = 0;
+    for node in h.query_all(egui_kittest::kittest::By::new().label_contains(" %")) {
+        let r = node.rect();
+        if r.min.x > canvas.min.x - 1.0 {
+            assert!(r.max.x <= 1024.5, "a percentage at {r:?} is cut off at the window's edge");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "the ten percentages beside the bars ({checked} found)");
+}

@@ -100,13 +100,20 @@ impl CanvasView {
             self.buttons_ui(ui, predictor, test_set);
             ui.separator();
             self.refresh_input();
-            ui.horizontal_top(|ui| {
-                ui.vertical(|ui| {
-                    ui.set_max_width(120.0);
-                    self.preview_ui(ui);
+            if self.attribution.enabled {
+                // The overlay wants the larger preview, which leaves no room beside it: the prediction goes below.
+                self.preview_ui(ui);
+                ui.add_space(8.0);
+                self.prediction_ui(ui, predictor, weights_version);
+            } else {
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| {
+                        ui.set_max_width(120.0);
+                        self.preview_ui(ui);
+                    });
+                    ui.vertical(|ui| self.prediction_ui(ui, predictor, weights_version));
                 });
-                ui.vertical(|ui| self.prediction_ui(ui, predictor, weights_version));
-            });
+            }
         }
     }
 
@@ -371,7 +378,9 @@ impl CanvasView {
                     None => ColorImage::filled([IMAGE_SIDE, IMAGE_SIDE], Color32::BLACK),
                 }
             });
-        let side = if self.attribution.enabled { 168.0 } else { 112.0 };
+        // Never wider than the column: a wider image would widen the side panel past the window's edge.
+        let side: f32 = if self.attribution.enabled { 168.0 } else { 112.0 };
+        let side = side.min(ui.available_width());
         let resp = ui
             .add(egui::Image::new((tex.id(), Vec2::splat(side))))
             .on_hover_text("The canvas after MNIST preprocessing: cropped, scaled to fit 20×20, centred by mass");
