@@ -259,14 +259,18 @@ impl Coach {
         self.config.clone().unwrap_or_default()
     }
 
+    /// The run's class count (at least 2), read without cloning the config: the rules ask for it on every batch.
+    fn classes(&self) -> usize {
+        self.config.as_ref().map_or_else(|| TrainConfig::default().model.classes, |c| c.model.classes).max(2)
+    }
+
     // --- the rules ---------------------------------------------------------------------------------------------
 
     fn stuck_at_chance(&mut self) -> Option<Hint> {
         if self.fired.contains(&HintRule::StuckAtChance) || self.recent.len() < STUCK_WINDOW {
             return None;
         }
-        let cfg = self.config();
-        let classes = cfg.model.classes.max(2);
+        let classes = self.classes();
         let chance = chance_loss(classes);
         let window: Vec<Point> = self.recent.iter().rev().take(STUCK_WINDOW).copied().collect();
         let at_chance = window.iter().filter(|p| (p.loss - chance).abs() <= CHANCE_BAND).count();
@@ -275,6 +279,7 @@ impl Coach {
         if (at_chance as f32) < 0.9 * STUCK_WINDOW as f32 || accuracy > 1.6 / classes as f32 {
             return None;
         }
+        let cfg = self.config();
         // The first layer's gradient against the last one's: how much of it reaches the start of the network.
         let layers = stages::weighted_layers(cfg.model);
         let (first, last) = (layers[0], layers[layers.len() - 1]);
@@ -413,7 +418,7 @@ impl Coach {
         let y: Vec<f32> = self.recent.iter().skip(self.recent.len() - TREND_WINDOW).map(|p| p.loss).collect();
         let now = mean(y.iter().rev().take(20).copied());
         // At chance the loss is flat for other reasons (stuck_at_chance explains those).
-        if (now - chance_loss(self.config().model.classes)).abs() < 2.0 * CHANCE_BAND {
+        if (now - chance_loss(self.classes())).abs() < 2.0 * CHANCE_BAND {
             return None;
         }
         let per_batch = slope(&y);
