@@ -6,7 +6,7 @@
 //! map, how far the class's probability drops at the map's strongest point (small squares barely move it: the map is
 //! mostly noise), and the share of the map's positive mass that lies on ink (large squares smear it onto paper).
 
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::insight::explain::occlusion_with;
 use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::predict::Predictor;

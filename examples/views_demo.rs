@@ -7,11 +7,12 @@
 
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
-use lenet_playground::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use lenet_playground::engine::data::classes::DIGIT_CLASSES;
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::predict::Predictor;
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 
 struct Demo {
     canvas: CanvasView,

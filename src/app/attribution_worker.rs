@@ -4,7 +4,7 @@
 
 use crate::app::state::Session;
 use crate::app::views::canvas::CanvasView;
-use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::data::set::IMAGE_PIXELS;
 use crate::engine::insight::explain::{occlusion, Attribution};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;

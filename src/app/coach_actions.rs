@@ -1,11 +1,11 @@
-//! The coach in the window: its hints arrive with the trainer's events (engine::insight::coach runs in the trainer) and are
+//! The coach in the window: its hints arrive with the trainer's events (engine::training::coach runs in the trainer) and are
 //! kept in the history; this file carries out what the banner's buttons ask (`CoachCommand`). A learning-rate change
 //! goes to the running trainer; anything else — a different init, optimiser or activation — restarts: the running
 //! run stops, and when it has ended a new one starts with the changed settings.
 
 use crate::app::command::{effective_action, CoachCommand, LiveCommand, UiCommand};
 use crate::app::PlaygroundApp;
-use crate::engine::store::runs::lr_text;
+use crate::engine::training::config::lr_text;
 use crate::engine::training::events::HintAction;
 
 impl PlaygroundApp {

@@ -1,7 +1,7 @@
 //! The collector's state: the set being collected into, the last answers, and a teaching run waiting to end. Plain
 //! data (no app types), so the app (`mod.rs`) can own it and `my_drawings.rs` change it without an import circle.
 
-use crate::engine::data::mnist::ImageSet;
+use crate::engine::data::set::ImageSet;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::my_drawings::SetSummary;
 use crate::engine::training::fine_tune::BeforeAfter;

@@ -2,9 +2,9 @@
 //! fast trainer can never starve drawing; what is left waits for the next frame. Only the newest weights of a
 //! frame are built into a Predictor (building one per batch would cost more than the batch).
 
-use super::experiments::WeightsOrigin;
-use super::state::{RunInfo, Session};
-use super::views::controls::format_secs;
+use crate::app::experiments::WeightsOrigin;
+use crate::app::state::{RunInfo, Session};
+use crate::app::views::controls::format_secs;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{settings_label, ContinuedFrom, RunOrigin, RunStatus};
 use crate::engine::training::events::TrainEvent;

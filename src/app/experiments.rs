@@ -8,9 +8,10 @@
 
 use crate::app::history::{moving_average, History};
 use crate::engine::store::runs::{
-    color_slot, diff_label, lr_text, ContinuedFrom, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics,
-    StoredRun, RUN_COLOR_SLOTS,
+    color_slot, diff_label, ContinuedFrom, NewRun, RunList, RunRecorder, RunSource, RunStore, StoredMetrics, StoredRun,
+    RUN_COLOR_SLOTS,
 };
+use crate::engine::training::config::lr_text;
 use crate::engine::training::events::{StepResult, TrainEvent};
 use egui::Color32;
 use std::path::PathBuf;

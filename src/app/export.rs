@@ -8,8 +8,8 @@
 use crate::app::command::PlotFormat;
 use crate::app::history::{decimate_min_max, metrics_csv, moving_average, RunStart};
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
-use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::training::config::ModelConfig;
+use crate::engine::files::atomic_file::write_atomic;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::training::events::{BatchMetrics, EpochMetrics};
 use crate::Error;
 use plotters::coord::Shift;
@@ -119,7 +119,7 @@ pub(crate) fn write_metrics_with_diagnostics(
     model: ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
-    diagnostics: &[crate::engine::training::events::Diagnostics],
+    diagnostics: &[crate::engine::insight::diagnostics::Diagnostics],
     starts: &[RunStart],
 ) -> crate::Result<String> {
     // Each run's rows at the x its curves have (a continued run's from its offset).

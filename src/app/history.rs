@@ -3,8 +3,9 @@
 //! a frame cheap however long the run (30,000+ batches draw as ~2 points per pixel column). It is the window's one
 //! copy of the batch history: the CSV export and the run store's record of a run are made from it.
 
-use crate::engine::store::runs::RunMetrics;
-use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics, Hint};
+use crate::engine::insight::diagnostics::Diagnostics;
+use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint};
+use crate::engine::training::metrics::RunMetrics;
 
 /// What the plots show. `x` is in epochs since the last Reset: a run that continues from earlier weights starts
 /// where the previous one stopped.
@@ -163,7 +164,7 @@ pub struct HintEntry {
 /// The metrics CSV of the runs shown, each run's rows with the x its curves have on the plots (a continued run's
 /// positions go on from its offset, as in its record); epoch and batch numbers stay each run's own.
 pub(crate) fn metrics_csv(
-    model: crate::engine::training::config::ModelConfig,
+    model: crate::engine::model::config::ModelConfig,
     batches: &[BatchMetrics],
     epochs: &[EpochMetrics],
     diagnostics: &[Diagnostics],

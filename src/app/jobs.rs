@@ -5,7 +5,7 @@
 
 use crate::app::command::{DialogKind, UiCommand};
 use crate::app::experiments::OverlaySeries;
-use crate::engine::data::mnist::{Dataset, ImageSet};
+use crate::engine::data::set::{Dataset, ImageSet};
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::my_drawings::SetSummary;

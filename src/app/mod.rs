@@ -40,7 +40,7 @@ pub mod views;
 
 pub use jobs::{fixed_dir_picker, PathPicker};
 
-use crate::engine::data::mnist::Dataset;
+use crate::engine::data::set::Dataset;
 use crate::engine::training::config::TrainConfig;
 use attribution_worker::AttributionWorker;
 use command::{LiveCommand, UiCommand};

@@ -14,7 +14,7 @@ use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
 use crate::engine::data::digit::GrayImage;
 use crate::engine::data::image_folder;
-use crate::engine::data::mnist::Dataset;
+use crate::engine::data::set::Dataset;
 use crate::engine::insight::evaluate::evaluate_weights;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;

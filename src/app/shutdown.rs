@@ -2,7 +2,7 @@
 //! written stops the trainer, shows "Saving…", and closes once both are done or after `CLOSE_WAIT` — checked each
 //! frame, so the UI thread never waits. `on_exit` then joins the trainer, bounded by the same wait.
 
-use super::PlaygroundApp;
+use crate::app::PlaygroundApp;
 use std::time::{Duration, Instant};
 
 /// How long closing the window waits for the trainer to stop and for saves and exports to finish.

@@ -5,12 +5,14 @@
 
 use crate::app::experiments::{Experiments, WeightsOrigin};
 use crate::app::history::History;
-use crate::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use crate::engine::data::classes::DIGIT_CLASSES;
+use crate::engine::data::set::Dataset;
 use crate::engine::insight::evaluate::Evaluation;
+use crate::engine::model::config::{Init, ModelConfig};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::runs::{ContinuedFrom, RunStatus};
-use crate::engine::training::config::{Init, ModelConfig, Preset, TrainConfig};
+use crate::engine::training::config::{Preset, TrainConfig};
 use crate::engine::training::worker::TrainerHandle;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

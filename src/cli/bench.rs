@@ -1,8 +1,8 @@
 //! `bench`: the engine's throughput, latency and memory on this machine (`engine::training::bench`), for LeNet-5
 //! or any `--arch`, as text or one JSON line (what `benches/compare.sh` reads).
 
-use super::{print_stderr, print_stdout};
-use crate::engine::data::mnist::Dataset;
+use super::output::{print_stderr, print_stdout};
+use crate::engine::data::set::Dataset;
 use crate::engine::model::architecture::Architecture;
 use crate::engine::training::bench;
 use crate::Result;

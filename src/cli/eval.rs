@@ -1,12 +1,12 @@
 //! `eval`: a weights file against a test set — loss, accuracy overall and per class, the confusion matrix and the
 //! most confused pairs; `--mistakes DIR` writes every misclassified test image as a PNG with an index.csv.
 
-use super::print_stdout;
-use crate::engine::data::mnist::{Dataset, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use super::output::{print_stderr, print_stdout};
+use crate::engine::data::set::{Dataset, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::files::atomic_file::{write_atomic, write_new};
+use crate::engine::files::bounded_read::read_bounded;
 use crate::engine::insight::evaluate::{confusion_table, evaluate_weights, most_confused, Evaluation};
 use crate::engine::model::checkpoint;
-use crate::engine::store::atomic_file::{write_atomic, write_new};
-use crate::engine::store::bounded_read::read_bounded;
 use crate::error::printable;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -30,7 +30,7 @@ pub(super) fn run_eval(
     let w = checkpoint::load(weights)?;
     let loaded = Dataset::load_noted(data)?;
     for note in &loaded.notes {
-        super::print_stderr(&format!("data: {}\n", printable(note)));
+        print_stderr(&format!("data: {}\n", printable(note)));
     }
     let data = loaded.data;
     if data.class_names.len() != w.config.classes {

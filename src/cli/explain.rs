@@ -1,11 +1,12 @@
 //! `explain`: which parts of an image decided a class — the occlusion map (engine::insight::explain) drawn over the
 //! preprocessed input as a PNG, and with `--json` the map's numbers.
 
-use super::{check_not_input, print_stdout};
+use super::checks::check_not_input;
+use super::output::print_stdout;
+use crate::engine::files::atomic_file::write_atomic;
 use crate::engine::insight::explain::occlusion;
 use crate::engine::model::checkpoint;
 use crate::engine::model::predict::{read_input, Predictor};
-use crate::engine::store::atomic_file::write_atomic;
 use crate::error::printable;
 use crate::render::attribution::{display_scale, overlay_png};
 use crate::Result;

@@ -2,10 +2,10 @@
 //! `--details` its parameters, the size arithmetic, what it computes, the total parameter count and the FLOPs per
 //! image — for LeNet-5 or any `--arch`.
 
-use super::print_stdout;
+use super::output::print_stdout;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::inspect::stage_table;
 use crate::engine::model::stages;
-use crate::engine::training::config::ModelConfig;
 use crate::Result;
 
 pub(super) fn run_inspect(cfg: ModelConfig, details: bool) -> Result<()> {

@@ -1,6 +1,6 @@
 //! `runs`: the recorded runs of the data folder as a table, or one JSON object per run per line.
 
-use super::{print_stderr, print_stdout};
+use super::output::{print_stderr, print_stdout};
 use crate::engine::store::runs::{data_dir, settings_summary, utc_date, RunStore, StoredRun};
 use crate::error::printable;
 use crate::{Error, Result};
@@ -10,7 +10,7 @@ pub(super) fn prepare_store() -> Result<RunStore> {
     let store = RunStore::new(data_dir()?);
     let dir = store.runs_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, "cannot create the runs folder").because(e))?;
-    crate::engine::store::atomic_file::check_writable(&dir.join("run.json"))?;
+    crate::engine::files::atomic_file::check_writable(&dir.join("run.json"))?;
     Ok(store)
 }
 

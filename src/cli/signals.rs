@@ -5,7 +5,7 @@
 //! The handler only does async-signal-safe things: an atomic swap, `unlink` (through
 //! [`remove_temporaries_now`]) and `_exit`. A watcher thread turns the recorded signal into `Control`'s stop.
 
-use crate::engine::store::atomic_file::remove_temporaries_now;
+use crate::engine::files::atomic_file::remove_temporaries_now;
 use crate::engine::training::control::Control;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;

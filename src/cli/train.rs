@@ -1,12 +1,16 @@
 //! `train`: runs the trainer in this thread and turns its events into progress lines on stderr, results (or JSON
 //! lines) on stdout, and the files asked for.
 
-use super::{check_lr, check_not_input, data_inputs, print_stderr, print_stdout, report_all, signals, TrainArgs};
-use crate::engine::data::mnist::Dataset;
+use super::args::TrainArgs;
+use super::checks::{check_lr, check_not_input, data_inputs};
+use super::output::{print_stderr, print_stdout, report_all, report_error};
+use super::signals;
+use crate::engine::data::set::Dataset;
+use crate::engine::files::atomic_file::{check_writable, same_file, write_atomic};
 use crate::engine::model::checkpoint;
-use crate::engine::store::atomic_file::{check_writable, same_file, write_atomic};
+use crate::engine::model::config::ModelConfig;
 use crate::engine::store::runs::{RunRecorder, RunSource};
-use crate::engine::training::config::{ModelConfig, TrainConfig};
+use crate::engine::training::config::TrainConfig;
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::init_from::start_weights;
@@ -226,7 +230,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             signals::name(signal)
         ));
         if let Err(e) = report_all(errors) {
-            super::report_error(&e);
+            report_error(&e);
         }
         std::process::exit(signals::exit_status(signal));
     }

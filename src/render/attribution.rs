@@ -1,7 +1,7 @@
 //! The attribution map (engine::insight::explain) as pixels: its colour scale, the overlay over the input, and
 //! that overlay as a PNG file. The window draws its overlay with the same scale; the CLI's `explain` writes the PNG.
 
-use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::set::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::{Error, Result};
 
 /// The scale a map is drawn at: its largest magnitude, but at least `MIN_SCALE`, so a map of tiny drops stays faint

@@ -74,7 +74,7 @@ fn a_trained_network_is_rebuilt_from_its_file_by_every_command() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let png = dir.path().join("digit.png");
-    let data = lenet_playground::engine::data::mnist::Dataset::shipped_mnist().unwrap();
+    let data = lenet_playground::engine::data::set::Dataset::shipped_mnist().unwrap();
     let pixels = data.test.image(0);
     image::GrayImage::from_fn(28, 28, |x, y| image::Luma([(pixels[(y * 28 + x) as usize] * 255.0) as u8]))
         .save(&png)

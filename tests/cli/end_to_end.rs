@@ -83,7 +83,7 @@ fn train_save_predict_and_eval_end_to_end() {
     assert!(measured > 0 && rows("diagnostics") == measured, "one diagnostics row per measurement");
 
     // Predict test digits from PNG files of both polarities.
-    let data = lenet_playground::engine::data::mnist::Dataset::shipped_mnist().unwrap();
+    let data = lenet_playground::engine::data::set::Dataset::shipped_mnist().unwrap();
     let mut paths = Vec::new();
     for i in 0..10 {
         let p = dir.path().join(format!("digit{i}.png"));
@@ -182,7 +182,7 @@ fn bad_input_is_one_clear_line_and_status_2() {
     let w = dir.path().join("w.safetensors");
     let weights = lenet_playground::engine::model::weights::ModelWeights::init(
         Default::default(),
-        lenet_playground::engine::training::config::Init::Xavier,
+        lenet_playground::engine::model::config::Init::Xavier,
         1,
         "MNIST",
         &(0..10).map(|i| i.to_string()).collect::<Vec<_>>(),

@@ -2,10 +2,12 @@
 //! cheaply, with one clear line naming the file, and that nothing finished is lost. CLI cases run the real binary;
 //! memory is measured on the child process (its peak RSS from wait4).
 
-use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::data::set::Dataset;
+use lenet_playground::engine::data::{classes, idx};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{Init, ModelConfig, TrainConfig};
+use lenet_playground::engine::training::config::TrainConfig;
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::train::train;
 use std::io::{BufRead, Write};
@@ -260,7 +262,7 @@ fn a_weights_path_that_is_not_a_small_regular_file_is_refused_at_once() {
 #[test]
 fn finite_weights_whose_outputs_overflow_give_a_clear_error_not_nan_or_null() {
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
     let mut w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
     for p in w.params.iter_mut().filter(|p| p.name == "out.weight") {
         p.data.iter_mut().for_each(|v| *v = 3.0e38);
@@ -345,7 +347,7 @@ fn fashion_names_come_from_checksums_not_from_the_folder_name() {
     write_set(&data, 10, 10);
     let d = Dataset::from_dir(&data).unwrap();
     assert_eq!(d.name, "my-fashion-photos");
-    assert_eq!(d.class_names, mnist::DIGIT_CLASSES);
+    assert_eq!(d.class_names, classes::DIGIT_CLASSES);
     // The real Fashion-MNIST, under a neutral name and with raw (decompressed) label files.
     let debian = Path::new("/usr/share/datasets/fashion-mnist");
     if !debian.is_dir() {
@@ -354,10 +356,10 @@ fn fashion_names_come_from_checksums_not_from_the_folder_name() {
     }
     let neutral = dir.path().join("set-b");
     std::fs::create_dir(&neutral).unwrap();
-    for stem in [mnist::TRAIN_IMAGES, mnist::TEST_IMAGES] {
+    for stem in [idx::TRAIN_IMAGES, idx::TEST_IMAGES] {
         std::os::unix::fs::symlink(debian.join(format!("{stem}.gz")), neutral.join(format!("{stem}.gz"))).unwrap();
     }
-    for stem in [mnist::TRAIN_LABELS, mnist::TEST_LABELS] {
+    for stem in [idx::TRAIN_LABELS, idx::TEST_LABELS] {
         let mut raw = Vec::new();
         let f = std::fs::File::open(debian.join(format!("{stem}.gz"))).unwrap();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(f), &mut raw).unwrap();
@@ -378,7 +380,7 @@ fn sha256sums_in_sha256sums_own_forms_match_whole_names() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("sums");
     write_set(&data, 10, 5);
-    let names = [mnist::TRAIN_IMAGES, mnist::TRAIN_LABELS, mnist::TEST_IMAGES, mnist::TEST_LABELS];
+    let names = [idx::TRAIN_IMAGES, idx::TRAIN_LABELS, idx::TEST_IMAGES, idx::TEST_LABELS];
     let hash = |n: &str| sha256_hex(&std::fs::read(data.join(format!("{n}.gz"))).unwrap());
     let forms = ["{h}  {n}.gz", "{h} *{n}.gz", "{h}  ./{n}.gz", "{h} *./{n}.gz"];
     let lines: Vec<String> =
@@ -386,14 +388,14 @@ fn sha256sums_in_sha256sums_own_forms_match_whole_names() {
     std::fs::write(data.join("SHA256SUMS"), format!("# made by sha256sum\n{}\n", lines.join("\n"))).unwrap();
     Dataset::from_dir(&data).expect("every form is accepted");
     // They are really checked: a wrong hash in the ./ form is a mismatch.
-    let wrong = lines.join("\n").replace(&hash(mnist::TEST_IMAGES), &"0".repeat(64));
+    let wrong = lines.join("\n").replace(&hash(idx::TEST_IMAGES), &"0".repeat(64));
     std::fs::write(data.join("SHA256SUMS"), wrong).unwrap();
     let msg = load_err(&data);
     assert!(msg.contains("t10k-images-idx3-ubyte.gz: checksum mismatch"), "{msg}");
     // Whole names: a list naming only the .gz files says nothing about raw files of the same stem.
-    let raw = data.join(mnist::TRAIN_LABELS);
+    let raw = data.join(idx::TRAIN_LABELS);
     std::fs::write(&raw, idx_labels(10)).unwrap();
-    std::fs::remove_file(data.join(format!("{}.gz", mnist::TRAIN_LABELS))).unwrap();
+    std::fs::remove_file(data.join(format!("{}.gz", idx::TRAIN_LABELS))).unwrap();
     std::fs::write(data.join("SHA256SUMS"), format!("{}\n", lines[0])).unwrap();
     Dataset::from_dir(&data).expect("an unlisted raw file is not 'listed' by a .gz name containing it");
     // A line that is not a checksum line is an error naming the list.
@@ -646,7 +648,7 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
     let data = dir.path().join("data");
     write_set(&data, 100, 20);
     std::fs::write(data.join("classes.txt"), DIGITS_TXT).unwrap();
-    let labels = data.join(format!("{}.gz", mnist::TRAIN_LABELS));
+    let labels = data.join(format!("{}.gz", idx::TRAIN_LABELS));
     for (flag, target) in [("--metrics", data.join("classes.txt")), ("--save", labels.clone())] {
         let o = run(&["train", "--data", s(&data), flag, s(&target)]);
         assert_refused(&o, flag, "is one of this command's inputs");
@@ -836,7 +838,7 @@ fn the_run_store_is_refused_skipped_or_left_clean() {
     assert_eq!(store.list().runs.len(), 1);
     // A save that fails (weights that are not finite) leaves no folder behind.
     let mut bad = run.clone();
-    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
     let mut w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names);
     w.params[0].data[0] = f32::NAN;
     bad.record.name = "bad".into();
@@ -854,7 +856,7 @@ fn data_errors_name_the_folder_and_what_the_path_is() {
     assert_refused(&run(&["train", "--data", s(&data)]), "empty-train", "the training set");
     let odd = dir.path().join("odd");
     write_set(&odd, 50, 20);
-    let labels = odd.join(format!("{}.gz", mnist::TRAIN_LABELS));
+    let labels = odd.join(format!("{}.gz", idx::TRAIN_LABELS));
     std::fs::remove_file(&labels).unwrap();
     std::fs::create_dir(&labels).unwrap();
     let e = load_err(&odd);

@@ -7,11 +7,12 @@
 use candle_core::Tensor;
 use lenet_playground::engine::model::architecture::{Architecture, ConvBlock, Dense};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Activation, Init, ModelConfig, Pooling};
 use lenet_playground::engine::model::lenet::{images_tensor, LeNet};
-use lenet_playground::engine::model::rng::Rng;
 use lenet_playground::engine::model::stages::{self, StageKind};
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{Activation, Init, ModelConfig, Pooling, Preset, TrainConfig};
+use lenet_playground::engine::rng::Rng;
+use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
@@ -226,7 +227,7 @@ fn dropout_is_seeded_and_only_while_training() {
     assert_eq!(stages::stages(model_cfg)[drop].key, "f3.drop");
 }
 
-fn final_accuracy(cfg: &TrainConfig, data: &lenet_playground::engine::data::mnist::Dataset) -> (f32, Vec<f32>) {
+fn final_accuracy(cfg: &TrainConfig, data: &lenet_playground::engine::data::set::Dataset) -> (f32, Vec<f32>) {
     let mut events = Vec::new();
     train(cfg, data, None, &Control::new(), &mut |e| events.push(e)).unwrap();
     let losses = events.iter().filter_map(|e| if let TrainEvent::Batch(b) = e { Some(b.loss) } else { None }).collect();

@@ -1,14 +1,14 @@
 //! Engine tests: the data reader on good and broken files, training that really learns, determinism, divergence,
 //! stop/pause, weight files, and preprocessing of a real test digit.
 
+use lenet_playground::engine::data::classes;
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, GrayImage};
-use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Activation, Init, ModelConfig, Pooling};
 use lenet_playground::engine::model::predict::Predictor;
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{
-    Activation, Init, ModelConfig, Optimizer, Pooling, Preset, TrainConfig,
-};
+use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
@@ -286,7 +286,7 @@ fn stop_and_pause_are_honoured_between_batches() {
 #[test]
 fn weights_round_trip_and_bad_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<String> = mnist::FASHION_CLASSES.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = classes::FASHION_CLASSES.iter().map(|s| s.to_string()).collect();
     let cfg = ModelConfig { activation: Activation::Relu, pooling: Pooling::Max, ..ModelConfig::default() };
     let w = ModelWeights::init(cfg, Init::Kaiming, 3, "Fashion-MNIST", &names);
     let p = dir.path().join("w.safetensors");

@@ -2,13 +2,14 @@
 //! the tutorial's σ=1 weights saturate f5, the modern recipe gets no hint; gradient norms agree with finite
 //! differences; the CLI prints hints and writes the diagnostics as JSON lines and CSV columns.
 
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::insight::diagnostics;
+use lenet_playground::engine::insight::diagnostics::Diagnostics;
 use lenet_playground::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
-use lenet_playground::engine::training::events::{Diagnostics, Hint, HintRule, TrainEvent};
+use lenet_playground::engine::training::events::{Hint, HintRule, TrainEvent};
 use lenet_playground::engine::training::optim::Optim;
 use lenet_playground::engine::training::train::train;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Evaluation end to end: the confusion matrix of the test pass (engine and `eval`), the misclassified images
 //! `eval --mistakes` writes, and the occlusion map of `explain` on a real digit.
 
-use lenet_playground::engine::data::mnist::IMAGE_PIXELS;
+use lenet_playground::engine::data::set::IMAGE_PIXELS;
 use lenet_playground::engine::insight::evaluate::{correct, evaluate_weights, total};
 use lenet_playground::engine::insight::explain::occlusion;
 use lenet_playground::engine::model::predict::Predictor;

@@ -1,7 +1,7 @@
 //! Experiments in the engine: live learning rate and epochs, single steps while paused, schedules in the trainer,
 //! and the run store (save, list, rename, delete, damaged folders, metrics read back).
 
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::store::runs::{self, RunRecorder, RunSource, RunStatus, RunStore};
 use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;

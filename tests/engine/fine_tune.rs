@@ -4,7 +4,7 @@
 
 use crate::support::data::{fresh_weights, mnist, small};
 use crate::support::image_folder::{other_hand, write_digits};
-use lenet_playground::engine::data::mnist::{Dataset, ImageSet, IMAGE_PIXELS};
+use lenet_playground::engine::data::set::{Dataset, ImageSet, IMAGE_PIXELS};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;

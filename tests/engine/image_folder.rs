@@ -5,7 +5,7 @@
 use crate::support::data::mnist;
 use crate::support::image_folder::{write_digits, write_png, Style};
 use lenet_playground::engine::data::image_folder::{self, is_image_folder};
-use lenet_playground::engine::data::mnist::{Dataset, IMAGE_PIXELS};
+use lenet_playground::engine::data::set::{Dataset, IMAGE_PIXELS};
 use std::path::Path;
 
 fn load_err(dir: &Path) -> String {

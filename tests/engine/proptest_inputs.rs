@@ -7,12 +7,13 @@
 //! naming its folder, and a stored run's curves load or give an error naming the file.
 
 use lenet_playground::engine::data::digit::GrayImage;
-use lenet_playground::engine::data::mnist::{self, Dataset};
+use lenet_playground::engine::data::set::Dataset;
+use lenet_playground::engine::data::{classes, idx};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::store::runs::{self, NewRun, RunRecord, RunSource, RunStatus, RunStore};
 use lenet_playground::engine::training::config::TrainConfig;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 use lenet_playground::engine::training::events::{BatchMetrics, EpochMetrics};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -138,18 +139,18 @@ fn mutated_idx_files_parse_or_name_the_file() {
         let (base, is_images) = &inputs[which];
         let bytes = apply(base, &ms);
         let result = if *is_images {
-            mnist::parse_images(path, &bytes).map(|(n, px)| {
+            idx::parse_images(path, &bytes).map(|(n, px)| {
                 assert_eq!(px.len(), n * 784);
                 n
             })
         } else {
-            mnist::parse_labels(path, &bytes).map(|l| {
+            idx::parse_labels(path, &bytes).map(|l| {
                 assert!(l.iter().all(|&x| x < 10));
                 l.len()
             })
         };
         match result {
-            Ok(n) => prop_assert!(n <= mnist::MAX_IDX_IMAGES),
+            Ok(n) => prop_assert!(n <= idx::MAX_IDX_IMAGES),
             Err(e) => names_the_file(&e.to_string(), path)?,
         }
         Ok(())
@@ -161,10 +162,10 @@ fn mutated_idx_files_parse_or_name_the_file() {
 fn a_data_folder_with_one_mutated_file_loads_or_names_that_file() {
     let dir = tempfile::tempdir().unwrap();
     let files = [
-        (mnist::TRAIN_IMAGES, gz(&idx_images(6))),
-        (mnist::TRAIN_LABELS, gz(&idx_labels(6))),
-        (mnist::TEST_IMAGES, idx_images(3)),
-        (mnist::TEST_LABELS, idx_labels(3)),
+        (idx::TRAIN_IMAGES, gz(&idx_images(6))),
+        (idx::TRAIN_LABELS, gz(&idx_labels(6))),
+        (idx::TEST_IMAGES, idx_images(3)),
+        (idx::TEST_LABELS, idx_labels(3)),
     ];
     let name = |i: usize| {
         if i < 2 {
@@ -199,7 +200,7 @@ fn a_data_folder_with_one_mutated_file_loads_or_names_that_file() {
 fn valid_weights() -> &'static Vec<u8> {
     static W: OnceLock<Vec<u8>> = OnceLock::new();
     W.get_or_init(|| {
-        let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
         let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 5, "MNIST", &names);
         checkpoint::to_bytes(&w).unwrap()
     })
@@ -385,7 +386,7 @@ fn mutated_run_folders_are_listed_or_skipped_with_a_message() {
 #[test]
 fn gzip_bombs_in_any_of_the_four_files_stay_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
     let weights = dir.path().join("w.safetensors");
     checkpoint::save(&weights, &ModelWeights::init(ModelConfig::default(), Init::Xavier, 1, "MNIST", &names)).unwrap();
     // 512 MiB of zeros after a valid header, compressed once and reused.
@@ -398,15 +399,15 @@ fn gzip_bombs_in_any_of_the_four_files_stay_in_bounded_memory() {
         e.finish().unwrap()
     };
     for (victim, header) in
-        [(mnist::TEST_IMAGES, idx_images(4)[..16].to_vec()), (mnist::TRAIN_LABELS, idx_labels(4)[..8].to_vec())]
+        [(idx::TEST_IMAGES, idx_images(4)[..16].to_vec()), (idx::TRAIN_LABELS, idx_labels(4)[..8].to_vec())]
     {
         let data = dir.path().join(victim);
         std::fs::create_dir(&data).unwrap();
         for (n, b) in [
-            (mnist::TRAIN_IMAGES, idx_images(4)),
-            (mnist::TRAIN_LABELS, idx_labels(4)),
-            (mnist::TEST_IMAGES, idx_images(4)),
-            (mnist::TEST_LABELS, idx_labels(4)),
+            (idx::TRAIN_IMAGES, idx_images(4)),
+            (idx::TRAIN_LABELS, idx_labels(4)),
+            (idx::TEST_IMAGES, idx_images(4)),
+            (idx::TEST_LABELS, idx_labels(4)),
         ] {
             std::fs::write(data.join(format!("{n}.gz")), gz(&b)).unwrap();
         }

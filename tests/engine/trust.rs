@@ -4,11 +4,12 @@
 //! (bad files, signals, closed pipes) is in tests/cli/trust.rs.
 
 use crate::support::data::mnist as mnist_data;
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
+use lenet_playground::engine::files::atomic_file::write_atomic;
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Activation, ModelConfig, Pooling};
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::store::atomic_file::write_atomic;
-use lenet_playground::engine::training::config::{Activation, ModelConfig, Optimizer, Pooling, TrainConfig};
+use lenet_playground::engine::training::config::{Optimizer, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::TrainEvent;
 use lenet_playground::engine::training::train::train;
@@ -150,7 +151,7 @@ fn names_near_the_255_byte_limit_work() {
         write_atomic(&p, b"ok").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"ok");
         // Also through the CLI's up-front check.
-        lenet_playground::engine::store::atomic_file::check_writable(&p).unwrap();
+        lenet_playground::engine::files::atomic_file::check_writable(&p).unwrap();
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
 }

@@ -1,9 +1,10 @@
 //! The data the tests train on: the shipped MNIST, loaded once per test binary and shared by all its tests (it is
 //! only read), slices of it for quick runs, and untrained weights for the shipped classes.
 
-use lenet_playground::engine::data::mnist::{Dataset, DIGIT_CLASSES};
+use lenet_playground::engine::data::classes::DIGIT_CLASSES;
+use lenet_playground::engine::data::set::Dataset;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::weights::ModelWeights;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 use std::sync::{Arc, OnceLock};
 
 fn shared() -> &'static Arc<Dataset> {

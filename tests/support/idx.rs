@@ -1,7 +1,7 @@
 //! Data folders built byte by byte for the reader's tests: IDX image and label files, gzip, and the four files of
 //! an MNIST-format folder.
 
-use lenet_playground::engine::data::mnist;
+use lenet_playground::engine::data::idx;
 use std::io::Write;
 use std::path::Path;
 
@@ -44,10 +44,10 @@ pub fn idx_labels(n: usize) -> Vec<u8> {
 pub fn write_files(dir: &Path, train: (Vec<u8>, Vec<u8>), test: (Vec<u8>, Vec<u8>), gzip: bool) {
     std::fs::create_dir_all(dir).unwrap();
     for (name, bytes) in [
-        (mnist::TRAIN_IMAGES, train.0),
-        (mnist::TRAIN_LABELS, train.1),
-        (mnist::TEST_IMAGES, test.0),
-        (mnist::TEST_LABELS, test.1),
+        (idx::TRAIN_IMAGES, train.0),
+        (idx::TRAIN_LABELS, train.1),
+        (idx::TEST_IMAGES, test.0),
+        (idx::TEST_LABELS, test.1),
     ] {
         if gzip {
             std::fs::write(dir.join(format!("{name}.gz")), gz(&bytes)).unwrap();

@@ -1,7 +1,7 @@
 //! Image folders made in the tests from MNIST digits: PNG files in class subfolders, in either polarity, at any
 //! size, and in another stroke style (thickened, rotated) than MNIST's, for the fine-tuning tests.
 
-use lenet_playground::engine::data::mnist::{ImageSet, IMAGE_SIDE};
+use lenet_playground::engine::data::set::{ImageSet, IMAGE_SIDE};
 use std::path::Path;
 
 /// How a digit is drawn before it is saved.

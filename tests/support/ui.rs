@@ -6,7 +6,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lenet_playground::app::state::Settings;
 use lenet_playground::app::PlaygroundApp;
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

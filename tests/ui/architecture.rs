@@ -181,7 +181,7 @@ fn the_runs_tab_plots_each_run_by_its_parameters() {
     let home = tempfile::tempdir().unwrap();
     let data = {
         let d = mnist_arc();
-        std::sync::Arc::new(lenet_playground::engine::data::mnist::Dataset {
+        std::sync::Arc::new(lenet_playground::engine::data::set::Dataset {
             test: d.test.truncated(300),
             ..(*d).clone()
         })

@@ -6,9 +6,10 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
+use lenet_playground::engine::insight::diagnostics::Diagnostics;
 use lenet_playground::engine::training::config::{Optimizer, Preset, TrainConfig};
-use lenet_playground::engine::training::events::{Diagnostics, Hint, HintAction, HintRule, RestartWith};
+use lenet_playground::engine::training::events::{Hint, HintAction, HintRule, RestartWith};
 use std::sync::{Arc, OnceLock};
 
 use crate::support::ui::run_until;

@@ -9,7 +9,7 @@ use lenet_playground::app::command::{PlotFormat, RunsCommand, UiCommand};
 use lenet_playground::app::experiments::Curves;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};

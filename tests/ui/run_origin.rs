@@ -13,7 +13,7 @@ use lenet_playground::app::command::{LiveCommand, PlotFormat, RunsCommand, UiCom
 use lenet_playground::app::experiments::Curves;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
-use lenet_playground::engine::data::mnist::Dataset;
+use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::store::runs::{ContinuedFrom, RunOrigin, RunStore};
 use lenet_playground::engine::training::config::Preset;
 use lenet_playground::engine::training::events::{Hint, HintRule, StepResult};

@@ -7,11 +7,11 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::PlaygroundApp;
-use lenet_playground::engine::data::mnist;
+use lenet_playground::engine::data::{classes, idx};
 use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::store::runs::RunStore;
-use lenet_playground::engine::training::config::{Init, ModelConfig};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -57,10 +57,10 @@ fn write_set(dir: &Path) {
         v
     };
     for (name, b) in [
-        (mnist::TRAIN_IMAGES, images(30)),
-        (mnist::TRAIN_LABELS, labels(30)),
-        (mnist::TEST_IMAGES, images(10)),
-        (mnist::TEST_LABELS, labels(10)),
+        (idx::TRAIN_IMAGES, images(30)),
+        (idx::TRAIN_LABELS, labels(30)),
+        (idx::TEST_IMAGES, images(10)),
+        (idx::TEST_LABELS, labels(10)),
     ] {
         std::fs::write(dir.join(format!("{name}.gz")), gz(&b)).unwrap();
     }
@@ -71,7 +71,7 @@ fn data_and_weights_from_a_dialog_wait_for_the_run_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("other-set");
     write_set(&folder);
-    let names: Vec<String> = mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect();
     let weights = dir.path().join("w.safetensors");
     let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 77, "MNIST", &names);
     checkpoint::save(&weights, &w).unwrap();

@@ -10,9 +10,9 @@ use egui_kittest::{
 use lenet_playground::app::views::canvas::CanvasView;
 use lenet_playground::app::views::inspector::InspectorView;
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, rasterize_strokes};
-use lenet_playground::engine::data::mnist::{ImageSet, IMAGE_PIXELS};
+use lenet_playground::engine::data::set::{ImageSet, IMAGE_PIXELS};
+use lenet_playground::engine::model::config::ModelConfig;
 use lenet_playground::engine::model::predict::Predictor;
-use lenet_playground::engine::training::config::ModelConfig;
 
 fn predictor(seed: u64) -> Predictor {
     let w = crate::support::data::fresh_weights(seed);

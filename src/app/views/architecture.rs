@@ -10,8 +10,8 @@ use crate::app::views::stage_table::{summary, table_ui, StageTable, TableStyle};
 use crate::engine::model::architecture::{
     Architecture, ConvBlock, Dense, CHANNELS, KERNEL, MAX_BLOCKS, MAX_DROPOUT_PCT, MAX_HIDDEN, PRESETS, WIDTH,
 };
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages::{self, Spec};
-use crate::engine::training::config::ModelConfig;
 use egui::{Button, ComboBox, DragValue, RichText, Ui};
 
 /// The preset box's names, by key (the long descriptions are the hover text).

@@ -2,7 +2,7 @@
 //! heat colours of `explain --out`, for the predicted class or the class clicked in the probability bars. The map
 //! is computed by the app's attribution worker off the UI thread; this only keeps the newest map and paints it.
 
-use crate::engine::data::mnist::IMAGE_SIDE;
+use crate::engine::data::set::IMAGE_SIDE;
 use crate::engine::insight::explain::Attribution;
 use crate::render::attribution::{display_scale, heat_rgba};
 use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions};

@@ -4,13 +4,13 @@
 //! Strokes are stored in 0..1 canvas coordinates, so the drawing does not depend on the widget's size. The
 //! prediction is cached and recomputed only when the input or the weights (`weights_version`) change.
 
-use super::attribution::AttributionOverlay;
-use super::probabilities::{class_name, probability_bars};
-use super::texture::KeyedTexture;
+use crate::app::views::attribution::AttributionOverlay;
+use crate::app::views::probabilities::{class_name, probability_bars};
+use crate::app::views::texture::KeyedTexture;
 use crate::engine::data::digit::{preprocess, rasterize_strokes};
-use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::set::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::model::predict::{Prediction, Predictor};
-use crate::engine::model::rng::Rng;
+use crate::engine::rng::Rng;
 use egui::{
     Color32, ColorImage, Key, KeyboardShortcut, Modifiers, Pos2, Rect, RichText, Sense, Stroke, StrokeKind,
     TextureOptions, Vec2,

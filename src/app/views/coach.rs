@@ -4,7 +4,7 @@
 use crate::app::command::{effective_action, CoachCommand, UiCommand};
 use crate::app::history::HintEntry;
 use crate::app::views::gradients::{rule_title, HINT_COLOR};
-use crate::engine::insight::coach::action_label;
+use crate::engine::training::coach::action_label;
 use crate::engine::training::events::HintAction;
 use egui::{RichText, Ui};
 

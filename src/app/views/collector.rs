@@ -3,9 +3,10 @@
 //! own classes, train on it (from scratch, or from the MNIST weights with the convolutions frozen), teach the
 //! current weights your handwriting, and ask how well they read you. It only draws and pushes commands.
 
-use super::texture::upload;
 use crate::app::command::{DrawingsCommand, UiCommand};
-use crate::engine::data::mnist::{DIGIT_CLASSES, IMAGE_SIDE};
+use crate::app::views::texture::upload;
+use crate::engine::data::classes::DIGIT_CLASSES;
+use crate::engine::data::set::IMAGE_SIDE;
 use crate::engine::store::my_drawings::{SetSummary, DEFAULT_SET, SETS_FOLDER};
 use crate::engine::training::fine_tune::{self, BeforeAfter};
 use egui::{Color32, ColorImage, Key, RichText, TextureHandle, TextureOptions, Vec2};

@@ -5,11 +5,10 @@ use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
 use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
 use crate::app::state::{Phase, Session, Settings};
 use crate::app::views::train_start::{matching_preset, train_start_ui};
+use crate::engine::model::config::{Activation, Init, Pooling};
 use crate::engine::model::stages;
 use crate::engine::store::runs::RunStatus;
-use crate::engine::training::config::{
-    Activation, Init, Optimizer, Pooling, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE,
-};
+use crate::engine::training::config::{Optimizer, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
 use crate::engine::training::step_memory::step_memory_hint;
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};

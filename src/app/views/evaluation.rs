@@ -7,9 +7,9 @@ use crate::app::command::{PlotFormat, UiCommand};
 use crate::app::export::ConfusionExport;
 use crate::app::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::app::state::{EvalState, OnDemand, Session};
-use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::set::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::insight::evaluate::TestPredictions;
 use crate::engine::insight::evaluate::{cell_images, correct, most_confused, total};
-use crate::engine::training::events::TestPredictions;
 use egui::{Color32, ColorImage, RichText, Sense, TextureHandle, TextureOptions, Vec2};
 use std::collections::HashMap;
 

@@ -6,9 +6,9 @@
 use crate::app::history::{HintEntry, History};
 use crate::app::views::epoch_axis::epoch_axis;
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
+use crate::engine::insight::diagnostics::Diagnostics;
+use crate::engine::model::config::{Activation, ModelConfig};
 use crate::engine::model::stages;
-use crate::engine::training::config::{Activation, ModelConfig};
-use crate::engine::training::events::Diagnostics;
 use egui::{Color32, Id, RichText, Ui};
 use egui_plot::{GridMark, HoverPosition, Line, LineStyle, Plot, PlotPoints, VLine};
 use std::ops::RangeInclusive;

@@ -6,13 +6,13 @@
 //! The trace is recomputed only when the weights (`weights_version`), the input or the architecture change; textures
 //! are cached and re-uploaded only when their data changes.
 
-use super::architecture::arch_name;
-use super::stage_table::{table_ui, StageTable, TableStyle};
-use super::texture::upload;
-use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::app::views::architecture::arch_name;
+use crate::app::views::stage_table::{table_ui, StageTable, TableStyle};
+use crate::app::views::texture::upload;
+use crate::engine::data::set::IMAGE_PIXELS;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::predict::{Predictor, StageActivation};
 use crate::engine::model::stages::{self, StageKind};
-use crate::engine::training::config::ModelConfig;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Vec2};
 
 /// Where the traced input came from.
@@ -100,7 +100,7 @@ impl InspectorView {
         self.selected.or_else(|| self.rows().iter().find(|r| r.shape.is_some()).map(|r| r.key))
     }
 
-    fn rows(&self) -> &[super::stage_table::Row] {
+    fn rows(&self) -> &[crate::app::views::stage_table::Row] {
         self.table.as_ref().map_or(&[], |t| t.rows.as_slice())
     }
 

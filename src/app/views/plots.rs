@@ -7,7 +7,7 @@ use crate::app::history::{decimate_min_max, log_lr, moving_average, History};
 use crate::app::state::Settings;
 use crate::app::views::epoch_axis::{epoch_axis, epoch_ticks};
 use crate::app::views::legend_row::{Entry, LegendRow, Swatch};
-use crate::engine::store::runs::lr_text;
+use crate::engine::training::config::lr_text;
 use egui::{Align2, Color32, Id, Rect, Slider, Ui};
 use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use std::sync::Arc;

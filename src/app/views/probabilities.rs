@@ -1,7 +1,7 @@
 //! The prediction beside the canvas: one clickable bar per class with its probability, and class names that
 //! follow the data set (Fashion-MNIST's when loaded).
 
-use crate::engine::data::mnist::DIGIT_CLASSES;
+use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::model::predict::{Prediction, Predictor};
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 

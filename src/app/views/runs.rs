@@ -8,7 +8,8 @@ use crate::app::command::{RunsCommand, UiCommand};
 use crate::app::experiments::{Curves, Experiments, KEEP_ON_CLEAR};
 use crate::app::views::controls::format_secs;
 use crate::app::views::runs_scatter::runs_scatter_ui;
-use crate::engine::store::runs::{lr_text, settings_summary, utc_date, RunSource, RunStatus};
+use crate::engine::store::runs::{settings_summary, utc_date, RunSource, RunStatus};
+use crate::engine::training::config::lr_text;
 use egui::{Button, Color32, RichText, Sense, Ui};
 
 #[derive(Default)]

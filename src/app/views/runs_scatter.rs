@@ -4,8 +4,8 @@
 
 use crate::app::experiments::Experiments;
 use crate::app::views::stage_table::thousands;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages;
-use crate::engine::training::config::ModelConfig;
 use egui::Ui;
 use egui_plot::{GridMark, HoverPosition, MarkerShape, Plot, PlotPoints, Points};
 use std::ops::RangeInclusive;

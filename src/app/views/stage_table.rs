@@ -5,9 +5,9 @@
 //! rest greyed: never a panic, whatever the edit.
 
 use crate::engine::model::architecture::ArchError;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::inspect::describe;
 use crate::engine::model::stages::{self, macs_per_image, Spec};
-use crate::engine::training::config::ModelConfig;
 use egui::{RichText, Ui};
 use std::collections::BTreeMap;
 

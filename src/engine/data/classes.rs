@@ -1,7 +1,7 @@
 //! What the ten classes are called: the digits, Fashion-MNIST's names (recognised by its label files' checksums,
 //! not by a folder name), or a data set's own `classes.txt`.
 
-use crate::engine::data::mnist::NUM_CLASSES;
+use crate::engine::data::set::NUM_CLASSES;
 use crate::{Error, Result};
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! to fit 20×20 keeping the aspect ratio (area-averaging, i.e. anti-aliased), paste into 28×28 so the centre of mass
 //! sits at the centre, and scale to 0..1 as in training.
 
-use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::set::{IMAGE_PIXELS, IMAGE_SIDE};
 
 /// A greyscale image with values in 0..1, either polarity.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,13 +3,19 @@
 //! labels must be 0..9. Every error names the file.
 
 use crate::engine::data::checksums::{check_digest, hex, Hashing};
-use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
-use crate::engine::store::bounded_read::open_bounded;
+use crate::engine::data::set::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::engine::files::bounded_read::open_bounded;
 use crate::{Error, Result};
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, Read};
 use std::path::Path;
+
+/// The four standard file names of a data set of the MNIST family (each also read as `NAME.gz`).
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
+pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
+pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
@@ -183,4 +189,15 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>)> {
 /// Parses an IDX1 label file held in memory: magic 0x801, count, then count bytes each in 0..=9 (gzip or raw).
 pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(idx_from_bytes(path, bytes, Kind::Labels)?.items)
+}
+
+/// The images and labels of one half of the set, once their counts agree.
+pub(super) fn read_pair(img_path: &Path, img: Idx, lbl_path: &Path, lbl: Idx) -> Result<ImageSet> {
+    if lbl.n != img.n {
+        return Err(Error::data(
+            lbl_path,
+            format!("{} labels but {} has {} images: the counts must agree", lbl.n, img_path.display(), img.n),
+        ));
+    }
+    Ok(ImageSet { images: img.items, labels: lbl.items })
 }

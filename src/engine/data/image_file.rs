@@ -3,7 +3,7 @@
 //! straight to grey, and a truncated or corrupt file is refused naming it — never answered as a digit.
 
 use crate::engine::data::digit::GrayImage;
-use crate::engine::store::bounded_read::{open_bounded, Refusal};
+use crate::engine::files::bounded_read::{open_bounded, Refusal};
 use crate::{Error, Result};
 use std::io::{BufReader, Seek};
 use std::path::Path;

@@ -4,7 +4,8 @@
 use crate::engine::data::checksums::{check_digest, parse_sums, sha256_hex};
 use crate::engine::data::classes::{owned, DIGIT_CLASSES};
 use crate::engine::data::idx::{idx_from_bytes, Kind};
-use crate::engine::data::mnist::{read_pair, Dataset, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use crate::engine::data::idx::{read_pair, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use crate::engine::data::set::Dataset;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 

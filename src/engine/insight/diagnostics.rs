@@ -8,14 +8,35 @@
 //! [`Monitor`] times its own measurements against the training steps and spaces them so they take at most
 //! [`BUDGET`] of the training time (about every 25th batch on a release build here; see `bench`).
 
+use crate::engine::model::config::Activation;
 use crate::engine::model::lenet::{LeNet, StageKind};
 use crate::engine::model::stages;
-use crate::engine::training::config::Activation;
-use crate::engine::training::events::Diagnostics;
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// How gradients and activations look at one training step (measured every few batches). Keys are stage names
+/// (`c1`, `c3`, `f5`, `f6`, `out` for layers with weights; `c1.act`, … for activation stages).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Diagnostics {
+    pub epoch: usize,
+    pub batch: usize,
+    pub x_epochs: f64,
+    /// L2 norm of each layer's weight gradient.
+    pub grad_norm: BTreeMap<String, f32>,
+    /// ‖Δw‖ / ‖w‖ of the step, per layer.
+    pub update_ratio: BTreeMap<String, f32>,
+    /// Fraction (0..1) of each activation stage's outputs that are saturated (sigmoid: σ' < 0.05; ReLU: exactly 0).
+    pub saturation: BTreeMap<String, f32>,
+    /// Mean output of each activation stage.
+    pub mean_activation: BTreeMap<String, f32>,
+    /// ReLU only: fraction (0..1) of units (channels or neurons) that are 0 for every image of the batch.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dead_units: BTreeMap<String, f32>,
+}
 
 /// The share of training time diagnostics may take (the limit is 5 %; the schedule aims at 2 % to leave room for
 /// timing noise, the cold first measurement and the cache the trace evicts).

@@ -3,12 +3,23 @@
 //! is counted there (a log-sum-exp per row gives both the loss and the winner's softmax probability), so the
 //! matrix and the predictions cost nothing noticeable on top of the accuracy.
 
-use crate::engine::data::mnist::ImageSet;
+use crate::engine::data::set::ImageSet;
 use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::control::Control;
-use crate::engine::training::events::TestPredictions;
 use crate::Result;
+
+/// What the network said about each test image, in test-set order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TestPredictions {
+    pub predicted: Vec<u8>,
+    /// Softmax probability of the predicted class, 0..1.
+    pub confidence: Vec<f32>,
+}
+
+/// What can ask a long pass to stop early (a training run's control): evaluation itself knows nothing of runs.
+pub trait StopSignal {
+    fn stop_requested(&self) -> bool;
+}
 
 /// Evaluation batch: large for throughput, no gradients.
 pub(crate) const EVAL_BATCH: usize = 1000;
@@ -38,7 +49,7 @@ impl Evaluation {
 }
 
 /// Evaluates `model` on `data`. Returns None if stopped part-way (checked between batches).
-pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&Control>) -> Result<Option<Evaluation>> {
+pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&dyn StopSignal>) -> Result<Option<Evaluation>> {
     evaluate_with_progress(model, data, control, &mut |_, _| {})
 }
 
@@ -46,7 +57,7 @@ pub fn evaluate(model: &LeNet, data: &ImageSet, control: Option<&Control>) -> Re
 pub fn evaluate_weights(
     weights: &ModelWeights,
     data: &ImageSet,
-    control: Option<&Control>,
+    control: Option<&dyn StopSignal>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Option<Evaluation>> {
     weights.check_shapes()?;
@@ -58,7 +69,7 @@ pub fn evaluate_weights(
 pub(crate) fn evaluate_with_progress(
     model: &LeNet,
     data: &ImageSet,
-    control: Option<&Control>,
+    control: Option<&dyn StopSignal>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Option<Evaluation>> {
     let n = data.len();

@@ -9,7 +9,7 @@
 //! in one batch. A square that holds no ink is not computed: covering paper with paper changes nothing, so its drop
 //! is exactly 0.
 
-use crate::engine::data::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::engine::data::set::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::model::lenet::{argmax, images_tensor};
 use crate::engine::model::predict::Predictor;
 use crate::{Error, Result};

@@ -1,7 +1,6 @@
-//! Why a run learns or does not, and what the trained network gets wrong: per-layer [`diagnostics`] while it
-//! trains, the [`coach`]'s rules over them, the test pass ([`evaluate`]) and attribution maps ([`explain`]).
+//! Why a network does what it does, measured below any run: per-layer [`diagnostics`] of a training step, the test
+//! pass ([`evaluate`]) and attribution maps ([`explain`]). Training calls them; they never name training.
 
-pub mod coach;
 pub mod diagnostics;
 pub mod evaluate;
 pub mod explain;

@@ -1,6 +1,6 @@
 //! What a learner can change about the network itself: its conv blocks (channels, kernel, padding, pooling after
 //! it) and the hidden dense layers (width, dropout before it). Plain `Copy` data, so it travels inside
-//! [`ModelConfig`](crate::engine::training::config::ModelConfig) to the model, the weight files, the trainer, the
+//! [`ModelConfig`](crate::engine::model::config::ModelConfig) to the model, the weight files, the trainer, the
 //! runs and the views; [`stages`](super::stages) is the one place that derives sizes, parameter shapes and keys
 //! from it, and the one place that says why a description cannot be built.
 //!

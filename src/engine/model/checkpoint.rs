@@ -1,12 +1,12 @@
 //! Weight files: safetensors, keyed by stage name (c1.weight, …), with the architecture and data set in the
 //! metadata so a file restores the model it came from. Loading checks everything before anything is replaced.
 
+use crate::engine::files::atomic_file::write_atomic;
+use crate::engine::files::bounded_read::read_bounded;
 use crate::engine::model::architecture::Architecture;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages;
 use crate::engine::model::weights::{ModelWeights, Param};
-use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::store::bounded_read::read_bounded;
-use crate::engine::training::config::ModelConfig;
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -87,7 +87,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
     let class_names: Vec<String> = match get("classes") {
         Some(c) => serde_json::from_str(&c)
             .map_err(|e| Error::bad_weights("metadata 'classes' is not a list of names").because(e))?,
-        None => crate::engine::data::mnist::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
+        None => crate::engine::data::classes::DIGIT_CLASSES.iter().map(|s| s.to_string()).collect(),
     };
     // A file without an architecture is the classic LeNet-5 (every file written before it was editable).
     let arch = match get("arch") {
@@ -124,4 +124,28 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ModelWeights> {
     let w = ModelWeights { config, dataset: get("dataset").unwrap_or_else(|| "MNIST".into()), class_names, params };
     w.check_shapes()?;
     Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::model::config::{Init, ModelConfig};
+    use crate::engine::model::stages::stages;
+    use crate::engine::model::weights::ModelWeights;
+
+    #[test]
+    fn a_weights_file_round_trips_by_name() {
+        let names: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 7, "MNIST", &names);
+        let back = from_bytes(&to_bytes(&w).unwrap()).unwrap();
+        assert_eq!(back, w);
+        // Every stage with weights is found by name, with the shapes its description gives.
+        for stage in stages(ModelConfig::default()).iter().filter(|s| s.has_params()) {
+            let (weight, bias) = stage.kind.param_shapes().unwrap();
+            let (w_param, b_param) = back.layer(stage.key).unwrap();
+            assert_eq!((&w_param.shape, &b_param.shape), (&weight, &bias), "{}", stage.key);
+            assert_eq!(w_param.data, w.param(&format!("{}.weight", stage.key)).unwrap().data);
+        }
+        assert!(back.layer("s2").is_none());
+    }
 }

@@ -3,11 +3,11 @@
 //! parameter counts, the size arithmetic, and a line on what each stage computes. The CLI prints it; the app's
 //! inspector shows it.
 
+use crate::engine::model::config::Init;
+use crate::engine::model::config::{Activation, ModelConfig, Pooling};
 use crate::engine::model::lenet::{images_tensor, LeNet};
 use crate::engine::model::stages::{self, Output, Stage, StageKind};
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::Init;
-use crate::engine::training::config::{Activation, ModelConfig, Pooling};
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,13 +3,13 @@
 //! tensors, no gradient tracking) and the inspector (a trace of every stage). Layers are found by name
 //! ([`LeNet::layer`]), never by position.
 
+use crate::engine::model::config::{Activation, ModelConfig};
 use crate::engine::model::ops;
-use crate::engine::model::rng::Rng;
 use crate::engine::model::stages;
 /// Re-exported: the stage types live in `engine::model::stages`.
 pub use crate::engine::model::stages::{Stage, StageKind};
 use crate::engine::model::weights::{ModelWeights, Param};
-use crate::engine::training::config::{Activation, ModelConfig};
+use crate::engine::rng::Rng;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 
@@ -211,7 +211,7 @@ pub fn argmax(v: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::training::config::Init;
+    use crate::engine::model::config::Init;
 
     #[test]
     fn layers_are_found_by_name() {

@@ -4,10 +4,10 @@
 
 pub mod architecture;
 pub mod checkpoint;
+pub mod config;
 pub mod inspect;
 pub mod lenet;
 pub mod ops;
 pub mod predict;
-pub mod rng;
 pub mod stages;
 pub mod weights;

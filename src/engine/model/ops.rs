@@ -2,7 +2,7 @@
 //! conv → activation → pool block that training uses. They run on the fast CPU kernels (`crate::kernels`, candle
 //! custom ops with their own backward), so everything above sees plain candle tensors with autograd intact.
 
-use crate::engine::training::config::{Activation, Pooling};
+use crate::engine::model::config::{Activation, Pooling};
 use crate::kernels;
 use candle_core::{Result, Tensor};
 

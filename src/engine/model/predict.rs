@@ -2,7 +2,7 @@
 //! also traces every stage's activations for the inspector.
 
 use crate::engine::data::digit::{preprocess, GrayImage};
-use crate::engine::data::mnist::IMAGE_PIXELS;
+use crate::engine::data::set::IMAGE_PIXELS;
 use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
 use crate::engine::model::stages::StageKind;
 use crate::engine::model::weights::ModelWeights;

@@ -9,9 +9,9 @@
 //! c3.act s4 flatten f5 f5.act f6 f6.act out; dropout before a dense layer is `<layer>.drop`. Parameter names are
 //! `<layer>.weight` and `<layer>.bias`; they are the safetensors keys of the weight files.
 
-use crate::engine::data::mnist::IMAGE_SIDE;
+use crate::engine::data::set::IMAGE_SIDE;
 use crate::engine::model::architecture::ArchError;
-use crate::engine::training::config::{Activation, ModelConfig, Pooling};
+use crate::engine::model::config::{Activation, ModelConfig, Pooling};
 use std::sync::Mutex;
 
 /// One row of the architecture as written down: what a stage is, before sizes are worked out.
@@ -358,9 +358,6 @@ pub(crate) const CLASSIC_TABLE: [&str; 12] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::model::checkpoint;
-    use crate::engine::model::weights::ModelWeights;
-    use crate::engine::training::config::Init;
 
     #[test]
     fn shapes_match_the_classic_table() {
@@ -410,23 +407,7 @@ mod tests {
         assert_eq!(activation_stages(ModelConfig::default()), ["c1.act", "c3.act", "f5.act", "f6.act"]);
         assert_eq!(param_index(ModelConfig::default(), "f5"), Some(4));
         assert_eq!(param_index(ModelConfig::default(), "s2"), None);
-        assert_eq!(num_outputs(ModelConfig::default()), crate::engine::data::mnist::NUM_CLASSES);
-    }
-
-    #[test]
-    fn a_weights_file_round_trips_by_name() {
-        let names: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-        let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 7, "MNIST", &names);
-        let back = checkpoint::from_bytes(&checkpoint::to_bytes(&w).unwrap()).unwrap();
-        assert_eq!(back, w);
-        // Every stage with weights is found by name, with the shapes its description gives.
-        for stage in stages(ModelConfig::default()).iter().filter(|s| s.has_params()) {
-            let (weight, bias) = stage.kind.param_shapes().unwrap();
-            let (w_param, b_param) = back.layer(stage.key).unwrap();
-            assert_eq!((&w_param.shape, &b_param.shape), (&weight, &bias), "{}", stage.key);
-            assert_eq!(w_param.data, w.param(&format!("{}.weight", stage.key)).unwrap().data);
-        }
-        assert!(back.layer("s2").is_none());
+        assert_eq!(num_outputs(ModelConfig::default()), crate::engine::data::set::NUM_CLASSES);
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The model's parameters as plain data. This is what crosses threads (trainer → app), what the weight files hold,
 //! and what a Predictor is built from; it keeps tensors out of events and app state.
 
-use crate::engine::model::rng::Rng;
+use crate::engine::model::config::Init;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages::{self, ParamRole};
-use crate::engine::training::config::Init;
-use crate::engine::training::config::ModelConfig;
+use crate::engine::rng::Rng;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,10 +4,11 @@
 //! can be copied to another machine or opened by other tools. Each drawing is saved as drawn (dark ink on paper, the
 //! canvas' raster), so it goes through the same preprocessing as every other image; files are written atomically.
 
+use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::classes::MAX_CLASSES;
 use crate::engine::data::digit::{preprocess, GrayImage};
-use crate::engine::data::mnist::{DIGIT_CLASSES, IMAGE_PIXELS};
-use crate::engine::store::atomic_file::write_atomic;
+use crate::engine::data::set::IMAGE_PIXELS;
+use crate::engine::files::atomic_file::write_atomic;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 

@@ -3,15 +3,16 @@
 //! by the PyTorch peer in benches/, so the two can be compared in one run.
 
 use crate::engine::data::digit::{preprocess, GrayImage};
-use crate::engine::data::mnist::Dataset;
+use crate::engine::data::set::Dataset;
 use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::insight::explain;
 use crate::engine::model::architecture::Architecture;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::lenet::LeNet;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::stages;
-use crate::engine::training::config::{ModelConfig, Preset, TrainConfig};
+use crate::engine::training::config::{Preset, TrainConfig};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::train::{train, train_with};

@@ -1,63 +1,12 @@
 //! What a user can choose about a run: the architecture variant, how weights start, how they are updated, and the
 //! three presets of the lesson. Plain serde data, shared by the CLI, the app's settings, and weight-file metadata.
 
+use crate::engine::choice::choice_enum;
 use crate::engine::model::architecture::Architecture;
+use crate::engine::model::config::{Activation, Init, ModelConfig, Pooling};
 use crate::engine::training::schedule::Schedule;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// A name that is none of a choice's keys (on the command line, in a weights file's metadata).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {} '{given}' (expected one of: {})", kind.to_lowercase(), expected.join(", "))]
-pub struct UnknownChoice {
-    pub kind: &'static str,
-    pub given: String,
-    pub expected: &'static [&'static str],
-}
-
-macro_rules! choice_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $key:literal, $label:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The lowercase key used on the command line and in weight files.
-            pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
-            /// The human label used in the UI and the stage table.
-            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.key()) }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownChoice;
-            fn from_str(s: &str) -> Result<Self, UnknownChoice> {
-                let lower = s.to_ascii_lowercase();
-                $(if lower == $key { return Ok($name::$variant); })+
-                Err(UnknownChoice { kind: stringify!($name), given: s.to_string(), expected: &[$($key),+] })
-            }
-        }
-    };
-}
-
-choice_enum!(
-    /// The non-linearity after each conv and hidden linear layer.
-    Activation { Sigmoid => "sigmoid", "Sigmoid"; Relu => "relu", "ReLU"; }
-);
-choice_enum!(
-    /// The 2×2 subsampling after each convolution.
-    Pooling { Avg => "avg", "AvgPool2d"; Max => "max", "MaxPool2d"; }
-);
-choice_enum!(
-    /// How weights are drawn before training (biases start at zero, except `normal`, the tutorial's N(0,1) for all).
-    Init { Normal => "normal", "Normal (σ=1)"; Xavier => "xavier", "Xavier"; Kaiming => "kaiming", "Kaiming"; }
-);
 choice_enum!(
     /// The update rule.
     Optimizer { Sgd => "sgd", "SGD"; Momentum => "momentum", "SGD + momentum 0.9"; Adam => "adam", "Adam"; }
@@ -66,34 +15,6 @@ choice_enum!(
     /// Named starting points; `Default` is what the app and CLI use when nothing is chosen.
     Preset { Default => "default", "Default"; Seed => "seed", "Seed"; Classic => "classic", "Classic"; Modern => "modern", "Modern"; }
 );
-
-/// The network: what a weights file must match. Its layers are the [`Architecture`]; the output layer scores
-/// `classes` classes (the data set's). Settings and run records written before the architecture was editable
-/// lack both fields and read as LeNet-5 on ten classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelConfig {
-    pub activation: Activation,
-    pub pooling: Pooling,
-    #[serde(default)]
-    pub arch: Architecture,
-    #[serde(default = "ten_classes")]
-    pub classes: usize,
-}
-
-fn ten_classes() -> usize {
-    crate::engine::data::mnist::NUM_CLASSES
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        ModelConfig {
-            activation: Activation::Sigmoid,
-            pooling: Pooling::Avg,
-            arch: Architecture::lenet5(),
-            classes: ten_classes(),
-        }
-    }
-}
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,7 +149,7 @@ impl TrainConfig {
             self.model.pooling.label(),
             self.init.label(),
             self.optimizer.label(),
-            crate::engine::store::runs::lr_text(self.lr),
+            lr_text(self.lr),
             self.batch_size
         )
     }
@@ -267,9 +188,31 @@ impl TrainConfig {
     }
 }
 
+/// A learning rate in at most three significant digits: 0.003, 0.03, 0.9, 0.000316.
+pub fn lr_text(lr: f64) -> String {
+    if !(lr.is_finite() && lr > 0.0) {
+        return format!("{lr}");
+    }
+    let decimals = (2 - lr.log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{lr:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn learning_rates_print_short() {
+        assert_eq!(lr_text(0.003), "0.003");
+        assert_eq!(lr_text(0.9), "0.9");
+        assert_eq!(lr_text(0.0031622776), "0.00316");
+        assert_eq!(lr_text(1.0), "1");
+    }
 
     #[test]
     fn keys_round_trip() {

@@ -215,6 +215,13 @@ impl Live {
     }
 }
 
+/// The run's stop button reaches the end-of-epoch test pass too.
+impl crate::engine::insight::evaluate::StopSignal for Control {
+    fn stop_requested(&self) -> bool {
+        Control::stop_requested(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

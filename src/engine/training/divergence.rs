@@ -3,9 +3,10 @@
 //! is not finite. The trainer calls these checks; a hit ends the run as failed, with advice, and the weights from
 //! before the bad update, so NaN weights are never handed out or saved.
 
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::{ModelConfig, Optimizer};
+use crate::engine::training::config::Optimizer;
 use crate::engine::training::events::{Divergence, TrainEvent};
 use crate::{Error, Result};
 use candle_core::Var;

@@ -1,10 +1,11 @@
 //! What a training run tells the world. Plain data only (no tensors, no GUI types), so the same stream feeds the
 //! CLI's progress lines, its JSON output, and the app's plots.
 
+use crate::engine::insight::diagnostics::Diagnostics;
+use crate::engine::insight::evaluate::TestPredictions;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::{ConfigChanges, TrainConfig};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,14 +49,6 @@ pub struct EpochMetrics {
     pub elapsed_secs: f64,
 }
 
-/// What the network said about each test image, in test-set order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TestPredictions {
-    pub predicted: Vec<u8>,
-    /// Softmax probability of the predicted class, 0..1.
-    pub confidence: Vec<f32>,
-}
-
 /// A learning-rate change made by the user during a run (one per gesture), effective from the next batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LrChange {
@@ -79,27 +72,7 @@ pub struct StepResult {
     pub loss_after: f32,
 }
 
-/// How gradients and activations look at one training step (measured every few batches). Keys are stage names
-/// (`c1`, `c3`, `f5`, `f6`, `out` for layers with weights; `c1.act`, … for activation stages).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Diagnostics {
-    pub epoch: usize,
-    pub batch: usize,
-    pub x_epochs: f64,
-    /// L2 norm of each layer's weight gradient.
-    pub grad_norm: BTreeMap<String, f32>,
-    /// ‖Δw‖ / ‖w‖ of the step, per layer.
-    pub update_ratio: BTreeMap<String, f32>,
-    /// Fraction (0..1) of each activation stage's outputs that are saturated (sigmoid: σ' < 0.05; ReLU: exactly 0).
-    pub saturation: BTreeMap<String, f32>,
-    /// Mean output of each activation stage.
-    pub mean_activation: BTreeMap<String, f32>,
-    /// ReLU only: fraction (0..1) of units (channels or neurons) that are 0 for every image of the batch.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dead_units: BTreeMap<String, f32>,
-}
-
-/// The coach's rules (see `engine::insight::coach`).
+/// The coach's rules (see `engine::training::coach`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HintRule {

@@ -6,10 +6,10 @@
 //! pull every weight towards them. The run then measures accuracy on the user's held-out drawings (the set's test
 //! part); the summary adds the MNIST test set, before and after, side by side.
 
-use crate::engine::data::mnist::{Dataset, ImageSet, IMAGE_PIXELS};
+use crate::engine::data::set::{Dataset, ImageSet, IMAGE_PIXELS};
 use crate::engine::insight::evaluate::evaluate_weights;
-use crate::engine::model::rng::Rng;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::rng::Rng;
 use crate::engine::training::config::{Optimizer, TrainConfig};
 use crate::{Error, Result};
 

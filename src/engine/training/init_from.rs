@@ -3,9 +3,10 @@
 //! other names) — its rows scored the old classes and mean nothing for the new ones. The note says which, for the
 //! status line. Freezing ([`TrainConfig::freeze`]) then decides which of the copied layers keep learning.
 
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::{ModelConfig, TrainConfig};
+use crate::engine::training::config::TrainConfig;
 use crate::{Error, Result};
 
 /// The layer drawn afresh when the classes change.
@@ -74,7 +75,7 @@ pub fn frozen_params(cfg: &TrainConfig) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::training::config::Init;
+    use crate::engine::model::config::Init;
 
     #[test]
     fn other_classes_redraw_only_the_output_layer() {
@@ -92,10 +93,7 @@ mod tests {
         let (w, note) = start_weights(&mnist, &same, "MNIST", &digits).unwrap();
         assert_eq!((w, note), (mnist.clone(), None));
         let relu = TrainConfig {
-            model: ModelConfig {
-                activation: crate::engine::training::config::Activation::Relu,
-                ..ModelConfig::default()
-            },
+            model: ModelConfig { activation: crate::engine::model::config::Activation::Relu, ..ModelConfig::default() },
             ..TrainConfig::default()
         };
         assert!(start_weights(&mnist, &relu, "MNIST", &digits).is_err());

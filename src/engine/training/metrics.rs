@@ -1,12 +1,20 @@
 //! The metrics CSV: one row per batch plus one per epoch (with test loss and accuracy), the same from the CLI's
 //! `--metrics` and the app's export.
 
+use crate::engine::insight::diagnostics::Diagnostics;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::stages;
-use crate::engine::store::runs::RunMetrics;
-use crate::engine::training::config::ModelConfig;
-use crate::engine::training::events::{BatchMetrics, Diagnostics, EpochMetrics, TrainEvent};
+use crate::engine::training::events::{BatchMetrics, EpochMetrics, TrainEvent};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// One run's metrics as its caller holds them: every batch, epoch and diagnostics row of that run, in order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunMetrics<'a> {
+    pub batches: &'a [BatchMetrics],
+    pub epochs: &'a [EpochMetrics],
+    pub diagnostics: &'a [Diagnostics],
+}
 
 /// The columns of every row, before the diagnostics columns.
 const BASE_HEADER: &str =

@@ -1,9 +1,11 @@
 //! A training run: the recipe a user chooses ([`config`], [`schedule`]), the loop ([`train`]) with its update
 //! rules ([`optim`]) and divergence checks ([`divergence`]), what the user can do to it while it runs
-//! ([`control`]), what it tells the world ([`events`], [`metrics`]), the one thread that hosts it ([`worker`]),
-//! starting from other weights ([`init_from`]) and fine-tuning on one's own drawings ([`fine_tune`]), its throughput ([`bench`]) and the memory a step needs ([`step_memory`]).
+//! ([`control`]), what it tells the world ([`events`], [`metrics`]) and the [`coach`]'s hints over those events,
+//! the one thread that hosts it ([`worker`]), starting from other weights ([`init_from`]) and fine-tuning on one's
+//! own drawings ([`fine_tune`]), its throughput ([`bench`]) and the memory a step needs ([`step_memory`]).
 
 pub mod bench;
+pub mod coach;
 pub mod config;
 pub mod control;
 pub mod divergence;

@@ -1,15 +1,16 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
-use crate::engine::data::mnist::Dataset;
-use crate::engine::insight::coach::Coach;
+use crate::engine::data::set::Dataset;
 use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::model::ops;
-use crate::engine::model::rng::Rng;
 use crate::engine::model::weights::ModelWeights;
-use crate::engine::training::config::{ModelConfig, TrainConfig};
+use crate::engine::rng::Rng;
+use crate::engine::training::coach::Coach;
+use crate::engine::training::config::TrainConfig;
 use crate::engine::training::control::{Control, Live, Turn};
 use crate::engine::training::divergence;
 use crate::engine::training::events::{BatchMetrics, Divergence, EpochMetrics, StepResult, TrainEvent};

@@ -1,7 +1,7 @@
 //! The one place a trainer thread is spawned. It runs `train::train` and forwards every event over a
 //! crossbeam-channel, calling a wake-up hook after each send so a GUI can repaint without polling.
 
-use crate::engine::data::mnist::Dataset;
+use crate::engine::data::set::Dataset;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::control::Control;

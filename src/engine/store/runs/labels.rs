@@ -1,22 +1,8 @@
 //! Short human labels of a run's settings (`Adam lr 0.003`, `SGD lr 0.9 → Adam lr 0.003`, `c1 6→16 channels`) and
 //! its dates.
 
-use super::*;
 use crate::engine::model::architecture::Architecture;
-
-/// A learning rate in at most three significant digits: 0.003, 0.03, 0.9, 0.000316.
-pub fn lr_text(lr: f64) -> String {
-    if !(lr.is_finite() && lr > 0.0) {
-        return format!("{lr}");
-    }
-    let decimals = (2 - lr.log10().floor() as i32).clamp(0, 12) as usize;
-    let s = format!("{lr:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
+use crate::engine::training::config::{lr_text, Optimizer, TrainConfig};
 
 fn optimizer_short(o: Optimizer) -> &'static str {
     match o {

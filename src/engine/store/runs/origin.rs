@@ -5,29 +5,8 @@
 //! Epoch and batch *numbers* stay the run's own (epoch 1 is this run's first), so its coach judges it on its own
 //! history.
 
-use super::*;
-
-/// What a continued run's starting weights were.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RunOrigin {
-    /// The final weights of a recorded run (`name` as it was when this run started; a rename later is looked up by
-    /// `id`).
-    Run { id: String, name: String },
-    /// A weights file (`Load weights…`, `train --init-from FILE`).
-    WeightsFile { path: String },
-    /// A run of the window that was not recorded (no run store, or its save failed).
-    Unrecorded { name: String },
-}
-
-/// `run.json`'s `continued_from`: the origin and where this run's positions start.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContinuedFrom {
-    pub origin: RunOrigin,
-    /// Epochs the starting weights had been trained (0 when unknown, e.g. a weights file): this run's first batch
-    /// sits at `epoch_offset + 1 / batches_per_epoch`.
-    pub epoch_offset: f64,
-}
+use super::record::{ContinuedFrom, RunOrigin, RunRecord, StoredRun};
+use std::path::Path;
 
 impl ContinuedFrom {
     /// Continues a recorded run: its id and name, starting where it ended.
@@ -62,25 +41,6 @@ impl ContinuedFrom {
 pub fn end_x_epochs(record: &RunRecord) -> f64 {
     let offset = record.continued_from.as_ref().map_or(0.0, |c| c.epoch_offset);
     record.summary.end_x_epochs.unwrap_or(offset + record.summary.epochs_completed as f64)
-}
-
-impl RunStore {
-    /// The origin of a run started from the weights file at `path`: the run whose `weights.safetensors` it is, when
-    /// it is in this store (so `train --init-from runs/<id>/weights.safetensors` continues that run, at its end),
-    /// else the file itself at epoch 0.
-    pub fn origin_of_weights(&self, path: &Path) -> ContinuedFrom {
-        let in_store = || -> Option<ContinuedFrom> {
-            let real = std::fs::canonicalize(path).ok()?;
-            let runs = std::fs::canonicalize(self.runs_dir()).ok()?;
-            let dir = real.parent()?;
-            if real.file_name()? != WEIGHTS_FILE || dir.parent()? != runs {
-                return None;
-            }
-            let run = self.get(dir.file_name()?.to_str()?).ok()?;
-            Some(ContinuedFrom::run(&run))
-        };
-        in_store().unwrap_or_else(|| ContinuedFrom::weights_file(path))
-    }
 }
 
 /// How many colours the window's run palette has: a run's `color_slot` is below it.

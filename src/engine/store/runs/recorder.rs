@@ -3,17 +3,12 @@
 //! The recorder keeps what only a record needs (settings, lr changes, hints, the end); the per-batch metrics are
 //! held once, by its caller (the CLI's `MetricsLog`, the window's `History`), and handed to [`RunRecorder::finish`].
 
-use super::*;
-use crate::engine::training::events::Diagnostics;
-use crate::engine::training::metrics::to_csv_at;
-
-/// One run's metrics as its caller holds them: every batch, epoch and diagnostics row of that run, in order.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunMetrics<'a> {
-    pub batches: &'a [BatchMetrics],
-    pub epochs: &'a [EpochMetrics],
-    pub diagnostics: &'a [Diagnostics],
-}
+use super::record::*;
+use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::TrainConfig;
+use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, LrChange, TrainEvent};
+use crate::engine::training::metrics::{to_csv_at, RunMetrics};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How a run ended, as its last event says.
 #[derive(Debug, Clone)]

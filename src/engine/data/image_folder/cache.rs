@@ -5,10 +5,11 @@
 //! rebuilt. A cache that is stale, truncated, oversized or corrupt is ignored, never an error: the images are
 //! the truth. Written atomically.
 
-use crate::engine::data::image_folder::{Decoded, Entry, MAX_FOLDER_FILES};
-use crate::engine::data::mnist::{ImageSet, IMAGE_PIXELS};
-use crate::engine::store::atomic_file::write_atomic;
-use crate::engine::store::bounded_read::open_bounded;
+use crate::engine::data::image_folder::decode::Decoded;
+use crate::engine::data::image_folder::listing::{Entry, MAX_FOLDER_FILES};
+use crate::engine::data::set::{ImageSet, IMAGE_PIXELS};
+use crate::engine::files::atomic_file::write_atomic;
+use crate::engine::files::bounded_read::open_bounded;
 use crate::Result;
 use sha2::{Digest, Sha256};
 use std::io::Read;

@@ -15,7 +15,7 @@
 //! - the temporary files being written are known to [`remove_temporaries_now`], which a second Ctrl-C calls before
 //!   the process exits at once, so not even that leaves one behind.
 
-use crate::engine::store::bounded_read::kind_of;
+use crate::engine::files::bounded_read::kind_of;
 use crate::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,24 +1,10 @@
-//! Your own data: an image folder as torchvision's `ImageFolder` and Keras' `image_dataset_from_directory` read
-//! it — one subfolder per class holding PNG or JPEG files, the class names being the subfolder names (sorted). A
-//! `train/` + `test/` pair of such folders is used as given; otherwise each class is split 80/20 by a fixed seed
-//! ([`SPLIT_SEED`]) over its sorted file names, so the same folder always gives the same split. Every image goes
-//! through the canvas' and `predict`'s MNIST-style preprocessing, and the decoded set is cached
-//! ([`folder_cache`](super::folder_cache)) so that opening the folder again is instant.
-//!
-//! The folder is listed before anything is decoded: at most [`MAX_FOLDER_FILES`] images and [`MAX_FOLDER_BYTES`]
-//! in all, so the decoded set (785 bytes an image) stays bounded. A few unreadable images are skipped and counted;
-//! more than [`MAX_SKIPPED_SHARE`] of them, or a class left without images, is an error naming a file.
+//! The listing of an image folder, before anything is decoded: its class folders, checked, and every image file
+//! with its class, side of the split, size and modification time, counted against the folder's limits.
 
 use crate::engine::data::classes::MAX_CLASSES;
-use crate::engine::data::digit::{preprocess, GrayImage};
-use crate::engine::data::folder_cache;
-use crate::engine::data::mnist::{
-    Dataset, ImageSet, IMAGE_PIXELS, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
-};
-use crate::engine::model::rng::Rng;
+use crate::engine::rng::Rng;
 use crate::error::printable;
 use crate::{Error, Result};
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The most image files a folder may hold (the decoded set is then at most ~160 MB).
@@ -30,17 +16,7 @@ pub const SPLIT_SEED: u64 = 20_26;
 /// The share of each class that goes to the test set when the folder is split here (at least one image of every
 /// class with two or more).
 pub const TEST_SHARE: f64 = 0.2;
-/// More unreadable images than this share of the folder is an error rather than a note.
-pub const MAX_SKIPPED_SHARE: f64 = 0.1;
 const MAX_CLASS_NAME_CHARS: usize = 64;
-
-/// A data set with what a user should be told about how it was read (skipped images, the cache).
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub data: Dataset,
-    /// Lines such as "skipped 2 unreadable images (first: …)"; empty when there is nothing to say.
-    pub notes: Vec<String>,
-}
 
 /// One image file of the folder, with what the cache key is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,52 +26,6 @@ pub(super) struct Entry {
     pub test: bool,
     pub size: u64,
     pub mtime_ns: u128,
-}
-
-/// Whether `dir` is read as an image folder: it holds none of the four MNIST-format IDX files.
-pub fn is_image_folder(dir: &Path) -> bool {
-    ![TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS].iter().any(|stem| {
-        std::fs::metadata(dir.join(stem)).is_ok() || std::fs::metadata(dir.join(format!("{stem}.gz"))).is_ok()
-    })
-}
-
-/// Reads an image folder (see the module docs), from its cache when the files are unchanged.
-pub fn load(dir: &Path) -> Result<Loaded> {
-    load_with(dir, false)
-}
-
-/// [`load`], optionally accepting class folders with no images (a set of drawings being collected: teaching the
-/// digits needs only some of them, MNIST has the rest). Training from scratch needs every class.
-pub fn load_with(dir: &Path, allow_empty_classes: bool) -> Result<Loaded> {
-    let (class_names, entries) = list(dir, allow_empty_classes)?;
-    let key = folder_cache::key(dir, &class_names, &entries);
-    let cache_path = dir.join(folder_cache::CACHE_FILE);
-    if let Some(cached) = folder_cache::read(&cache_path, &key, &class_names) {
-        let mut notes = cached.notes.clone();
-        notes.push(format!("read from the cache {}", folder_cache::CACHE_FILE));
-        return Ok(Loaded { data: dataset(dir, class_names, cached.train, cached.test), notes });
-    }
-    let decoded = decode(dir, &class_names, &entries, allow_empty_classes)?;
-    if let Err(e) = folder_cache::write(&cache_path, &key, &decoded) {
-        // A read-only folder (e.g. under /usr/share) is read every time: that is all a failed cache costs.
-        let mut decoded = decoded;
-        decoded.notes.push(format!("not cached ({})", e.report()));
-        return Ok(Loaded { notes: decoded.notes, data: dataset(dir, class_names, decoded.train, decoded.test) });
-    }
-    Ok(Loaded { notes: decoded.notes, data: dataset(dir, class_names, decoded.train, decoded.test) })
-}
-
-fn dataset(dir: &Path, class_names: Vec<String>, train: ImageSet, test: ImageSet) -> Dataset {
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("images").to_string();
-    Dataset { name, source: Some(dir.to_path_buf()), class_names, train, test }
-}
-
-/// The decoded split, as the cache holds it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Decoded {
-    pub train: ImageSet,
-    pub test: ImageSet,
-    pub notes: Vec<String>,
 }
 
 /// The class names and every image file with its class and side of the split, in a fixed order (train then test,
@@ -286,68 +216,6 @@ fn image_files(dir: &Path, budget: &mut Budget) -> Result<Vec<(PathBuf, u64, u12
 
 fn read_dir(dir: &Path) -> Result<std::fs::ReadDir> {
     std::fs::read_dir(dir).map_err(|e| Error::data(dir, "cannot list the folder").because(e))
-}
-
-/// Decodes every listed image (on all cores) through the canvas' preprocessing. Unreadable or blank images are
-/// skipped and counted; too many of them, or a class left without training images, is an error.
-pub(super) fn decode(dir: &Path, class_names: &[String], entries: &[Entry], allow_empty: bool) -> Result<Decoded> {
-    let results: Vec<Result<[u8; IMAGE_PIXELS]>> = entries.par_iter().map(|e| decode_one(&e.path)).collect();
-    let mut train = ImageSet { images: Vec::new(), labels: Vec::new() };
-    let mut test = ImageSet { images: Vec::new(), labels: Vec::new() };
-    let mut skipped = Vec::new();
-    for (e, r) in entries.iter().zip(results) {
-        match r {
-            Ok(px) => {
-                let set = if e.test { &mut test } else { &mut train };
-                set.images.extend_from_slice(&px);
-                set.labels.push(e.class);
-            }
-            Err(err) => skipped.push(err),
-        }
-    }
-    let too_many = skipped.len() as f64 > (entries.len() as f64 * MAX_SKIPPED_SHARE).max(1.0);
-    if let (true, Some(first)) = (too_many, skipped.first()) {
-        return Err(Error::data(
-            dir,
-            format!("{} of {} images cannot be used; the first: {}", skipped.len(), entries.len(), first.report()),
-        ));
-    }
-    for (c, name) in class_names.iter().enumerate() {
-        if !allow_empty && !train.labels.contains(&(c as u8)) {
-            let path = entries
-                .iter()
-                .find(|e| e.class as usize == c)
-                .map(|e| e.path.clone())
-                .unwrap_or_else(|| dir.join(name));
-            return Err(Error::data(path, format!("no readable training image of class '{name}'")));
-        }
-    }
-    if test.is_empty() {
-        return Err(Error::data(dir, "no readable test image: there is nothing to measure accuracy on"));
-    }
-    let mut notes = Vec::new();
-    if let Some(first) = skipped.first() {
-        notes.push(format!(
-            "skipped {} unusable image(s) of {}; the first: {}",
-            skipped.len(),
-            entries.len(),
-            first.report()
-        ));
-    }
-    Ok(Decoded { train, test, notes })
-}
-
-/// One image file as the network sees it: decoded, either polarity, cropped, scaled and centred like MNIST.
-fn decode_one(path: &Path) -> Result<[u8; IMAGE_PIXELS]> {
-    let img = GrayImage::read_file(path)?;
-    let Some(x) = preprocess(&img) else {
-        return Err(Error::image(path, "no digit or drawing: the image is blank or has no contrast"));
-    };
-    let mut out = [0u8; IMAGE_PIXELS];
-    for (o, v) in out.iter_mut().zip(x) {
-        *o = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

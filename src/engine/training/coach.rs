@@ -5,11 +5,11 @@
 //! Each rule fires at most once per run (no flicker). A learning-rate change re-arms the two rules about the
 //! learning rate (`diverging`, `lr_too_low`) and restarts their windows, so they judge the new rate afresh.
 
+use crate::engine::insight::diagnostics::Diagnostics;
+use crate::engine::model::config::{Activation, Init};
 use crate::engine::model::stages;
-use crate::engine::training::config::{Activation, Init, Optimizer, TrainConfig};
-use crate::engine::training::events::{
-    Diagnostics, Divergence, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent,
-};
+use crate::engine::training::config::{Optimizer, TrainConfig};
+use crate::engine::training::events::{Divergence, EpochMetrics, Hint, HintAction, HintRule, RestartWith, TrainEvent};
 use std::collections::VecDeque;
 
 /// The loss of a network that guesses uniformly among `classes` classes: ln classes (ln 10 ≈ 2.303 for digits).

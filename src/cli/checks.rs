@@ -1,0 +1,54 @@
+//! Checks of the command line's values made before anything runs: ranges, and outputs that would overwrite inputs.
+
+use crate::engine::data::idx::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use crate::engine::files::atomic_file::same_file;
+use crate::engine::training::config::LR_RANGE;
+use crate::error::printable;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// The files a `--data` folder can be read from (that exist or not): the four IDX files, gzip or raw, its
+/// SHA256SUMS and classes.txt.
+pub(crate) fn data_inputs(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS]
+        .iter()
+        .flat_map(|stem| [dir.join(format!("{stem}.gz")), dir.join(stem)])
+        .collect();
+    files.push(dir.join("SHA256SUMS"));
+    files.push(dir.join("classes.txt"));
+    files
+}
+
+/// Refuses, before anything is written, an output (`flag`'s path) that is one of the command's inputs.
+pub(crate) fn check_not_input(flag: &str, output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    match inputs.iter().find(|i| same_file(output, i)) {
+        Some(input) => Err(Error::Config(format!(
+            "{flag} {} is one of this command's inputs ({}): refusing to overwrite it",
+            printable(&output.display().to_string()),
+            printable(&input.display().to_string())
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Training steps `bench` accepts.
+pub(crate) const BENCH_STEPS_RANGE: (usize, usize) = (1, 10_000);
+
+/// `--lr` must lie in the window's slider range: anything else is refused before training, with the range.
+pub(crate) fn check_lr(lr: Option<f64>) -> Result<()> {
+    let (lo, hi) = LR_RANGE;
+    match lr {
+        Some(v) if !(lo..=hi).contains(&v) => Err(Error::Config(format!(
+            "learning rate {v} is outside the allowed range {lo} to {hi} (the window's slider)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_bench_steps(steps: u64) -> Result<usize> {
+    let (lo, hi) = BENCH_STEPS_RANGE;
+    if !(lo as u64..=hi as u64).contains(&steps) {
+        return Err(Error::Config(format!("--steps {steps} is outside the allowed range {lo} to {hi}")));
+    }
+    Ok(steps as usize)
+}
