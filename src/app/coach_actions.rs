@@ -18,7 +18,8 @@ impl PlaygroundApp {
         }
         let CoachCommand::Act(_, action) = c else { return };
         let running = self.session.run_active();
-        match effective_action(&action, running) {
+        let Some(action) = effective_action(&action, running) else { return };
+        match action {
             HintAction::KeepWaiting => self.session.status = "Coach: keeping on.".into(),
             HintAction::SetLr { lr } => {
                 // The same path as the side panel's slider: one whole gesture.

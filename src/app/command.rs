@@ -147,12 +147,18 @@ pub enum CoachCommand {
 
 /// What a coach action does in this window: SetLr on a running run changes its rate live (the trainer records the
 /// change as an `LrChanged`, and the coach re-judges the new rate); with no run it becomes a restart with that rate.
-pub(crate) fn effective_action(a: &HintAction, running: bool) -> HintAction {
+pub(crate) fn effective_action(a: &HintAction, running: bool) -> Option<HintAction> {
     match a {
         HintAction::SetLr { lr } if !running => {
-            HintAction::Restart(RestartWith { lr: Some(*lr), ..Default::default() })
+            Some(HintAction::Restart(RestartWith { lr: Some(*lr), ..Default::default() }))
         }
-        other => other.clone(),
+        // "Stop after epoch 8" cannot stop a run that has ended: the same advice is a new run of 8 epochs.
+        HintAction::SetEpochs { epochs } if !running => {
+            Some(HintAction::Restart(RestartWith { epochs: Some(*epochs), ..Default::default() }))
+        }
+        // Waiting only makes sense while the run goes on.
+        HintAction::KeepWaiting if !running => None,
+        other => Some(other.clone()),
     }
 }
 

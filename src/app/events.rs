@@ -80,6 +80,7 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             None
         }
         TrainEvent::Epoch(e) => {
+            s.history.resolve_hints(e.test_accuracy, e.test_class_accuracy.len());
             s.history.push_epoch(e);
             None
         }
@@ -106,6 +107,7 @@ fn apply_event(s: &mut Session, ev: TrainEvent) -> Option<ModelWeights> {
             None
         }
         TrainEvent::Finished { test_accuracy, elapsed_secs, weights } => {
+            s.history.resolve_hints(test_accuracy, weights.class_names.len());
             s.status =
                 format!("Finished: test accuracy {:.2} % in {}", test_accuracy * 100.0, format_secs(elapsed_secs));
             s.end_run();

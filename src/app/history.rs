@@ -4,7 +4,8 @@
 //! copy of the batch history: the CSV export and the run store's record of a run are made from it.
 
 use crate::engine::insight::diagnostics::Diagnostics;
-use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint};
+use crate::engine::training::coach::at_chance_accuracy;
+use crate::engine::training::events::{BatchMetrics, EpochMetrics, Hint, HintRule};
 use crate::engine::training::metrics::RunMetrics;
 
 /// What the plots show. `x` is in epochs since the last Reset: a run that continues from earlier weights starts
@@ -144,7 +145,20 @@ impl History {
     }
 
     pub fn push_hint(&mut self, hint: Hint) {
-        self.hints.push(HintEntry { x: self.x_offset + hint.x_epochs, hint, dismissed: false });
+        self.hints.push(HintEntry { x: self.x_offset + hint.x_epochs, hint, dismissed: false, resolved: false });
+    }
+
+    /// The hints whose condition no longer holds leave the banner (their markers stay on the plots): "stuck at
+    /// chance" once a test pass reads better than chance. Called after every epoch and when the run ends.
+    pub(crate) fn resolve_hints(&mut self, test_accuracy: f32, classes: usize) {
+        for h in self.hints.iter_mut().filter(|h| h.hint.rule == HintRule::StuckAtChance) {
+            h.resolved |= !at_chance_accuracy(test_accuracy, classes);
+        }
+    }
+
+    /// The hints the coach's banner shows: neither dismissed nor resolved.
+    pub fn open_hints(&self) -> impl Iterator<Item = (usize, &HintEntry)> {
+        self.hints.iter().enumerate().filter(|(_, h)| !h.dismissed && !h.resolved)
     }
 
     /// The x range covered by the batch series.
@@ -159,6 +173,8 @@ pub struct HintEntry {
     pub x: f64,
     pub hint: Hint,
     pub dismissed: bool,
+    /// Its condition no longer holds (see [`History::resolve_hints`]).
+    pub resolved: bool,
 }
 
 /// The metrics CSV of the runs shown, each run's rows with the x its curves have on the plots (a continued run's

@@ -252,7 +252,7 @@ impl eframe::App for PlaygroundApp {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
-            self.coach_banner.ui(ui, &self.session.history.hints, running, &mut self.commands);
+            self.coach_banner.ui(ui, &self.session.history, running, &mut self.commands);
             // Wrapped: a row wider than the panel would widen the panel's content under the canvas.
             ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");

@@ -9,6 +9,7 @@ mod diagnostics;
 mod evaluation;
 mod experiments;
 mod my_drawings;
+mod own_data;
 mod run_origin;
 mod trust;
 mod views;

@@ -1,8 +1,8 @@
-//! The coach's banner: each hint of the runs shown that is not dismissed, with its explanation and buttons that act.
+//! The coach's banner: each hint of the runs shown that is neither dismissed nor resolved (its condition gone), with its explanation and buttons that act.
 //! A button that would stop the run (a restart) asks first, in the banner itself.
 
 use crate::app::command::{effective_action, CoachCommand, UiCommand};
-use crate::app::history::HintEntry;
+use crate::app::history::History;
 use crate::app::views::gradients::{rule_title, HINT_COLOR};
 use crate::engine::training::coach::action_label;
 use crate::engine::training::events::HintAction;
@@ -16,8 +16,8 @@ pub(crate) struct CoachBanner {
 
 impl CoachBanner {
     /// Draws the banners; nothing when there is no hint to show. `running`: a run is active (restarts stop it).
-    pub fn ui(&mut self, ui: &mut Ui, hints: &[HintEntry], running: bool, commands: &mut Vec<UiCommand>) {
-        for (i, entry) in hints.iter().enumerate().filter(|(_, h)| !h.dismissed) {
+    pub fn ui(&mut self, ui: &mut Ui, history: &History, running: bool, commands: &mut Vec<UiCommand>) {
+        for (i, entry) in history.open_hints() {
             egui::Frame::new()
                 .fill(HINT_COLOR.gamma_multiply(0.12))
                 .stroke(egui::Stroke::new(1.0, HINT_COLOR))
@@ -49,8 +49,7 @@ impl CoachBanner {
                         return;
                     }
                     ui.horizontal_wrapped(|ui| {
-                        for action in &entry.hint.actions {
-                            let shown = effective_action(action, running);
+                        for shown in entry.hint.actions.iter().filter_map(|a| effective_action(a, running)) {
                             if ui.button(action_label(&shown)).clicked() {
                                 match shown {
                                     HintAction::Restart(_) => self.confirming = Some((i, shown)),

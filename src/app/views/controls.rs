@@ -226,22 +226,24 @@ pub(crate) fn controls_ui(
     let arch_error = stages::try_stages(settings.train.model).err().map(|e| format!("Cannot train this network: {e}"));
     let can_train = has_data && session.phase == Phase::Idle && arch_error.is_none();
     let can_continue = can_train && session.can_continue(&settings.train);
-    if can_continue {
-        train_start_ui(ui, settings, session, commands);
-    }
-    ui.horizontal(|ui| {
-        if !can_continue {
-            let why_not = match (&arch_error, has_data) {
-                (_, false) => "Waiting for the data set",
-                (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
-                _ => "A run is already going",
-            };
+    // The same rows in every state (the start lines, then Pause · Step · Stop · Reset), so that a run ending never
+    // moves a button under the pointer.
+    let why_not = match (&arch_error, has_data) {
+        (_, false) => "Waiting for the data set",
+        (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
+        _ => "A run is already going",
+    };
+    train_start_ui(ui, settings, session, can_continue, commands);
+    if !can_continue {
+        ui.horizontal(|ui| {
             ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
                 .on_hover_text("Start training from fresh weights (Space)")
                 .on_disabled_hover_text(why_not)
                 .clicked()
                 .then(|| commands.push(UiCommand::Train));
-        }
+        });
+    }
+    ui.horizontal(|ui| {
         match session.phase {
             Phase::Paused => {
                 ui.button("Resume")
@@ -339,7 +341,10 @@ pub(crate) fn controls_ui(
             .on_disabled_hover_text(why)
             .clicked()
             .then(|| commands.push(UiCommand::OpenDataFolder(None)));
-        ui.add_enabled(idle && settings.data_folder.is_some(), Button::new("Use shipped MNIST"))
+        // A folder chosen here, or a set of drawings trained or taught on: either way not the shipped MNIST.
+        let elsewhere = settings.data_folder.is_some() || session.data.as_ref().is_some_and(|d| d.source.is_some());
+        ui.add_enabled(idle && elsewhere, Button::new("Use shipped MNIST"))
+            .on_hover_text("Back to the 60,000 handwritten digits that ship with the app")
             .on_disabled_hover_text(if idle { "Already using it" } else { why })
             .clicked()
             .then(|| commands.push(UiCommand::UseShippedMnist));

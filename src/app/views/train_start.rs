@@ -7,25 +7,49 @@ use crate::app::state::{Session, Settings};
 use crate::engine::training::config::{Preset, TrainConfig};
 use egui::{RichText, Ui};
 
-/// Train from scratch or continue: both buttons, the default (what Space does) ticked in the box above them and
-/// drawn bold, and one line saying where the next run starts.
-pub(crate) fn train_start_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, commands: &mut Vec<UiCommand>) {
-    ui.checkbox(&mut settings.continue_training, "Continue from current weights").on_hover_text(
-        "Ticked: Train and Space continue training these weights, and the curves go on. Unticked: they start from \
-         scratch (new weights from the init and seed above).",
-    );
+/// Where the next run starts, in two lines that are there in every state: the "Continue from current weights" box
+/// (off and greyed while there is nothing to continue) and one line saying where the next run starts; then, once
+/// there are weights to continue, both start buttons, the default (what Space does) drawn bold. The caller draws
+/// Train in their place otherwise, so the rows below keep their places.
+pub(crate) fn train_start_ui(
+    ui: &mut Ui,
+    settings: &mut Settings,
+    session: &Session,
+    can_continue: bool,
+    commands: &mut Vec<UiCommand>,
+) {
+    // The box shows the setting whenever there are weights it could continue (greyed while a run goes on).
+    let continuable = session.can_continue(&settings.train);
+    let mut ticked = settings.continue_training && continuable;
+    ui.add_enabled(can_continue, egui::Checkbox::new(&mut ticked, "Continue from current weights"))
+        .on_hover_text(
+            "Ticked: Train and Space continue training these weights, and the curves go on. Unticked: they start \
+             from scratch (new weights from the init and seed above).",
+        )
+        .on_disabled_hover_text(if continuable {
+            "A run is going on"
+        } else {
+            "Nothing to continue yet: train a run, or load weights"
+        });
+    if can_continue {
+        settings.continue_training = ticked;
+    }
     let names = &session.experiments.runs;
     let name_of = |id: &str| names.iter().find(|r| r.id() == id).map(|r| r.name().to_string());
     let from = match &session.weights_origin {
         Some(o) => o.from.describe(name_of),
         None => format!("continued at epoch {:.2}", session.history.last_x()),
     };
-    let said = if settings.continue_training {
+    let said = if ticked {
         format!("Next run: {from} (Space)")
     } else {
         format!("Next run: from scratch, {} init, seed {} (Space)", settings.train.init.label(), settings.train.seed)
     };
-    ui.add(egui::Label::new(RichText::new(said).weak()).wrap());
+    // One line whatever its length (the whole of it on hover), so the buttons below never move.
+    ui.add(egui::Label::new(RichText::new(&said).weak()).truncate()).on_hover_text(said);
+    if !can_continue {
+        return;
+    }
     ui.horizontal(|ui| {
         let text =
             |label: &str, default: bool| if default { RichText::new(label).strong() } else { RichText::new(label) };

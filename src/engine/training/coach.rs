@@ -16,6 +16,10 @@ use std::collections::VecDeque;
 pub(crate) fn chance_loss(classes: usize) -> f32 {
     (classes.max(2) as f32).ln()
 }
+/// Whether an accuracy is no better than guessing among `classes` (the stuck-at-chance rule's bound: 1.6 / K).
+pub fn at_chance_accuracy(accuracy: f32, classes: usize) -> bool {
+    accuracy <= 1.6 / classes.max(2) as f32
+}
 /// How close to the chance loss the loss must stay to count as "at chance".
 pub(crate) const CHANCE_BAND: f32 = 0.05;
 /// Batches the loss must sit at chance before `stuck_at_chance` fires.
@@ -276,7 +280,7 @@ impl Coach {
         let at_chance = window.iter().filter(|p| (p.loss - chance).abs() <= CHANCE_BAND).count();
         let accuracy = mean(window.iter().map(|p| p.accuracy));
         // Guessing scores 1/classes; 1.6× that still counts as guessing (16 % for ten classes).
-        if (at_chance as f32) < 0.9 * STUCK_WINDOW as f32 || accuracy > 1.6 / classes as f32 {
+        if (at_chance as f32) < 0.9 * STUCK_WINDOW as f32 || !at_chance_accuracy(accuracy, classes) {
             return None;
         }
         let cfg = self.config();

@@ -1,0 +1,107 @@
+//! Issue 28, "your own data without traps", in the real window: after teaching it one's handwriting the shipped
+//! MNIST is one click away, the coach's banners go when their condition does, and the run buttons keep their
+//! places whether a run is going, has ended or has not started.
+
+use crate::support::data::small;
+use crate::support::ui::{click, harness_with, run_until, small_batches};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+use lenet_playground::app::state::Phase;
+use lenet_playground::app::PlaygroundApp;
+use lenet_playground::engine::training::events::{Hint, HintAction, HintRule};
+use std::sync::Arc;
+
+fn has_text(h: &Harness<'static, PlaygroundApp>, part: &str) -> bool {
+    h.query_all_by(|n| n.label().is_some_and(|l| l.contains(part)) || n.value().is_some_and(|v| v.contains(part)))
+        .next()
+        .is_some()
+}
+
+fn drawings_total(app: &PlaygroundApp) -> usize {
+    app.drawings().summary.as_ref().map_or(0, |s| s.total())
+}
+
+/// Item 1: teaching puts the drawings (mixed with MNIST) in as the data set; "Use shipped MNIST" takes the learner
+/// back, where it used to be greyed out ("Already using it").
+#[test]
+fn after_teaching_my_handwriting_use_shipped_mnist_brings_the_digits_back() {
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let mut h = harness_with([1280.0, 900.0], small_batches(1), Arc::new(small(500, 100)), move |app| {
+        app.set_data_home(&home_path)
+    });
+    h.run();
+    let seven = [[0.2, 0.2], [0.5, 0.2], [0.75, 0.22], [0.6, 0.45], [0.5, 0.65], [0.42, 0.85]];
+    for _ in 0..3 {
+        crate::support::ui::draw_stroke(&mut h, &seven);
+        h.key_press(egui::Key::Num7);
+        let before = drawings_total(h.state());
+        run_until(&mut h, "the drawing is saved", move |app| drawings_total(app) == before + 1);
+    }
+    click(&mut h, "Teach it my handwriting");
+    run_until(&mut h, "before and after are compared", |app| app.drawings().compared.is_some());
+    let data = h.state().session.data.clone().unwrap();
+    assert!(data.source.is_some(), "the data set is now the drawings: {}", data.name);
+    assert!(h.state().settings.data_folder.is_none(), "no folder was opened: the trap of issue 28");
+    let button = h.get_by_label("Use shipped MNIST");
+    assert!(!button.accesskit_node().is_disabled(), "Use shipped MNIST is offered while the drawings are the data");
+    button.click();
+    run_until(&mut h, "the shipped MNIST is back", |app| {
+        app.session.data.as_ref().is_some_and(|d| d.source.is_none()) && app.session.loading.is_none()
+    });
+    let data = h.state().session.data.clone().unwrap();
+    assert_eq!((data.name.as_str(), data.train.len()), ("MNIST", 60_000));
+    assert!(h.get_by_label("Use shipped MNIST").accesskit_node().is_disabled(), "and now it is the one in use");
+}
+
+fn hint(rule: HintRule, actions: Vec<HintAction>) -> Hint {
+    Hint { rule, message: format!("{rule:?} at the start of the run."), x_epochs: 0.1, actions }
+}
+
+/// Item 3: "stuck at chance" goes once the test set reads far better than chance; an overfitting hint's "Stop after
+/// epoch 1" cannot stop a run that has ended, so after the run it offers a new run of that length instead.
+#[test]
+fn the_coach_banners_go_with_their_condition_and_offer_only_what_can_still_be_done() {
+    let mut settings = small_batches(2);
+    settings.train.limit = Some(2_000);
+    let mut h = harness_with([1280.0, 900.0], settings, Arc::new(small(2_000, 300)), |_| {});
+    h.run();
+    click(&mut h, "Train");
+    run_until(&mut h, "the first batches", |a| a.session.history.len() >= 3);
+    let history = &mut h.state_mut().session.history;
+    history.push_hint(hint(HintRule::StuckAtChance, vec![HintAction::KeepWaiting]));
+    history.push_hint(hint(HintRule::Overfitting, vec![HintAction::SetEpochs { epochs: 1 }]));
+    h.step();
+    assert!(has_text(&h, "Coach: stuck at chance"));
+    assert!(h.query_by_label("Stop after epoch 1").is_some(), "while the run goes on, it can stop it");
+    run_until(&mut h, "the run ends", |a| a.session.phase == Phase::Idle);
+    let acc = h.state().session.history.epochs.last().unwrap().test_accuracy;
+    assert!(acc > 0.5, "the run learned: {acc}");
+    assert!(!has_text(&h, "Coach: stuck at chance"), "at {:.0} % it is not stuck at chance any more", acc * 100.0);
+    assert!(h.query_by_label("Keep waiting").is_none());
+    assert!(h.query_by_label("Stop after epoch 1").is_none(), "the run has ended: nothing to stop");
+    assert!(h.query_by_label("Restart with 1 epochs").is_some(), "the same advice, for a new run");
+    // Kept for the plots' markers and the run's record.
+    let rules: Vec<HintRule> = h.state().session.history.hints.iter().map(|e| e.hint.rule).collect();
+    assert!(rules.starts_with(&[HintRule::StuckAtChance, HintRule::Overfitting]), "{rules:?}");
+}
+
+/// Item 4: Stop (and Pause, Step, Reset) sit at the same place before a run, during it and after it has ended,
+/// although after the run the start row offers "Continue training" and "Train from scratch".
+#[test]
+fn the_run_buttons_keep_their_places_across_a_run() {
+    let mut h = harness_with([1280.0, 800.0], small_batches(1), Arc::new(small(200, 100)), |_| {});
+    h.run();
+    let rects =
+        |h: &Harness<'static, PlaygroundApp>| ["Pause", "Step", "Stop", "Reset"].map(|b| h.get_by_label(b).rect());
+    let before = rects(&h);
+    click(&mut h, "Train");
+    run_until(&mut h, "the run is going", |a| a.session.run_active());
+    let during = rects(&h);
+    run_until(&mut h, "the run ends", |a| a.session.phase == Phase::Idle && a.session.weights.is_some());
+    h.run();
+    assert!(h.query_by_label("Continue training").is_some(), "after a run, both ways to start are offered");
+    let after = rects(&h);
+    assert_eq!(before, during, "starting a run moves no button");
+    assert_eq!(before, after, "a run ending moves no button");
+}
