@@ -367,7 +367,8 @@ pub(crate) const TRAINING_FRAME: Duration = Duration::from_millis(200);
 /// window and not recorded) the run on screen, as far as its curves go.
 pub(crate) fn continuing_origin(s: &crate::app::state::Session, cfg: &TrainConfig) -> WeightsOrigin {
     s.weights_origin.clone().unwrap_or_else(|| {
-        let name = settings_label(cfg);
+        // The run that trained these weights (the last one of the window), not the run about to start from them.
+        let name = settings_label(s.run.as_ref().map_or(cfg, |r| &r.config));
         let from = ContinuedFrom { origin: RunOrigin::Unrecorded { name }, epoch_offset: s.history.last_x() };
         WeightsOrigin { from, awaiting_save: None }
     })

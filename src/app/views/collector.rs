@@ -9,6 +9,7 @@ use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::set::IMAGE_SIDE;
 use crate::engine::store::my_drawings::{SetSummary, DEFAULT_SET, SETS_FOLDER};
 use crate::engine::training::fine_tune::{self, BeforeAfter};
+use crate::engine::training::fine_tune::{change_verdict, with_interval};
 use egui::{Color32, ColorImage, Key, RichText, TextureHandle, TextureOptions, Vec2};
 use std::path::PathBuf;
 
@@ -239,19 +240,29 @@ impl CollectorView {
         if let Some((r, mix)) = &inp.compared {
             ui.label(RichText::new("Teach it my handwriting: before / after").strong());
             ui.weak(*mix);
-            egui::Grid::new("before-after").num_columns(3).striped(true).show(ui, |ui| {
+            egui::Grid::new("before-after").num_columns(4).striped(true).show(ui, |ui| {
                 ui.label("");
                 ui.strong("before");
                 ui.strong("after");
+                ui.label("").on_hover_text("95 % intervals: with few drawings only a large change is a real one");
                 ui.end_row();
-                for (what, b, a) in [
-                    ("your held-out drawings", r.own_before, r.own_after),
-                    ("MNIST test set", r.mnist_before, r.mnist_after),
+                for (what, b, a, n) in [
+                    (format!("your {} held-out drawings", r.own_n), r.own_before, r.own_after, r.own_n),
+                    ("MNIST test set".to_string(), r.mnist_before, r.mnist_after, r.mnist_n),
                 ] {
                     ui.label(what);
-                    ui.label(format!("{:.1} %", b * 100.0));
-                    let colour = if a >= b { Color32::from_rgb(40, 150, 60) } else { Color32::from_rgb(200, 90, 40) };
-                    ui.colored_label(colour, format!("{:.1} %", a * 100.0));
+                    ui.label(with_interval(b, n));
+                    let verdict = change_verdict(b, a, n);
+                    let colour = match verdict {
+                        "better" => Color32::from_rgb(40, 150, 60),
+                        "worse" => Color32::from_rgb(200, 90, 40),
+                        _ => ui.visuals().weak_text_color(),
+                    };
+                    ui.colored_label(colour, with_interval(a, n));
+                    ui.colored_label(colour, verdict).on_hover_text(
+                        "Better or worse when the 95 % intervals of before and after do not overlap; otherwise the \
+                         drawings are too few to tell a change from luck (add more to the set)",
+                    );
                     ui.end_row();
                 }
             });

@@ -82,13 +82,17 @@ pub fn teaching_set(own: &Dataset, mnist: &Dataset, seed: u64) -> Result<Dataset
     })
 }
 
-/// Accuracy (0..1) before and after on the user's held-out drawings and on the MNIST test set.
+/// Accuracy (0..1) before and after on the user's held-out drawings and on the MNIST test set, with how many images
+/// each was measured on: a handful of held-out drawings cannot tell a real change from luck.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BeforeAfter {
     pub own_before: f32,
     pub own_after: f32,
     pub mnist_before: f32,
     pub mnist_after: f32,
+    /// Held-out drawings and MNIST test images measured.
+    pub own_n: usize,
+    pub mnist_n: usize,
 }
 
 impl BeforeAfter {
@@ -102,15 +106,88 @@ impl BeforeAfter {
             own_after: acc(after, own)?,
             mnist_before: acc(before, mnist)?,
             mnist_after: acc(after, mnist)?,
+            own_n: own.len(),
+            mnist_n: mnist.len(),
         })
     }
 
-    /// Two lines, e.g. "your held-out drawings: 61.0 % -> 88.0 %".
+    /// Two lines, e.g. "your 40 held-out drawings: 55.0 % [40-69] -> 77.5 % [62-88]: better", with each figure's 95 %
+    /// interval and whether the change is larger than the uncertainty.
     pub fn lines(&self) -> [String; 2] {
-        let pct = |a: f32| format!("{:.1} %", a * 100.0);
         [
-            format!("your held-out drawings: {} -> {}", pct(self.own_before), pct(self.own_after)),
-            format!("MNIST test set: {} -> {}", pct(self.mnist_before), pct(self.mnist_after)),
+            change_line(&format!("your {} held-out drawings", self.own_n), self.own_before, self.own_after, self.own_n),
+            change_line(
+                &format!("MNIST test set ({})", self.mnist_n),
+                self.mnist_before,
+                self.mnist_after,
+                self.mnist_n,
+            ),
         ]
+    }
+}
+
+/// "what: 55.0 % [40-69] -> 77.5 % [62-88]: better".
+fn change_line(what: &str, before: f32, after: f32, n: usize) -> String {
+    let verdict = change_verdict(before, after, n);
+    format!("{what}: {} -> {}: {verdict}", with_interval(before, n), with_interval(after, n))
+}
+
+/// An accuracy with its 95 % interval, e.g. "55.0 % [40-69]".
+pub fn with_interval(p: f32, n: usize) -> String {
+    let (lo, hi) = wilson_interval(p, n);
+    format!("{:.1} % [{:.0}-{:.0}]", p * 100.0, lo * 100.0, hi * 100.0)
+}
+
+/// "better" or "worse" when the 95 % intervals of before and after do not overlap, else "too few to tell" (or "no
+/// change").
+pub fn change_verdict(before: f32, after: f32, n: usize) -> &'static str {
+    let (b, a) = (wilson_interval(before, n), wilson_interval(after, n));
+    if a.0 > b.1 {
+        "better"
+    } else if a.1 < b.0 {
+        "worse"
+    } else if before == after {
+        "no change"
+    } else {
+        "too few to tell"
+    }
+}
+
+/// The 95 % Wilson score interval of an accuracy `p` measured on `n` images: honest for small `n` and for 0 or 100 %
+/// (10 of 10 right is [72-100], not [100-100]).
+pub fn wilson_interval(p: f32, n: usize) -> (f32, f32) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (p, n, z) = (p.clamp(0.0, 1.0) as f64, n as f64, 1.959_964f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (((centre - half).max(0.0)) as f32, ((centre + half).min(1.0)) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interval_is_wilsons_and_ten_drawings_cannot_tell_100_from_90() {
+        let (lo, hi) = wilson_interval(1.0, 10);
+        assert!((lo - 0.7225).abs() < 1e-3 && hi == 1.0, "{lo} {hi}");
+        let (lo, hi) = wilson_interval(0.5, 100);
+        assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3, "{lo} {hi}");
+        let small = BeforeAfter {
+            own_before: 1.0,
+            own_after: 0.9,
+            mnist_before: 0.98,
+            mnist_after: 0.98,
+            own_n: 10,
+            mnist_n: 10_000,
+        };
+        let [own, mnist] = small.lines();
+        assert!(own.starts_with("your 10 held-out drawings: 100.0 % [72-100] -> 90.0 % [60-98]"), "{own}");
+        assert!(own.ends_with("too few to tell"), "{own}");
+        assert!(mnist.ends_with("no change"), "{mnist}");
+        let big = BeforeAfter { own_before: 0.55, own_after: 0.775, own_n: 400, ..small };
+        assert!(big.lines()[0].ends_with("better"), "{}", big.lines()[0]);
     }
 }
