@@ -77,7 +77,7 @@ fn teach_it_my_handwriting_starts_a_run_and_shows_before_and_after() {
     );
     run_until(&mut h, "before and after are compared", |app| app.drawings().compared.is_some());
     assert_eq!(h.state().session.phase, Phase::Idle);
-    assert!(h.query_by_label_contains("held-out drawings").is_some(), "the figures are shown side by side");
+    assert!(h.query_all_by_label_contains("held-out drawings").next().is_some(), "the figures are shown side by side");
     assert!(h.query_by_label("MNIST test set").is_some());
     assert!(h.state().session.status.starts_with("Taught: "), "{}", h.state().session.status);
 }
