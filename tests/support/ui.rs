@@ -78,3 +78,24 @@ pub fn draw_stroke<S>(h: &mut Harness<'_, S>, points: &[[f32; 2]]) {
     h.drop_at(at(points[points.len() - 1]));
     h.run();
 }
+
+/// A "7" drawn on the window's canvas with the pointer.
+pub fn draw_seven(h: &mut Harness<'static, PlaygroundApp>) {
+    let points = [[0.2, 0.2], [0.5, 0.2], [0.75, 0.22], [0.6, 0.45], [0.5, 0.65], [0.42, 0.85]];
+    draw_stroke(h, &points);
+}
+
+/// Drawings in the collector's set, as its summary counts them.
+pub fn drawings_total(app: &PlaygroundApp) -> usize {
+    app.drawings().summary.as_ref().map_or(0, |s| s.total())
+}
+
+/// Draws `n` sevens, each filed with the 7 key, waiting for each to be saved.
+pub fn add_sevens(h: &mut Harness<'static, PlaygroundApp>, n: usize) {
+    for _ in 0..n {
+        draw_seven(h);
+        h.key_press(egui::Key::Num7);
+        let before = drawings_total(h.state());
+        run_until(h, "the drawing is saved", move |app| drawings_total(app) == before + 1);
+    }
+}

@@ -3,23 +3,11 @@
 //! handwriting" starts a normal run whose before/after figures then appear.
 
 use crate::support::data::small;
-use crate::support::ui::{click, harness_with, run_until, small_batches};
+use crate::support::ui::{add_sevens, click, draw_seven, drawings_total, harness_with, run_until, small_batches};
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
 use lenet_playground::app::state::Phase;
-use lenet_playground::app::PlaygroundApp;
 use std::path::Path;
 use std::sync::Arc;
-
-/// A "7" drawn on the window's canvas with the pointer.
-fn draw_seven(h: &mut Harness<'static, PlaygroundApp>) {
-    let points = [[0.2, 0.2], [0.5, 0.2], [0.75, 0.22], [0.6, 0.45], [0.5, 0.65], [0.42, 0.85]];
-    crate::support::ui::draw_stroke(h, &points);
-}
-
-fn total(app: &PlaygroundApp) -> usize {
-    app.drawings().summary.as_ref().map_or(0, |s| s.total())
-}
 
 fn set_dir(home: &Path) -> std::path::PathBuf {
     home.join("my-drawings").join("my-handwriting")
@@ -36,21 +24,21 @@ fn draw_then_add_to_my_set_writes_the_file_in_its_class() {
     draw_seven(&mut h);
     // Key 3: the class at position 3 of the digits set.
     h.key_press(egui::Key::Num3);
-    run_until(&mut h, "the drawing is saved", |app| total(app) == 1);
+    run_until(&mut h, "the drawing is saved", |app| drawings_total(app) == 1);
     assert!(set_dir(home.path()).join("3").join("1.png").is_file());
     assert!(!h.state().canvas().has_strokes(), "the canvas is cleared for the next drawing");
     // The button adds it as the preselected class: the one the network reads.
     draw_seven(&mut h);
     let predicted = h.state().canvas().predicted_class().expect("a prediction is shown");
     click(&mut h, "Add to my set as");
-    run_until(&mut h, "the second drawing is saved", |app| total(app) == 2);
+    run_until(&mut h, "the second drawing is saved", |app| drawings_total(app) == 2);
     let n = if predicted == 3 { "2.png" } else { "1.png" };
     assert!(set_dir(home.path()).join(predicted.to_string()).join(n).is_file());
     // A click on the strip removes a drawing.
     let strip: Vec<_> = h.get_all_by_label_contains("Remove this drawing").collect();
     assert_eq!(strip.len(), 2, "the strip shows both drawings");
     strip[0].click();
-    run_until(&mut h, "the newest drawing is removed", |app| total(app) == 1);
+    run_until(&mut h, "the newest drawing is removed", |app| drawings_total(app) == 1);
     let left: usize =
         (0..10).map(|c| std::fs::read_dir(set_dir(home.path()).join(c.to_string())).unwrap().count()).sum();
     assert_eq!(left, 1);
@@ -64,12 +52,7 @@ fn teach_it_my_handwriting_starts_a_run_and_shows_before_and_after() {
         app.set_data_home(&home_path)
     });
     h.run();
-    for _ in 0..3 {
-        draw_seven(&mut h);
-        h.key_press(egui::Key::Num7);
-        let before = total(h.state());
-        run_until(&mut h, "the drawing is saved", move |app| total(app) == before + 1);
-    }
+    add_sevens(&mut h, 3);
     click(&mut h, "Teach it my handwriting");
     run_until(&mut h, "the teaching run starts", |app| app.session.run_active() || app.drawings().compared.is_some());
     assert!(

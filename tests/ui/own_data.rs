@@ -3,7 +3,7 @@
 //! places whether a run is going, has ended or has not started.
 
 use crate::support::data::small;
-use crate::support::ui::{click, harness_with, run_until, small_batches};
+use crate::support::ui::{add_sevens, click, harness_with, run_until, small_batches};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use lenet_playground::app::state::Phase;
@@ -17,10 +17,6 @@ fn has_text(h: &Harness<'static, PlaygroundApp>, part: &str) -> bool {
         .is_some()
 }
 
-fn drawings_total(app: &PlaygroundApp) -> usize {
-    app.drawings().summary.as_ref().map_or(0, |s| s.total())
-}
-
 /// Item 1: teaching puts the drawings (mixed with MNIST) in as the data set; "Use shipped MNIST" takes the learner
 /// back, where it used to be greyed out ("Already using it").
 #[test]
@@ -31,13 +27,7 @@ fn after_teaching_my_handwriting_use_shipped_mnist_brings_the_digits_back() {
         app.set_data_home(&home_path)
     });
     h.run();
-    let seven = [[0.2, 0.2], [0.5, 0.2], [0.75, 0.22], [0.6, 0.45], [0.5, 0.65], [0.42, 0.85]];
-    for _ in 0..3 {
-        crate::support::ui::draw_stroke(&mut h, &seven);
-        h.key_press(egui::Key::Num7);
-        let before = drawings_total(h.state());
-        run_until(&mut h, "the drawing is saved", move |app| drawings_total(app) == before + 1);
-    }
+    add_sevens(&mut h, 3);
     click(&mut h, "Teach it my handwriting");
     run_until(&mut h, "before and after are compared", |app| app.drawings().compared.is_some());
     let data = h.state().session.data.clone().unwrap();

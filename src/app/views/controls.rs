@@ -1,10 +1,10 @@
 //! The side panel: the run's settings, Train / Pause / Stop / Reset, where the run is, and file actions. Settings
 //! the trainer fixed when the run started are disabled while it lasts, with a tooltip saying why.
 
-use crate::app::command::{LiveCommand, PlotFormat, UiCommand};
-use crate::app::export::{MAX_EXPORT_SIDE, MIN_EXPORT_SIDE};
+use crate::app::command::{LiveCommand, UiCommand};
 use crate::app::state::{Phase, Session, Settings};
-use crate::app::views::train_start::{matching_preset, train_start_ui};
+use crate::app::views::files_section::files_section_ui;
+use crate::app::views::train_start::{matching_preset, train_start_ui, TrainAvailability};
 use crate::engine::model::config::{Activation, Init, Pooling};
 use crate::engine::model::stages;
 use crate::engine::store::runs::RunStatus;
@@ -233,16 +233,7 @@ pub(crate) fn controls_ui(
         (Some(e), true) if session.phase == Phase::Idle => e.as_str(),
         _ => "A run is already going",
     };
-    train_start_ui(ui, settings, session, can_continue, commands);
-    if !can_continue {
-        ui.horizontal(|ui| {
-            ui.add_enabled(can_train, Button::new(RichText::new("Train").strong()))
-                .on_hover_text("Start training from fresh weights (Space)")
-                .on_disabled_hover_text(why_not)
-                .clicked()
-                .then(|| commands.push(UiCommand::Train));
-        });
-    }
+    train_start_ui(ui, settings, session, TrainAvailability { can_train, can_continue, why_not }, commands);
     ui.horizontal(|ui| {
         match session.phase {
             Phase::Paused => {
@@ -289,66 +280,7 @@ pub(crate) fn controls_ui(
 
     ui.add_space(8.0);
     ui.separator();
-    ui.strong("Files");
-    ui.horizontal(|ui| {
-        ui.label("Export size");
-        ui.add(DragValue::new(&mut settings.export_width).range(MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).suffix(" px"));
-        ui.label("×");
-        ui.add(DragValue::new(&mut settings.export_height).range(MIN_EXPORT_SIDE..=MAX_EXPORT_SIDE).suffix(" px"));
-    });
-    // Plots and metrics exist once a run has a batch or a stored run is ticked: before that an export is empty axes.
-    let has_curves = !session.history.is_empty() || session.experiments.runs.iter().any(|r| r.overlay);
-    const NOTHING_YET: &str = "Nothing to export yet: train, or tick a run in the Runs tab";
-    ui.horizontal(|ui| {
-        ui.label("Export plots:");
-        ui.add_enabled(has_curves, Button::new("PNG…"))
-            .on_hover_text("Render both plots off-screen at the size above")
-            .on_disabled_hover_text(NOTHING_YET)
-            .clicked()
-            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Png, None)));
-        ui.add_enabled(has_curves, Button::new("SVG…"))
-            .on_hover_text("Vector drawing of both plots")
-            .on_disabled_hover_text(NOTHING_YET)
-            .clicked()
-            .then(|| commands.push(UiCommand::ExportPlots(PlotFormat::Svg, None)));
-        ui.add_enabled(has_curves, Button::new("Screen PNG…"))
-            .on_hover_text("The plots exactly as they are on screen")
-            .on_disabled_hover_text(NOTHING_YET)
-            .clicked()
-            .then(|| commands.push(UiCommand::ExportScreenPng(None)));
-    });
-    ui.horizontal(|ui| {
-        ui.add_enabled(has_curves, Button::new("Metrics CSV…"))
-            .on_hover_text("One row per batch and per epoch")
-            .on_disabled_hover_text(NOTHING_YET)
-            .clicked()
-            .then(|| commands.push(UiCommand::ExportMetrics(None)));
-        ui.add_enabled(session.weights.is_some(), Button::new("Save weights…"))
-            .on_hover_text("safetensors, with the architecture in its metadata")
-            .clicked()
-            .then(|| commands.push(UiCommand::SaveWeights(None)));
-        ui.add_enabled(!locked, Button::new("Load weights…"))
-            .on_hover_text("Restores the model and its architecture; Continue training then goes on from it")
-            .on_disabled_hover_text(LOCKED)
-            .clicked()
-            .then(|| commands.push(UiCommand::LoadWeights(None)));
-    });
-    ui.horizontal(|ui| {
-        let idle = !locked && session.loading.is_none();
-        let why = if locked { LOCKED } else { "Data is loading" };
-        ui.add_enabled(idle, Button::new("Open data folder…"))
-            .on_hover_text("A folder with the four MNIST-format files, e.g. Fashion-MNIST")
-            .on_disabled_hover_text(why)
-            .clicked()
-            .then(|| commands.push(UiCommand::OpenDataFolder(None)));
-        // A folder chosen here, or a set of drawings trained or taught on: either way not the shipped MNIST.
-        let elsewhere = settings.data_folder.is_some() || session.data.as_ref().is_some_and(|d| d.source.is_some());
-        ui.add_enabled(idle && elsewhere, Button::new("Use shipped MNIST"))
-            .on_hover_text("Back to the 60,000 handwritten digits that ship with the app")
-            .on_disabled_hover_text(if idle { "Already using it" } else { why })
-            .clicked()
-            .then(|| commands.push(UiCommand::UseShippedMnist));
-    });
+    files_section_ui(ui, settings, session, locked.then_some(LOCKED), commands);
     ui.add_space(6.0);
     ui.weak("Space: train / pause · F12: frame-time overlay");
     ui.separator();

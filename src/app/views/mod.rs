@@ -11,6 +11,7 @@ pub mod collector;
 pub mod controls;
 pub mod epoch_axis;
 pub mod evaluation;
+pub mod files_section;
 pub mod gradients;
 pub mod inspector;
 pub mod legend_row;

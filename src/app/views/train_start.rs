@@ -5,19 +5,27 @@
 use crate::app::command::{TrainStart, UiCommand};
 use crate::app::state::{Session, Settings};
 use crate::engine::training::config::{Preset, TrainConfig};
-use egui::{RichText, Ui};
+use egui::{Button, RichText, Ui};
 
-/// Where the next run starts, in two lines that are there in every state: the "Continue from current weights" box
-/// (off and greyed while there is nothing to continue) and one line saying where the next run starts; then, once
-/// there are weights to continue, both start buttons, the default (what Space does) drawn bold. The caller draws
-/// Train in their place otherwise, so the rows below keep their places.
+/// Whether a run can start now, from scratch or continuing, and why not.
+pub(crate) struct TrainAvailability<'a> {
+    pub can_train: bool,
+    pub can_continue: bool,
+    pub why_not: &'a str,
+}
+
+/// Where the next run starts, in the same three rows in every state: the "Continue from current weights" box (greyed
+/// while there is nothing to continue or a run goes on), one line saying where the next run starts, and the start
+/// buttons — Train, or once there are weights to continue both "Continue training" and "Train from scratch", the
+/// default (what Space does) drawn bold — so the run buttons below keep their places.
 pub(crate) fn train_start_ui(
     ui: &mut Ui,
     settings: &mut Settings,
     session: &Session,
-    can_continue: bool,
+    can: TrainAvailability<'_>,
     commands: &mut Vec<UiCommand>,
 ) {
+    let can_continue = can.can_continue;
     // The box shows the setting whenever there are weights it could continue (greyed while a run goes on).
     let continuable = session.can_continue(&settings.train);
     let mut ticked = settings.continue_training && continuable;
@@ -48,6 +56,13 @@ pub(crate) fn train_start_ui(
     // One line whatever its length (the whole of it on hover), so the buttons below never move.
     ui.add(egui::Label::new(RichText::new(&said).weak()).truncate()).on_hover_text(said);
     if !can_continue {
+        ui.horizontal(|ui| {
+            ui.add_enabled(can.can_train, Button::new(RichText::new("Train").strong()))
+                .on_hover_text("Start training from fresh weights (Space)")
+                .on_disabled_hover_text(can.why_not)
+                .clicked()
+                .then(|| commands.push(UiCommand::Train));
+        });
         return;
     }
     ui.horizontal(|ui| {
