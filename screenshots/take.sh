@@ -12,7 +12,7 @@ source screenshots/xwindow.sh 97
 open_window 3
 
 shot start                     # empty: the axes span the run's 5 epochs, exports wait for data, the canvas asks once
-click 30 343 "${MID:-8}"       # Train (the default recipe), a few seconds in
+click 30 384 "${MID:-8}"       # Train (the default recipe), a few seconds in
 click 1150 720 0.3             # focus, then F12: the frame-time overlay in the bottom left corner
 xdotool windowfocus --sync "$win"; xdotool key F12; sleep 1
 shot training
@@ -32,7 +32,7 @@ xdotool windowsize "$win" 1280 800; sleep 2
 # The coach: the Classic preset (SGD lr 0.9, sigmoid) from scratch sits at chance; the hint says why, then Stop, Reset.
 click 155 58 1; click 140 131 1; click 193 384 "${COACH:-9}"
 shot coach
-click 190 343 3; click 192 407 2
+click 138 407 3; click 192 407 2
 # Architecture: a third block, then 9×9 kernels and pooling everywhere: c5 does not fit (red), Train is disabled.
 setv() { click "$1" "$2" 0.4; xdotool key ctrl+a; xdotool type --delay 80 "$3"; xdotool key Return; sleep 0.6; }
 click 657 18 2; click 506 101

@@ -15,7 +15,7 @@ open_window 4
 click 155 58; click 143 154          # Preset: Modern
 click 113 312                        # Images: the first 2000
 click 233 107; xdotool windowfocus --sync "$win"; xdotool type --delay 100 2; xdotool key Return; sleep 0.7  # 2 epochs
-click 30 343 "${RUN:-12}"            # Train, to the end of the run
+click 30 384 "${RUN:-12}"            # Train, to the end of the run
 click 16 343                         # tick "Continue from current weights"
 click 66 388 "${RUN:-12}"            # Continue training, to the end
 shot continued-plots                 # the curves go on from epoch 2 to 4

@@ -19,6 +19,6 @@ runs() { for y in 285 411 615; do click 376 "$y" 0.5; done; }  # the three runs'
 click 864 18 2; runs                 # Runs: tick all three
 click 383 18 2; shot overlay         # Live plots: three runs over the empty plots
 click 864 18 2; runs; click 383 18 1 # untick them, back to Live plots
-click 30 343 "${LR_AT:-3}"           # Train (the default recipe)
+click 30 384 "${LR_AT:-3}"           # Train (the default recipe)
 stroke "142 81" "148 81" "154 81" "160 81" "165 81"   # the learning-rate slider, 0.003 -> 0.04
 sleep "${LR_SHOT:-12}"; shot lr-change
