@@ -140,19 +140,37 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Text as a terminal should show it: every control character (ESC, CR, BEL, a newline, …) written as its escape
-/// (`\u{1b}`, `\r`, `\n`), so a file or run name can neither drive the terminal nor split a line.
+/// Text as a terminal should show it: every control character (ESC, CR, BEL, a newline, …) and every invisible
+/// character that reorders or hides text (the bidirectional overrides and isolates, zero-width marks) written as
+/// its escape (`\u{1b}`, `\r`, `\u{202e}`), so a file or run name can neither drive the terminal, split a line,
+/// nor show other text than it holds.
 pub fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unsafe_char) {
         return s.to_string();
     }
-    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    s.chars().map(|c| if is_unsafe_char(c) { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+/// A control character, or an invisible one that changes how the text around it is shown: the bidirectional
+/// marks, embeddings, overrides and isolates (U+061C, U+200E–F, U+202A–E, U+2066–9), zero-width characters
+/// (U+200B–D, U+2060, U+FEFF).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    #[test]
+    fn printable_escapes_what_would_reorder_or_hide_text() {
+        assert_eq!(printable("plain name ü 7"), "plain name ü 7");
+        assert_eq!(printable("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(printable("run\u{202e}gnp.exe"), "run\\u{202e}gnp.exe");
+        assert_eq!(printable("x\u{200b}\u{2066}y"), "x\\u{200b}\\u{2066}y");
+    }
 
     #[test]
     fn causes_are_kept_and_shown_once() {

@@ -11,7 +11,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // First, before the window or any other thread exists.
     lenet_playground::startup::init_compute();
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return argument_error(e),
+    };
     match args.command {
         Some(cmd) => match cli::run(cmd) {
             Ok(()) => ExitCode::SUCCESS,
@@ -39,6 +42,19 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Help, the version, or why the arguments are refused, as clap words it; but a value echoed back (`--arch`, a
+/// file name) has its control and text-direction characters escaped, as every other outside text we print.
+fn argument_error(e: clap::Error) -> ExitCode {
+    let text: Vec<String> = e.render().to_string().lines().map(lenet_playground::error::printable).collect();
+    let text = format!("{}\n", text.join("\n"));
+    if e.use_stderr() {
+        cli::print_stderr(&text);
+    } else {
+        cli::print_stdout(&text);
+    }
+    exit_code(e.exit_code())
 }
 
 /// Opens the window and runs it until it is closed.

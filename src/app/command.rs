@@ -33,6 +33,8 @@ pub enum UiCommand {
     ExportScreenPng(Option<PathBuf>),
     ExportMetrics(Option<PathBuf>),
     SaveWeights(Option<PathBuf>),
+    /// The current network as an ONNX model, for other tools.
+    ExportOnnx(Option<PathBuf>),
     LoadWeights(Option<PathBuf>),
     /// Load a data folder: MNIST-format files or an image folder.
     OpenDataFolder(Option<PathBuf>),
@@ -208,6 +210,7 @@ impl UiCommand {
                 ("Export the confusion matrix as SVG", SaveFile, "lenet-confusion.svg")
             }
             UiCommand::SaveWeights(None) => ("Save weights", SaveFile, "lenet.safetensors"),
+            UiCommand::ExportOnnx(None) => ("Export the network as ONNX", SaveFile, "lenet.onnx"),
             UiCommand::LoadWeights(None) => ("Load weights", OpenFile, "lenet.safetensors"),
             UiCommand::OpenDataFolder(None) => {
                 let title = "Open a data folder (the four MNIST-format files, or one subfolder of images per class)";
@@ -227,6 +230,7 @@ impl UiCommand {
             UiCommand::ExportMetrics(_) => UiCommand::ExportMetrics(p),
             UiCommand::ExportConfusion(format, _) => UiCommand::ExportConfusion(format, p),
             UiCommand::SaveWeights(_) => UiCommand::SaveWeights(p),
+            UiCommand::ExportOnnx(_) => UiCommand::ExportOnnx(p),
             UiCommand::LoadWeights(_) => UiCommand::LoadWeights(p),
             UiCommand::OpenDataFolder(_) => UiCommand::OpenDataFolder(p),
             other => other,

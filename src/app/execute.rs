@@ -13,7 +13,7 @@ use crate::app::{PlaygroundApp, Tab};
 use crate::engine::data::set::Dataset;
 use crate::engine::files::atomic_file::write_atomic;
 use crate::engine::insight::evaluate::{evaluate_weights, Evaluation};
-use crate::engine::model::checkpoint;
+use crate::engine::model::{checkpoint, onnx};
 use crate::engine::store::runs::{settings_label, ContinuedFrom, RunOrigin};
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::worker;
@@ -121,6 +121,20 @@ impl PlaygroundApp {
                     AppMsg::Done(checkpoint::save(&path, &w).map(|()| format!("Weights saved to {}", path.display())))
                 });
             }
+            UiCommand::ExportOnnx(Some(path)) => {
+                let Some(w) = s.weights.clone() else { return };
+                let path = with_extension(path, "onnx");
+                self.spawn_helper(Job::Export, move || {
+                    AppMsg::Done(onnx::export_onnx(&w, &path).map(|bytes| {
+                        format!(
+                            "ONNX model (opset {}, {} KB) written to {}: open it in Netron or run it with onnxruntime",
+                            onnx::OPSET,
+                            bytes.div_ceil(1024),
+                            path.display()
+                        )
+                    }))
+                });
+            }
             UiCommand::LoadWeights(Some(path)) => self.spawn_helper(Job::LoadWeights, move || {
                 let result = checkpoint::load(&path);
                 AppMsg::WeightsLoaded { path, result }
@@ -148,6 +162,7 @@ impl PlaygroundApp {
             | UiCommand::ExportMetrics(None)
             | UiCommand::ExportConfusion(_, None)
             | UiCommand::SaveWeights(None)
+            | UiCommand::ExportOnnx(None)
             | UiCommand::LoadWeights(None)
             | UiCommand::OpenDataFolder(None)) => self.ask(ask),
         }

@@ -233,9 +233,10 @@ pub(crate) enum DrawingsMsg {
         result: Result<SetSummary>,
         saved: Option<String>,
     },
-    /// The set loaded for a run (Train on it); `transfer`: from the current weights, conv stages frozen.
+    /// The set loaded for a run (Train on it). `start`: for a run from the MNIST weights (conv stages frozen),
+    /// those weights and a sentence saying which they are; `None` for fresh weights.
     ForTraining {
-        transfer: bool,
+        start: Option<Result<(ModelWeights, String)>>,
         result: Result<Arc<Dataset>>,
     },
     /// The mix to teach (the set with MNIST), the held-out drawings and MNIST's test set.

@@ -14,11 +14,12 @@ use crate::app::state::Phase;
 use crate::app::PlaygroundApp;
 use crate::engine::data::digit::GrayImage;
 use crate::engine::data::image_folder;
-use crate::engine::data::set::Dataset;
+use crate::engine::data::set::{Dataset, MNIST_NAME};
 use crate::engine::insight::evaluate::evaluate_weights;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::store::my_drawings::{self, SetSummary};
+use crate::engine::store::runs::{RunStore, StoredRun};
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::fine_tune::{self, BeforeAfter};
 use crate::{Error, Result};
@@ -122,9 +123,16 @@ impl PlaygroundApp {
             }
             DrawingsCommand::Train { transfer } => {
                 let Some(dir) = self.runnable_set(set_dir) else { return };
+                // MNIST-trained weights to start from: the current ones if they are, else the newest stored run
+                // trained on MNIST (read on the helper thread below).
+                let s = &self.session;
+                let trained = !s.history.is_empty() || s.weights_from_file || s.weights_origin.is_some();
+                let current = s.weights.clone().filter(|w| trained && w.dataset == MNIST_NAME);
+                let store = self.session.experiments.store.clone();
                 self.spawn_helper(Job::ReadDrawings, move || {
                     let result = image_folder::load(&dir).map(|l| Arc::new(l.data));
-                    msg(DrawingsMsg::ForTraining { transfer, result })
+                    let start = transfer.then(|| mnist_weights(current, store.as_ref()));
+                    msg(DrawingsMsg::ForTraining { start, result })
                 });
             }
             DrawingsCommand::Teach => {
@@ -172,11 +180,21 @@ impl PlaygroundApp {
                     self.session.show_error("Your set of drawings", &e);
                 }
             }
-            DrawingsMsg::ForTraining { transfer, result } => match result {
+            DrawingsMsg::ForTraining { start: Some(Err(e)), .. } => {
+                self.session.show_error("Cannot start from the MNIST weights", &e)
+            }
+            DrawingsMsg::ForTraining { start, result } => match result {
                 Ok(data) => {
                     let mut cfg = self.settings.train.clone();
-                    let initial = if transfer { self.session.weights.clone() } else { None };
+                    let (initial, which) = match start {
+                        Some(Ok((w, which))) => (Some(w), which),
+                        _ => (None, String::new()),
+                    };
+                    let transfer = initial.is_some();
                     if let Some(w) = &initial {
+                        // The run's network is the one of the weights it starts from.
+                        cfg.model =
+                            crate::engine::model::config::ModelConfig { classes: cfg.model.classes, ..w.config };
                         // The conv layers of the network the run starts from (its weights are always a checked
                         // network; the settings' may be one the Architecture tab cannot build).
                         let layers = stages::weighted_layers(w.config);
@@ -184,10 +202,9 @@ impl PlaygroundApp {
                     }
                     let how = if transfer {
                         format!(
-                            "from the current weights with {} frozen: the convolutions keep the strokes and shapes \
-                             they learned on {}; only the dense layers and a fresh output layer learn your classes",
+                            "from {which} with {} frozen: the convolutions keep the strokes and shapes they learned \
+                             on MNIST; only the dense layers and a fresh output layer learn your classes",
                             cfg.freeze.join(", "),
-                            initial.as_ref().map_or("MNIST".to_string(), |w| w.dataset.clone())
                         )
                     } else {
                         "from fresh weights".to_string()
@@ -238,6 +255,29 @@ impl PlaygroundApp {
         // From the current weights, the run is a continued one (its record says from what, its curves go on).
         let continuing = initial.as_ref().map(|_| crate::app::execute::continuing_origin(s, &cfg));
         self.spawn_trainer(cfg, data, initial, continuing, status);
+    }
+}
+
+/// The MNIST weights a transfer run starts from, and which they are: `current` (the window's weights, when they
+/// were trained on MNIST), else the newest stored run trained on MNIST that kept its weights. Neither is an error
+/// that says how to get them: nothing else would be MNIST's strokes and shapes.
+fn mnist_weights(current: Option<ModelWeights>, store: Option<&RunStore>) -> Result<(ModelWeights, String)> {
+    if let Some(w) = current {
+        return Ok((w, "the current MNIST weights".to_string()));
+    }
+    let newest = store.and_then(|store| {
+        let mut runs: Vec<StoredRun> =
+            store.list().runs.into_iter().filter(|r| r.has_weights && r.record.dataset == MNIST_NAME).collect();
+        runs.sort_by_key(|r| std::cmp::Reverse((r.record.created_unix, r.record.created_unix_ms)));
+        runs.into_iter().find_map(|r| store.load_weights(&r).ok().map(|w| (w, r.record.name.clone())))
+    });
+    match newest {
+        Some((w, name)) => Ok((w, format!("the MNIST weights of the stored run '{name}'"))),
+        None => Err(Error::Config(
+            "no weights trained on MNIST to start from: the current ones are not, and no stored run is. Train on \
+             MNIST first (Use shipped MNIST, then Train: one epoch is enough), or Load weights… trained on it"
+                .into(),
+        )),
     }
 }
 

@@ -73,9 +73,9 @@ pub enum Command {
         weights: PathBuf,
         /// The image (PNG or JPEG, any size, either polarity).
         image: PathBuf,
-        /// The class to explain (default: the predicted one).
-        #[arg(long, value_parser = clap::value_parser!(u8).range(0..10))]
-        class: Option<u8>,
+        /// The class to explain, by number (default: the predicted one); any class the weights score.
+        #[arg(long)]
+        class: Option<usize>,
         /// Where to write the PNG (the input with the map overlaid, 10× upscaled, with a colour bar).
         #[arg(long)]
         out: PathBuf,
@@ -93,6 +93,15 @@ pub enum Command {
         arch: Option<Box<Architecture>>,
         #[arg(long)]
         json: bool,
+    },
+    /// Write a weights file's network as an ONNX model (opset 13) that other tools open and run: input `image`
+    /// N×1×28×28 (pixels / 255, ink bright), output `logits` N×classes; class names in its metadata.
+    Export {
+        #[arg(long)]
+        weights: PathBuf,
+        /// Where to write the .onnx file (replaced atomically: never a partial file).
+        #[arg(long)]
+        onnx: PathBuf,
     },
     /// List the recorded runs (from `train --record` and the window) in the data folder.
     Runs {

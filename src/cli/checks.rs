@@ -1,6 +1,7 @@
 //! Checks of the command line's values made before anything runs: ranges, and outputs that would overwrite inputs.
 
 use crate::engine::data::idx::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use crate::engine::data::image_folder::is_image_folder;
 use crate::engine::files::atomic_file::same_file;
 use crate::engine::training::config::LR_RANGE;
 use crate::error::printable;
@@ -17,6 +18,33 @@ pub(crate) fn data_inputs(dir: &Path) -> Vec<PathBuf> {
     files.push(dir.join("SHA256SUMS"));
     files.push(dir.join("classes.txt"));
     files
+}
+
+/// Refuses, before anything is written, an output (`flag`'s path) inside an image-folder data set: every image
+/// under it is read by the run, a new PNG in a class folder would join the set, and its cache is written there.
+pub(crate) fn check_not_in_image_folder(flag: &str, output: &Path, data: &Path) -> Result<()> {
+    if !(data.is_dir() && is_image_folder(data)) {
+        return Ok(());
+    }
+    let (Ok(root), Some(parent)) = (std::fs::canonicalize(data), output.parent()) else { return Ok(()) };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    // The nearest folder of the output that exists: a new subfolder of the data set is inside it too.
+    let mut folder = Some(parent);
+    while let Some(f) = folder {
+        if let Ok(real) = std::fs::canonicalize(f) {
+            if real.starts_with(&root) {
+                return Err(Error::Config(format!(
+                    "{flag} {} is inside the image folder {} that this run reads (its images and its cache): \
+                     refusing to write there; choose a path outside it",
+                    printable(&output.display().to_string()),
+                    printable(&data.display().to_string())
+                )));
+            }
+            return Ok(());
+        }
+        folder = f.parent();
+    }
+    Ok(())
 }
 
 /// Refuses, before anything is written, an output (`flag`'s path) that is one of the command's inputs.

@@ -1,11 +1,14 @@
 //! `eval`: a weights file against a test set — loss, accuracy overall and per class, the confusion matrix and the
 //! most confused pairs; `--mistakes DIR` writes every misclassified test image as a PNG with an index.csv.
 
+use super::checks::check_not_in_image_folder;
 use super::output::{print_stderr, print_stdout};
 use crate::engine::data::set::{Dataset, ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::files::atomic_file::{write_atomic, write_new};
 use crate::engine::files::bounded_read::read_bounded;
-use crate::engine::insight::evaluate::{confusion_table, evaluate_weights, most_confused, Evaluation};
+use crate::engine::insight::evaluate::{
+    confusion_table, evaluate_weights, in_weights_classes, most_confused, Evaluation,
+};
 use crate::engine::model::checkpoint;
 use crate::error::printable;
 use crate::{Error, Result};
@@ -22,7 +25,11 @@ pub(super) fn run_eval(
     mistakes: Option<&PathBuf>,
     force: bool,
 ) -> Result<()> {
-    // The folder is checked before minutes of evaluation: new, empty, or (with --force) only what eval wrote.
+    // The folder is checked before minutes of evaluation: new, empty, or (with --force) only what eval wrote, and
+    // not inside the image folder evaluated (its PNGs would join the data set).
+    if let (Some(dir), Some(data)) = (mistakes, data) {
+        check_not_in_image_folder("--mistakes", &dir.join("index.csv"), data)?;
+    }
     let previous = match mistakes {
         Some(dir) => Some(previous_mistakes(dir, force)?),
         None => None,
@@ -33,21 +40,15 @@ pub(super) fn run_eval(
         print_stderr(&format!("data: {}\n", printable(note)));
     }
     let data = loaded.data;
-    if data.class_names.len() != w.config.classes {
-        return Err(Error::weights(
-            weights,
-            format!(
-                "the weights score {} classes, the data set has {} ({}): train on it first (train --data … --init-from …)",
-                w.config.classes,
-                data.class_names.len(),
-                data.name
-            ),
-        ));
-    }
     if data.test.is_empty() {
         return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
     }
-    let ev = evaluate_weights(&w, &data.test, None, &mut |_, _| {})?.unwrap_or_default();
+    // Classes by name: the matrix, the per-class lines and the mistakes are in the weights' classes.
+    let test = in_weights_classes(&data.test, &data.class_names, &w.class_names).map_err(|e| match e {
+        Error::Config(m) => Error::weights(weights, m),
+        other => other,
+    })?;
+    let ev = evaluate_weights(&w, &test, None, &mut |_, _| {})?.unwrap_or_default();
     if !ev.loss.is_finite() {
         return Err(Error::weights(
             weights,
@@ -59,10 +60,10 @@ pub(super) fn run_eval(
         ));
     }
     let written = match (mistakes, previous) {
-        (Some(dir), Some(previous)) => Some(write_mistakes(dir, &previous, &data.test, &ev)?),
+        (Some(dir), Some(previous)) => Some(write_mistakes(dir, &previous, &test, &ev)?),
         _ => None,
     };
-    let names = &data.class_names;
+    let names = &w.class_names;
     let pairs = most_confused(&ev.confusion, TOP_PAIRS);
     if json {
         let mut v = serde_json::json!({

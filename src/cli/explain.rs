@@ -19,7 +19,7 @@ pub(super) fn run_explain(weights: &Path, image: &Path, class: Option<usize>, ou
     // The map never overwrites what it is computed from.
     check_not_input("--out", out, &[weights.to_path_buf(), image.to_path_buf()])?;
     let w = checkpoint::load(weights)?;
-    let predictor = Predictor::new(&w)?;
+    let predictor = Predictor::new(&w)?.with_source(weights);
     let input = read_input(image)?;
     let a = occlusion(&predictor, &input, class)?;
     write_atomic(out, &overlay_png(&input, &a.map, ZOOM)?)?;

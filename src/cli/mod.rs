@@ -1,5 +1,5 @@
-//! The headless front end on the same engine as the app: `train`, `inspect`, `predict`, `eval`, `explain`, `bench`
-//! and `runs` (the [`Command`] enum is the list). The arguments are in [`args`], the small subcommands here;
+//! The headless front end on the same engine as the app: `train`, `inspect`, `predict`, `eval`, `explain`, `export`,
+//! `bench` and `runs` (the [`Command`] enum is the list). The arguments are in [`args`], the small subcommands here;
 //! `train`, `eval`, `explain`, `bench` and `runs` have a file each. Progress goes to stderr, results to stdout, so output can be piped.
 
 use crate::engine::model::checkpoint;
@@ -8,16 +8,17 @@ use crate::engine::model::predict::Predictor;
 use crate::error::printable;
 use crate::{Error, Result};
 use checks::check_bench_steps;
-use output::{print_stdout, report_all, stdout_result};
+use output::{report_all, stdout_result};
 
 pub use args::{Cli, Command, EpochList, TrainArgs};
-pub use output::print_stderr;
+pub use output::{print_stderr, print_stdout};
 
 mod args;
 mod bench;
 mod checks;
 mod eval;
 mod explain;
+mod export;
 mod inspect;
 mod output;
 mod runs;
@@ -74,8 +75,9 @@ fn run_command(command: Command) -> Result<()> {
             eval::run_eval(&weights, data.as_deref(), json, mistakes.as_ref(), force)
         }
         Command::Explain { weights, image, class, out, json } => {
-            explain::run_explain(&weights, &image, class.map(usize::from), &out, json)
+            explain::run_explain(&weights, &image, class, &out, json)
         }
+        Command::Export { weights, onnx } => export::run_export(&weights, &onnx),
         Command::Bench { steps, arch, json } => {
             bench::run_bench(check_bench_steps(steps)?, arch.map(|a| *a).unwrap_or_default(), json)
         }

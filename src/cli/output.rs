@@ -9,7 +9,7 @@ static STDOUT_FAILED: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mute
 /// Results on stdout. A closed pipe (e.g. `| head`) is not an error: the reader has what it wanted. Any other write
 /// error (`> /dev/full`) is kept and reported once when the command ends ([`stdout_result`]), so a lost result is
 /// never a silent success.
-pub(crate) fn print_stdout(s: &str) {
+pub fn print_stdout(s: &str) {
     let mut failed = STDOUT_FAILED.lock().unwrap_or_else(|p| p.into_inner());
     if failed.is_some() {
         return;

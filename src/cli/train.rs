@@ -2,7 +2,7 @@
 //! lines) on stdout, and the files asked for.
 
 use super::args::TrainArgs;
-use super::checks::{check_lr, check_not_input, data_inputs};
+use super::checks::{check_lr, check_not_in_image_folder, check_not_input, data_inputs};
 use super::output::{print_stderr, print_stdout, report_all, report_error};
 use super::signals;
 use crate::engine::data::set::Dataset;
@@ -75,7 +75,7 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
             let (w, note) = start_weights(w, &cfg, &data.name, &data.class_names)?;
             print_stderr(&format!("init: {}\n", printable(&path.display().to_string())));
             if let Some(note) = note {
-                print_stderr(&format!("init: {note}\n"));
+                print_stderr(&format!("init: {}\n", printable(&note)));
             }
             if !cfg.freeze.is_empty() {
                 print_stderr(&format!("init: frozen (kept as loaded, not trained): {}\n", cfg.freeze.join(", ")));
@@ -255,13 +255,16 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
 
 /// Fails early, before minutes of training, if an output cannot be written: each target folder must take a real
 /// file (created and removed again), `--save` and `--metrics` must be two different files, and neither may be one
-/// of the run's inputs (a file of the `--data` folder).
+/// of the run's inputs (a file of the `--data` folder, a place inside an image folder, the `--init-from` file).
 fn check_outputs(args: &TrainArgs) -> Result<()> {
     let mut inputs = args.data.as_deref().map(data_inputs).unwrap_or_default();
     inputs.extend(args.init_from.iter().cloned());
     for (flag, p) in [("--save", &args.save), ("--metrics", &args.metrics)] {
         if let Some(p) = p {
             check_not_input(flag, p, &inputs)?;
+            if let Some(data) = &args.data {
+                check_not_in_image_folder(flag, p, data)?;
+            }
         }
     }
     if let (Some(s), Some(m)) = (&args.save, &args.metrics) {

@@ -8,5 +8,7 @@ mod support;
 mod architectures;
 mod end_to_end;
 mod experiments;
+mod export;
 mod my_data;
 mod trust;
+mod trust_round4;

@@ -54,10 +54,12 @@ fn train_and_eval_on_an_image_folder_from_mnist_weights_with_frozen_convs() {
     assert!(out.contains("final test accuracy"), "{out}");
     let (out, _) = ok(&run(&["eval", "--weights", tuned_s, "--data", set.to_str().unwrap()]));
     assert!(out.contains("circle") && out.contains("hook") && out.contains("line"), "{out}");
-    // MNIST's weights on a three-class folder: refused, saying what to do.
+    // MNIST's weights on a three-class folder: refused by class name, saying what to do.
     let out = run(&["eval", "--weights", base_s, "--data", set.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("the weights score 10 classes, the data set has 3"), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("class 'circle' is not one of the classes these weights score (0, 1, 2"), "{err}");
+    assert!(err.contains("train on this data set first"), "{err}");
     // The predictions name the folder's classes.
     let img = std::fs::read_dir(set.join("hook")).unwrap().next().unwrap().unwrap().path();
     let (out, _) = ok(&run(&["predict", "--weights", tuned_s, "--json", img.to_str().unwrap()]));

@@ -15,5 +15,6 @@ mod fine_tune;
 mod image_folder;
 mod kernels;
 mod kernels_odd;
+mod onnx_export;
 mod proptest_inputs;
 mod trust;

@@ -3,9 +3,10 @@
 //! places whether a run is going, has ended or has not started.
 
 use crate::support::data::small;
-use crate::support::ui::{add_sevens, click, harness_with, run_until, small_batches};
+use crate::support::ui::{add_sevens, click, draw_seven, drawings_total, harness_with, run_until, small_batches};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
+use lenet_playground::app::command::{DrawingsCommand, UiCommand};
 use lenet_playground::app::state::Phase;
 use lenet_playground::app::PlaygroundApp;
 use lenet_playground::engine::training::events::{Hint, HintAction, HintRule};
@@ -94,4 +95,52 @@ fn the_run_buttons_keep_their_places_across_a_run() {
     let after = rects(&h);
     assert_eq!(before, during, "starting a run moves no button");
     assert_eq!(before, after, "a run ending moves no button");
+}
+
+/// Item 2: "from the MNIST weights" starts from weights trained on MNIST, never from whatever is current: with none
+/// it says how to get them; after an MNIST run (stored) and a run on the set itself, it takes the stored run's
+/// and says so.
+#[test]
+fn from_the_mnist_weights_starts_from_mnist_weights_and_says_which() {
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let mut settings = small_batches(1);
+    settings.train.limit = Some(500);
+    let mut h =
+        harness_with([1280.0, 900.0], settings, Arc::new(small(500, 100)), move |app| app.set_data_home(&home_path));
+    h.run();
+    add_sevens(&mut h, 3);
+    // Untrained weights are not MNIST's strokes and shapes.
+    click(&mut h, "from the MNIST weights, conv frozen");
+    run_until(&mut h, "the answer", |a| a.jobs_in_flight() == 0);
+    let error = h.state().session.error.clone().unwrap_or_default();
+    assert!(error.contains("no weights trained on MNIST"), "error: {error}");
+    assert_eq!(h.state().session.phase, Phase::Idle, "nothing started");
+    h.state_mut().session.error = None;
+    // A set of two classes with drawings in each, to train on.
+    let new_set = DrawingsCommand::NewSet { name: "two".into(), classes: "seven, other".into() };
+    h.state_mut().command(UiCommand::Drawings(new_set));
+    run_until(&mut h, "the new set", |a| a.drawings().summary.as_ref().is_some_and(|s| s.name == "two"));
+    for class in ["seven", "other", "seven", "other", "seven", "other"] {
+        draw_seven(&mut h);
+        let before = drawings_total(h.state());
+        h.state_mut().command(UiCommand::Drawings(DrawingsCommand::Add(class.into())));
+        run_until(&mut h, "the drawing is saved", move |app| drawings_total(app) == before + 1);
+    }
+    // An MNIST run, stored; then a run on the set, so the current weights are the set's.
+    click(&mut h, "Train");
+    run_until(&mut h, "the MNIST run ends and is stored", |a| {
+        a.session.phase == Phase::Idle && a.jobs_in_flight() == 0 && !a.experiments().runs.is_empty()
+    });
+    click(&mut h, "from scratch");
+    run_until(&mut h, "the run on the set starts", |a| a.session.run_active() || a.session.error.is_some());
+    run_until(&mut h, "the run on the set ends", |a| a.session.phase == Phase::Idle && a.jobs_in_flight() == 0);
+    let current = h.state().session.weights.clone().unwrap();
+    let (status, error) = (&h.state().session.status, &h.state().session.error);
+    assert_ne!(current.dataset, "MNIST", "the current weights are the set's: {status} / {error:?}");
+    click(&mut h, "from the MNIST weights, conv frozen");
+    run_until(&mut h, "the transfer run starts", |a| a.session.run_active() || a.session.error.is_some());
+    let status = h.state().session.status.clone();
+    assert!(h.state().session.error.is_none(), "{:?}", h.state().session.error);
+    assert!(status.contains("the MNIST weights of the stored run"), "status: {status}");
 }

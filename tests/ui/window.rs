@@ -58,6 +58,7 @@ fn train_stop_export_reset() {
             UiCommand::ExportScreenPng(_) => "screen.png",
             UiCommand::ExportMetrics(_) => "metrics.csv",
             UiCommand::SaveWeights(_) | UiCommand::LoadWeights(_) => "weights.safetensors",
+            UiCommand::ExportOnnx(_) => "network",
             _ => return None,
         };
         Some(base.join(name))
@@ -84,7 +85,7 @@ fn train_stop_export_reset() {
     assert!(!disabled(&h, "Continue training") && !disabled(&h, "Train from scratch"));
 
     // Exports go through the same helper threads as with dialogs.
-    for label in ["PNG…", "SVG…", "Metrics CSV…", "Save weights…"] {
+    for label in ["PNG…", "SVG…", "Metrics CSV…", "Save weights…", "Export ONNX…"] {
         click(&mut h, label);
         run_until(&mut h, label, |a| a.jobs_in_flight() == 0);
         assert!(h.state().session.error.is_none(), "{label}: {:?}", h.state().session.error);
@@ -98,6 +99,12 @@ fn train_stop_export_reset() {
     let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
     assert_eq!(csv.lines().filter(|l| l.starts_with("batch,")).count(), batches);
     assert!(dir.path().join("weights.safetensors").is_file());
+    // The ONNX file gets its extension, runs elsewhere (tract), and the window says where it went.
+    let onnx = dir.path().join("network.onnx");
+    use tract_onnx::prelude::Framework;
+    let model = tract_onnx::onnx().model_for_path(&onnx).expect("tract opens the exported network");
+    assert_eq!(model.output_outlets().unwrap().len(), 1);
+    assert!(h.state().session.status.contains("network.onnx"), "status: {}", h.state().session.status);
 
     // Reset: new weights, no curves.
     let version = h.state().session.weights_version;

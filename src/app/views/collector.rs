@@ -204,7 +204,9 @@ impl CollectorView {
             let transfer = ui
                 .add_enabled(idle && inp.has_weights, egui::Button::new("from the MNIST weights, conv frozen"))
                 .on_hover_text(
-                    "Transfer learning: starts from the current weights and freezes the convolution layers (c1, c3): \
+                    "Transfer learning: starts from weights trained on MNIST (the current ones if they are, else the \
+                     newest stored run trained on MNIST; the status line says which) and freezes the convolution \
+                     layers (c1, c3): \
                      their filters — strokes, curves, corners learned on MNIST — are kept exactly as they are and \
                      only the dense layers learn; the output layer is drawn afresh for this set's classes. A few \
                      drawings per class are then enough.",

@@ -233,6 +233,14 @@ impl EvaluationView {
             egui::FontId::proportional(12.0),
             text_color,
         );
+        // The rows' axis, in the corner above the row names.
+        painter.text(
+            rect.min + Vec2::new(label_w - 6.0, 2.0),
+            egui::Align2::RIGHT_TOP,
+            "true",
+            egui::FontId::proportional(12.0),
+            text_color,
+        );
         for i in 0..n {
             let name = short(names.get(i).map_or("?", |s| s.as_str()));
             painter.text(

@@ -53,11 +53,20 @@ pub(crate) fn files_section_ui(
             .on_hover_text("safetensors, with the architecture in its metadata")
             .clicked()
             .then(|| commands.push(UiCommand::SaveWeights(None)));
+    });
+    ui.horizontal(|ui| {
         ui.add_enabled(!locked, Button::new("Load weights…"))
             .on_hover_text("Restores the model and its architecture; Continue training then goes on from it")
             .on_disabled_hover_text(locked_why)
             .clicked()
             .then(|| commands.push(UiCommand::LoadWeights(None)));
+        ui.add_enabled(session.weights.is_some(), Button::new("Export ONNX…"))
+            .on_hover_text(
+                "The network as an ONNX model (opset 13) for Netron, onnxruntime or PyTorch: input N×1×28×28 \
+                 (pixels / 255, ink bright), output the class scores; class names in its metadata",
+            )
+            .clicked()
+            .then(|| commands.push(UiCommand::ExportOnnx(None)));
     });
     ui.horizontal(|ui| {
         let idle = !locked && session.loading.is_none();

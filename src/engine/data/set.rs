@@ -11,6 +11,9 @@ pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
 /// The digits' class count, the default of a network's output layer.
 pub const NUM_CLASSES: usize = 10;
 
+/// The shipped set's name, as weight files and run records carry it.
+pub const MNIST_NAME: &str = "MNIST";
+
 /// Images as bytes (0 = background, 255 = full ink), row-major 28×28, with their labels. Kept as u8 to keep full
 /// MNIST at ~50 MB; batches are converted to f32 on the fly.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@ use crate::engine::data::checksums::{check_digest, parse_sums, sha256_hex};
 use crate::engine::data::classes::{owned, DIGIT_CLASSES};
 use crate::engine::data::idx::{idx_from_bytes, Kind};
 use crate::engine::data::idx::{read_pair, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
-use crate::engine::data::set::Dataset;
+use crate::engine::data::set::{Dataset, MNIST_NAME};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -45,6 +45,6 @@ impl Dataset {
             &parts[3].0,
             idx_from_bytes(&parts[3].0, parts[3].1, Kind::Labels)?,
         )?;
-        Ok(Dataset { name: "MNIST".into(), source: None, class_names: owned(&DIGIT_CLASSES), train, test })
+        Ok(Dataset { name: MNIST_NAME.into(), source: None, class_names: owned(&DIGIT_CLASSES), train, test })
     }
 }

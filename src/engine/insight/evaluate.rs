@@ -6,7 +6,8 @@
 use crate::engine::data::set::ImageSet;
 use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
 use crate::engine::model::weights::ModelWeights;
-use crate::Result;
+use crate::error::printable;
+use crate::{Error, Result};
 
 /// What the network said about each test image, in test-set order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,6 +137,49 @@ fn score_row(row: &[f32], label: usize) -> Scored {
 }
 
 /// All images counted in a confusion matrix.
+/// A test set whose labels number `data_names` renumbered to the classes the weights score (`weights_names`), matched
+/// by name: a folder renamed or listed in another order is still scored right. A class the weights do not know is
+/// an error naming it (no accuracy at all rather than a wrong one). The same set when the names agree.
+pub fn in_weights_classes<'a>(
+    test: &'a ImageSet,
+    data_names: &[String],
+    weights_names: &[String],
+) -> Result<std::borrow::Cow<'a, ImageSet>> {
+    if data_names == weights_names {
+        return Ok(std::borrow::Cow::Borrowed(test));
+    }
+    let known = |names: &[String]| {
+        let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
+        let more = if names.len() > 12 { format!(", … ({} in all)", names.len()) } else { String::new() };
+        printable(&format!("{}{more}", shown.join(", ")))
+    };
+    let mut to_weights = Vec::with_capacity(data_names.len());
+    for name in data_names {
+        match weights_names.iter().position(|w| w == name) {
+            Some(i) => to_weights.push(i as u8),
+            None => {
+                return Err(Error::Config(format!(
+                    "the data set's class '{}' is not one of the classes these weights score ({}): classes are \
+                     matched by name; rename the folder, or train on this data set first (train --data … \
+                     --init-from …)",
+                    printable(name),
+                    known(weights_names)
+                )))
+            }
+        }
+    }
+    let labels = test
+        .labels
+        .iter()
+        .map(|&l| {
+            to_weights.get(l as usize).copied().ok_or_else(|| {
+                Error::Internal(format!("label {l} is outside the data set's {} classes", data_names.len()))
+            })
+        })
+        .collect::<Result<Vec<u8>>>()?;
+    Ok(std::borrow::Cow::Owned(ImageSet { images: test.images.clone(), labels }))
+}
+
 pub fn total(confusion: &[Vec<u32>]) -> u64 {
     confusion.iter().flatten().map(|&c| c as u64).sum()
 }

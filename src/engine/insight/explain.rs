@@ -10,7 +10,7 @@
 //! is exactly 0.
 
 use crate::engine::data::set::{IMAGE_PIXELS, IMAGE_SIDE};
-use crate::engine::model::lenet::{argmax, images_tensor};
+use crate::engine::model::lenet::argmax;
 use crate::engine::model::predict::Predictor;
 use crate::{Error, Result};
 
@@ -68,7 +68,10 @@ pub fn occlusion_with(
     if let Some(c) = class {
         let classes = predictor.model().config.classes;
         if c >= classes {
-            return Err(Error::Config(format!("class {c} is out of range (0..{})", classes - 1)));
+            return Err(Error::Config(format!(
+                "class {c} is out of range: these weights score {classes} classes, 0 to {}",
+                classes - 1
+            )));
         }
     }
     if !(1..=IMAGE_SIDE).contains(&patch) || stride == 0 {
@@ -92,8 +95,7 @@ pub fn occlusion_with(
             batch[start + r * IMAGE_SIDE + x..start + r * IMAGE_SIDE + x + patch].fill(0.0);
         }
     }
-    let logits = predictor.model().forward(&images_tensor(&batch, n)?)?;
-    let values = logits.flatten_all()?.to_vec1::<f32>()?;
+    let values = predictor.logits(&batch, n)?;
     let rows: Vec<&[f32]> = values.chunks_exact(predictor.model().config.classes).collect();
     let probabilities = softmax(rows[0]);
     let class = class.unwrap_or_else(|| argmax(&probabilities));

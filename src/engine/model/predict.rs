@@ -73,11 +73,25 @@ impl Predictor {
     pub fn predict(&self, input: &[f32; IMAGE_PIXELS]) -> Result<Prediction> {
         let logits = self.model.forward(&images_tensor(input, 1)?)?;
         let probs = candle_nn::ops::softmax_last_dim(&logits)?.flatten_all()?.to_vec1::<f32>()?;
-        if probs.iter().any(|p| !p.is_finite()) {
-            return Err(self.overflow_error());
-        }
+        self.check_finite(&probs)?;
         let class = argmax(&probs);
         Ok(Prediction { probabilities: probs, class })
+    }
+
+    /// The logits of `n` preprocessed inputs, row by row; outputs that overflow are the same error as for
+    /// [`predict`](Self::predict), naming the weights file, so no command ever answers NaN.
+    pub(crate) fn logits(&self, inputs: &[f32], n: usize) -> Result<Vec<f32>> {
+        let values = self.model.forward(&images_tensor(inputs, n)?)?.flatten_all()?.to_vec1::<f32>()?;
+        self.check_finite(&values)?;
+        Ok(values)
+    }
+
+    /// The one check of what the network computed: every value finite.
+    fn check_finite(&self, values: &[f32]) -> Result<()> {
+        match values.iter().all(|v| v.is_finite()) {
+            true => Ok(()),
+            false => Err(self.overflow_error()),
+        }
     }
 
     /// Every stage's activations for one input, in order.

@@ -12,11 +12,12 @@ use crate::engine::model::config::ModelConfig;
 use crate::engine::model::lenet::LeNet;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::stages;
-use crate::engine::training::config::{Preset, TrainConfig};
+use crate::engine::model::weights::ModelWeights;
+use crate::engine::training::config::{Preset, TrainConfig, LR_RANGE};
 use crate::engine::training::control::Control;
 use crate::engine::training::events::TrainEvent;
 use crate::engine::training::train::{train, train_with};
-use crate::Result;
+use crate::{Error, Result};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -27,6 +28,8 @@ pub struct BenchReport {
     /// The network measured, in its text form (`c6k5p2-pool,c16k5-pool,f120,f84`), and its parameter count.
     pub arch: String,
     pub params: usize,
+    /// The learning rate the training steps were timed at: the classic recipe's, or a tenth of it per divergence.
+    pub train_lr: f64,
     pub train_images_per_sec: f64,
     pub train_secs_per_epoch: f64,
     pub eval_images_per_sec: f64,
@@ -75,14 +78,35 @@ pub fn peak_rss_mb() -> f64 {
 
 /// The classic recipe (SGD lr 0.9, batch 100, sigmoid, average pooling) on `arch`, for `steps` timed steps after
 /// 5 of warm-up: what the PyTorch peer runs too.
-fn bench_config(steps: usize, arch: Architecture, data: &Dataset) -> TrainConfig {
+fn bench_config(steps: usize, arch: Architecture, data: &Dataset, lr: Option<f64>) -> TrainConfig {
     let classic = TrainConfig::preset(Preset::Classic);
     TrainConfig {
         epochs: 1,
+        lr: lr.unwrap_or(classic.lr),
         limit: Some((steps + 5) * 100),
         model: ModelConfig { arch, classes: data.class_names.len(), ..classic.model },
         ..classic
     }
+}
+
+/// Trains `train_steps` steps after 5 warm-up steps: the final weights and each timed step's seconds.
+fn timed_steps(cfg: &TrainConfig, data: &Dataset, train_steps: usize) -> Result<(ModelWeights, Vec<f64>)> {
+    let mut step_secs = Vec::new();
+    let mut last_elapsed = 0.0;
+    let control = Control::new();
+    let mut emit = |e: TrainEvent| {
+        if let TrainEvent::Batch(b) = e {
+            if b.batch > 5 {
+                step_secs.push(b.elapsed_secs - last_elapsed);
+            }
+            last_elapsed = b.elapsed_secs;
+            if b.batch >= train_steps + 5 {
+                control.request_stop();
+            }
+        }
+    };
+    let weights = train(cfg, data, None, &control, &mut emit)?;
+    Ok((weights, step_secs))
 }
 
 /// Runs the benchmark; `train_steps` training steps are timed (after warm-up) and extrapolated to an epoch.
@@ -92,33 +116,33 @@ pub fn run(
     arch: Architecture,
     progress: &mut dyn FnMut(&str),
 ) -> Result<BenchReport> {
-    let cfg = bench_config(train_steps, arch, data);
+    let mut cfg = bench_config(train_steps, arch, data, None);
     cfg.validate()?;
     let batches_per_full_epoch = data.train.len().div_ceil(cfg.batch_size);
     progress(&format!("training {train_steps} steps of {arch} (the classic recipe), batch {}", cfg.batch_size));
-    let mut step_secs = Vec::new();
-    let mut last_elapsed = 0.0;
-    let control = Control::new();
     // Time each step from the batch events' elapsed clock; skip 5 warm-up steps; stop before the epoch's test pass.
-    let weights = {
-        let mut emit = |e: TrainEvent| {
-            if let TrainEvent::Batch(b) = e {
-                if b.batch > 5 {
-                    step_secs.push(b.elapsed_secs - last_elapsed);
-                }
-                last_elapsed = b.elapsed_secs;
-                if b.batch >= train_steps + 5 {
-                    control.request_stop();
-                }
+    // A network the classic recipe's learning rate makes diverge is timed at a tenth of it, and so on: a step
+    // costs the same at any rate, and the report says which one was used.
+    let (weights, step_secs) = loop {
+        match timed_steps(&cfg, data, train_steps) {
+            Err(Error::Diverged(_)) if cfg.lr / 10.0 >= LR_RANGE.0 => {
+                progress(&format!(
+                    "the classic recipe's learning rate {} diverged on {arch}; timing at {} instead (a step costs \
+                     the same at any rate)",
+                    cfg.lr,
+                    cfg.lr / 10.0
+                ));
+                cfg.lr /= 10.0;
             }
-        };
-        train(&cfg, data, None, &control, &mut emit)?
+            other => break other?,
+        }
     };
+    let mut step_secs = step_secs;
     let step = median(&mut step_secs);
     let train_images_per_sec = cfg.batch_size as f64 / step.max(1e-12);
 
     let (diagnostics_overhead_pct, diagnostics_overhead_cpu_pct, diagnostics_cost_pct, diagnostics_every_batches) =
-        diagnostics_overhead(data, train_steps, arch, progress)?;
+        diagnostics_overhead(data, train_steps, arch, Some(cfg.lr), progress)?;
 
     progress("evaluating the 10k test set, batch 1000, three times");
     let model = LeNet::from_weights(&weights)?;
@@ -162,6 +186,7 @@ pub fn run(
         implementation: "candle".into(),
         arch: arch.spec(),
         params: stages::params(cfg.model).iter().map(|p| p.len()).sum(),
+        train_lr: cfg.lr,
         train_images_per_sec,
         train_secs_per_epoch: step * batches_per_full_epoch as f64,
         eval_images_per_sec,
@@ -195,11 +220,12 @@ fn diagnostics_overhead(
     data: &Dataset,
     steps: usize,
     arch: Architecture,
+    lr: Option<f64>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(f64, f64, f64, f64)> {
     const ROUNDS: usize = 7;
     progress(&format!("training {ROUNDS} × 2 rounds of {steps} steps with and without diagnostics"));
-    let cfg = bench_config(steps, arch, data);
+    let cfg = bench_config(steps, arch, data, lr);
     // (wall secs, cpu secs) from the end of warm-up step 5 to the end of the last step: every step and measurement.
     let round = |monitor: &mut Monitor| -> Result<(f64, f64)> {
         let (mut first, mut last) = ((0.0, 0.0), (0.0, 0.0));

@@ -38,6 +38,14 @@ pub fn start_weights(
         )));
     }
     initial.check_shapes()?;
+    if cfg.freeze.iter().any(|k| k == OUTPUT_LAYER) {
+        return Err(Error::Config(format!(
+            "cannot freeze '{OUTPUT_LAYER}': the starting weights score other classes ({}), so the output layer is \
+             drawn afresh for {} and, frozen, would stay random; freeze only the layers before it",
+            abbreviated(&initial.class_names),
+            abbreviated(class_names)
+        )));
+    }
     let fresh = ModelWeights::init(cfg.model, cfg.init, cfg.seed, dataset, class_names);
     let mut weights = fresh.clone();
     for (p, spec) in weights.params.iter_mut().zip(stages::params(cfg.model)) {

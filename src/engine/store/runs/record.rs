@@ -132,8 +132,11 @@ pub const MAX_RUN_NAME_CHARS: usize = 200;
 /// A run name as given by the user (`--run-name`, a rename): no control characters (it is shown on terminals and
 /// in one-line rows), at most [`MAX_RUN_NAME_CHARS`].
 pub fn check_run_name(name: &str) -> std::result::Result<(), String> {
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Err(format!("a run name cannot contain control characters (U+{:04X})", c as u32));
+    if let Some(c) = name.chars().find(|&c| crate::error::is_unsafe_char(c)) {
+        return Err(format!(
+            "a run name cannot contain control characters or text-direction marks (U+{:04X})",
+            c as u32
+        ));
     }
     let n = name.chars().count();
     if n > MAX_RUN_NAME_CHARS {

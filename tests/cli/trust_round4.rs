@@ -1,0 +1,158 @@
+//! Issue 29 (trust, round 4), the classes that end as one clear line, exit 2, or a right answer: outputs inside
+//! the data set, classes matched by name, explain on overflowing weights and on many classes, outside text
+//! escaped, freezing a layer drawn afresh.
+
+use crate::support::cli::{run, text};
+use crate::support::data::mnist;
+use crate::support::image_folder::{write_digits, Style};
+use lenet_playground::engine::model::checkpoint;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
+use lenet_playground::engine::model::weights::ModelWeights;
+use std::path::Path;
+use std::process::Output;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[track_caller]
+fn refused(out: &Output, says: &str) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stdout: {}\nstderr: {err}", text(&out.stdout));
+    assert!(err.contains(says), "stderr should say '{says}': {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Ten digit folders of MNIST test digits, 12 images each, and weights trained on MNIST (the same class names).
+fn digits_and_weights(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let set = dir.join("digits");
+    write_digits(&set, &mnist().test, 0, 12, Style::default());
+    let w = dir.join("w.safetensors");
+    ok(&run(&["train", "--preset", "modern", "--epochs", "1", "--limit", "3000", "--save", s(&w)]));
+    (set, w)
+}
+
+#[test]
+fn an_output_inside_the_image_folder_a_run_reads_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 5, Style::default());
+    let image = std::fs::read_dir(set.join("3")).unwrap().next().unwrap().unwrap().path();
+    let before = std::fs::read(&image).unwrap();
+    let out = run(&["train", "--data", s(&set), "--epochs", "1", "--save", s(&image)]);
+    refused(&out, "inside the image folder");
+    assert_eq!(std::fs::read(&image).unwrap(), before, "the training image is untouched");
+    // A new file there would join the set (or clobber its cache): refused too, as are the metrics.
+    refused(
+        &run(&["train", "--data", s(&set), "--epochs", "1", "--save", s(&set.join("new/w.safetensors"))]),
+        "--save",
+    );
+    refused(&run(&["train", "--data", s(&set), "--epochs", "1", "--metrics", s(&set.join("m.csv"))]), "--metrics");
+    let w = dir.path().join("w.safetensors");
+    checkpoint::save(&w, &crate::support::data::fresh_weights(1)).unwrap();
+    refused(&run(&["eval", "--weights", s(&w), "--data", s(&set), "--mistakes", s(&set.join("wrong"))]), "--mistakes");
+    assert!(!set.join("wrong").exists() && !set.join("new").exists() && !set.join("m.csv").exists());
+}
+
+#[test]
+fn eval_matches_classes_by_name_and_names_a_class_the_weights_do_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let (set, w) = digits_and_weights(dir.path());
+    let first = ok(&run(&["eval", "--json", "--weights", s(&w), "--data", s(&set)]));
+    let accuracy =
+        |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap()["test_accuracy"].as_f64().unwrap();
+    // Only some of the classes, in a folder of their own: each image is still scored against its own class.
+    let some = dir.path().join("some");
+    std::fs::create_dir_all(&some).unwrap();
+    for d in ["3", "7"] {
+        std::fs::rename(set.join(d), some.join(d)).unwrap();
+    }
+    let part = ok(&run(&["eval", "--json", "--weights", s(&w), "--data", s(&some)]));
+    let v: serde_json::Value = serde_json::from_str(&part).unwrap();
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(v["confusion"].clone()).unwrap();
+    assert_eq!(confusion.len(), 10, "the weights' classes");
+    // The images are true 3s and 7s (rows 3 and 7), not the first two classes by position.
+    let rows: Vec<u64> = confusion.iter().map(|r| r.iter().sum()).collect();
+    assert!(rows[3] > 0 && rows[7] > 0 && rows.iter().sum::<u64>() == rows[3] + rows[7], "{rows:?}");
+    let correct = (confusion[3][3] + confusion[7][7]) as f64 / (rows[3] + rows[7]) as f64;
+    assert!((accuracy(&part) - correct).abs() < 1e-6, "{part}");
+    assert!(accuracy(&first) > 0.6, "{first}");
+    // One folder renamed: no accuracy at all rather than a wrong one.
+    std::fs::rename(some.join("7"), some.join("seven")).unwrap();
+    let err = refused(&run(&["eval", "--weights", s(&w), "--data", s(&some)]), "class 'seven' is not one of");
+    assert!(err.contains("w.safetensors") && err.contains("matched by name"), "{err}");
+}
+
+#[test]
+fn explain_refuses_overflowing_weights_and_explains_any_class_of_a_large_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("d.png");
+    crate::support::image_folder::write_png(&png, 28, &mnist().test.images[..784]);
+    let mut w = crate::support::data::fresh_weights(1);
+    for p in w.params.iter_mut().filter(|p| p.name == "out.weight") {
+        p.data.iter_mut().for_each(|v| *v = 3.0e38);
+    }
+    let huge = dir.path().join("huge.safetensors");
+    checkpoint::save(&huge, &w).unwrap();
+    let map = dir.path().join("map.png");
+    let out = run(&["explain", "--weights", s(&huge), s(&png), "--out", s(&map)]);
+    let err = refused(&out, "outputs overflow");
+    assert!(err.contains("huge.safetensors"), "{err}");
+    assert!(!text(&out.stdout).contains("NaN") && !map.exists());
+    // 26 classes: class 20 is explained, class 26 is out of range with the range.
+    let names: Vec<String> = (b'a'..=b'z').map(|c| (c as char).to_string()).collect();
+    let letters =
+        ModelWeights::init(ModelConfig { classes: 26, ..ModelConfig::default() }, Init::Xavier, 1, "letters", &names);
+    let lw = dir.path().join("letters.safetensors");
+    checkpoint::save(&lw, &letters).unwrap();
+    let said = ok(&run(&["explain", "--weights", s(&lw), s(&png), "--class", "20", "--out", s(&map)]));
+    assert!(said.contains("class u"), "{said}");
+    refused(&run(&["explain", "--weights", s(&lw), s(&png), "--class", "26", "--out", s(&map)]), "0 to 25");
+}
+
+#[test]
+fn outside_text_is_escaped_wherever_it_is_printed() {
+    // --arch echoed back by the argument parser.
+    let out = run(&["inspect", "--arch", "c6\u{1b}[2J\u{202e}k5"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err:?}");
+    assert!(err.contains("\\u{202e}"), "{err}");
+    // A right-to-left override in a run name.
+    let out = run(&["train", "--epochs", "1", "--limit", "100", "--record", "--run-name", "mine\u{202e}gnp.exe"]);
+    refused(&out, "text-direction");
+    // A weights file's data set name, printed in the init: line.
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 3, Style::default());
+    std::fs::rename(set.join("9"), set.join("nine")).unwrap();
+    let mut w = crate::support::data::fresh_weights(1);
+    w.dataset = "evil\u{1b}]0;owned\u{7}\u{202e}".into();
+    let from = dir.path().join("evil.safetensors");
+    checkpoint::save(&from, &w).unwrap();
+    let out = run(&["train", "--data", s(&set), "--init-from", s(&from), "--epochs", "1"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("init: started from the evil\\u{1b}"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}') && !err.contains('\u{202e}'), "{err:?}");
+}
+
+#[test]
+fn freezing_an_output_layer_drawn_afresh_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 3, Style::default());
+    std::fs::rename(set.join("9"), set.join("nine")).unwrap();
+    let w = dir.path().join("w.safetensors");
+    checkpoint::save(&w, &crate::support::data::fresh_weights(1)).unwrap();
+    let out = run(&["train", "--data", s(&set), "--init-from", s(&w), "--freeze", "c1,out", "--epochs", "1"]);
+    let err = refused(&out, "cannot freeze 'out'");
+    assert!(err.contains("drawn afresh") && err.contains("would stay random"), "{err}");
+}
