@@ -8,6 +8,7 @@ use crate::support::image_folder::{write_digits, Style};
 use lenet_playground::engine::model::checkpoint;
 use lenet_playground::engine::model::config::{Init, ModelConfig};
 use lenet_playground::engine::model::weights::ModelWeights;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::process::Output;
 
@@ -155,4 +156,88 @@ fn freezing_an_output_layer_drawn_afresh_is_refused_saying_why() {
     let out = run(&["train", "--data", s(&set), "--init-from", s(&w), "--freeze", "c1,out", "--epochs", "1"]);
     let err = refused(&out, "cannot freeze 'out'");
     assert!(err.contains("drawn afresh") && err.contains("would stay random"), "{err}");
+}
+
+/// Runs the binary, killing it if it has not ended within a minute (a hang fails the test instead of CI).
+fn run_bounded(args: &[&str]) -> Output {
+    let mut child = crate::support::cli::bin()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+const CACHE: &str = ".lenet-cache-v1.bin";
+
+#[test]
+fn the_cache_is_only_ever_a_regular_file_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 3, Style::default());
+    let cache = set.join(CACHE);
+    // A FIFO where the cache goes: neither read nor written (opening it would block), and left as it is.
+    assert!(std::process::Command::new("mkfifo").arg(&cache).status().unwrap().success());
+    let out = run_bounded(&["train", "--data", s(&set), "--epochs", "1"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("not cached") && err.contains("FIFO"), "{err}");
+    assert!(std::fs::symlink_metadata(&cache).unwrap().file_type().is_fifo());
+    // A link to a user's file: not written through.
+    std::fs::remove_file(&cache).unwrap();
+    let mine = dir.path().join("mine.txt");
+    std::fs::write(&mine, b"my notes").unwrap();
+    std::os::unix::fs::symlink(&mine, &cache).unwrap();
+    let out = run_bounded(&["train", "--data", s(&set), "--epochs", "1"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success() && err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&mine).unwrap(), b"my notes");
+}
+
+#[test]
+fn a_cache_that_does_not_match_its_images_is_decoded_afresh_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 10, Style::default());
+    let w = dir.path().join("w.safetensors");
+    ok(&run(&["train", "--preset", "modern", "--epochs", "1", "--limit", "3000", "--save", s(&w)]));
+    let eval = || run_bounded(&["eval", "--json", "--weights", s(&w), "--data", s(&set)]);
+    let truth = ok(&eval());
+    let cache = set.join(CACHE);
+    let good = std::fs::read(&cache).unwrap();
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+    let (n_train, notes_len) = (u32_at(&good, 40), u32_at(&good, 48));
+    // Labels rewritten (every label of both sides moved one class on), the file's size and key unchanged.
+    let mut bad = good.clone();
+    let n_test = u32_at(&good, 44);
+    let train_labels = 52 + notes_len;
+    let test_labels = train_labels + n_train * 785;
+    for range in [train_labels..train_labels + n_train, test_labels..test_labels + n_test] {
+        bad[range].iter_mut().for_each(|l| *l = (*l + 1) % 10);
+    }
+    std::fs::write(&cache, &bad).unwrap();
+    let out = eval();
+    assert_eq!(ok(&out), truth, "the accuracy of the images themselves");
+    assert!(text(&out.stderr).contains("did not match the images"), "{}", text(&out.stderr));
+    // A cache claiming no images at all.
+    let mut empty = good[..52 + notes_len].to_vec();
+    empty[40..48].fill(0);
+    std::fs::write(&cache, &empty).unwrap();
+    let out = eval();
+    assert_eq!(ok(&out), truth);
+    assert!(text(&out.stderr).contains("holds 0 of the folder's 100 images"), "{}", text(&out.stderr));
+    // Afterwards the cache is whole again and read as such.
+    let out = eval();
+    assert!(text(&out.stderr).contains("read from the cache"), "{}", text(&out.stderr));
+    assert_eq!(ok(&out), truth);
 }

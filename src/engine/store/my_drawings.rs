@@ -8,7 +8,8 @@ use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::classes::MAX_CLASSES;
 use crate::engine::data::digit::{preprocess, GrayImage};
 use crate::engine::data::set::IMAGE_PIXELS;
-use crate::engine::files::atomic_file::write_atomic;
+use crate::engine::files::atomic_file::{write_atomic, write_new};
+use crate::engine::files::bounded_read::read_bounded;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -81,16 +82,36 @@ pub fn parse_classes(text: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Creates set `name` with a folder per class (an existing set gets the classes it lacks).
+/// The set's class list, kept beside its class folders (hidden, so the image-folder reader passes it by): the
+/// keys 0–9 and the class numbers follow it, whatever else appears in the set's folder.
+const CLASS_LIST: &str = ".classes";
+const MAX_CLASS_LIST_BYTES: u64 = 64 * 1024;
+
+/// Creates set `name` with a folder per class (an existing set gets the classes it lacks) and its class list.
 pub fn create_set(data_home: &Path, name: &str, classes: &[String]) -> Result<PathBuf> {
     check_name("set", name)?;
     let dir = sets_dir(data_home).join(name);
+    let mut all = class_list(&dir).unwrap_or_default();
     for c in classes {
         check_name("class", c)?;
         let d = dir.join(c);
         std::fs::create_dir_all(&d).map_err(|e| Error::write(&d, "cannot create the class folder").because(e))?;
+        if !all.contains(c) {
+            all.push(c.clone());
+        }
     }
+    // Sorted, as the image-folder reader numbers the classes of a set it trains on.
+    all.sort();
+    write_atomic(&dir.join(CLASS_LIST), format!("{}\n", all.join("\n")).as_bytes())?;
     Ok(dir)
+}
+
+/// The class list of a set, if it has a valid one (sets made before it existed have none: their folders are the
+/// list).
+fn class_list(set_dir: &Path) -> Option<Vec<String>> {
+    let bytes = read_bounded(&set_dir.join(CLASS_LIST), MAX_CLASS_LIST_BYTES).ok()?;
+    let names: Vec<String> = std::str::from_utf8(&bytes).ok()?.lines().map(str::to_string).collect();
+    names.iter().all(|n| check_name("class", n).is_ok()).then_some(names).filter(|n| !n.is_empty())
 }
 
 /// The set to collect into: the newest one under the data home, or a new digits set.
@@ -115,7 +136,12 @@ pub fn add_drawing(set_dir: &Path, class: &str, img: &GrayImage) -> Result<PathB
     if !dir.is_dir() {
         return Err(Error::data(&dir, "no such class in this set"));
     }
-    let next = numbered(&dir).iter().map(|(n, _)| n + 1).max().unwrap_or(1);
+    // The next number after the largest, or past u64::MAX the smallest unused one: never one in use.
+    let used: std::collections::HashSet<u64> = numbered(&dir).into_iter().map(|(n, _)| n).collect();
+    let next = match used.iter().max() {
+        None => 1,
+        Some(&max) => max.checked_add(1).unwrap_or_else(|| (1..).find(|n| !used.contains(n)).unwrap_or(1)),
+    };
     let path = dir.join(format!("{next}.png"));
     let bytes: Vec<u8> = img.pixels.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
     let mut png = Vec::new();
@@ -124,7 +150,8 @@ pub fn add_drawing(set_dir: &Path, class: &str, img: &GrayImage) -> Result<PathB
     enc.set_depth(png::BitDepth::Eight);
     let encoded = enc.write_header().and_then(|mut w| w.write_image_data(&bytes));
     encoded.map_err(|e| Error::encode("the drawing as PNG", e.to_string()))?;
-    write_atomic(&path, &png)?;
+    // Created exclusively: a file that appeared under that number meanwhile is never replaced.
+    write_new(&path, &png)?;
     Ok(path)
 }
 
@@ -162,6 +189,13 @@ pub fn summary(set_dir: &Path) -> Result<SetSummary> {
         .filter(|n| !n.starts_with('.'))
         .collect();
     class_names.sort();
+    // The set's own list, when it has one: a class folder replaced by a file keeps its place (with no drawings),
+    // so the keys and class numbers never shift.
+    // Folders made by hand come after the listed classes.
+    if let Some(mut list) = class_list(set_dir) {
+        list.extend(class_names.into_iter().filter(|n| !list.contains(n)).collect::<Vec<_>>());
+        class_names = list;
+    }
     let mut counts = Vec::new();
     let mut all = Vec::new();
     for (c, class) in class_names.iter().enumerate() {
@@ -215,5 +249,28 @@ mod tests {
         assert!(remove_drawing(&set, &home.path().join("elsewhere.png")).is_err());
         assert!(parse_classes("a").is_err() && parse_classes("a,a").is_err() && parse_classes("a,../b").is_err());
         assert_eq!(current_or_default(home.path()).unwrap(), set);
+    }
+
+    #[test]
+    fn numbers_never_reuse_a_file_and_keys_follow_the_class_list() {
+        let home = tempfile::tempdir().unwrap();
+        let set = create_set(home.path(), "digits", &DIGIT_CLASSES.map(String::from)).unwrap();
+        let img = rasterize_strokes(&[vec![[0.3, 0.3], [0.7, 0.7]]], 112, 0.04);
+        // A drawing numbered u64::MAX: the next one takes a free number instead of wrapping onto a used one.
+        let top = set.join("3").join(format!("{}.png", u64::MAX));
+        std::fs::write(&top, b"mine").unwrap();
+        std::fs::write(set.join("3").join("1.png"), b"also mine").unwrap();
+        let p = add_drawing(&set, "3", &img).unwrap();
+        assert_eq!(p, set.join("3").join("2.png"));
+        assert_eq!(std::fs::read(&top).unwrap(), b"mine");
+        // Class 5's folder replaced by a file: the classes keep their places, and a 5 is not filed as a 6.
+        std::fs::remove_dir_all(set.join("5")).unwrap();
+        std::fs::write(set.join("5"), b"not a folder").unwrap();
+        let s = summary(&set).unwrap();
+        assert_eq!(s.class_names[5], "5");
+        assert_eq!(s.class_names[6], "6");
+        assert_eq!(s.counts[5], 0);
+        assert!(add_drawing(&set, "5", &img).is_err());
+        assert!(std::fs::read_dir(set.join("6")).unwrap().next().is_none(), "nothing filed under 6");
     }
 }

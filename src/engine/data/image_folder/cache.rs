@@ -45,6 +45,9 @@ pub(super) fn key(dir: &Path, class_names: &[String], entries: &[Entry]) -> [u8;
 /// The cached set if the file is there, whole and made from exactly this listing.
 pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Option<Decoded> {
     // The header first: a foreign or stale file of any size costs 52 bytes of reading, not its length.
+    if !plain_or_absent(path).ok()? {
+        return None;
+    }
     let (mut file, len) = open_bounded(path, MAX_CACHE_BYTES).ok()?;
     let mut header = [0u8; HEADER_BYTES];
     file.read_exact(&mut header).ok()?;
@@ -83,8 +86,49 @@ pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Optio
     Some(Decoded { train, test, notes })
 }
 
-/// Writes the cache atomically.
+/// Whether a cache read with the right key can stand for this listing: each side's labels must be the listing's
+/// labels for that side, in order, with at most the share of images decoding may skip left out. A cache whose
+/// labels were rewritten, or that claims fewer images than the folder holds, fails; the images are then decoded
+/// afresh (a copied or archived folder keeps its files' times, so the key alone cannot tell).
+pub(super) fn consistent(d: &Decoded, entries: &[Entry]) -> std::result::Result<(), String> {
+    let mut skipped = 0;
+    for (side, set, test) in [("training", &d.train, false), ("test", &d.test, true)] {
+        let expected: Vec<u8> = entries.iter().filter(|e| e.test == test).map(|e| e.class).collect();
+        let mut cached = set.labels.iter().peekable();
+        for &label in &expected {
+            if cached.peek() == Some(&&label) {
+                cached.next();
+            } else {
+                skipped += 1;
+            }
+        }
+        if cached.next().is_some() {
+            return Err(format!("its {side} labels are not those of the class folders"));
+        }
+    }
+    let allowed = (entries.len() as f64 * super::decode::MAX_SKIPPED_SHARE).max(1.0);
+    if skipped as f64 > allowed {
+        return Err(format!("it holds {} of the folder's {} images", entries.len() - skipped, entries.len()));
+    }
+    Ok(())
+}
+
+/// The cache's own path holds nothing, or a regular file: never a link (its target could be a user's file or a
+/// terminal), a FIFO (opening it blocks), a device or a folder. Anything else is left alone and not used.
+fn plain_or_absent(path: &Path) -> std::result::Result<bool, String> {
+    match std::fs::symlink_metadata(path) {
+        Err(_) => Ok(false),
+        Ok(m) if m.file_type().is_file() => Ok(true),
+        Ok(m) if m.file_type().is_symlink() => Err("it is a symbolic link, not a regular file".into()),
+        Ok(m) => Err(format!("it is {}, not a regular file", crate::engine::files::bounded_read::kind_of(&m))),
+    }
+}
+
+/// Writes the cache atomically, only where nothing or a regular file is (see [`plain_or_absent`]).
 pub(super) fn write(path: &Path, key: &[u8; 32], d: &Decoded) -> Result<()> {
+    if let Err(why) = plain_or_absent(path) {
+        return Err(crate::Error::write(path, format!("{why}: left alone")));
+    }
     let mut notes = d.notes.join("\n");
     if notes.len() > MAX_NOTES_BYTES {
         let mut cut = MAX_NOTES_BYTES;

@@ -42,19 +42,29 @@ pub fn load_with(dir: &Path, allow_empty_classes: bool) -> Result<Loaded> {
     let (class_names, entries) = list(dir, allow_empty_classes)?;
     let key = cache::key(dir, &class_names, &entries);
     let cache_path = dir.join(cache::CACHE_FILE);
+    let mut stale = None;
     if let Some(cached) = cache::read(&cache_path, &key, &class_names) {
-        let mut notes = cached.notes.clone();
-        notes.push(format!("read from the cache {}", cache::CACHE_FILE));
-        return Ok(Loaded { data: dataset(dir, class_names, cached.train, cached.test), notes });
+        match cache::consistent(&cached, &entries) {
+            Ok(()) => {
+                let mut notes = cached.notes.clone();
+                notes.push(format!("read from the cache {}", cache::CACHE_FILE));
+                return Ok(Loaded { data: dataset(dir, class_names, cached.train, cached.test), notes });
+            }
+            Err(why) => {
+                stale =
+                    Some(format!("the cache {} did not match the images ({why}): decoded afresh", cache::CACHE_FILE))
+            }
+        }
     }
     let decoded = decode(dir, &class_names, &entries, allow_empty_classes)?;
+    // The notes the cache keeps are the decoding's; what happened to the cache itself is said once, now.
+    let mut notes = decoded.notes.clone();
+    notes.extend(stale);
     if let Err(e) = cache::write(&cache_path, &key, &decoded) {
         // A read-only folder (e.g. under /usr/share) is read every time: that is all a failed cache costs.
-        let mut decoded = decoded;
-        decoded.notes.push(format!("not cached ({})", e.report()));
-        return Ok(Loaded { notes: decoded.notes, data: dataset(dir, class_names, decoded.train, decoded.test) });
+        notes.push(format!("not cached ({})", e.report()));
     }
-    Ok(Loaded { notes: decoded.notes, data: dataset(dir, class_names, decoded.train, decoded.test) })
+    Ok(Loaded { notes, data: dataset(dir, class_names, decoded.train, decoded.test) })
 }
 
 fn dataset(dir: &Path, class_names: Vec<String>, train: ImageSet, test: ImageSet) -> Dataset {
