@@ -296,7 +296,8 @@ impl eframe::App for PlaygroundApp {
                 }
                 Tab::Architecture => {
                     let locked = self.session.run_active();
-                    self.architecture.ui(ui, self.settings.train.model, locked, &mut self.commands);
+                    let (model, batch) = (self.settings.train.model, self.settings.train.batch_size);
+                    self.architecture.ui(ui, model, batch, locked, &mut self.commands);
                 }
                 Tab::Evaluation => {
                     let inputs = EvaluationInputs::from_state(&self.session, &self.evaluation);

@@ -27,6 +27,7 @@ mod train;
 
 /// Runs a subcommand. A failure to write its results on stdout is its error too (after its own, if it has one).
 pub fn run(command: Command) -> Result<()> {
+    signals::clean_up_on_signal();
     let result = run_command(command);
     match (result, stdout_result()) {
         (Ok(()), out) => out,

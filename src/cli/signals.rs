@@ -2,6 +2,10 @@
 //! does, so the finished work is saved and the process then exits 130 (SIGINT) or 143 (SIGTERM); a second one
 //! exits at once, after removing the temporary files being written (nothing half-written is left behind).
 //!
+//! Before a run (reading data, writing a folder's cache, any other subcommand) Ctrl-C and SIGTERM end the process at
+//! once, also after removing the temporary files being written; and a file-size limit (`ulimit -f`) is an error
+//! of the write that meets it (EFBIG), not a silent death by SIGXFSZ.
+//!
 //! The handler only does async-signal-safe things: an atomic swap, `unlink` (through
 //! [`remove_temporaries_now`]) and `_exit`. A watcher thread turns the recorded signal into `Control`'s stop.
 
@@ -34,6 +38,28 @@ extern "C" fn on_signal(signal: libc::c_int) {
         // SAFETY: _exit is async-signal-safe; it ends the process without running anything else.
         unsafe { libc::_exit(exit_status(signal)) };
     }
+}
+
+extern "C" fn on_early_signal(signal: libc::c_int) {
+    remove_temporaries_now();
+    // SAFETY: _exit is async-signal-safe; it ends the process without running anything else.
+    unsafe { libc::_exit(exit_status(signal)) };
+}
+
+/// For the whole command, first thing: SIGINT and SIGTERM remove the temporary files being written and exit
+/// 128 + the signal; SIGXFSZ is ignored, so a write past the file-size limit fails with EFBIG and is reported.
+pub(crate) fn clean_up_on_signal() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: as in `stop_on_signal`; the handler only unlinks and calls _exit.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_early_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
 }
 
 /// From now on, SIGINT and SIGTERM stop `control` (the first signal) or end the process (the second); see the

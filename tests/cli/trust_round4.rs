@@ -241,3 +241,36 @@ fn a_cache_that_does_not_match_its_images_is_decoded_afresh_with_a_note() {
     assert!(text(&out.stderr).contains("read from the cache"), "{}", text(&out.stderr));
     assert_eq!(ok(&out), truth);
 }
+
+#[test]
+fn a_file_size_limit_is_an_error_of_the_write_not_a_silent_death() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.safetensors");
+    let mut cmd = crate::support::cli::bin();
+    cmd.args(["train", "--epochs", "1", "--limit", "200", "--save", s(&w)]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 64 * 1024, rlim_max: 64 * 1024 };
+            match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+    let out = cmd.stdin(std::process::Stdio::null()).output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a status, not a signal: {:?} {err}", out.status);
+    assert!(err.contains("w.safetensors") && err.contains("too large"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "no partial or temporary file: {left:?}");
+}
+
+#[test]
+fn a_run_that_cannot_fit_in_memory_is_refused_before_it_starts_with_the_figures() {
+    // 1×1 blocks of 64 channels keep 28×28 maps: about 3 MB per image while training, 190 GB at batch 60000.
+    let out = run_bounded(&["train", "--arch", "c64k1,c64k1,c64k1,f10", "--batch-size", "60000", "--epochs", "1"]);
+    let err = refused(&out, "at batch 60000 needs about");
+    assert!(err.contains("GB of memory") && err.contains("available") && err.contains("at most"), "{err}");
+}

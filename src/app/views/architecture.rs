@@ -11,6 +11,7 @@ use crate::engine::model::architecture::{
     Architecture, ConvBlock, Dense, CHANNELS, KERNEL, MAX_BLOCKS, MAX_DROPOUT_PCT, MAX_HIDDEN, PRESETS, WIDTH,
 };
 use crate::engine::model::config::ModelConfig;
+use crate::engine::model::memory;
 use crate::engine::model::stages::{self, Spec};
 use egui::{Button, ComboBox, DragValue, RichText, Ui};
 
@@ -46,15 +47,23 @@ impl ArchitectureView {
     }
 
     /// `config`: the network the next run trains (the side panel's settings); `locked`: a run is active.
-    pub fn ui(&mut self, ui: &mut Ui, config: ModelConfig, locked: bool, commands: &mut Vec<UiCommand>) {
+    /// `batch`: the side panel's batch size, for the training memory estimate.
+    pub fn ui(&mut self, ui: &mut Ui, config: ModelConfig, batch: usize, locked: bool, commands: &mut Vec<UiCommand>) {
         // Scrolls in a short window (1024×700): the table of a three-block network is taller than the panel.
         egui::ScrollArea::vertical()
             .id_salt("arch-scroll")
             .auto_shrink([false, false])
-            .show(ui, |ui| self.contents(ui, config, locked, commands));
+            .show(ui, |ui| self.contents(ui, config, batch, locked, commands));
     }
 
-    fn contents(&mut self, ui: &mut Ui, config: ModelConfig, locked: bool, commands: &mut Vec<UiCommand>) {
+    fn contents(
+        &mut self,
+        ui: &mut Ui,
+        config: ModelConfig,
+        batch: usize,
+        locked: bool,
+        commands: &mut Vec<UiCommand>,
+    ) {
         let arch = config.arch;
         ui.horizontal_wrapped(|ui| {
             ui.heading("Architecture");
@@ -98,6 +107,13 @@ impl ArchitectureView {
             None => ui.label(RichText::new(summary(table)).strong()),
             Some(_) => ui.colored_label(ui.visuals().error_fg_color, summary(table)),
         };
+        if let Some(need) = memory::training_bytes(config, batch) {
+            ui.label(format!(
+                "Training at batch {batch} needs about {} of memory (activations and their gradients); a run that \
+                 would not fit in this machine's memory is refused before it starts.",
+                memory::bytes_text(need)
+            ));
+        }
         ui.weak("Each stage for one 1×28×28 input, worked out as you edit: no training needed.");
         let style = TableStyle {
             id: "arch-stage-table",
@@ -230,7 +246,7 @@ mod tests {
         let ctx = egui::Context::default();
         let mut commands = Vec::new();
         for _ in 0..2 {
-            let mut out = ctx.run_ui(Default::default(), |ui| view.ui(ui, config, locked, &mut commands));
+            let mut out = ctx.run_ui(Default::default(), |ui| view.ui(ui, config, 100, locked, &mut commands));
             out.textures_delta.clear();
         }
         commands

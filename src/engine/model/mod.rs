@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod inspect;
 pub mod lenet;
+pub mod memory;
 pub mod onnx;
 pub mod ops;
 pub mod predict;

@@ -6,6 +6,7 @@ use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::model::config::ModelConfig;
 use crate::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
+use crate::engine::model::memory::{available_bytes, check_training_memory};
 use crate::engine::model::ops;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::rng::Rng;
@@ -56,6 +57,8 @@ pub(crate) fn train_with(
 ) -> Result<ModelWeights> {
     // The output layer scores the data set's classes, whatever the settings said.
     let cfg = &TrainConfig { model: ModelConfig { classes: data.class_names.len(), ..cfg.model }, ..cfg.clone() };
+    // Before anything is allocated: a network and batch size that would not fit in memory are refused.
+    check_training_memory(cfg.model, cfg.batch_size, available_bytes())?;
     let mut coach = Coach::new();
     let mut coached = |e: TrainEvent| coach.relay(e, emit);
     run(cfg, data, initial, control, monitor, &mut coached)
