@@ -233,10 +233,10 @@ impl EvaluationView {
             egui::FontId::proportional(12.0),
             text_color,
         );
-        // The rows' axis, in the corner above the row names.
+        // The rows' axis, in the corner above the row names (on the line of "predicted", clear of the cells).
         painter.text(
-            rect.min + Vec2::new(label_w - 6.0, 2.0),
-            egui::Align2::RIGHT_TOP,
+            rect.min + Vec2::new(0.0, 2.0),
+            egui::Align2::LEFT_TOP,
             "true",
             egui::FontId::proportional(12.0),
             text_color,
