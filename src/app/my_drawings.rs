@@ -126,8 +126,7 @@ impl PlaygroundApp {
                 // MNIST-trained weights to start from: the current ones if they are, else the newest stored run
                 // trained on MNIST (read on the helper thread below).
                 let s = &self.session;
-                let trained = !s.history.is_empty() || s.weights_from_file || s.weights_origin.is_some();
-                let current = s.weights.clone().filter(|w| trained && w.dataset == MNIST_NAME);
+                let current = s.weights.clone().filter(|w| s.weights_trained() && w.dataset == MNIST_NAME);
                 let store = self.session.experiments.store.clone();
                 self.spawn_helper(Job::ReadDrawings, move || {
                     let result = image_folder::load(&dir).map(|l| Arc::new(l.data));

@@ -184,11 +184,15 @@ impl Session {
         Ok(())
     }
 
+    /// True when the current weights were trained (this session, a stored run's or a loaded file), not fresh.
+    pub fn weights_trained(&self) -> bool {
+        !self.history.is_empty() || self.weights_from_file || self.weights_origin.is_some()
+    }
+
     /// True when a run can continue from the current weights: they were trained (or loaded) and fit the settings'
     /// architecture.
     pub fn can_continue(&self, train: &TrainConfig) -> bool {
-        let trained = !self.history.is_empty() || self.weights_from_file || self.weights_origin.is_some();
-        trained && self.weights.as_ref().is_some_and(|w| same_net(w.config, train.model))
+        self.weights_trained() && self.weights.as_ref().is_some_and(|w| same_net(w.config, train.model))
     }
 
     /// Fresh weights from the settings; curves cleared.

@@ -136,7 +136,6 @@ fn score_row(row: &[f32], label: usize) -> Scored {
     Scored { best, confidence: (1.0 / sum_exp) as f32, loss: sum_exp.ln() + max - row[label] as f64 }
 }
 
-/// All images counted in a confusion matrix.
 /// A test set whose labels number `data_names` renumbered to the classes the weights score (`weights_names`), matched
 /// by name: a folder renamed or listed in another order is still scored right. A class the weights do not know is
 /// an error naming it (no accuracy at all rather than a wrong one). The same set when the names agree.
@@ -180,6 +179,7 @@ pub fn in_weights_classes<'a>(
     Ok(std::borrow::Cow::Owned(ImageSet { images: test.images.clone(), labels }))
 }
 
+/// All images counted in a confusion matrix.
 pub fn total(confusion: &[Vec<u32>]) -> u64 {
     confusion.iter().flatten().map(|&c| c as u64).sum()
 }

@@ -58,8 +58,10 @@ pub fn check_training_memory(cfg: ModelConfig, batch: usize, available: Option<u
     if need <= budget {
         return Ok(());
     }
-    let per_image = training_bytes(cfg, 1).zip(training_bytes(cfg, 0)).map_or(0, |(one, none)| one - none);
-    let fits = (1..=batch).rev().find(|&b| training_bytes(cfg, b).is_some_and(|n| n <= budget));
+    // The estimate is `fixed + batch × per_image`: the largest batch that fits follows from it.
+    let fixed = training_bytes(cfg, 0).unwrap_or(0);
+    let per_image = training_bytes(cfg, 1).map_or(0, |one| one - fixed);
+    let fits = budget.checked_sub(fixed).map(|room| room / per_image.max(1)).filter(|&b| b >= 1);
     let what_to_do = match fits {
         Some(b) => format!("a batch size of at most {b} fits"),
         None => "even one image does not fit: make the network smaller".to_string(),
