@@ -28,7 +28,7 @@ pub enum Pooling {
 }
 
 #[inline(always)]
-fn activate(act: Activation, v: &mut [f32]) {
+pub(super) fn activate(act: Activation, v: &mut [f32]) {
     match act {
         Activation::Identity => {}
         Activation::Sigmoid => sigmoid_slice(v),
@@ -82,7 +82,7 @@ fn fast_exp(x: f32) -> f32 {
 
 /// Derivative of the activation expressed through its output `a`.
 #[inline(always)]
-fn act_grad(act: Activation, a: f32) -> f32 {
+pub(super) fn act_grad(act: Activation, a: f32) -> f32 {
     match act {
         Activation::Identity => 1.0,
         Activation::Sigmoid => a * (1.0 - a),

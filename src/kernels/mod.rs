@@ -4,6 +4,8 @@
 //! * [`conv2d`]: stride-1 zero-padded convolution with bias as im2col + gemm over the batch, with
 //!   a fused backward pass (weight, bias and optional input gradient in one sweep).
 //! * [`avg_pool2x2`], [`max_pool2x2`]: direct 2x2 / stride-2 pooling, forward and backward (odd sides floored).
+//! * [`linear_act`]: a dense layer with its activation, forward and backward, over single-threaded gemm calls.
+//! * [`softmax_cross_entropy`]: the mean loss over a batch with the softmax's gradient in one step.
 //! * [`init_compute_threads`]: thread-pool sizing and flush-to-zero.
 //!
 //! The fast paths cover contiguous-or-not f32 tensors on the CPU; anything else (other dtypes,
@@ -15,7 +17,9 @@
 //! range are single-threaded, so there is no nested parallelism.
 
 mod conv;
+mod dense;
 mod fused;
+mod loss;
 mod pool;
 mod threads;
 
@@ -152,6 +156,45 @@ pub fn conv2d_act_pool(
             Pooling::Avg => even_crop(&a)?.avg_pool2d(2),
             Pooling::Max => generic_max_pool2x2(&a),
         }
+    }
+}
+
+/// `act(x · wᵀ + b)` for x [N,K], w [O,K], b [O] -> [N,O], differentiable (one custom op with its own backward;
+/// no input gradient when `x` is not tracked). Off the fast path it is [`generic_linear`] and the activation.
+pub fn linear_act(x: &Tensor, w: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
+    let (n, k) = x.dims2()?;
+    dense::dense_dims(&[n, k], w.dims(), b.dims())?;
+    if fast_path(&[x, w, b]) {
+        let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
+        let op = dense::LinearAct { act, input_grad: x.track_op() };
+        if x.track_op() || w.track_op() || b.track_op() {
+            x.apply_op3(&w, &b, op)
+        } else {
+            x.apply_op3_no_bwd(&w, &b, &op)
+        }
+    } else {
+        let z = generic_linear(x, w, b)?;
+        match act {
+            Activation::Identity => Ok(z),
+            Activation::Sigmoid => candle_nn::ops::sigmoid(&z),
+            Activation::Relu => z.relu(),
+        }
+    }
+}
+
+/// candle's matmul with the transposed weight and a broadcast bias (the reference of [`linear_act`]).
+pub fn generic_linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    x.matmul(&w.t()?)?.broadcast_add(b)
+}
+
+/// Mean cross-entropy of `logits` [N,C] against `labels` (N values below C), differentiable. Off the fast path it
+/// is candle-nn's `cross_entropy`.
+pub fn softmax_cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    if fast_path(&[logits]) && labels.dtype() == DType::U32 {
+        let op = loss::SoftmaxCrossEntropy { labels: labels.to_vec1::<u32>()? };
+        logits.contiguous()?.apply_op1(op)
+    } else {
+        candle_nn::loss::cross_entropy(logits, labels)
     }
 }
 

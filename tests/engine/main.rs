@@ -14,6 +14,7 @@ mod experiments;
 mod fine_tune;
 mod image_folder;
 mod kernels;
+mod kernels_dense;
 mod kernels_odd;
 mod onnx_export;
 mod proptest_inputs;

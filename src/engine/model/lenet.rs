@@ -125,8 +125,8 @@ impl LeNet {
     }
 
     /// Logits [N, classes] for images [N, 1, 28, 28]. Each conv → activation → pool run is computed by the fused
-    /// kernel (a conv block without pooling by the fast convolution, then its activation); the values are those of
-    /// the stage-by-stage `trace`. Dropout stages pass everything through.
+    /// kernel (a conv block without pooling by the fast convolution, then its activation), each dense layer with
+    /// its activation by the fused dense kernel; the values are those of the stage-by-stage `trace`. Dropout stages pass everything through.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.forward_with(x, None)
     }
@@ -149,6 +149,16 @@ impl LeNet {
                     let (w, b) = self.weighted(i)?;
                     h = ops::conv_act_pool(&h, w, b, padding, act, pool, i != 0)?;
                     i += 3;
+                }
+                [Stage { kind: StageKind::Linear { .. }, .. }, Stage { kind: StageKind::Activation(act), .. }, ..] => {
+                    let (w, b) = self.weighted(i)?;
+                    h = ops::linear_act(&h, w, b, Some(act))?;
+                    i += 2;
+                }
+                [Stage { kind: StageKind::Linear { .. }, .. }, ..] => {
+                    let (w, b) = self.weighted(i)?;
+                    h = ops::linear_act(&h, w, b, None)?;
+                    i += 1;
                 }
                 [Stage { kind: StageKind::Dropout { pct }, .. }, ..] if pct > 0 && rng.is_some() => {
                     if let Some(rng) = rng.as_deref_mut() {
@@ -193,7 +203,7 @@ pub fn images_tensor(pixels: &[f32], n: usize) -> candle_core::Result<Tensor> {
 
 /// Mean cross-entropy loss and the number of correct predictions.
 pub fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> candle_core::Result<(Tensor, usize)> {
-    let loss = candle_nn::loss::cross_entropy(logits, labels)?;
+    let loss = ops::cross_entropy(logits, labels)?;
     // Counted on the host: one copy of the logits instead of four small tensor ops.
     let (_, classes) = logits.dims2()?;
     let values = logits.flatten_all()?.to_vec1::<f32>()?;

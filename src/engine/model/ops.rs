@@ -1,5 +1,5 @@
 //! The model's hot operations behind one seam: convolution with bias, 2×2 pooling, and the fused
-//! conv → activation → pool block that training uses. They run on the fast CPU kernels (`crate::kernels`, candle
+//! conv → activation → pool block that training uses, the dense layer with its activation, and the loss. They run on the fast CPU kernels (`crate::kernels`, candle
 //! custom ops with their own backward), so everything above sees plain candle tensors with autograd intact.
 
 use crate::engine::model::config::{Activation, Pooling};
@@ -40,6 +40,21 @@ pub(crate) fn conv_act_pool(
         Pooling::Max => kernels::Pooling::Max,
     };
     kernels::conv2d_act_pool(x, w, b, padding, act, pool, input_grad)
+}
+
+/// A dense layer and, if given, its activation: `act(x · wᵀ + b)` in one pass.
+pub(crate) fn linear_act(x: &Tensor, w: &Tensor, b: &Tensor, activation: Option<Activation>) -> Result<Tensor> {
+    let act = match activation {
+        None => kernels::Activation::Identity,
+        Some(Activation::Sigmoid) => kernels::Activation::Sigmoid,
+        Some(Activation::Relu) => kernels::Activation::Relu,
+    };
+    kernels::linear_act(x, w, b, act)
+}
+
+/// Mean cross-entropy of the logits against the labels, with the softmax's gradient in one step.
+pub(crate) fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    kernels::softmax_cross_entropy(logits, labels)
 }
 
 /// Prepares the calling thread for computing: the compute pools exist and this thread flushes subnormals to zero
