@@ -2,23 +2,23 @@
 //! with momentum, and one small file shows all three rules side by side.
 //!
 //! Every step also keeps a copy of the weights it started from (`previous`), so the trainer can hand back the last
-//! good weights when the next step diverges without snapshotting the model every step. Plain SGD, the classic
-//! recipe and the hot path, updates each parameter in place in one pass (`w -= lr * g`, copying the old value out
-//! on the way) instead of three candle ops with two temporaries.
+//! good weights when the next step diverges without snapshotting the model every step. Each rule updates each
+//! parameter in place in one pass over the weights, the gradient and the rule's state (copying the old value out
+//! on the way) instead of up to a dozen candle ops with their temporaries.
 
 use crate::engine::training::config::Optimizer;
 use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
+use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Var};
 use std::cell::RefCell;
 
 pub struct Optim {
     kind: Optimizer,
     lr: f64,
     step: i32,
-    /// Momentum velocity, or Adam's first moment.
-    m: Vec<Tensor>,
-    /// Adam's second moment.
-    v: Vec<Tensor>,
+    /// Momentum velocity, or Adam's first moment, per parameter (flattened); empty for SGD.
+    m: Vec<Vec<f32>>,
+    /// Adam's second moment; empty otherwise.
+    v: Vec<Vec<f32>>,
     /// Each parameter's values before the last step (flattened, row-major); empty before the first step.
     previous: Vec<Vec<f32>>,
     /// Parameters that are never updated (frozen layers), by index.
@@ -32,10 +32,11 @@ const EPS: f64 = 1e-8;
 
 impl Optim {
     pub fn new(kind: Optimizer, lr: f64, vars: &[Var]) -> Result<Self> {
-        let zeros = || vars.iter().map(|v| v.zeros_like()).collect::<Result<Vec<_>>>();
+        let zeros = || vars.iter().map(|v| vec![0f32; v.elem_count()]).collect::<Vec<_>>();
         let (m, v) = match kind {
             Optimizer::Sgd => (Vec::new(), Vec::new()),
-            _ => (zeros()?, zeros()?),
+            Optimizer::Momentum => (zeros(), Vec::new()),
+            Optimizer::Adam => (zeros(), zeros()),
         };
         Ok(Optim { kind, lr, step: 0, m, v, previous: vec![Vec::new(); vars.len()], frozen: vec![false; vars.len()] })
     }
@@ -60,6 +61,16 @@ impl Optim {
 
     pub fn step(&mut self, vars: &[Var], grads: &GradStore) -> Result<()> {
         self.step += 1;
+        let rule = match self.kind {
+            Optimizer::Sgd => Rule::Sgd { lr: self.lr as f32 },
+            Optimizer::Momentum => Rule::Momentum { lr: self.lr as f32, mu: MOMENTUM as f32 },
+            Optimizer::Adam => {
+                // Bias corrections folded into the step size and epsilon (as PyTorch does).
+                let c1 = 1.0 - BETA1.powi(self.step);
+                let c2 = (1.0 - BETA2.powi(self.step)).sqrt();
+                Rule::Adam { lr: (self.lr * c2 / c1) as f32, eps: (EPS * c2) as f32 }
+            }
+        };
         for (i, var) in vars.iter().enumerate() {
             let grad = if self.frozen[i] { None } else { grads.get(var.as_tensor()) };
             let Some(g) = grad else {
@@ -67,87 +78,165 @@ impl Optim {
                 self.previous[i] = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
                 continue;
             };
-            if self.kind == Optimizer::Sgd && var.device().is_cpu() && var.dtype() == candle_core::DType::F32 {
-                let op = SgdStep { lr: self.lr as f32, previous: RefCell::new(std::mem::take(&mut self.previous[i])) };
-                var.as_tensor().inplace_op2(g, &op)?;
+            if var.device().is_cpu() && var.dtype() == candle_core::DType::F32 {
+                let op = Update {
+                    rule,
+                    previous: RefCell::new(std::mem::take(&mut self.previous[i])),
+                    m: RefCell::new(self.m.get_mut(i).map(std::mem::take).unwrap_or_default()),
+                    v: RefCell::new(self.v.get_mut(i).map(std::mem::take).unwrap_or_default()),
+                };
+                var.as_tensor().inplace_op2(&g.contiguous()?, &op)?;
                 self.previous[i] = op.previous.into_inner();
+                if let Some(m) = self.m.get_mut(i) {
+                    *m = op.m.into_inner();
+                }
+                if let Some(v) = self.v.get_mut(i) {
+                    *v = op.v.into_inner();
+                }
                 continue;
             }
-            // A leaf's gradient still references the forward graph; keeping it in the moments would chain every
-            // step's graph to the next (unbounded memory). Detach it.
-            let g = &g.detach();
-            let update = match self.kind {
-                Optimizer::Sgd => (g * self.lr)?,
-                Optimizer::Momentum => {
-                    self.m[i] = ((&self.m[i] * MOMENTUM)? + g)?;
-                    (&self.m[i] * self.lr)?
-                }
-                Optimizer::Adam => {
-                    self.m[i] = ((&self.m[i] * BETA1)? + (g * (1.0 - BETA1))?)?;
-                    self.v[i] = ((&self.v[i] * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
-                    let m_hat = (&self.m[i] / (1.0 - BETA1.powi(self.step)))?;
-                    let v_hat = (&self.v[i] / (1.0 - BETA2.powi(self.step)))?;
-                    ((m_hat / (v_hat.sqrt()? + EPS)?)? * self.lr)?
-                }
-            };
-            self.previous[i] = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-            var.set(&var.as_tensor().sub(&update)?.detach())?;
+            candle_core::bail!("optimizer: parameters must be f32 tensors on the CPU")
         }
         Ok(())
     }
 }
 
-/// In-place `w -= g * lr` (the same arithmetic as candle's `w - (g * lr)`), storing the old `w` in `previous`.
-struct SgdStep {
-    lr: f32,
-    previous: RefCell<Vec<f32>>,
+/// One update rule with its step's constants.
+#[derive(Clone, Copy)]
+enum Rule {
+    Sgd {
+        lr: f32,
+    },
+    Momentum {
+        lr: f32,
+        mu: f32,
+    },
+    /// `lr` and `eps` with the bias corrections folded in.
+    Adam {
+        lr: f32,
+        eps: f32,
+    },
 }
 
-impl InplaceOp2 for SgdStep {
+/// In-place update of one parameter from its gradient in a single pass, storing the old values in `previous`
+/// and keeping the rule's state (`m`, `v`: as long as the parameter, or empty when the rule has none).
+struct Update {
+    rule: Rule,
+    previous: RefCell<Vec<f32>>,
+    m: RefCell<Vec<f32>>,
+    v: RefCell<Vec<f32>>,
+}
+
+impl InplaceOp2 for Update {
     fn name(&self) -> &'static str {
-        "sgd-step"
+        "optimizer-step"
     }
 
     fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<()> {
         let (CpuStorage::F32(w), CpuStorage::F32(g)) = (s1, s2) else {
-            candle_core::bail!("sgd-step: parameters and gradients must be f32")
+            candle_core::bail!("optimizer: parameters and gradients must be f32")
         };
-        let Some((w0, w1)) = l1.contiguous_offsets() else { candle_core::bail!("sgd-step: parameter not contiguous") };
+        let Some((w0, w1)) = l1.contiguous_offsets() else { candle_core::bail!("optimizer: parameter not contiguous") };
+        let Some((g0, g1)) = l2.contiguous_offsets() else { candle_core::bail!("optimizer: gradient not contiguous") };
         if l1.shape() != l2.shape() {
-            candle_core::bail!("sgd-step: gradient shape {:?} for a parameter of shape {:?}", l2.dims(), l1.dims())
+            candle_core::bail!("optimizer: gradient shape {:?} for a parameter of shape {:?}", l2.dims(), l1.dims())
         }
-        let w = &mut w[w0..w1];
+        let (w, g) = (&mut w[w0..w1], &g[g0..g1]);
         let mut prev = self.previous.borrow_mut();
         prev.clear();
         prev.extend_from_slice(w);
-        let lr = self.lr;
-        let upd = |w: &mut f32, g: f32| *w -= g * lr + 0.0;
-        match (l2.contiguous_offsets(), l2.dims(), l2.stride()) {
-            (Some((g0, g1)), _, _) => w.iter_mut().zip(&g[g0..g1]).for_each(|(w, &g)| upd(w, g)),
-            (None, &[rows, cols], &[rs, cs]) => {
-                let base = l2.start_offset();
-                for (r, wr) in w.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
-                    for (c, w) in wr.iter_mut().enumerate() {
-                        upd(w, g[base + r * rs + c * cs]);
-                    }
+        let (mut m, mut v) = (self.m.borrow_mut(), self.v.borrow_mut());
+        match self.rule {
+            // `+ 0.0` keeps -0.0 updates equal to candle's `w - g * lr`.
+            Rule::Sgd { lr } => w.iter_mut().zip(g).for_each(|(w, &g)| *w -= g * lr + 0.0),
+            Rule::Momentum { lr, mu } => {
+                m.resize(w.len(), 0.0);
+                for ((w, &g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
+                    *m = *m * mu + g;
+                    *w -= *m * lr;
                 }
             }
-            (None, dims, stride) => {
-                // Any other strided layout: walk the row-major multi-index.
-                let mut idx = vec![0usize; dims.len()];
-                for w in w.iter_mut() {
-                    let off = l2.start_offset() + idx.iter().zip(stride).map(|(i, s)| i * s).sum::<usize>();
-                    upd(w, g[off]);
-                    for d in (0..dims.len()).rev() {
-                        idx[d] += 1;
-                        if idx[d] < dims[d] {
-                            break;
-                        }
-                        idx[d] = 0;
-                    }
+            Rule::Adam { lr, eps } => {
+                let (b1, b2) = (BETA1 as f32, BETA2 as f32);
+                m.resize(w.len(), 0.0);
+                v.resize(w.len(), 0.0);
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    *m = *m * b1 + g * (1.0 - b1);
+                    *v = *v * b2 + g * g * (1.0 - b2);
+                    *w -= lr * *m / (v.sqrt() + eps);
                 }
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    /// The textbook rules in f64, step by step (Adam with its bias corrections written out).
+    fn reference(kind: Optimizer, lr: f64, w0: &[f64], grads: &[Vec<f64>]) -> Vec<f64> {
+        let (mut w, mut m, mut v) = (w0.to_vec(), vec![0.0; w0.len()], vec![0.0; w0.len()]);
+        for (t, g) in grads.iter().enumerate() {
+            for i in 0..w.len() {
+                match kind {
+                    Optimizer::Sgd => w[i] -= lr * g[i],
+                    Optimizer::Momentum => {
+                        m[i] = MOMENTUM * m[i] + g[i];
+                        w[i] -= lr * m[i];
+                    }
+                    Optimizer::Adam => {
+                        m[i] = BETA1 * m[i] + (1.0 - BETA1) * g[i];
+                        v[i] = BETA2 * v[i] + (1.0 - BETA2) * g[i] * g[i];
+                        let m_hat = m[i] / (1.0 - BETA1.powi(t as i32 + 1));
+                        let v_hat = v[i] / (1.0 - BETA2.powi(t as i32 + 1));
+                        w[i] -= lr * m_hat / (v_hat.sqrt() + EPS);
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn each_rule_follows_its_formula_and_keeps_the_previous_weights() {
+        let w0 = [0.5f32, -1.25, 2.0, 0.0, 3.5, -0.75];
+        let grads: Vec<Vec<f32>> = (0..5)
+            .map(|t| w0.iter().enumerate().map(|(i, _)| ((t * 7 + i * 3) % 11) as f32 / 5.0 - 1.0).collect())
+            .collect();
+        for (kind, lr) in [(Optimizer::Sgd, 0.9), (Optimizer::Momentum, 0.05), (Optimizer::Adam, 1e-3)] {
+            let var = Var::from_tensor(&Tensor::from_slice(&w0, (2, 3), &Device::Cpu).unwrap()).unwrap();
+            let mut optim = Optim::new(kind, lr, std::slice::from_ref(&var)).unwrap();
+            assert!(optim.previous().is_none());
+            let mut before = w0.to_vec();
+            for g in &grads {
+                // The gradient through a real backward pass: d(sum(w * g)) / dw = g.
+                let gt = Tensor::from_slice(g, (2, 3), &Device::Cpu).unwrap();
+                let store = (var.as_tensor() * &gt).unwrap().sum_all().unwrap().backward().unwrap();
+                optim.step(std::slice::from_ref(&var), &store).unwrap();
+                assert_eq!(optim.previous().unwrap()[0], before, "{kind:?}: previous");
+                before = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            }
+            let want = reference(
+                kind,
+                lr,
+                &w0.map(f64::from),
+                &grads.iter().map(|g| g.iter().map(|&x| x as f64).collect()).collect::<Vec<_>>(),
+            );
+            for (got, want) in before.iter().zip(&want) {
+                assert!((*got as f64 - want).abs() <= 1e-6 * want.abs().max(1.0), "{kind:?}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn frozen_parameters_keep_their_values_bit_for_bit() {
+        let var = Var::from_tensor(&Tensor::from_slice(&[1f32, 2.0], 2, &Device::Cpu).unwrap()).unwrap();
+        let mut optim = Optim::new(Optimizer::Adam, 0.1, std::slice::from_ref(&var)).unwrap().freeze(vec![true]);
+        let store = var.as_tensor().sum_all().unwrap().backward().unwrap();
+        optim.step(std::slice::from_ref(&var), &store).unwrap();
+        assert_eq!(var.as_tensor().to_vec1::<f32>().unwrap(), vec![1.0, 2.0]);
     }
 }
