@@ -213,4 +213,18 @@ fn the_runs_tab_plots_each_run_by_its_parameters() {
     h.step();
     h.step();
     assert!(h.query_by_label("Parameters against best test accuracy").is_some(), "one point per run");
+    assert!(h.query_by_label("2 of 2 runs").is_some(), "one data set: no choice, both shown");
+    assert!(h.query_by_label("All data sets").is_none());
+    // A run on another data set: the two are told apart by marker, and either can be shown alone.
+    h.state_mut().session.experiments.runs[1].run.record.dataset = "Fashion-MNIST".into();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("2 of 2 runs: circles MNIST, diamonds Fashion-MNIST").is_some());
+    h.get_by_label("Data set shown").click();
+    h.step();
+    h.step();
+    h.get_by_label("Fashion-MNIST").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("1 of 2 runs").is_some(), "only the Fashion-MNIST run is plotted");
 }
