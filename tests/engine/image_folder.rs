@@ -125,3 +125,61 @@ fn bad_folders_are_one_clear_error_naming_the_folder_or_file() {
     // Neither kind of folder: a plain file.
     assert!(load_err(&victim).contains("not a folder"));
 }
+
+/// Random damage to the folder's cache, sometimes with a class folder renamed as well: every load succeeds and gives
+/// exactly what decoding the images afresh gives (the images are the truth; the cache only saves time).
+#[test]
+fn a_damaged_cache_or_renamed_classes_never_change_what_is_loaded() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let dir = tempfile::tempdir().unwrap();
+    write_digits(dir.path(), &mnist().test, 0, 3, Style::default());
+    for d in ["3", "4", "5", "6", "7", "8", "9"] {
+        std::fs::remove_dir_all(dir.path().join(d)).unwrap();
+    }
+    let cache = dir.path().join(".lenet-cache-v1.bin");
+    let fresh = |dir: &Path| {
+        let _ = std::fs::remove_file(&cache);
+        let l = image_folder::load(dir).unwrap();
+        (l.data.class_names, l.data.train, l.data.test)
+    };
+    let truth = fresh(dir.path());
+    let good = std::fs::read(&cache).expect("the first load writes the cache");
+    // (position as a share of the file, kind of damage, value, rename a class folder?)
+    let damage = (0.0f64..1.0, 0u8..4, any::<u8>(), any::<bool>());
+    let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&damage, |(at, kind, value, rename)| {
+            let mut bytes = good.clone();
+            let i = ((at * bytes.len() as f64) as usize).min(bytes.len() - 1);
+            match kind {
+                0 => bytes[i] ^= value.max(1),
+                1 => bytes.truncate(i),
+                2 => bytes.extend(std::iter::repeat_n(value, i % 4096 + 1)),
+                _ => bytes[i..].iter_mut().take(64).for_each(|b| *b = value),
+            }
+            std::fs::write(&cache, &bytes).unwrap();
+            let want = if rename {
+                std::fs::rename(dir.path().join("1"), dir.path().join("z1")).unwrap();
+                let cached = std::fs::read(&cache).unwrap();
+                let want = fresh(dir.path());
+                std::fs::write(&cache, &cached).unwrap();
+                want
+            } else {
+                truth.clone()
+            };
+            let got = image_folder::load(dir.path()).map_err(|e| TestCaseError::fail(e.report()))?;
+            if rename {
+                std::fs::rename(dir.path().join("z1"), dir.path().join("1")).unwrap();
+            }
+            prop_assert_eq!(&got.data.class_names, &want.0);
+            prop_assert!(
+                got.data.train == want.1 && got.data.test == want.2,
+                "kind {} at {} gave other images",
+                kind,
+                i
+            );
+            Ok(())
+        })
+        .unwrap();
+}

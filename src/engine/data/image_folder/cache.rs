@@ -2,8 +2,8 @@
 //! opening a folder of thousands of photos a second time takes milliseconds instead of a decoding pass. It is keyed
 //! by a SHA-256 of the class names and every file's relative name, side of the split, size and modification time
 //! (and the preprocessing's version): any added, removed, renamed or touched image makes it stale, and it is
-//! rebuilt. A cache that is stale, truncated, oversized or corrupt is ignored, never an error: the images are
-//! the truth. Written atomically.
+//! rebuilt. A cache that is stale, truncated, oversized or corrupt (its payload's SHA-256 is in the header) is
+//! ignored, never an error: the images are the truth. Written atomically.
 
 use crate::engine::data::image_folder::decode::Decoded;
 use crate::engine::data::image_folder::listing::{Entry, MAX_FOLDER_FILES};
@@ -16,11 +16,13 @@ use std::io::Read;
 use std::path::Path;
 
 pub const CACHE_FILE: &str = ".lenet-cache-v1.bin";
-const MAGIC: &[u8; 8] = b"LENETIF1";
+/// Version 2 added the payload's digest (a version-1 file is stale, and rebuilt).
+const MAGIC: &[u8; 8] = b"LENETIF2";
 /// Bumped whenever the preprocessing changes what an image becomes.
 const PREPROCESSING_VERSION: u32 = 1;
 const MAX_NOTES_BYTES: usize = 64 * 1024;
-const HEADER_BYTES: usize = 8 + 32 + 12;
+/// Magic, key, three counts, and the SHA-256 of everything after the header.
+const HEADER_BYTES: usize = 8 + 32 + 12 + 32;
 const MAX_CACHE_BYTES: u64 = (HEADER_BYTES + MAX_NOTES_BYTES + MAX_FOLDER_FILES * (IMAGE_PIXELS + 1)) as u64;
 
 /// The cache key of a listing.
@@ -44,7 +46,7 @@ pub(super) fn key(dir: &Path, class_names: &[String], entries: &[Entry]) -> [u8;
 
 /// The cached set if the file is there, whole and made from exactly this listing.
 pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Option<Decoded> {
-    // The header first: a foreign or stale file of any size costs 52 bytes of reading, not its length.
+    // The header first: a foreign or stale file of any size costs 84 bytes of reading, not its length.
     if !plain_or_absent(path).ok()? {
         return None;
     }
@@ -66,7 +68,8 @@ pub(super) fn read(path: &Path, key: &[u8; 32], class_names: &[String]) -> Optio
     let mut bytes = header.to_vec();
     bytes.reserve_exact(expected - HEADER_BYTES);
     file.take((expected - HEADER_BYTES) as u64).read_to_end(&mut bytes).ok()?;
-    if bytes.len() != expected {
+    if bytes.len() != expected || header[52..84] != Sha256::digest(&bytes[HEADER_BYTES..])[..] {
+        // Short, or changed since it was written (a flipped pixel would otherwise train silently).
         return None;
     }
     let mut at = HEADER_BYTES;
@@ -144,11 +147,14 @@ pub(super) fn write(path: &Path, key: &[u8; 32], d: &Decoded) -> Result<()> {
     for n in [d.train.len(), d.test.len(), notes.len()] {
         out.extend_from_slice(&(n as u32).to_le_bytes());
     }
+    out.extend_from_slice(&[0u8; 32]);
     out.extend_from_slice(notes.as_bytes());
     for s in [&d.train, &d.test] {
         out.extend_from_slice(&s.labels);
         out.extend_from_slice(&s.images);
     }
+    let digest = Sha256::digest(&out[HEADER_BYTES..]);
+    out[52..84].copy_from_slice(&digest);
     write_atomic(path, &out)
 }
 
@@ -172,5 +178,9 @@ mod tests {
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();
         assert_eq!(read(&p, &k, &names), None, "truncated");
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        std::fs::write(&p, &flipped).unwrap();
+        assert_eq!(read(&p, &k, &names), None, "one pixel changed");
     }
 }
