@@ -208,6 +208,7 @@ impl eframe::App for PlaygroundApp {
         }
         self.experiments_tick();
         self.drawings_tick();
+        self.session.refresh_available_memory();
         // Not while a drag is under way: untrained weights follow the Architecture editor once the value is let go.
         if !ctx.input(|i| i.pointer.any_down()) {
             self.session.follow_settings(&self.settings.train);

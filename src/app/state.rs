@@ -112,7 +112,14 @@ pub struct Session {
     /// Where the current weights come from when they were trained (a run, Use weights, Load weights): what
     /// "Continue training" continues. None for fresh weights.
     pub weights_origin: Option<WeightsOrigin>,
+    /// The memory the system can give (MemAvailable), read every few seconds for the batch-size hint; None where
+    /// it cannot be read.
+    pub available_memory: Option<u64>,
+    memory_read_at: Option<std::time::Instant>,
 }
+
+/// How often the available memory is read again.
+const MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Session {
     pub fn new() -> Self {
@@ -133,6 +140,16 @@ impl Session {
             fresh_from: None,
             experiments: Default::default(),
             weights_origin: None,
+            available_memory: None,
+            memory_read_at: None,
+        }
+    }
+
+    /// Each frame: the available memory, read again when the last reading is a few seconds old.
+    pub(crate) fn refresh_available_memory(&mut self) {
+        if self.memory_read_at.is_none_or(|t| t.elapsed() >= MEMORY_EVERY) {
+            self.available_memory = crate::engine::model::memory::available_bytes();
+            self.memory_read_at = Some(std::time::Instant::now());
         }
     }
 

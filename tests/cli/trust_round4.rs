@@ -217,22 +217,30 @@ fn a_cache_that_does_not_match_its_images_is_decoded_afresh_with_a_note() {
     let good = std::fs::read(&cache).unwrap();
     let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
     let (n_train, notes_len) = (u32_at(&good, 40), u32_at(&good, 48));
-    // Labels rewritten (every label of both sides moved one class on), the file's size and key unchanged.
+    // Labels rewritten (every label of both sides moved one class on), the file's size and key unchanged, and its
+    // payload digest made to match (a crafted cache: a damaged one fails the digest and is rebuilt silently).
+    let header = 84;
+    let seal = |mut b: Vec<u8>| {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&b[header..]);
+        b[52..84].copy_from_slice(&digest);
+        b
+    };
     let mut bad = good.clone();
     let n_test = u32_at(&good, 44);
-    let train_labels = 52 + notes_len;
+    let train_labels = header + notes_len;
     let test_labels = train_labels + n_train * 785;
     for range in [train_labels..train_labels + n_train, test_labels..test_labels + n_test] {
         bad[range].iter_mut().for_each(|l| *l = (*l + 1) % 10);
     }
-    std::fs::write(&cache, &bad).unwrap();
+    std::fs::write(&cache, seal(bad)).unwrap();
     let out = eval();
     assert_eq!(ok(&out), truth, "the accuracy of the images themselves");
     assert!(text(&out.stderr).contains("did not match the images"), "{}", text(&out.stderr));
     // A cache claiming no images at all.
-    let mut empty = good[..52 + notes_len].to_vec();
+    let mut empty = good[..header + notes_len].to_vec();
     empty[40..48].fill(0);
-    std::fs::write(&cache, &empty).unwrap();
+    std::fs::write(&cache, seal(empty)).unwrap();
     let out = eval();
     assert_eq!(ok(&out), truth);
     assert!(text(&out.stderr).contains("holds 0 of the folder's 100 images"), "{}", text(&out.stderr));

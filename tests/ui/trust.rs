@@ -182,3 +182,38 @@ fn closing_the_window_waits_for_a_run_record_being_written() {
     let stored = RunStore::new(home.path()).list();
     assert_eq!(stored.runs.len(), 1, "the run record is on disk (skipped: {:?})", stored.skipped);
 }
+
+/// The side panel says what a large step costs, and warns with the batch that fits before Train would be refused:
+/// the same estimate as the refusal, for the network being built (the batch slider stops at 1,000, where LeNet-5
+/// needs ~120 MB but three 64-channel 9×9 blocks need gigabytes).
+#[test]
+fn the_batch_size_says_what_it_costs_and_warns_before_a_refusal() {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    let mut h = crate::support::ui::harness([1280.0, 800.0], Settings::default(), mnist_data());
+    h.step();
+    let gib = 1u64 << 30;
+    h.state_mut().session.available_memory = Some(64 * gib);
+    h.state_mut().settings.train.batch_size = 1000;
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("of memory").is_none(), "LeNet-5 at batch 1000: nothing to say");
+    h.state_mut().settings.train.model.arch = "c64k9p8,c64k9p8,c64k9p8".parse().unwrap();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("GB of memory per step").is_some(), "a large step says its cost");
+    h.state_mut().session.available_memory = Some(4 * gib);
+    h.step();
+    h.step();
+    let warning: String = h
+        .query_all_by(|n| n.label().or(n.value()).is_some_and(|l| l.contains("4.0 GB available: at most")))
+        .next()
+        .and_then(|n| n.accesskit_node().label().or(n.accesskit_node().value()))
+        .expect("a warning naming the batch that fits");
+    assert!(warning.starts_with("needs ≈ "), "{warning}");
+    let most: usize = warning.rsplit("at most ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((1..1000).contains(&most), "{warning}");
+    h.state_mut().settings.train.batch_size = most;
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("available: at most").is_none(), "at the batch it named, no warning");
+}

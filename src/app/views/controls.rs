@@ -6,11 +6,11 @@ use crate::app::state::{Phase, Session, Settings};
 use crate::app::views::files_section::files_section_ui;
 use crate::app::views::train_start::{matching_preset, train_start_ui, TrainAvailability};
 use crate::engine::model::config::{Activation, Init, Pooling};
+use crate::engine::model::memory;
 use crate::engine::model::stages;
 use crate::engine::store::runs::RunStatus;
 use crate::engine::training::config::{Optimizer, Preset, BATCH_RANGE, EPOCHS_RANGE, LR_RANGE};
 use crate::engine::training::schedule::{parse_epoch_list, Schedule};
-use crate::engine::training::step_memory::step_memory_hint;
 use egui::{Button, ComboBox, DragValue, ProgressBar, RichText, Slider, Ui};
 use std::fmt::Write;
 
@@ -175,6 +175,7 @@ pub(crate) fn controls_ui(
             ui,
             |ui| {
                 let t = &mut settings.train;
+                let available_memory = session.available_memory;
                 schedule_ui(ui, &mut t.schedule, t.epochs);
 
                 ui.label("Batch size");
@@ -182,11 +183,14 @@ pub(crate) fn controls_ui(
                     .on_hover_text("Images per update")
                     .on_disabled_hover_text(LOCKED);
                 ui.end_row();
-                // Only for large batches (over ~500 MB a step): the usual window is unchanged.
-                if let Some(hint) = step_memory_hint(t.batch_size) {
+                // Only for large batches (over ~500 MB a step) or one that would be refused: the usual window is
+                // unchanged. The same estimate as Train's refusal, for the network built in the Architecture tab.
+                if let Some((hint, warn)) = memory::batch_hint(t.model, t.batch_size, available_memory) {
                     ui.label("");
-                    ui.label(RichText::new(hint).small().weak())
-                        .on_hover_text("Estimated peak memory of one training step at this batch size");
+                    let text = RichText::new(hint).small();
+                    let text = if warn { text.color(ui.visuals().warn_fg_color) } else { text.weak() };
+                    ui.add(egui::Label::new(text).wrap())
+                        .on_hover_text("Estimated memory of one training step at this batch size (activations, their gradients, parameters)");
                     ui.end_row();
                 }
 

@@ -50,18 +50,27 @@ pub fn available_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// What a run may use of `available` bytes.
+fn budget(available: u64) -> u64 {
+    (available as f64 * MAX_SHARE) as u64
+}
+
+/// The largest batch whose estimate fits in `budget` bytes (the estimate is `fixed + batch × per_image`), or None
+/// when not even one image fits; with the per-image figure.
+fn largest_batch(cfg: ModelConfig, budget: u64) -> (Option<u64>, u64) {
+    let fixed = training_bytes(cfg, 0).unwrap_or(0);
+    let per_image = training_bytes(cfg, 1).map_or(0, |one| one - fixed);
+    (budget.checked_sub(fixed).map(|room| room / per_image.max(1)).filter(|&b| b >= 1), per_image)
+}
+
 /// Refuses a run whose estimate is over [`MAX_SHARE`] of `available` (when known), saying the figures and the
 /// largest batch that fits.
 pub fn check_training_memory(cfg: ModelConfig, batch: usize, available: Option<u64>) -> Result<()> {
     let (Some(need), Some(available)) = (training_bytes(cfg, batch), available) else { return Ok(()) };
-    let budget = (available as f64 * MAX_SHARE) as u64;
-    if need <= budget {
+    if need <= budget(available) {
         return Ok(());
     }
-    // The estimate is `fixed + batch × per_image`: the largest batch that fits follows from it.
-    let fixed = training_bytes(cfg, 0).unwrap_or(0);
-    let per_image = training_bytes(cfg, 1).map_or(0, |one| one - fixed);
-    let fits = budget.checked_sub(fixed).map(|room| room / per_image.max(1)).filter(|&b| b >= 1);
+    let (fits, per_image) = largest_batch(cfg, budget(available));
     let what_to_do = match fits {
         Some(b) => format!("a batch size of at most {b} fits"),
         None => "even one image does not fit: make the network smaller".to_string(),
@@ -74,6 +83,26 @@ pub fn check_training_memory(cfg: ModelConfig, batch: usize, available: Option<u
         bytes_text(per_image),
         bytes_text(available)
     )))
+}
+
+/// Estimates above this are worth a line beside the batch size.
+const HINT_ABOVE_BYTES: u64 = 500_000_000;
+
+/// What the side panel says under the batch size: nothing for an ordinary step; the estimate for a large one; a
+/// warning (`true`) with the largest batch that fits when Train would be refused.
+pub fn batch_hint(cfg: ModelConfig, batch: usize, available: Option<u64>) -> Option<(String, bool)> {
+    let need = training_bytes(cfg, batch)?;
+    if let Some(available) = available.filter(|&a| need > budget(a)) {
+        let fits = match largest_batch(cfg, budget(available)).0 {
+            Some(b) => format!("at most {b} fits"),
+            None => "not even 1 fits".into(),
+        };
+        return Some((
+            format!("needs ≈ {} of memory, {} available: {fits}", bytes_text(need), bytes_text(available)),
+            true,
+        ));
+    }
+    (need > HINT_ABOVE_BYTES).then(|| (format!("≈ {} of memory per step", bytes_text(need)), false))
 }
 
 /// 1536 → "1.5 KB", 9.5e9 → "9.5 GB" (powers of 1024, one decimal).
@@ -95,6 +124,22 @@ pub fn bytes_text(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_batch_hint_is_silent_for_ordinary_steps_and_warns_before_a_refusal() {
+        let lenet = ModelConfig::default();
+        let gib = 1u64 << 30;
+        assert_eq!(batch_hint(lenet, 100, Some(8 * gib)), None);
+        let (big, warn) = batch_hint(lenet, 60_000, Some(64 * gib)).unwrap();
+        assert!(!warn && big.starts_with("≈ ") && big.ends_with("GB of memory per step"), "{big}");
+        let (refused, warn) = batch_hint(lenet, 60_000, Some(gib)).unwrap();
+        assert!(warn && refused.contains("1.0 GB available: at most"), "{refused}");
+        // The batch it names is one the refusal lets through, and one more is refused.
+        let most: usize = refused.rsplit("at most ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert!(check_training_memory(lenet, most, Some(gib)).is_ok());
+        assert!(check_training_memory(lenet, most + 1, Some(gib)).is_err());
+        assert_eq!(batch_hint(lenet, 60_000, None).map(|h| h.1), Some(false), "unknown memory: the estimate only");
+    }
 
     fn cfg(spec: &str) -> ModelConfig {
         ModelConfig { arch: spec.parse().unwrap(), ..ModelConfig::default() }
