@@ -22,6 +22,7 @@ use crate::engine::store::my_drawings::{self, SetSummary};
 use crate::engine::store::runs::{RunStore, StoredRun};
 use crate::engine::training::config::TrainConfig;
 use crate::engine::training::fine_tune::{self, BeforeAfter};
+use crate::engine::training::small_set;
 use crate::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -208,7 +209,12 @@ impl PlaygroundApp {
                     } else {
                         "from fresh weights".to_string()
                     };
-                    self.start_run_on(cfg, data, initial, format!("Training on your set {how}…"));
+                    let mut status = format!("Training on your set {how}");
+                    if let Some((small, said)) = small_set::recipe(&cfg, data.train.len()) {
+                        cfg = small;
+                        status = format!("{status}; {said}");
+                    }
+                    self.start_run_on(cfg, data, initial, format!("{status}…"));
                 }
                 Err(e) => self.session.show_error("Cannot train on your set", &e),
             },

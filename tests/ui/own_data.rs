@@ -9,6 +9,7 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::{DrawingsCommand, UiCommand};
 use lenet_playground::app::state::Phase;
 use lenet_playground::app::PlaygroundApp;
+use lenet_playground::engine::training::config::Optimizer;
 use lenet_playground::engine::training::events::{Hint, HintAction, HintRule};
 use std::sync::Arc;
 
@@ -134,6 +135,12 @@ fn from_the_mnist_weights_starts_from_mnist_weights_and_says_which() {
     });
     click(&mut h, "from scratch");
     run_until(&mut h, "the run on the set starts", |a| a.session.run_active() || a.session.error.is_some());
+    // A handful of drawings trains with the small-set recipe, not the side panel's batch of 100, and says so.
+    let run_cfg = h.state().session.run.as_ref().map(|r| r.config.clone()).expect("a run");
+    assert!(run_cfg.batch_size <= 4 && run_cfg.optimizer == Optimizer::Adam, "{run_cfg:?}");
+    let status = h.state().session.status.clone();
+    assert!(status.contains("a small set (") && status.contains("instead of the side panel's"), "status: {status}");
+    assert_eq!(h.state().settings.train.batch_size, 10, "the side panel keeps its settings");
     run_until(&mut h, "the run on the set ends", |a| a.session.phase == Phase::Idle && a.jobs_in_flight() == 0);
     let current = h.state().session.weights.clone().unwrap();
     let (status, error) = (&h.state().session.status, &h.state().session.error);

@@ -196,7 +196,7 @@ impl CollectorView {
             ui.label("Train on this set:");
             if ui
                 .add_enabled(idle, egui::Button::new("from scratch"))
-                .on_hover_text("Fresh weights from the side panel's settings, this set's classes.")
+                .on_hover_text("Fresh weights for the side panel's network and this set's classes; a small set trains with small batches, Adam and enough epochs (the status line says which).")
                 .clicked()
             {
                 out.push(UiCommand::Drawings(DrawingsCommand::Train { transfer: false }));

@@ -2,7 +2,7 @@
 //! rules ([`optim`]) and divergence checks ([`divergence`]), what the user can do to it while it runs
 //! ([`control`]), what it tells the world ([`events`], [`metrics`]) and the [`coach`]'s hints over those events,
 //! the one thread that hosts it ([`worker`]), starting from other weights ([`init_from`]) and fine-tuning on one's
-//! own drawings ([`fine_tune`]) and its throughput ([`bench`]).
+//! own drawings ([`fine_tune`]), the recipe of a small set ([`small_set`]) and its throughput ([`bench`]).
 
 pub mod bench;
 pub mod coach;
@@ -15,5 +15,6 @@ pub mod init_from;
 pub mod metrics;
 pub mod optim;
 pub mod schedule;
+pub mod small_set;
 pub mod train;
 pub mod worker;
