@@ -62,7 +62,8 @@ impl RunsView {
             for entry in ex.runs.iter().rev() {
                 let id = entry.id().to_string();
                 let rec = &entry.run.record;
-                ui.horizontal(|ui| {
+                // Wrapped: a long label (what changed from the run before) goes on the next line, never clipped.
+                ui.horizontal_wrapped(|ui| {
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), Sense::hover());
                     ui.painter().rect_filled(rect, 3.0, entry.color);
                     let mut on = entry.overlay;
