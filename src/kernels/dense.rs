@@ -98,7 +98,7 @@ pub(crate) fn backward(
         dx
     };
     let (dx, (dw, db)) =
-        if n * o * k >= 150_000 { rayon::join(input_side, weight_side) } else { (input_side(), weight_side()) };
+        if n_tasks(n * o * k, 1) > 1 { rayon::join(input_side, weight_side) } else { (input_side(), weight_side()) };
     (dx, dw, db)
 }
 
