@@ -30,6 +30,7 @@ mod execute;
 pub mod experiments;
 pub mod export;
 pub mod history;
+mod inside_worker;
 mod jobs;
 mod matrix_cells;
 pub mod my_drawings;
@@ -66,6 +67,7 @@ pub enum Tab {
     Gradients,
     Architecture,
     Inspector,
+    Inside,
     Runs,
     Evaluation,
 }
@@ -82,6 +84,8 @@ pub struct PlaygroundApp {
     collector: CollectorView,
     drawings: drawings_state::Drawings,
     inspector: InspectorView,
+    pub inside: views::inside::InsideView,
+    inside_worker: inside_worker::InsideWorker,
     architecture: ArchitectureView,
     runs: RunsView,
     gradients: GradientsView,
@@ -119,6 +123,8 @@ impl PlaygroundApp {
             collector: CollectorView::default(),
             drawings: Default::default(),
             inspector: InspectorView::default(),
+            inside: Default::default(),
+            inside_worker: Default::default(),
             architecture: ArchitectureView::default(),
             runs: RunsView::default(),
             gradients: GradientsView::default(),
@@ -158,6 +164,21 @@ impl PlaygroundApp {
     /// Mean and max UI work (logic + ui) over recent frames, in ms.
     pub fn frame_time_ms(&self) -> Option<(f32, f32)> {
         self.frame_times.mean_max_ms()
+    }
+
+    /// The Inside tab's representation frames so far (one per epoch of the current run, and epoch 0).
+    pub fn inside_frames(&self) -> usize {
+        self.inside_worker.frames.len()
+    }
+
+    /// The Inside tab's unit ranking is there and is the one last asked for.
+    pub fn inside_ranking_ready(&self) -> bool {
+        self.inside_worker.rankings.is_some() && !self.inside_worker.ranking_pending()
+    }
+
+    /// Where each map digit was drawn in the Inside tab's last painted map (window points), for tests that click one.
+    pub fn inside_map_points(&self) -> &[egui::Pos2] {
+        &self.inside.map.drawn
     }
 
     /// Data sets or weights that arrived during the run and wait for it to end.
@@ -250,6 +271,8 @@ impl eframe::App for PlaygroundApp {
             });
         });
         self.attribution.sync(&ctx, &mut self.canvas, &self.session);
+        let ranked = self.inside.ranked_stage().filter(|_| self.tab == Tab::Inside);
+        self.inside_worker.sync(&ctx, &self.session, ranked);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
@@ -261,6 +284,7 @@ impl eframe::App for PlaygroundApp {
                 ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
                 ui.selectable_value(&mut self.tab, Tab::Architecture, "Architecture");
                 ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
+                ui.selectable_value(&mut self.tab, Tab::Inside, "Inside the network");
                 ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
             });
             ui.separator();
@@ -294,6 +318,18 @@ impl eframe::App for PlaygroundApp {
                         self.session.fallback_image.as_deref(),
                         self.session.weights_version,
                     );
+                }
+                Tab::Inside => {
+                    let input = self.canvas.network_input();
+                    let inputs = views::inside::InsideInputs {
+                        predictor: self.session.predictor.as_ref(),
+                        weights_version: self.session.weights_version,
+                        drawing: input.as_ref(),
+                        fallback: self.session.fallback_image.as_deref(),
+                        test: self.session.data.as_ref().map(|d| &d.test),
+                        worker: &self.inside_worker,
+                    };
+                    self.inside.ui(ui, &inputs, &mut self.commands);
                 }
                 Tab::Architecture => {
                     let locked = self.session.run_active();

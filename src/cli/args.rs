@@ -37,6 +37,20 @@ pub enum Command {
         /// FLOPs per image.
         #[arg(long)]
         details: bool,
+        /// One unit of a trained network, as stage:number (c3:4 is channel 4 of c3, f5:17 unit 17 of f5): print the
+        /// 16 test images that excite it most and least (indices, responses, where). Needs --weights; the
+        /// network is the weights' own.
+        #[arg(long, value_name = "STAGE:N", requires = "weights")]
+        unit: Option<String>,
+        /// With --unit: the weights file.
+        #[arg(long, requires = "unit")]
+        weights: Option<PathBuf>,
+        /// With --unit: the test images to rank (as for eval); default: the shipped MNIST.
+        #[arg(long, requires = "unit")]
+        data: Option<PathBuf>,
+        /// With --unit: write each image cropped to what the unit saw as a PNG, plus index.csv, into this folder.
+        #[arg(long, requires = "unit")]
+        crops: Option<PathBuf>,
     },
     /// Predict the digit in image files (PNG or JPEG, any size, either polarity).
     Predict {

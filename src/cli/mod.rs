@@ -20,6 +20,7 @@ mod eval;
 mod explain;
 mod export;
 mod inspect;
+mod inspect_unit;
 mod output;
 mod runs;
 mod signals;
@@ -40,7 +41,10 @@ fn run_command(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run_train(&args),
         Command::Runs { json } => runs::run_runs(json),
-        Command::Inspect { activation, pooling, arch, details } => inspect::run_inspect(
+        Command::Inspect { unit: Some(unit), weights: Some(weights), data, crops, .. } => {
+            inspect_unit::run_inspect_unit(&unit, &weights, data.as_deref(), crops.as_deref())
+        }
+        Command::Inspect { activation, pooling, arch, details, .. } => inspect::run_inspect(
             ModelConfig { activation, pooling, arch: arch.map(|a| *a).unwrap_or_default(), ..ModelConfig::default() },
             details,
         ),

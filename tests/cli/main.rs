@@ -9,6 +9,7 @@ mod architectures;
 mod end_to_end;
 mod experiments;
 mod export;
+mod inside;
 mod my_data;
 mod trust;
 mod trust_round4;

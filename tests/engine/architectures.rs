@@ -36,7 +36,7 @@ fn batch() -> Tensor {
 }
 
 /// Small random descriptions within the editor's bounds (sizes may still not work out: see `try_stages`).
-fn any_arch() -> impl Strategy<Value = (Vec<ConvBlock>, Vec<Dense>, bool, bool)> {
+pub(crate) fn any_arch() -> impl Strategy<Value = (Vec<ConvBlock>, Vec<Dense>, bool, bool)> {
     let block = (1usize..=8, 1usize..=9, any::<bool>(), 0usize..9)
         .prop_map(|(channels, kernel, pool, pad)| ConvBlock { channels, kernel, padding: pad % kernel, pool });
     let dense =

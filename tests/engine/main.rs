@@ -13,6 +13,7 @@ mod evaluation;
 mod experiments;
 mod fine_tune;
 mod image_folder;
+mod inside;
 mod kernels;
 mod kernels_dense;
 mod kernels_odd;

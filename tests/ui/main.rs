@@ -8,6 +8,7 @@ mod architecture;
 mod diagnostics;
 mod evaluation;
 mod experiments;
+mod inside;
 mod my_drawings;
 mod own_data;
 mod run_origin;

@@ -352,7 +352,7 @@ fn stage_images(stage: &StageActivation) -> Vec<ColorImage> {
 }
 
 /// Blue (−1) – white (0) – red (+1).
-fn diverging(x: f32) -> Color32 {
+pub(crate) fn diverging(x: f32) -> Color32 {
     let t = x.clamp(-1.0, 1.0);
     let fade = |c: f32| (255.0 * (1.0 - t.abs() * (1.0 - c))).round() as u8;
     if t >= 0.0 {

@@ -13,6 +13,7 @@ pub mod epoch_axis;
 pub mod evaluation;
 pub mod files_section;
 pub mod gradients;
+pub mod inside;
 pub mod inspector;
 pub mod legend_row;
 pub mod plots;

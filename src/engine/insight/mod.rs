@@ -4,3 +4,4 @@
 pub mod diagnostics;
 pub mod evaluate;
 pub mod explain;
+pub mod inside;

@@ -139,11 +139,23 @@ impl LeNet {
         self.forward_with(x, Some(rng))
     }
 
-    fn forward_with(&self, x: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    /// The output of stage `last` for images [N, 1, 28, 28], computed as [`forward`](Self::forward) computes it
+    /// (fused where a whole block ends at or before `last`): the Inside tab's rankings and maps read a middle stage
+    /// of thousands of images.
+    pub fn forward_to(&self, x: &Tensor, last: usize) -> candle_core::Result<Tensor> {
+        self.forward_range(x, None, (last + 1).min(self.stages.len()))
+    }
+
+    fn forward_with(&self, x: &Tensor, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+        self.forward_range(x, rng, self.stages.len())
+    }
+
+    /// Stages `0..end`.
+    fn forward_range(&self, x: &Tensor, mut rng: Option<&mut Rng>, end: usize) -> candle_core::Result<Tensor> {
         let mut h = x.clone();
         let mut i = 0;
-        while i < self.stages.len() {
-            match self.stages[i..] {
+        while i < end {
+            match self.stages[i..end] {
                 [Stage { kind: StageKind::Conv { padding, .. }, .. }, Stage { kind: StageKind::Activation(act), .. }, Stage { kind: StageKind::Pool(pool), .. }, ..] =>
                 {
                     let (w, b) = self.weighted(i)?;

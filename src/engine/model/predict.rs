@@ -65,6 +65,11 @@ impl Predictor {
         &self.weights
     }
 
+    /// The stages of the network these weights describe.
+    pub fn stages(&self) -> &[crate::engine::model::stages::Stage] {
+        self.model.stages()
+    }
+
     pub fn class_names(&self) -> &[String] {
         &self.weights.class_names
     }
@@ -108,6 +113,14 @@ impl Predictor {
                 })
             })
             .collect()
+    }
+
+    /// The output of stage `index` for `n` preprocessed inputs, image by image (each `stages[index].output.len()`
+    /// values), computed as prediction computes it.
+    pub(crate) fn stage_values(&self, inputs: &[f32], n: usize, index: usize) -> Result<Vec<f32>> {
+        let values = self.model.forward_to(&images_tensor(inputs, n)?, index)?.flatten_all()?.to_vec1::<f32>()?;
+        self.check_finite(&values)?;
+        Ok(values)
     }
 
     /// Reads an image file (PNG or JPEG, any size or polarity), preprocesses it, and predicts. An image with no

@@ -1,0 +1,182 @@
+//! The Inside tab's helper thread and what it has delivered: one representation frame per epoch of the current
+//! run (the fixed test digits through the penultimate layer, projected; captured whether or not the tab is open, so
+//! the scrubber has every epoch) and the unit rankings of the stage the tab shows (rebuilt once per epoch while
+//! training, and for any new weights otherwise). Frames queue in order; a newer ranking replaces one not started.
+
+use crate::app::state::Session;
+use crate::engine::data::set::Dataset;
+use crate::engine::insight::inside::representation::{capture, Features, Frame, MapDigits};
+use crate::engine::insight::inside::units::{rank_units, UnitRanking, SHOWN};
+use crate::engine::model::predict::Predictor;
+use crate::engine::model::weights::ModelWeights;
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+enum Request {
+    Frame { generation: u64, epoch: usize, weights: Arc<ModelWeights>, digits: Arc<MapDigits> },
+    Rank { key: RankKey, weights: Arc<ModelWeights>, data: Arc<Dataset> },
+}
+
+/// What a ranking was computed for: the weights and the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RankKey {
+    pub weights_version: u64,
+    pub stage: usize,
+}
+
+enum Done {
+    Frame { generation: u64, result: Result<(Frame, Features), String> },
+    Rank(Rankings),
+}
+
+/// Rankings of one stage's units over the test set, and how long they took.
+pub(crate) struct Rankings {
+    pub key: RankKey,
+    pub units: Result<Vec<UnitRanking>, String>,
+    pub secs: f64,
+}
+
+#[derive(Default)]
+pub(crate) struct InsideWorker {
+    channel: Option<(Sender<Request>, Receiver<Done>)>,
+    /// The run the frames belong to (`History::generation`) and the last epoch asked for.
+    generation: Option<u64>,
+    asked_epoch: Option<usize>,
+    pub frames: Vec<Frame>,
+    /// The latest frame's features: the drawing's nearest digits are found among them.
+    pub features: Option<Features>,
+    /// The digits on the map and the data set they were taken from.
+    pub digits: Option<(Arc<MapDigits>, Arc<Dataset>)>,
+    pub rankings: Option<Rankings>,
+    /// The ranking asked for last, and the epochs done then.
+    asked_rank: Option<(RankKey, usize)>,
+    /// Why the last frame failed, shown in the tab.
+    pub error: Option<String>,
+}
+
+impl InsideWorker {
+    /// Takes what the thread finished; asks for the frame of an epoch that ended (and of epoch 0 when a run
+    /// starts) and, when `rank_stage` is given (the tab is open), for that stage's rankings.
+    pub(crate) fn sync(&mut self, ctx: &egui::Context, session: &Session, rank_stage: Option<usize>) {
+        self.take_results();
+        let (Some(data), Some(weights)) = (&session.data, &session.weights) else { return };
+        let generation = session.history.generation();
+        if self.generation != Some(generation) {
+            self.generation = Some(generation);
+            self.asked_epoch = None;
+            self.frames.clear();
+            self.features = None;
+            self.error = None;
+        }
+        let digits = match &self.digits {
+            Some((d, from)) if Arc::ptr_eq(from, data) => d.clone(),
+            _ => {
+                let d = Arc::new(MapDigits::from_test(&data.test));
+                self.digits = Some((d.clone(), data.clone()));
+                self.frames.clear();
+                self.asked_epoch = None;
+                d
+            }
+        };
+        // Epoch 0: the weights a run starts from (or whatever is loaded before a run); then each epoch that ended.
+        let epochs_done = session.history.epochs.last().map_or(0, |e| e.epoch);
+        if self.asked_epoch.is_none_or(|e| epochs_done > e) {
+            self.asked_epoch = Some(epochs_done);
+            let weights = Arc::new(weights.clone());
+            self.send(ctx, Request::Frame { generation, epoch: epochs_done, weights, digits });
+        }
+        let Some(stage) = rank_stage else { return };
+        let key = RankKey { weights_version: session.weights_version, stage };
+        let due = match self.asked_rank {
+            None => true,
+            Some((asked, _)) if asked.stage != stage => true,
+            Some((asked, _)) if asked.weights_version == key.weights_version => false,
+            Some((_, at_epoch)) => !session.run_active() || epochs_done > at_epoch,
+        };
+        if due {
+            self.asked_rank = Some((key, epochs_done));
+            let request = Request::Rank { key, weights: Arc::new(weights.clone()), data: data.clone() };
+            self.send(ctx, request);
+        }
+    }
+
+    /// The ranking the tab asked for last is still being computed.
+    pub(crate) fn ranking_pending(&self) -> bool {
+        self.asked_rank.is_some_and(|(k, _)| self.rankings.as_ref().is_none_or(|r| r.key != k))
+    }
+
+    fn take_results(&mut self) {
+        let Some((_, rx)) = &self.channel else { return };
+        while let Ok(done) = rx.try_recv() {
+            match done {
+                Done::Frame { generation, result } if Some(generation) == self.generation => match result {
+                    Ok((frame, features)) => {
+                        self.frames.push(frame);
+                        self.features = Some(features);
+                    }
+                    Err(e) => self.error = Some(e),
+                },
+                Done::Frame { .. } => {}
+                Done::Rank(r) => self.rankings = Some(r),
+            }
+        }
+    }
+
+    fn send(&mut self, ctx: &egui::Context, request: Request) {
+        if self.channel.is_none() {
+            let (tx, requests) = unbounded();
+            let (done, rx) = unbounded();
+            let ctx = ctx.clone();
+            let spawned =
+                std::thread::Builder::new().name("inside".into()).spawn(move || inside_loop(&requests, &done, &ctx));
+            if let Err(e) = spawned {
+                self.error = Some(format!("cannot start the Inside tab's helper thread: {e}"));
+                return;
+            }
+            self.channel = Some((tx, rx));
+        }
+        if let Some((tx, _)) = &self.channel {
+            let _ = tx.send(request);
+        }
+    }
+}
+
+/// Serves requests in order, except that only the newest of the waiting rankings is computed. Ends when the app
+/// drops its sender.
+fn inside_loop(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Context) {
+    let mut previous_pca = None;
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        batch.extend(requests.try_iter());
+        let newest_rank = batch.iter().rposition(|r| matches!(r, Request::Rank { .. }));
+        for (i, request) in batch.into_iter().enumerate() {
+            let out = match request {
+                Request::Frame { generation, epoch, weights, digits } => {
+                    let result = Predictor::new(&weights)
+                        .and_then(|p| {
+                            let previous = previous_pca.as_ref().filter(|_| epoch > 0);
+                            capture(&p, &digits, epoch, previous)
+                        })
+                        .map_err(|e| e.report());
+                    if let Ok((frame, _)) = &result {
+                        previous_pca = Some(frame.pca.clone());
+                    }
+                    Done::Frame { generation, result }
+                }
+                Request::Rank { .. } if Some(i) != newest_rank => continue,
+                Request::Rank { key, weights, data } => {
+                    let start = Instant::now();
+                    let units = Predictor::new(&weights)
+                        .and_then(|p| rank_units(&p, key.stage, &data.test, SHOWN))
+                        .map_err(|e| e.report());
+                    Done::Rank(Rankings { key, units, secs: start.elapsed().as_secs_f64() })
+                }
+            };
+            if done.send(out).is_err() {
+                return;
+            }
+            ctx.request_repaint();
+        }
+    }
+}
