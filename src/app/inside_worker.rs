@@ -5,6 +5,8 @@
 
 use crate::app::state::Session;
 use crate::engine::data::set::Dataset;
+use crate::engine::insight::inside::dream::{dream, Dream};
+use crate::engine::insight::inside::evolution::{unit_epoch, UnitEpoch};
 use crate::engine::insight::inside::representation::{capture, Features, Frame, MapDigits};
 use crate::engine::insight::inside::units::{rank_units, UnitRanking, SHOWN};
 use crate::engine::model::predict::Predictor;
@@ -16,6 +18,32 @@ use std::time::Instant;
 enum Request {
     Frame { generation: u64, epoch: usize, weights: Arc<ModelWeights>, digits: Arc<MapDigits> },
     Rank { key: RankKey, weights: Arc<ModelWeights>, data: Arc<Dataset> },
+    Dream { key: DreamKey, weights: Arc<ModelWeights> },
+    Evolution { key: EvolutionKey, snapshots: Vec<(usize, Arc<ModelWeights>)>, digits: Arc<MapDigits> },
+}
+
+/// What a unit's epoch-by-epoch strip was computed for: the run, the unit and how many epochs it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EvolutionKey {
+    pub generation: u64,
+    pub stage: usize,
+    pub unit: usize,
+    pub epochs: usize,
+}
+
+/// The weights of each epoch are kept for the strip while they fit in this much memory (LeNet-5: 250 KB an epoch).
+const MAX_SNAPSHOT_BYTES: usize = 256 << 20;
+
+fn snapshot_bytes(w: &ModelWeights) -> usize {
+    w.params.iter().map(|p| p.data.len() * 4).sum()
+}
+
+/// What an activation-maximisation image was computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DreamKey {
+    pub weights_version: u64,
+    pub stage: usize,
+    pub unit: usize,
 }
 
 /// What a ranking was computed for: the weights and the stage.
@@ -28,6 +56,8 @@ pub(crate) struct RankKey {
 enum Done {
     Frame { generation: u64, result: Result<(Frame, Features), String> },
     Rank(Rankings),
+    Dream(DreamKey, Result<Dream, String>),
+    Evolution(EvolutionKey, Result<Vec<UnitEpoch>, String>),
 }
 
 /// Rankings of one stage's units over the test set, and how long they took.
@@ -51,14 +81,22 @@ pub(crate) struct InsideWorker {
     pub rankings: Option<Rankings>,
     /// The ranking asked for last, and the epochs done then.
     asked_rank: Option<(RankKey, usize)>,
+    /// The selected unit's activation-maximisation image, and the one asked for last.
+    pub dream: Option<(DreamKey, Result<Dream, String>)>,
+    asked_dream: Option<DreamKey>,
+    /// Each epoch's weights of the current run (from 0), while they fit in MAX_SNAPSHOT_BYTES.
+    snapshots: Vec<(usize, Arc<ModelWeights>)>,
+    /// The selected unit epoch by epoch, and what was asked for last.
+    pub evolution: Option<(EvolutionKey, Result<Vec<UnitEpoch>, String>)>,
+    asked_evolution: Option<EvolutionKey>,
     /// Why the last frame failed, shown in the tab.
     pub error: Option<String>,
 }
 
 impl InsideWorker {
     /// Takes what the thread finished; asks for the frame of an epoch that ended (and of epoch 0 when a run
-    /// starts) and, when `rank_stage` is given (the tab is open), for that stage's rankings.
-    pub(crate) fn sync(&mut self, ctx: &egui::Context, session: &Session, rank_stage: Option<usize>) {
+    /// starts) and, when `unit` is given (the tab shows it), for its stage's rankings and its wanted image.
+    pub(crate) fn sync(&mut self, ctx: &egui::Context, session: &Session, rank_stage: Option<(usize, usize)>) {
         self.take_results();
         let (Some(data), Some(weights)) = (&session.data, &session.weights) else { return };
         let generation = session.history.generation();
@@ -66,6 +104,7 @@ impl InsideWorker {
             self.generation = Some(generation);
             self.asked_epoch = None;
             self.frames.clear();
+            self.snapshots.clear();
             self.features = None;
             self.error = None;
         }
@@ -84,9 +123,33 @@ impl InsideWorker {
         if self.asked_epoch.is_none_or(|e| epochs_done > e) {
             self.asked_epoch = Some(epochs_done);
             let weights = Arc::new(weights.clone());
-            self.send(ctx, Request::Frame { generation, epoch: epochs_done, weights, digits });
+            let bytes: usize = self.snapshots.iter().map(|(_, w)| snapshot_bytes(w)).sum();
+            if bytes + snapshot_bytes(&weights) <= MAX_SNAPSHOT_BYTES {
+                self.snapshots.push((epochs_done, weights.clone()));
+            }
+            self.send(ctx, Request::Frame { generation, epoch: epochs_done, weights, digits: digits.clone() });
         }
-        let Some(stage) = rank_stage else { return };
+        let Some((stage, unit)) = rank_stage else { return };
+        let dream_key = DreamKey { weights_version: session.weights_version, stage, unit };
+        // The same pace as the rankings: once per epoch while training.
+        let dream_due = match self.asked_dream {
+            None => true,
+            Some(k) if (k.stage, k.unit) != (stage, unit) => true,
+            Some(k) => {
+                k.weights_version != dream_key.weights_version
+                    && (!session.run_active() || self.asked_rank.is_some_and(|(_, e)| epochs_done > e))
+            }
+        };
+        if dream_due {
+            self.asked_dream = Some(dream_key);
+            self.send(ctx, Request::Dream { key: dream_key, weights: Arc::new(weights.clone()) });
+        }
+        let evolution_key = EvolutionKey { generation, stage, unit, epochs: self.snapshots.len() };
+        if self.asked_evolution != Some(evolution_key) && !self.snapshots.is_empty() {
+            self.asked_evolution = Some(evolution_key);
+            let snapshots = self.snapshots.clone();
+            self.send(ctx, Request::Evolution { key: evolution_key, snapshots, digits });
+        }
         let key = RankKey { weights_version: session.weights_version, stage };
         let due = match self.asked_rank {
             None => true,
@@ -119,6 +182,8 @@ impl InsideWorker {
                 },
                 Done::Frame { .. } => {}
                 Done::Rank(r) => self.rankings = Some(r),
+                Done::Dream(key, d) => self.dream = Some((key, d)),
+                Done::Evolution(key, e) => self.evolution = Some((key, e)),
             }
         }
     }
@@ -150,6 +215,8 @@ fn inside_loop(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Co
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
         let newest_rank = batch.iter().rposition(|r| matches!(r, Request::Rank { .. }));
+        let newest_dream = batch.iter().rposition(|r| matches!(r, Request::Dream { .. }));
+        let newest_evolution = batch.iter().rposition(|r| matches!(r, Request::Evolution { .. }));
         for (i, request) in batch.into_iter().enumerate() {
             let out = match request {
                 Request::Frame { generation, epoch, weights, digits } => {
@@ -165,6 +232,24 @@ fn inside_loop(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Co
                     Done::Frame { generation, result }
                 }
                 Request::Rank { .. } if Some(i) != newest_rank => continue,
+                Request::Dream { .. } if Some(i) != newest_dream => continue,
+                Request::Evolution { .. } if Some(i) != newest_evolution => continue,
+                Request::Evolution { key, snapshots, digits } => {
+                    let strip = snapshots
+                        .iter()
+                        .map(|(epoch, w)| {
+                            let p = Predictor::new(w)?;
+                            unit_epoch(&p, *epoch, key.stage, key.unit, &digits.set)
+                        })
+                        .collect::<crate::Result<Vec<_>>>()
+                        .map_err(|e| e.report());
+                    Done::Evolution(key, strip)
+                }
+                Request::Dream { key, weights } => {
+                    let d =
+                        Predictor::new(&weights).and_then(|p| dream(&p, key.stage, key.unit)).map_err(|e| e.report());
+                    Done::Dream(key, d)
+                }
                 Request::Rank { key, weights, data } => {
                     let start = Instant::now();
                     let units = Predictor::new(&weights)

@@ -271,7 +271,8 @@ impl eframe::App for PlaygroundApp {
             });
         });
         self.attribution.sync(&ctx, &mut self.canvas, &self.session);
-        let ranked = self.inside.ranked_stage().filter(|_| self.tab == Tab::Inside);
+        let stages = self.session.predictor.as_ref().map_or(&[][..], |p| p.stages());
+        let ranked = self.inside.shown_unit(stages).filter(|_| self.tab == Tab::Inside);
         self.inside_worker.sync(&ctx, &self.session, ranked);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);

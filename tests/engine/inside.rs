@@ -4,6 +4,7 @@
 //! during a real run (its silhouette scores are printed).
 
 use lenet_playground::engine::data::set::IMAGE_SIDE;
+use lenet_playground::engine::insight::inside::dream::dream;
 use lenet_playground::engine::insight::inside::element::{explain_element, map_position, Detail};
 use lenet_playground::engine::insight::inside::representation::{capture, MapDigits};
 use lenet_playground::engine::insight::inside::units::{parse_unit, rank_units};
@@ -201,4 +202,23 @@ fn the_classes_pull_apart_on_the_map_during_a_run() {
 fn default_run_silhouette() {
     let scores = silhouettes(&TrainConfig::default(), 60_000);
     assert!(scores.last() > scores.first(), "{scores:?}");
+}
+
+#[test]
+fn gradient_ascent_makes_an_image_the_unit_answers_more_strongly() {
+    let w = crate::support::data::fresh_weights(6);
+    let predictor = Predictor::new(&w).unwrap();
+    let table = stages::stages(w.config);
+    for spec in ["c1:2", "c3:4", "f5:17", "out:3"] {
+        let (index, unit) = parse_unit(&table, spec).unwrap();
+        let d = dream(&predictor, index, unit).unwrap();
+        eprintln!("{spec}: response {:+.3} → {:+.3} in {:.2} s", d.start_value, d.value, d.secs);
+        assert!(d.value > d.start_value, "{spec}: {} → {}", d.start_value, d.value);
+        assert!(d.image.len() == 784 && d.image.iter().all(|v| (0.0..=1.0).contains(v)), "{spec}");
+        assert_eq!(dream(&predictor, index, unit).unwrap().image, d.image, "{spec}: deterministic");
+    }
+    let mlp = ModelConfig { arch: "mlp".parse().unwrap(), ..ModelConfig::default() };
+    let p = Predictor::new(&ModelWeights::init(mlp, Init::Xavier, 1, "MNIST", &digit_names())).unwrap();
+    let d = dream(&p, 1, 5).unwrap();
+    assert!(d.value > d.start_value);
 }

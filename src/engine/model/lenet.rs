@@ -100,11 +100,16 @@ impl LeNet {
 
     /// One stage on its own.
     fn apply(&self, stage_index: usize, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.apply_with(stage_index, x, false)
+    }
+
+    /// One stage on its own; `image_grad`: the first convolution also passes the gradient to the image.
+    fn apply_with(&self, stage_index: usize, x: &Tensor, image_grad: bool) -> candle_core::Result<Tensor> {
         match self.stages[stage_index].kind {
             StageKind::Conv { padding, .. } => {
                 let (w, b) = self.weighted(stage_index)?;
-                // The input image needs no gradient; later layers' inputs do.
-                ops::conv2d(x, w, b, padding, stage_index != 0)
+                // Training's image needs no gradient; later layers' inputs do.
+                ops::conv2d(x, w, b, padding, stage_index != 0 || image_grad)
             }
             StageKind::Activation(Activation::Sigmoid) => candle_nn::ops::sigmoid(x),
             StageKind::Activation(Activation::Relu) => x.relu(),
@@ -183,6 +188,16 @@ impl LeNet {
                     i += 1;
                 }
             }
+        }
+        Ok(h)
+    }
+
+    /// The output of stage `last` stage by stage, with the gradient reaching the image `x` (a candle Var): what
+    /// gradient ascent on the input (the Inside tab's activation maximisation) differentiates.
+    pub fn forward_to_tracking_image(&self, x: &Tensor, last: usize) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        for i in 0..=last.min(self.stages.len().saturating_sub(1)) {
+            h = self.apply_with(i, &h, true)?;
         }
         Ok(h)
     }

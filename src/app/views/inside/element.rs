@@ -39,7 +39,7 @@ pub(crate) fn element_ui(
     }
     sel.stage = sel.stage.min(stages.len() - 1);
     sel.cell = sel.cell.min(stages[sel.stage].output.len().saturating_sub(1));
-    stage_picker_ui(ui, sel, stages);
+    stage_picker_ui(ui, sel, stages, true);
     step_with_arrows(ui, sel, stages[sel.stage].output);
     if !sel.picked {
         // A first look starts at the stage's strongest value, not at a corner of paper.
@@ -74,7 +74,8 @@ pub(crate) fn element_ui(
     }
 }
 
-fn stage_picker_ui(ui: &mut Ui, sel: &mut Selection, stages: &[Stage]) {
+/// The stage, and the channel (maps) or unit (vector) shown; `hint` adds how to pick a value.
+pub(crate) fn stage_picker_ui(ui: &mut Ui, sel: &mut Selection, stages: &[Stage], hint: bool) {
     ui.horizontal_wrapped(|ui| {
         let name = |s: &Stage| format!("{} ({} {:?})", s.key, s.kind.layer_name(), s.output.dims(1));
         ui.label("Stage");
@@ -85,14 +86,25 @@ fn stage_picker_ui(ui: &mut Ui, sel: &mut Selection, stages: &[Stage]) {
                 }
             }
         });
-        if let Output::Maps { channels, height, width } = stages[sel.stage].output {
-            let (mut c, y, x) = map_position(stages[sel.stage].output, sel.cell).unwrap_or_default();
-            let slider = egui::Slider::new(&mut c, 0..=channels - 1).text("channel");
-            if ui.add_enabled(channels > 1, slider).changed() {
-                sel.cell = (c * height + y) * width + x;
+        match stages[sel.stage].output {
+            Output::Maps { channels, height, width } => {
+                let (mut c, y, x) = map_position(stages[sel.stage].output, sel.cell).unwrap_or_default();
+                let slider = egui::Slider::new(&mut c, 0..=channels - 1).text("channel");
+                if ui.add_enabled(channels > 1, slider).changed() {
+                    sel.cell = (c * height + y) * width + x;
+                    sel.picked = true;
+                }
+            }
+            Output::Vector(n) => {
+                let slider = egui::Slider::new(&mut sel.cell, 0..=n - 1).text("unit");
+                if ui.add_enabled(n > 1, slider).changed() {
+                    sel.picked = true;
+                }
             }
         }
-        ui.weak("Click a value, or step with the arrow keys.");
+        if hint {
+            ui.weak("Click a value, or step with the arrow keys.");
+        }
     });
 }
 

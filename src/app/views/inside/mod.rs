@@ -60,9 +60,10 @@ pub(crate) struct InsideInputs<'a> {
 }
 
 impl InsideView {
-    /// The stage whose units the tab ranks, when the "What a unit wants" view is shown.
-    pub(crate) fn ranked_stage(&self) -> Option<usize> {
-        (self.section == Section::Units).then_some(self.selection.stage)
+    /// The stage and unit the "What a unit responds to" view shows, when it is shown.
+    pub(crate) fn shown_unit(&self, stages: &[Stage]) -> Option<(usize, usize)> {
+        let stage = stages.get(self.selection.stage)?;
+        (self.section == Section::Units).then(|| (self.selection.stage, unit_of(stage, self.selection.cell)))
     }
 
     pub(crate) fn ui(&mut self, ui: &mut Ui, inputs: &InsideInputs, commands: &mut Vec<UiCommand>) {
@@ -84,6 +85,8 @@ impl InsideView {
                     ui.label("No test images loaded.");
                     return;
                 };
+                element::stage_picker_ui(ui, &mut self.selection, stages, false);
+                self.selection.picked = true;
                 let stage = &stages[self.selection.stage.min(stages.len() - 1)];
                 let unit = unit_of(stage, self.selection.cell);
                 let unit_inputs = UnitInputs {
@@ -91,7 +94,20 @@ impl InsideView {
                     unit,
                     rankings: inputs.worker.rankings.as_ref().filter(|r| r.key.stage == self.selection.stage),
                     pending: inputs.worker.ranking_pending(),
+                    dream: inputs
+                        .worker
+                        .dream
+                        .as_ref()
+                        .filter(|(k, _)| (k.stage, k.unit) == (self.selection.stage, unit))
+                        .map(|d| &d.1),
+                    evolution: inputs
+                        .worker
+                        .evolution
+                        .as_ref()
+                        .filter(|(k, _)| (k.stage, k.unit) == (self.selection.stage, unit))
+                        .map(|e| &e.1),
                     test,
+                    digits: inputs.worker.digits.as_ref().map(|d| &d.0.set),
                 };
                 units::units_ui(ui, &unit_inputs, commands);
             }

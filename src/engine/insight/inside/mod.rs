@@ -4,7 +4,9 @@
 //! ([`representation`], projected by [`projection`]). Plain data in and out: the app's Inside tab and the CLI's
 //! `inspect --unit` read the same results.
 
+pub mod dream;
 pub mod element;
+pub mod evolution;
 pub mod projection;
 pub mod receptive;
 pub mod representation;
