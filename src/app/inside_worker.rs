@@ -16,10 +16,27 @@ use std::sync::Arc;
 use std::time::Instant;
 
 enum Request {
-    Frame { generation: u64, epoch: usize, weights: Arc<ModelWeights>, digits: Arc<MapDigits> },
-    Rank { key: RankKey, weights: Arc<ModelWeights>, data: Arc<Dataset> },
-    Dream { key: DreamKey, weights: Arc<ModelWeights> },
-    Evolution { key: EvolutionKey, snapshots: Vec<(usize, Arc<ModelWeights>)>, digits: Arc<MapDigits> },
+    Frame {
+        generation: u64,
+        epoch: usize,
+        weights: Arc<ModelWeights>,
+        digits: Arc<MapDigits>,
+    },
+    Rank {
+        key: RankKey,
+        weights: Arc<ModelWeights>,
+        data: Arc<Dataset>,
+    },
+    Dream {
+        key: DreamKey,
+        weights: Arc<ModelWeights>,
+    },
+    Evolution {
+        key: EvolutionKey,
+        snapshots: Vec<(usize, Arc<ModelWeights>)>,
+        have: Vec<UnitEpoch>,
+        digits: Arc<MapDigits>,
+    },
 }
 
 /// What a unit's epoch-by-epoch strip was computed for: the run, the unit and how many epochs it has.
@@ -147,8 +164,13 @@ impl InsideWorker {
         let evolution_key = EvolutionKey { generation, stage, unit, epochs: self.snapshots.len() };
         if self.asked_evolution != Some(evolution_key) && !self.snapshots.is_empty() {
             self.asked_evolution = Some(evolution_key);
+            // Rows already computed for this run and unit are kept: only new epochs are computed.
+            let have = match &self.evolution {
+                Some((k, Ok(rows))) if (k.generation, k.stage, k.unit) == (generation, stage, unit) => rows.clone(),
+                _ => Vec::new(),
+            };
             let snapshots = self.snapshots.clone();
-            self.send(ctx, Request::Evolution { key: evolution_key, snapshots, digits });
+            self.send(ctx, Request::Evolution { key: evolution_key, snapshots, have, digits });
         }
         let key = RankKey { weights_version: session.weights_version, stage };
         let due = match self.asked_rank {
@@ -210,6 +232,30 @@ impl InsideWorker {
 /// Serves requests in order, except that only the newest of the waiting rankings is computed. Ends when the app
 /// drops its sender.
 fn inside_loop(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Context) {
+    // The work runs on a pool of its own, one thread at a lower priority: the kernels' parallel loops then stay off
+    // the pool training uses, and the trainer gets the cores first.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "inside-compute".into())
+        .start_handler(|_| yield_to_training())
+        .build();
+    match pool {
+        Ok(pool) => pool.install(|| serve(requests, done, ctx)),
+        Err(_) => serve(requests, done, ctx),
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: nice 10 for this thread only); elsewhere nothing.
+fn yield_to_training() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread's own id; a failure leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
+fn serve(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Context) {
     let mut previous_pca = None;
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
@@ -234,12 +280,12 @@ fn inside_loop(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Co
                 Request::Rank { .. } if Some(i) != newest_rank => continue,
                 Request::Dream { .. } if Some(i) != newest_dream => continue,
                 Request::Evolution { .. } if Some(i) != newest_evolution => continue,
-                Request::Evolution { key, snapshots, digits } => {
+                Request::Evolution { key, snapshots, have, digits } => {
                     let strip = snapshots
                         .iter()
-                        .map(|(epoch, w)| {
-                            let p = Predictor::new(w)?;
-                            unit_epoch(&p, *epoch, key.stage, key.unit, &digits.set)
+                        .map(|(epoch, w)| match have.iter().find(|row| row.epoch == *epoch) {
+                            Some(row) => Ok(row.clone()),
+                            None => unit_epoch(&Predictor::new(w)?, *epoch, key.stage, key.unit, &digits.set),
                         })
                         .collect::<crate::Result<Vec<_>>>()
                         .map_err(|e| e.report());

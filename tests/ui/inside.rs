@@ -112,3 +112,29 @@ fn a_unit_shows_the_test_images_it_responds_to_most_and_least() {
     h.step();
     assert_eq!(h.state().canvas().network_input(), Some(mnist_arc().test.image(index)));
 }
+
+/// The UI work per frame with each Inside view open while a run trains, by the app's own frame-time readout (the
+/// F12 overlay). An #[ignore] bench: `cargo test --test ui inside_tab_frame_time -- --ignored --nocapture`.
+#[test]
+#[ignore = "bench: prints a figure; run with --ignored"]
+fn inside_tab_frame_time_while_training() {
+    let mut settings = lenet_playground::app::state::Settings::default();
+    settings.train.limit = Some(20_000);
+    settings.train.epochs = 3;
+    let mut h = harness([1400.0, 1000.0], settings, mnist_arc());
+    h.step();
+    h.state_mut().command(UiCommand::Train);
+    run_until(&mut h, "the first epoch", |a| a.session.history.epochs.len() == 1);
+    h.state_mut().tab = Tab::Inside;
+    h.step();
+    for view in ["How a number is computed", "What a unit responds to", "How the representation forms"] {
+        h.get_by_label(view).click();
+        for _ in 0..150 {
+            h.step();
+        }
+        let (mean, max) = h.state().frame_time_ms().expect("frames were measured");
+        let training = h.state().session.phase == Phase::Training;
+        println!("Inside tab, {view}: UI work {mean:.2} ms mean, {max:.2} ms max over the last 120 frames (training: {training})");
+        assert!(mean > 0.0);
+    }
+}

@@ -97,7 +97,7 @@ impl MapView {
             legend_ui(&mut cols[1], inputs.class_names, classes);
             silhouette_ui(&mut cols[1], inputs.frames, shown);
             if let Some(s) = star {
-                cols[1].label("Your drawing (the star) is nearest to these map digits:");
+                cols[1].label("The canvas's digit (the star) is nearest to these map digits:");
                 cols[1].horizontal_wrapped(|ui| {
                     for &i in &s.nearest {
                         let name = inputs.class_names.get(labels[i]).cloned().unwrap_or_else(|| labels[i].to_string());
@@ -107,7 +107,7 @@ impl MapView {
                     }
                 });
             } else if inputs.star.is_some() {
-                cols[1].weak("Your drawing is shown on the latest frame.");
+                cols[1].weak("The canvas's digit is shown on the latest frame.");
             }
         });
     }

@@ -51,7 +51,7 @@ pub struct InsideView {
 pub(crate) struct InsideInputs<'a> {
     pub predictor: Option<&'a Predictor>,
     pub weights_version: u64,
-    /// The canvas's drawing, if there is one.
+    /// What is on the canvas (a drawing or a test digit put there), if anything.
     pub drawing: Option<&'a [f32; IMAGE_PIXELS]>,
     /// The digit explained when the canvas is empty (a test image).
     pub fallback: Option<&'a [f32; IMAGE_PIXELS]>,
@@ -128,7 +128,7 @@ impl InsideView {
 
     fn element_section_ui(&mut self, ui: &mut Ui, predictor: &Predictor, inputs: &InsideInputs) {
         let (input, source) = match (inputs.drawing, inputs.fallback) {
-            (Some(d), _) => (d, "your drawing"),
+            (Some(d), _) => (d, "the digit on the canvas"),
             (None, Some(f)) => (f, "a test digit (draw on the canvas to use your own)"),
             (None, None) => {
                 ui.label("Draw a digit on the canvas to see how the network computes it.");
