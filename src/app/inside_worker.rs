@@ -7,7 +7,7 @@ use crate::app::state::Session;
 use crate::engine::data::set::Dataset;
 use crate::engine::insight::inside::dream::{dream, Dream};
 use crate::engine::insight::inside::evolution::{unit_epoch, UnitEpoch};
-use crate::engine::insight::inside::representation::{capture, Features, Frame, MapDigits};
+use crate::engine::insight::inside::representation::{capture, features, Features, Frame, MapDigits};
 use crate::engine::insight::inside::units::{rank_units, UnitRanking, SHOWN};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
@@ -30,6 +30,11 @@ enum Request {
     Dream {
         key: DreamKey,
         weights: Arc<ModelWeights>,
+    },
+    Neighbours {
+        weights_version: u64,
+        weights: Arc<ModelWeights>,
+        data: Arc<Dataset>,
     },
     Evolution {
         key: EvolutionKey,
@@ -75,7 +80,11 @@ enum Done {
     Rank(Rankings),
     Dream(DreamKey, Result<Dream, String>),
     Evolution(EvolutionKey, Result<Vec<UnitEpoch>, String>),
+    Neighbours(u64, Result<Features, String>),
 }
+
+/// Training images whose features are kept, to find the canvas digit's nearest (20,000 × 84 values for LeNet-5).
+pub(crate) const NEIGHBOUR_IMAGES: usize = 20_000;
 
 /// Rankings of one stage's units over the test set, and how long they took.
 pub(crate) struct Rankings {
@@ -91,8 +100,6 @@ pub(crate) struct InsideWorker {
     generation: Option<u64>,
     asked_epoch: Option<usize>,
     pub frames: Vec<Frame>,
-    /// The latest frame's features: the drawing's nearest digits are found among them.
-    pub features: Option<Features>,
     /// The digits on the map and the data set they were taken from.
     pub digits: Option<(Arc<MapDigits>, Arc<Dataset>)>,
     pub rankings: Option<Rankings>,
@@ -106,6 +113,9 @@ pub(crate) struct InsideWorker {
     /// The selected unit epoch by epoch, and what was asked for last.
     pub evolution: Option<(EvolutionKey, Result<Vec<UnitEpoch>, String>)>,
     asked_evolution: Option<EvolutionKey>,
+    /// The penultimate features of the first NEIGHBOUR_IMAGES training images, for the weights version given.
+    pub neighbours: Option<(u64, Result<Features, String>)>,
+    asked_neighbours: Option<(u64, usize)>,
     /// Why the last frame failed, shown in the tab.
     pub error: Option<String>,
 }
@@ -113,7 +123,14 @@ pub(crate) struct InsideWorker {
 impl InsideWorker {
     /// Takes what the thread finished; asks for the frame of an epoch that ended (and of epoch 0 when a run
     /// starts) and, when `unit` is given (the tab shows it), for its stage's rankings and its wanted image.
-    pub(crate) fn sync(&mut self, ctx: &egui::Context, session: &Session, rank_stage: Option<(usize, usize)>) {
+    /// `want_neighbours`: the map is shown with a digit on the canvas, so the training images' features are wanted.
+    pub(crate) fn sync(
+        &mut self,
+        ctx: &egui::Context,
+        session: &Session,
+        rank_stage: Option<(usize, usize)>,
+        want_neighbours: bool,
+    ) {
         self.take_results();
         let (Some(data), Some(weights)) = (&session.data, &session.weights) else { return };
         let generation = session.history.generation();
@@ -122,7 +139,6 @@ impl InsideWorker {
             self.asked_epoch = None;
             self.frames.clear();
             self.snapshots.clear();
-            self.features = None;
             self.error = None;
         }
         let digits = match &self.digits {
@@ -145,6 +161,23 @@ impl InsideWorker {
                 self.snapshots.push((epochs_done, weights.clone()));
             }
             self.send(ctx, Request::Frame { generation, epoch: epochs_done, weights, digits: digits.clone() });
+        }
+        if want_neighbours {
+            let version = session.weights_version;
+            let due = match self.asked_neighbours {
+                None => true,
+                Some((v, _)) if v == version => false,
+                Some((_, at_epoch)) => !session.run_active() || epochs_done > at_epoch,
+            };
+            if due {
+                self.asked_neighbours = Some((version, epochs_done));
+                let request = Request::Neighbours {
+                    weights_version: version,
+                    weights: Arc::new(weights.clone()),
+                    data: data.clone(),
+                };
+                self.send(ctx, request);
+            }
         }
         let Some((stage, unit)) = rank_stage else { return };
         let dream_key = DreamKey { weights_version: session.weights_version, stage, unit };
@@ -196,16 +229,14 @@ impl InsideWorker {
         while let Ok(done) = rx.try_recv() {
             match done {
                 Done::Frame { generation, result } if Some(generation) == self.generation => match result {
-                    Ok((frame, features)) => {
-                        self.frames.push(frame);
-                        self.features = Some(features);
-                    }
+                    Ok((frame, _)) => self.frames.push(frame),
                     Err(e) => self.error = Some(e),
                 },
                 Done::Frame { .. } => {}
                 Done::Rank(r) => self.rankings = Some(r),
                 Done::Dream(key, d) => self.dream = Some((key, d)),
                 Done::Evolution(key, e) => self.evolution = Some((key, e)),
+                Done::Neighbours(v, f) => self.neighbours = Some((v, f)),
             }
         }
     }
@@ -263,6 +294,7 @@ fn serve(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Context)
         let newest_rank = batch.iter().rposition(|r| matches!(r, Request::Rank { .. }));
         let newest_dream = batch.iter().rposition(|r| matches!(r, Request::Dream { .. }));
         let newest_evolution = batch.iter().rposition(|r| matches!(r, Request::Evolution { .. }));
+        let newest_neighbours = batch.iter().rposition(|r| matches!(r, Request::Neighbours { .. }));
         for (i, request) in batch.into_iter().enumerate() {
             let out = match request {
                 Request::Frame { generation, epoch, weights, digits } => {
@@ -280,6 +312,17 @@ fn serve(requests: &Receiver<Request>, done: &Sender<Done>, ctx: &egui::Context)
                 Request::Rank { .. } if Some(i) != newest_rank => continue,
                 Request::Dream { .. } if Some(i) != newest_dream => continue,
                 Request::Evolution { .. } if Some(i) != newest_evolution => continue,
+                Request::Neighbours { .. } if Some(i) != newest_neighbours => continue,
+                Request::Neighbours { weights_version, weights, data } => {
+                    let train = data.train.truncated(NEIGHBOUR_IMAGES);
+                    let f = Predictor::new(&weights)
+                        .and_then(|p| {
+                            let (pixels, _) = train.batch(&(0..train.len()).collect::<Vec<_>>());
+                            features(&p, &pixels, train.len())
+                        })
+                        .map_err(|e| e.report());
+                    Done::Neighbours(weights_version, f)
+                }
                 Request::Evolution { key, snapshots, have, digits } => {
                     let strip = snapshots
                         .iter()

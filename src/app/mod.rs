@@ -273,7 +273,9 @@ impl eframe::App for PlaygroundApp {
         self.attribution.sync(&ctx, &mut self.canvas, &self.session);
         let stages = self.session.predictor.as_ref().map_or(&[][..], |p| p.stages());
         let ranked = self.inside.shown_unit(stages).filter(|_| self.tab == Tab::Inside);
-        self.inside_worker.sync(&ctx, &self.session, ranked);
+        let neighbours =
+            self.tab == Tab::Inside && self.inside.section == views::inside::Section::Map && !self.canvas.is_empty();
+        self.inside_worker.sync(&ctx, &self.session, ranked, neighbours);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             error_banner(ui, self.session.error.as_deref(), &mut self.commands);
             let running = self.session.run_active();
@@ -328,6 +330,7 @@ impl eframe::App for PlaygroundApp {
                         drawing: input.as_ref(),
                         fallback: self.session.fallback_image.as_deref(),
                         test: self.session.data.as_ref().map(|d| &d.test),
+                        train: self.session.data.as_ref().map(|d| &d.train),
                         worker: &self.inside_worker,
                     };
                     self.inside.ui(ui, &inputs, &mut self.commands);

@@ -3,12 +3,15 @@
 //! apart the classes are, −1..1). Click a point to put that digit on the canvas; the canvas's drawing is a star
 //! on the latest frame, with the map's digits nearest to it in the network's eyes.
 
+use super::grid::{grey_scale, grid_ui, GridStyle};
 use crate::app::command::UiCommand;
+use crate::app::inside_worker::NEIGHBOUR_IMAGES;
+use crate::engine::data::set::{ImageSet, IMAGE_SIDE};
 use crate::engine::insight::inside::representation::{Frame, MapDigits};
 use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
 use egui_plot::{Line, Plot, PlotPoints, Points};
 
-/// The drawing on the latest frame: where it lands and its nearest map digits.
+/// The canvas digit on the latest frame: where it lands and its nearest training images (indices).
 pub(crate) struct Star {
     pub point: [f32; 2],
     pub nearest: Vec<usize>,
@@ -20,6 +23,7 @@ pub(crate) struct MapInputs<'a> {
     pub class_names: &'a [String],
     pub star: Option<Star>,
     pub error: Option<&'a str>,
+    pub train: Option<&'a ImageSet>,
 }
 
 #[derive(Default)]
@@ -97,15 +101,16 @@ impl MapView {
             legend_ui(&mut cols[1], inputs.class_names, classes);
             silhouette_ui(&mut cols[1], inputs.frames, shown);
             if let Some(s) = star {
-                cols[1].label("The canvas's digit (the star) is nearest to these map digits:");
-                cols[1].horizontal_wrapped(|ui| {
-                    for &i in &s.nearest {
-                        let name = inputs.class_names.get(labels[i]).cloned().unwrap_or_else(|| labels[i].to_string());
-                        if ui.small_button(format!("#{i} ({name})")).clicked() {
-                            commands.push(UiCommand::ShowTestImage(i));
-                        }
+                cols[1].label(format!(
+                    "The canvas's digit (the star) is nearest, in this layer, to these training images (of the first {}):",
+                    crate::app::views::stage_table::thousands(NEIGHBOUR_IMAGES)
+                ));
+                match inputs.train.filter(|_| !s.nearest.is_empty()) {
+                    Some(train) => neighbours_ui(&mut cols[1], train, &s.nearest, inputs.class_names),
+                    None => {
+                        cols[1].weak("Finding them…");
                     }
-                });
+                }
             } else if inputs.star.is_some() {
                 cols[1].weak("The canvas's digit is shown on the latest frame.");
             }
@@ -209,4 +214,22 @@ fn silhouette_ui(ui: &mut Ui, frames: &[Frame], shown: usize) {
                 plot.points(Points::new("shown", vec![m]).radius(4.0));
             }
         });
+}
+
+/// The nearest training images, small, with their classes.
+fn neighbours_ui(ui: &mut Ui, train: &ImageSet, nearest: &[usize], names: &[String]) {
+    egui::Grid::new("inside-neighbours").spacing([6.0, 4.0]).show(ui, |ui| {
+        for (k, &i) in nearest.iter().filter(|&&i| i < train.len()).enumerate() {
+            ui.vertical(|ui| {
+                let name = format!("training image {i}");
+                let style = GridStyle { name: &name, cell_px: 2.0, outline: None, selected: None };
+                grid_ui(ui, &train.image(i), (IMAGE_SIDE, IMAGE_SIDE), &style, grey_scale(&[0.0, 1.0]));
+                let label = train.labels[i] as usize;
+                ui.small(names.get(label).cloned().unwrap_or_else(|| label.to_string()));
+            });
+            if k % 4 == 3 {
+                ui.end_row();
+            }
+        }
+    });
 }

@@ -34,8 +34,8 @@ struct Trace {
     result: Result<Vec<StageActivation>, String>,
 }
 
-/// A drawing, the weights version and the number of frames.
-type StarKey = (Box<[f32; IMAGE_PIXELS]>, u64, usize);
+/// A drawing, the weights version, the number of frames and the neighbours' weights version (+1; 0: none).
+type StarKey = (Box<[f32; IMAGE_PIXELS]>, u64, usize, u64);
 
 #[derive(Default)]
 pub struct InsideView {
@@ -56,6 +56,8 @@ pub(crate) struct InsideInputs<'a> {
     /// The digit explained when the canvas is empty (a test image).
     pub fallback: Option<&'a [f32; IMAGE_PIXELS]>,
     pub test: Option<&'a ImageSet>,
+    /// The training images, the canvas digit's neighbours are drawn from.
+    pub train: Option<&'a ImageSet>,
     pub worker: &'a InsideWorker,
 }
 
@@ -120,6 +122,7 @@ impl InsideView {
                     class_names: predictor.class_names(),
                     star,
                     error: w.error.as_deref(),
+                    train: inputs.train,
                 };
                 self.map.ui(ui, &map_inputs, commands);
             }
@@ -163,11 +166,15 @@ impl InsideView {
     fn star(&mut self, predictor: &Predictor, inputs: &InsideInputs) -> Option<Star> {
         let drawing = inputs.drawing?;
         let frame = inputs.worker.frames.last()?;
-        let key = (Box::new(*drawing), inputs.weights_version, inputs.worker.frames.len());
+        let neighbours = inputs.worker.neighbours.as_ref().map_or(0, |(v, _)| *v + 1);
+        let key = (Box::new(*drawing), inputs.weights_version, inputs.worker.frames.len(), neighbours);
         if self.star.as_ref().is_none_or(|(k, _)| *k != key) {
             let star = features(predictor, &drawing[..], 1).ok().and_then(|f| {
                 let point = *frame.pca.project(&f.values).first()?;
-                let nearest = inputs.worker.features.as_ref().map_or(Vec::new(), |all| all.nearest(&f.values, 8));
+                let nearest = match &inputs.worker.neighbours {
+                    Some((_, Ok(all))) => all.nearest(&f.values, 8),
+                    _ => Vec::new(),
+                };
                 Some(Star { point, nearest })
             });
             self.star = Some((key, star));

@@ -76,11 +76,19 @@ impl Features {
     }
 }
 
-/// The penultimate features of `n` preprocessed inputs.
+/// Images per forward pass when features are taken (bounds the memory of the early stages' maps).
+const CHUNK: usize = 1000;
+
+/// The penultimate features of `n` preprocessed inputs, computed in chunks.
 pub fn features(predictor: &Predictor, pixels: &[f32], n: usize) -> Result<Features> {
-    let index = penultimate_index(predictor.model().stages());
-    let dims = predictor.model().stages()[index].output.len();
-    Ok(Features { values: predictor.stage_values(pixels, n, index)?, dims })
+    let index = penultimate_index(predictor.stages());
+    let dims = predictor.stages()[index].output.len();
+    let mut values = Vec::with_capacity(n * dims);
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        values.extend(predictor.stage_values(&pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS], end - start, index)?);
+    }
+    Ok(Features { values, dims })
 }
 
 /// The map of `digits` under the predictor's weights after `epoch` epochs, aligned to `previous` when given.
