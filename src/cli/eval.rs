@@ -10,6 +10,7 @@ use crate::engine::insight::evaluate::{
     confusion_table, evaluate_weights, in_weights_classes, most_confused, Evaluation,
 };
 use crate::engine::model::checkpoint;
+use crate::engine::model::weights::ModelWeights;
 use crate::error::printable;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -35,19 +36,8 @@ pub(super) fn run_eval(
         None => None,
     };
     let w = checkpoint::load(weights)?;
-    let loaded = Dataset::load_noted(data)?;
-    for note in &loaded.notes {
-        print_stderr(&format!("data: {}\n", printable(note)));
-    }
-    let data = loaded.data;
-    if data.test.is_empty() {
-        return Err(Error::Config("the test set is empty: there is nothing to measure accuracy on".into()));
-    }
     // Classes by name: the matrix, the per-class lines and the mistakes are in the weights' classes.
-    let test = in_weights_classes(&data.test, &data.class_names, &w.class_names).map_err(|e| match e {
-        Error::Config(m) => Error::weights(weights, m),
-        other => other,
-    })?;
+    let (data, test) = test_in_weights_classes(&w, weights, data, "there is nothing to measure accuracy on")?;
     let ev = evaluate_weights(&w, &test, None, &mut |_, _| {})?.unwrap_or_default();
     if !ev.loss.is_finite() {
         return Err(Error::weights(
@@ -113,6 +103,30 @@ pub(super) fn run_eval(
     }
     print_stdout(&out);
     Ok(())
+}
+
+/// The test set of `data` (its notes printed) in the classes of the weights `w` read from `weights`. An empty
+/// test set is an error ending with `empty` (why the command needs images).
+pub(super) fn test_in_weights_classes(
+    w: &ModelWeights,
+    weights: &Path,
+    data: Option<&Path>,
+    empty: &str,
+) -> Result<(Dataset, ImageSet)> {
+    let loaded = Dataset::load_noted(data)?;
+    for note in &loaded.notes {
+        print_stderr(&format!("data: {}\n", printable(note)));
+    }
+    let data = loaded.data;
+    if data.test.is_empty() {
+        return Err(Error::Config(format!("the test set is empty: {empty}")));
+    }
+    let test = in_weights_classes(&data.test, &data.class_names, &w.class_names).map_err(|e| match e {
+        Error::Config(m) => Error::weights(weights, m),
+        other => other,
+    })?;
+    let test = test.into_owned();
+    Ok((data, test))
 }
 
 /// The index `eval --mistakes` writes last, listing every image it wrote.

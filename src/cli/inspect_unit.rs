@@ -3,10 +3,9 @@
 //! cropped to the pixels that response saw, as PNGs (4× upscaled) with an index.csv. The same ranking as the app's
 //! Inside tab.
 
-use super::output::{print_stderr, print_stdout};
-use crate::engine::data::set::Dataset;
+use super::eval::test_in_weights_classes;
+use super::output::print_stdout;
 use crate::engine::files::atomic_file::write_atomic;
-use crate::engine::insight::evaluate::in_weights_classes;
 use crate::engine::insight::inside::units::{crop, parse_unit, rank_units, Response, SHOWN};
 use crate::engine::model::checkpoint;
 use crate::engine::model::predict::Predictor;
@@ -21,18 +20,7 @@ pub(super) fn run_inspect_unit(spec: &str, weights: &Path, data: Option<&Path>, 
     let w = checkpoint::load(weights)?;
     let predictor = Predictor::new(&w)?.with_source(weights);
     let (index, unit) = parse_unit(predictor.stages(), spec)?;
-    let loaded = Dataset::load_noted(data)?;
-    for note in &loaded.notes {
-        print_stderr(&format!("data: {}\n", printable(note)));
-    }
-    let data = loaded.data;
-    if data.test.is_empty() {
-        return Err(Error::Config("the test set is empty: there are no images to rank".into()));
-    }
-    let test = in_weights_classes(&data.test, &data.class_names, &w.class_names).map_err(|e| match e {
-        Error::Config(m) => Error::weights(weights, m),
-        other => other,
-    })?;
+    let (data, test) = test_in_weights_classes(&w, weights, data, "there are no images to rank")?;
     let rankings = rank_units(&predictor, index, &test, SHOWN)?;
     let ranking = rankings.get(unit).ok_or_else(|| Error::Internal(format!("no ranking for unit {unit}")))?;
     let stage = predictor.stages()[index];
