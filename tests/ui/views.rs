@@ -153,6 +153,25 @@ fn delete_key_over_the_canvas_clears() {
 }
 
 #[test]
+fn c_and_delete_clear_the_canvas_wherever_the_pointer_is() {
+    // Issue 28 (also seen): the keys worked only while the pointer was over the canvas.
+    for key in [Key::C, Key::Delete] {
+        let settings = lenet_playground::app::state::Settings::default();
+        let mut h = crate::support::ui::harness([1280.0, 800.0], settings, crate::support::data::mnist_arc());
+        h.step();
+        crate::support::ui::draw_seven(&mut h);
+        assert!(h.state().canvas().network_input().is_some());
+        let canvas = h.get_by_label_contains("Drawing canvas").rect();
+        h.hover_at(egui::pos2(canvas.min.x - 400.0, canvas.center().y));
+        h.step();
+        h.key_press(key);
+        h.step();
+        h.step();
+        assert!(h.state().canvas().network_input().is_none(), "{key:?} with the pointer over the plots clears");
+    }
+}
+
+#[test]
 fn prediction_follows_new_weights() {
     let mut h = canvas_harness(new_canvas_state());
     draw_stroke(&mut h, &SEVEN_DIAGONAL);

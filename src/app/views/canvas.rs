@@ -261,10 +261,10 @@ impl CanvasView {
             self.changed();
         }
 
-        // Keys: Delete / Backspace / C clear while the pointer is over the canvas; Ctrl+Z undoes anywhere unless a
-        // text field has the keyboard.
+        // Keys: Delete / Backspace / C clear and Ctrl+Z undoes wherever the pointer is, unless a widget (a text
+        // field, a slider's value being typed) has the keyboard.
         let nothing_focused = ui.memory(|m| m.focused().is_none());
-        if response.hovered() && nothing_focused {
+        if nothing_focused {
             let clear = ui.input(|i| {
                 i.key_pressed(Key::Delete)
                     || i.key_pressed(Key::Backspace)
@@ -326,7 +326,7 @@ impl CanvasView {
 
     fn buttons_ui(&mut self, ui: &mut egui::Ui, predictor: Option<&Predictor>, test_set: Option<&ImageSet>) {
         ui.horizontal(|ui| {
-            if ui.button("Clear").on_hover_text("Clear the canvas (Delete, Backspace or C over the canvas)").clicked() {
+            if ui.button("Clear").on_hover_text("Clear the canvas (Delete, Backspace or C)").clicked() {
                 self.clear();
             }
             let can_undo = !self.is_empty();
