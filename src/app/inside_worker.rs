@@ -107,7 +107,7 @@ pub(crate) struct InsideWorker {
     asked_rank: Option<(RankKey, usize)>,
     /// The selected unit's activation-maximisation image, and the one asked for last.
     pub dream: Option<(DreamKey, Result<Dream, String>)>,
-    asked_dream: Option<DreamKey>,
+    asked_dream: Option<(DreamKey, usize)>,
     /// Each epoch's weights of the current run (from 0), while they fit in MAX_SNAPSHOT_BYTES.
     snapshots: Vec<(usize, Arc<ModelWeights>)>,
     /// The selected unit epoch by epoch, and what was asked for last.
@@ -118,6 +118,14 @@ pub(crate) struct InsideWorker {
     asked_neighbours: Option<(u64, usize)>,
     /// Why the last frame failed, shown in the tab.
     pub error: Option<String>,
+    /// The current weights, copied once per weights version for all the requests that need them.
+    weights: Option<(u64, Arc<ModelWeights>)>,
+}
+
+/// Whether a result asked for under weights `asked_version` after `asked_epoch` epochs is refreshed now: for any new
+/// weights when no run is under way, and once per epoch while one trains.
+fn refresh_due(asked_version: u64, asked_epoch: usize, version: u64, epochs_done: usize, run_active: bool) -> bool {
+    asked_version != version && (!run_active || epochs_done > asked_epoch)
 }
 
 impl InsideWorker {
@@ -132,67 +140,59 @@ impl InsideWorker {
         want_neighbours: bool,
     ) {
         self.take_results();
-        let (Some(data), Some(weights)) = (&session.data, &session.weights) else { return };
+        let (Some(data), Some(current)) = (&session.data, &session.weights) else { return };
+        let version = session.weights_version;
+        let weights = match &self.weights {
+            Some((v, w)) if *v == version => w.clone(),
+            _ => {
+                let w = Arc::new(current.clone());
+                self.weights = Some((version, w.clone()));
+                w
+            }
+        };
         let generation = session.history.generation();
         if self.generation != Some(generation) {
             self.generation = Some(generation);
-            self.asked_epoch = None;
-            self.frames.clear();
-            self.snapshots.clear();
-            self.error = None;
+            self.restart_frames();
         }
         let digits = match &self.digits {
             Some((d, from)) if Arc::ptr_eq(from, data) => d.clone(),
             _ => {
                 let d = Arc::new(MapDigits::from_test(&data.test));
                 self.digits = Some((d.clone(), data.clone()));
-                self.frames.clear();
-                self.asked_epoch = None;
+                self.restart_frames();
                 d
             }
         };
+        let run_active = session.run_active();
         // Epoch 0: the weights a run starts from (or whatever is loaded before a run); then each epoch that ended.
         let epochs_done = session.history.epochs.last().map_or(0, |e| e.epoch);
         if self.asked_epoch.is_none_or(|e| epochs_done > e) {
             self.asked_epoch = Some(epochs_done);
-            let weights = Arc::new(weights.clone());
             let bytes: usize = self.snapshots.iter().map(|(_, w)| snapshot_bytes(w)).sum();
             if bytes + snapshot_bytes(&weights) <= MAX_SNAPSHOT_BYTES {
                 self.snapshots.push((epochs_done, weights.clone()));
             }
+            let weights = weights.clone();
             self.send(ctx, Request::Frame { generation, epoch: epochs_done, weights, digits: digits.clone() });
         }
         if want_neighbours {
-            let version = session.weights_version;
-            let due = match self.asked_neighbours {
-                None => true,
-                Some((v, _)) if v == version => false,
-                Some((_, at_epoch)) => !session.run_active() || epochs_done > at_epoch,
-            };
+            let due = self.asked_neighbours.is_none_or(|(v, e)| refresh_due(v, e, version, epochs_done, run_active));
             if due {
                 self.asked_neighbours = Some((version, epochs_done));
-                let request = Request::Neighbours {
-                    weights_version: version,
-                    weights: Arc::new(weights.clone()),
-                    data: data.clone(),
-                };
+                let request =
+                    Request::Neighbours { weights_version: version, weights: weights.clone(), data: data.clone() };
                 self.send(ctx, request);
             }
         }
         let Some((stage, unit)) = rank_stage else { return };
-        let dream_key = DreamKey { weights_version: session.weights_version, stage, unit };
-        // The same pace as the rankings: once per epoch while training.
-        let dream_due = match self.asked_dream {
-            None => true,
-            Some(k) if (k.stage, k.unit) != (stage, unit) => true,
-            Some(k) => {
-                k.weights_version != dream_key.weights_version
-                    && (!session.run_active() || self.asked_rank.is_some_and(|(_, e)| epochs_done > e))
-            }
-        };
+        let dream_key = DreamKey { weights_version: version, stage, unit };
+        let dream_due = self.asked_dream.is_none_or(|(k, e)| {
+            (k.stage, k.unit) != (stage, unit) || refresh_due(k.weights_version, e, version, epochs_done, run_active)
+        });
         if dream_due {
-            self.asked_dream = Some(dream_key);
-            self.send(ctx, Request::Dream { key: dream_key, weights: Arc::new(weights.clone()) });
+            self.asked_dream = Some((dream_key, epochs_done));
+            self.send(ctx, Request::Dream { key: dream_key, weights: weights.clone() });
         }
         let evolution_key = EvolutionKey { generation, stage, unit, epochs: self.snapshots.len() };
         if self.asked_evolution != Some(evolution_key) && !self.snapshots.is_empty() {
@@ -205,18 +205,22 @@ impl InsideWorker {
             let snapshots = self.snapshots.clone();
             self.send(ctx, Request::Evolution { key: evolution_key, snapshots, have, digits });
         }
-        let key = RankKey { weights_version: session.weights_version, stage };
-        let due = match self.asked_rank {
-            None => true,
-            Some((asked, _)) if asked.stage != stage => true,
-            Some((asked, _)) if asked.weights_version == key.weights_version => false,
-            Some((_, at_epoch)) => !session.run_active() || epochs_done > at_epoch,
-        };
+        let key = RankKey { weights_version: version, stage };
+        let due = self.asked_rank.is_none_or(|(k, e)| {
+            k.stage != stage || refresh_due(k.weights_version, e, version, epochs_done, run_active)
+        });
         if due {
             self.asked_rank = Some((key, epochs_done));
-            let request = Request::Rank { key, weights: Arc::new(weights.clone()), data: data.clone() };
-            self.send(ctx, request);
+            self.send(ctx, Request::Rank { key, weights, data: data.clone() });
         }
+    }
+
+    /// A new run or new data: its frames and kept weights start again from epoch 0.
+    fn restart_frames(&mut self) {
+        self.asked_epoch = None;
+        self.frames.clear();
+        self.snapshots.clear();
+        self.error = None;
     }
 
     /// The ranking the tab asked for last is still being computed.

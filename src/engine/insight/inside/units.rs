@@ -4,7 +4,7 @@
 //! `f5:17`); the ranking reads the named stage's own output (before its activation, which keeps the order).
 
 use super::receptive::{receptive_field, Field};
-use crate::engine::data::set::{ImageSet, IMAGE_PIXELS};
+use crate::engine::data::set::ImageSet;
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::stages::{Output, Stage};
 use crate::{Error, Result};
@@ -106,7 +106,5 @@ pub fn rank_units(predictor: &Predictor, index: usize, set: &ImageSet, k: usize)
 
 /// The crop of image `i` of `set` that a response saw, row by row (0..1).
 pub fn crop(set: &ImageSet, r: &Response) -> Vec<f32> {
-    let image = set.image(r.image);
-    debug_assert_eq!(image.len(), IMAGE_PIXELS);
-    r.field.crop(&image)
+    r.field.crop(&set.image(r.image))
 }
