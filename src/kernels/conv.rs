@@ -181,10 +181,15 @@ pub(crate) fn conv_gemm(g: &Geom, w: &[f32], cols: &[f32], y: &mut [f32], accumu
 
 /// Adjoint of [`im2col`]: `dx[c, oy+ki-p, ox+kj-p] += dcols[(c,ki,kj), (oy,ox)]`.
 pub(crate) fn col2im(g: &Geom, dcols: &[f32], dx: &mut [f32]) {
-    let (plane, wo, w) = (g.plane(), g.wo, g.w);
+    col2im_ld(g, dcols, g.plane(), dx)
+}
+
+/// [`col2im`] from `dcols` with row stride `ld >= ho*wo` (row `r` starts at `r * ld`).
+pub(crate) fn col2im_ld(g: &Geom, dcols: &[f32], ld: usize, dx: &mut [f32]) {
+    let (wo, w) = (g.wo, g.w);
     for_each_segment(g, |row, oy, ox0, ox1, ix0, iy| {
         if let Some(iy) = iy {
-            let src = &dcols[row * plane + oy * wo + ox0..row * plane + oy * wo + ox1];
+            let src = &dcols[row * ld + oy * wo + ox0..row * ld + oy * wo + ox1];
             let dst = &mut dx[iy * w + ix0..iy * w + ix0 + (ox1 - ox0)];
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += *s;
@@ -293,7 +298,7 @@ pub(crate) fn backward_with<F>(g: &Geom, x: &[f32], w: &[f32], input_grad: bool,
 where
     F: Fn(usize, &mut [f32]) + Sync,
 {
-    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let (ckk, plane, in_img) = (g.ckk(), g.plane(), g.in_img());
     let nx = if input_grad { g.n * in_img } else { 0 };
     let nwb = g.o * ckk + g.o;
     let mut packed = vec![0f32; nx + nwb];
@@ -301,62 +306,10 @@ where
     if g.n == 0 || nwb == 0 || plane == 0 {
         return packed;
     }
-    // Few output channels (LeNet's c1: 6): weight gradient per image as `dw^T += cols * gy^T` (see `dw_gemm`);
-    // otherwise one gemm per chunk of images over the transposed im2col.
-    let per_image_dw = g.o < 16 && g.plane() >= 64;
     // Gradients for images n0..n1; returns the partial [dw | db].
-    let run = |n0: usize, n1: usize, mut dx: Option<&mut [f32]>| -> Vec<f32> {
+    let run = |n0: usize, n1: usize, dx: Option<&mut [f32]>| -> Vec<f32> {
         let mut acc = vec![0f32; nwb];
-        if n0 >= n1 {
-            return acc;
-        }
-        let chunk = BWD_CHUNK.min(n1 - n0);
-        // Chunk path: cols_c `[ckk, (j, p)]` and gy_c `[o, (j, p)]`, row stride ld = images in chunk * plane.
-        let (mut cols_c, mut gy_c, mut cols) = (Vec::new(), Vec::new(), Vec::new());
-        if per_image_dw {
-            cols = vec![0f32; ckk * plane];
-        } else {
-            cols_c = vec![0f32; chunk * plane * ckk];
-            gy_c = vec![0f32; chunk * plane * g.o];
-        }
-        let mut gy_n = vec![0f32; out_img];
-        let mut dcols = if dx.is_some() { vec![0f32; ckk * plane] } else { Vec::new() };
-        let (dw, db) = acc.split_at_mut(g.o * ckk);
-        let mut first = true;
-        let mut c0 = n0;
-        while c0 < n1 {
-            let c1 = (c0 + chunk).min(n1);
-            let ld = (c1 - c0) * plane;
-            for n in c0..c1 {
-                let j = n - c0;
-                make_gy(n, &mut gy_n);
-                if per_image_dw {
-                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
-                        db[o] += row.iter().sum::<f32>();
-                    }
-                    im2col(g, &x[n * in_img..(n + 1) * in_img], &mut cols);
-                    dw_gemm(g, &cols, &gy_n, dw);
-                } else {
-                    im2col_ld(g, &x[n * in_img..(n + 1) * in_img], &mut cols_c[j * plane..], ld);
-                    // gy_c[o, (j, p)] = gy[o, p]
-                    for (o, row) in gy_n.chunks_exact(plane).enumerate() {
-                        db[o] += row.iter().sum::<f32>();
-                        gy_c[o * ld + j * plane..o * ld + (j + 1) * plane].copy_from_slice(row);
-                    }
-                }
-                if let Some(dx) = dx.as_deref_mut() {
-                    // dcols[r, p] = sum_o w[o, r] * gy[o, p]
-                    sgemm(ckk, plane, g.o, &mut dcols, (1, plane), false, w, (ckk, 1), &gy_n, (1, plane));
-                    col2im(g, &dcols, &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img]);
-                }
-            }
-            // dw[o, r] += sum_{(j,p)} gy_c[o, (j,p)] * cols_c[r, (j,p)]
-            if !per_image_dw {
-                sgemm(g.o, ckk, ld, dw, (1, ckk), !first, &gy_c, (1, ld), &cols_c, (ld, 1));
-                first = false;
-            }
-            c0 = c1;
-        }
+        backward_range(g, x, w, n0..n1, dx, &make_gy, &mut acc, &mut BwdScratch::default());
         acc
     };
     let mac = g.o * ckk * plane * if input_grad { 3 } else { 2 };
@@ -381,6 +334,109 @@ where
         }
     }
     packed
+}
+
+/// One thread's buffers for [`backward_range`], kept between calls (they only grow).
+#[derive(Default)]
+pub(crate) struct BwdScratch {
+    cols: Vec<f32>,
+    cols_c: Vec<f32>,
+    gy_c: Vec<f32>,
+    gy_n: Vec<f32>,
+    dcols: Vec<f32>,
+}
+
+/// The first `n` values of `v`, grown (with zeros) if it is shorter; old values are left as they are.
+pub(crate) fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+    &mut v[..n]
+}
+
+/// The gradients of images `images` on the calling thread: `dwb` (`[dw | db]`) is overwritten with their weight
+/// and bias gradients, and `dx` (if given: the images' input gradients, `[len, c, h, w]`) with their input
+/// gradients. `make_gy(n, gy_n)` writes the gradient w.r.t. the convolution output of image `n`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward_range<F>(
+    g: &Geom,
+    x: &[f32],
+    w: &[f32],
+    images: std::ops::Range<usize>,
+    mut dx: Option<&mut [f32]>,
+    make_gy: &F,
+    dwb: &mut [f32],
+    s: &mut BwdScratch,
+) where
+    F: Fn(usize, &mut [f32]) + ?Sized,
+{
+    let (ckk, plane, in_img, out_img) = (g.ckk(), g.plane(), g.in_img(), g.out_img());
+    let (n0, n1) = (images.start, images.end);
+    dwb.fill(0.0);
+    if n0 >= n1 || plane == 0 {
+        return;
+    }
+    // Few output channels (LeNet's c1: 6): weight gradient per image as `dw^T += cols * gy^T` (see `dw_gemm`);
+    // otherwise one gemm per chunk of images over the transposed im2col.
+    let per_image_dw = g.o < 16 && g.plane() >= 64;
+    let chunk = BWD_CHUNK.min(n1 - n0);
+    // Chunk path: cols_c `[ckk, (j, p)]` and gy_c `[o, (j, p)]`, row stride ld = images in chunk * plane.
+    let (cols, cols_c, gy_c) = if per_image_dw {
+        (sized(&mut s.cols, ckk * plane), &mut [][..], &mut [][..])
+    } else {
+        (&mut [][..], sized(&mut s.cols_c, chunk * plane * ckk), sized(&mut s.gy_c, chunk * plane * g.o))
+    };
+    let gy_n = sized(&mut s.gy_n, out_img);
+    // The input gradient's columns: one image's, or (chunk path) the whole chunk's from one gemm.
+    let dcols_len = if per_image_dw { ckk * plane } else { ckk * chunk * plane };
+    let dcols = if dx.is_some() { sized(&mut s.dcols, dcols_len) } else { &mut [][..] };
+    let (dw, db) = dwb.split_at_mut(g.o * ckk);
+    let mut first = true;
+    let mut c0 = n0;
+    while c0 < n1 {
+        let c1 = (c0 + chunk).min(n1);
+        let ld = (c1 - c0) * plane;
+        for n in c0..c1 {
+            let j = n - c0;
+            make_gy(n, gy_n);
+            if per_image_dw {
+                for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                    db[o] += row.iter().sum::<f32>();
+                }
+                im2col(g, &x[n * in_img..(n + 1) * in_img], cols);
+                dw_gemm(g, cols, gy_n, dw);
+            } else {
+                im2col_ld(g, &x[n * in_img..(n + 1) * in_img], &mut cols_c[j * plane..], ld);
+                // gy_c[o, (j, p)] = gy[o, p]
+                for (o, row) in gy_n.chunks_exact(plane).enumerate() {
+                    db[o] += row.iter().sum::<f32>();
+                    gy_c[o * ld + j * plane..o * ld + (j + 1) * plane].copy_from_slice(row);
+                }
+            }
+            if let (Some(dx), true) = (dx.as_deref_mut(), per_image_dw) {
+                // dcols[r, p] = sum_o w[o, r] * gy[o, p]
+                sgemm(ckk, plane, g.o, dcols, (1, plane), false, w, (ckk, 1), gy_n, (1, plane));
+                let dx_n = &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img];
+                dx_n.fill(0.0);
+                col2im(g, dcols, dx_n);
+            }
+        }
+        if !per_image_dw {
+            // dw[o, r] += sum_{(j,p)} gy_c[o, (j,p)] * cols_c[r, (j,p)]
+            sgemm(g.o, ckk, ld, dw, (1, ckk), !first, gy_c, (1, ld), cols_c, (ld, 1));
+            first = false;
+            if let Some(dx) = dx.as_deref_mut() {
+                // dcols[r, (j,p)] = sum_o w[o, r] * gy_c[o, (j,p)] for the whole chunk, then image by image.
+                sgemm(ckk, ld, g.o, dcols, (1, ld), false, w, (ckk, 1), gy_c, (1, ld));
+                for n in c0..c1 {
+                    let dx_n = &mut dx[(n - n0) * in_img..(n - n0 + 1) * in_img];
+                    dx_n.fill(0.0);
+                    col2im_ld(g, &dcols[(n - c0) * plane..], ld, dx_n);
+                }
+            }
+        }
+        c0 = c1;
+    }
 }
 
 pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {

@@ -97,7 +97,7 @@ pub(super) fn act_grad(act: Activation, a: f32) -> f32 {
 }
 
 /// `z = w * cols + b` then the activation, for one image: `a_img` is `[o, plane]`.
-fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32], a_img: &mut [f32]) {
+pub(super) fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32], a_img: &mut [f32]) {
     let plane = g.plane();
     for (o, row) in a_img.chunks_exact_mut(plane).enumerate() {
         row.fill(b[o]);
@@ -107,7 +107,7 @@ fn conv_act_image(g: &Geom, act: Activation, w: &[f32], b: &[f32], cols: &[f32],
 }
 
 /// Pools one image `a_img` (`[o, ho, wo]`) into `y_img` (`[o, ho/2, wo/2]`); an odd last row / column is dropped.
-fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
+pub(super) fn pool_image(g: &Geom, pool: Pooling, a_img: &[f32], y_img: &mut [f32]) {
     let (wo, hp, wp) = (g.wo, g.ho / 2, g.wo / 2);
     for r in 0..g.o * hp {
         let base = pair_row_start(g, r);
@@ -137,7 +137,7 @@ fn pooled_img(g: &Geom) -> usize {
 }
 
 /// Gradient w.r.t. the pre-activation `z` of one image from the pooled gradient `gp`.
-fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
+pub(super) fn pre_act_grad(g: &Geom, act: Activation, pool: Pooling, a_img: &[f32], gp: &[f32], gz: &mut [f32]) {
     match pool {
         Pooling::Avg => {
             #[cfg(target_arch = "x86_64")]

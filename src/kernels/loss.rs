@@ -25,7 +25,7 @@ impl SoftmaxCrossEntropy {
 }
 
 /// The largest value of a row and `ln Σ exp(z − max)`.
-fn log_sum_exp(row: &[f32]) -> (f32, f32) {
+pub(super) fn log_sum_exp(row: &[f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = row.iter().map(|&z| (z - max).exp()).sum();
     (max, sum.ln())

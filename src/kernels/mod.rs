@@ -6,6 +6,8 @@
 //! * [`avg_pool2x2`], [`max_pool2x2`]: direct 2x2 / stride-2 pooling, forward and backward (odd sides floored).
 //! * [`linear_act`]: a dense layer with its activation, forward and backward, over single-threaded gemm calls.
 //! * [`softmax_cross_entropy`]: the mean loss over a batch with the softmax's gradient in one step.
+//! * [`net`]: a whole training step (forward, loss, backward over every layer) on plain buffers, one range of the
+//!   batch per core: what training runs; the ops above serve prediction, evaluation and the reference path.
 //! * [`init_compute_threads`]: thread-pool sizing and flush-to-zero.
 //!
 //! The fast paths cover contiguous-or-not f32 tensors on the CPU; anything else (other dtypes,
@@ -20,6 +22,7 @@ mod conv;
 mod dense;
 mod fused;
 mod loss;
+pub mod net;
 mod pool;
 mod threads;
 

@@ -5,12 +5,14 @@
 use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::insight::diagnostics;
 use lenet_playground::engine::insight::diagnostics::Diagnostics;
+use lenet_playground::engine::model::grads::Grads;
 use lenet_playground::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::{Preset, TrainConfig};
 use lenet_playground::engine::training::control::Control;
 use lenet_playground::engine::training::events::{Hint, HintRule, TrainEvent};
 use lenet_playground::engine::training::optim::Optim;
+use lenet_playground::engine::training::step::TrainStep;
 use lenet_playground::engine::training::train::train;
 use std::process::Command;
 
@@ -104,7 +106,15 @@ fn gradient_norms_and_update_ratios_match_a_direct_computation() {
     let (loss, _) = loss_and_correct(&model.forward(&x).unwrap(), &y).unwrap();
     let grads = loss.backward().unwrap();
     let norms: std::collections::BTreeMap<_, _> =
-        diagnostics::grad_norms(&model, &grads).unwrap().into_iter().collect();
+        diagnostics::grad_norms(&model, Grads::Store(&grads)).unwrap().into_iter().collect();
+    // The whole-step kernels' gradient parts give the same norms.
+    let mut step = TrainStep::new(cfg.model).unwrap();
+    let pixels = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    step.run_pixels(&vars, &pixels, &y.to_vec1::<u32>().unwrap(), &[]).unwrap();
+    let parts = step.grad_parts();
+    for (layer, norm) in diagnostics::grad_norms(&model, Grads::Parts(&parts)).unwrap() {
+        assert!((norm - norms[layer]).abs() <= 1e-4 * norms[layer], "{layer}: parts {norm}, store {}", norms[layer]);
+    }
 
     // Central finite differences of the loss for every weight of c1 and out (the two ends of the network).
     for (layer, param) in [("c1", 0), ("out", 8)] {
@@ -125,7 +135,7 @@ fn gradient_norms_and_update_ratios_match_a_direct_computation() {
 
     // SGD: the step is lr·g, so ‖Δw‖/‖w‖ = lr·‖g‖/‖w‖.
     let mut optim = Optim::new(cfg.optimizer, 0.1, &vars).unwrap();
-    optim.step(&vars, &grads).unwrap();
+    optim.step(&vars, Grads::Store(&grads)).unwrap();
     let ratios: std::collections::BTreeMap<_, _> =
         diagnostics::update_ratios(&model, optim.previous().unwrap()).unwrap().into_iter().collect();
     for (layer, param) in [("c1", 0), ("c3", 2), ("f5", 4), ("f6", 6), ("out", 8)] {

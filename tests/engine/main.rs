@@ -19,4 +19,5 @@ mod kernels_dense;
 mod kernels_odd;
 mod onnx_export;
 mod proptest_inputs;
+mod train_step;
 mod trust;

@@ -44,13 +44,19 @@ impl ImageSet {
     }
     /// Gathers the given items into a batch: pixels scaled to 0..1 (the training normalisation) and labels.
     pub fn batch(&self, indices: &[usize]) -> (Vec<f32>, Vec<u32>) {
-        let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
-        let mut labels = Vec::with_capacity(indices.len());
-        for &i in indices {
-            pixels.extend(self.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].iter().map(|&p| p as f32 / 255.0));
-            labels.push(self.labels[i] as u32);
+        let mut pixels = vec![0f32; indices.len() * IMAGE_PIXELS];
+        self.pixels_into(indices, &mut pixels);
+        (pixels, indices.iter().map(|&i| self.labels[i] as u32).collect())
+    }
+
+    /// The pixels of images `indices`, scaled to 0..1, into `dst` (`indices.len()` images): a batch's pixels
+    /// without allocating, as each core of a training step gathers its share.
+    pub fn pixels_into(&self, indices: &[usize], dst: &mut [f32]) {
+        for (dst, &i) in dst.chunks_exact_mut(IMAGE_PIXELS).zip(indices) {
+            for (d, &p) in dst.iter_mut().zip(&self.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]) {
+                *d = p as f32 / 255.0;
+            }
         }
-        (pixels, labels)
     }
     /// A fresh permutation of 0..len per epoch, from the run's RNG: the same seed gives the same order.
     pub fn shuffled_indices(&self, rng: &mut Rng) -> Vec<usize> {

@@ -8,11 +8,12 @@
 //! [`Monitor`] times its own measurements against the training steps and spaces them so they take at most
 //! [`BUDGET`] of the training time (about every 25th batch on a release build here; see `bench`).
 
+use crate::engine::data::set::ImageSet;
 use crate::engine::model::config::Activation;
-use crate::engine::model::lenet::{LeNet, StageKind};
+use crate::engine::model::grads::Grads;
+use crate::engine::model::lenet::{images_tensor, LeNet, StageKind};
 use crate::engine::model::stages;
 use crate::Result;
-use candle_core::backprop::GradStore;
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,11 +71,15 @@ fn l2(v: impl Iterator<Item = f32>) -> f64 {
 }
 
 /// L2 norm of each weight layer's gradient (keys c1 c3 f5 f6 out).
-pub fn grad_norms(model: &LeNet, grads: &GradStore) -> Result<Vec<(&'static str, f32)>> {
+pub fn grad_norms(model: &LeNet, grads: Grads) -> Result<Vec<(&'static str, f32)>> {
     let mut out = Vec::new();
     for layer in stages::weighted_layers(model.config) {
-        let Some(g) = model.layer(layer).and_then(|(w, _)| grads.get(w)) else { continue };
-        out.push((layer, l2(g.flatten_all()?.to_vec1::<f32>()?.into_iter()) as f32));
+        let (Some((w, _)), Some(index)) = (model.layer(layer), stages::param_index(model.config, layer)) else {
+            continue;
+        };
+        if let Some(norm) = grads.values(index, w)?.map(|g| l2(g.into_iter())) {
+            out.push((layer, norm as f32));
+        }
     }
     Ok(out)
 }
@@ -173,7 +178,7 @@ pub fn activations(model: &LeNet, x: &Tensor) -> Result<Vec<(&'static str, Activ
 pub fn measure(
     model: &LeNet,
     x: &Tensor,
-    grads: &GradStore,
+    grads: Grads,
     previous: Option<&[Vec<f32>]>,
     at: (usize, usize, usize),
 ) -> Result<Diagnostics> {
@@ -271,14 +276,16 @@ impl Monitor {
         }
     }
 
-    /// Call after every training step (`step_secs`: its forward, backward and update). Measures when due and
-    /// returns the measurement. `at` = (epoch, batch, batches_per_epoch), 1-based.
+    /// Call after every training step (`step_secs`: its forward, backward and update) with the step's images
+    /// (`indices` of `set`; gathered only when measuring). Measures when due and returns the measurement.
+    /// `at` = (epoch, batch, batches_per_epoch), 1-based.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn after_step(
         &mut self,
         step_secs: f64,
         model: &LeNet,
-        x: &Tensor,
-        grads: &GradStore,
+        (set, indices): (&ImageSet, &[usize]),
+        grads: Grads,
         previous: Option<&[Vec<f32>]>,
         at: (usize, usize, usize),
     ) -> Result<Option<Diagnostics>> {
@@ -292,7 +299,9 @@ impl Monitor {
             return Ok(None);
         }
         let t = Instant::now();
-        let d = measure(model, x, grads, previous, at)?;
+        let shown = &indices[..indices.len().min(TRACE_IMAGES)];
+        let x = images_tensor(&set.batch(shown).0, shown.len())?;
+        let d = measure(model, &x, grads, previous, at)?;
         let secs = t.elapsed().as_secs_f64();
         self.spent_secs += secs;
         self.measurements += 1;

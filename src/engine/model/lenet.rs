@@ -217,10 +217,16 @@ impl LeNet {
 /// Inverted dropout of `x` with `rate` in (0, 1): each value is kept with probability `1 − rate` and scaled by
 /// `1 / (1 − rate)`, the mask drawn from `rng` in row-major order. Differentiable (a product with a constant mask).
 fn dropout(x: &Tensor, rate: f32, rng: &mut Rng) -> candle_core::Result<Tensor> {
+    let mask = dropout_mask(x.elem_count(), rate, rng);
+    x * Tensor::from_vec(mask, x.shape(), x.device())?
+}
+
+/// The mask of [`dropout`] over `len` values: `0` or `1 / (1 − rate)`, drawn from `rng` one value at a time. The
+/// whole-step training kernels draw theirs here too, so a seed gives the same masks on both paths.
+pub(crate) fn dropout_mask(len: usize, rate: f32, rng: &mut Rng) -> Vec<f32> {
     let keep = 1.0 - rate as f64;
     let scale = 1.0 / keep as f32;
-    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect();
-    x * Tensor::from_vec(mask, x.shape(), x.device())?
+    (0..len).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect()
 }
 
 /// Images as a [N, 1, 28, 28] tensor.

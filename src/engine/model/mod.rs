@@ -5,6 +5,7 @@
 pub mod architecture;
 pub mod checkpoint;
 pub mod config;
+pub mod grads;
 pub mod inspect;
 pub mod lenet;
 pub mod memory;

@@ -8,8 +8,7 @@ use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
 use crate::engine::training::config::Optimizer;
 use crate::engine::training::events::{Divergence, TrainEvent};
-use crate::{Error, Result};
-use candle_core::Var;
+use crate::Error;
 
 /// A loss this many times the first batch's (or ln 10, chance level, if that is larger) counts as exploded: a
 /// healthy run never comes near it, a diverging one passes it within a batch or two.
@@ -80,17 +79,11 @@ impl Guard {
     }
 }
 
-/// After an update: which parameter (in `stages::params()` order) holds a NaN or infinite value, if any. One
-/// reduction per parameter: a NaN or infinity anywhere makes the sum non-finite.
-pub(crate) fn non_finite_var(cfg: ModelConfig, vars: &[Var]) -> Result<Option<Divergence>> {
-    for (i, v) in vars.iter().enumerate() {
-        let s = v.as_tensor().sum_all()?.to_scalar::<f32>()?;
-        if !s.is_finite() {
-            let param = stages::params(cfg).get(i).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
-            return Ok(Some(Divergence::NonFiniteUpdate { param }));
-        }
-    }
-    Ok(None)
+/// An update that left parameter `index` (in `stages::params()` order) with a NaN or infinite value; the optimiser
+/// finds it in its own pass.
+pub(crate) fn non_finite_update(cfg: ModelConfig, index: usize) -> Divergence {
+    let param = stages::params(cfg).get(index).map(|p| p.name()).unwrap_or_else(|| "a parameter".into());
+    Divergence::NonFiniteUpdate { param }
 }
 
 /// A weights snapshot: which parameter holds a NaN or infinite value, if any.

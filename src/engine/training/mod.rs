@@ -16,5 +16,6 @@ pub mod metrics;
 pub mod optim;
 pub mod schedule;
 pub mod small_set;
+pub mod step;
 pub mod train;
 pub mod worker;

@@ -6,10 +6,11 @@
 //! parameter in place in one pass over the weights, the gradient and the rule's state (copying the old value out
 //! on the way) instead of up to a dozen candle ops with their temporaries.
 
+use crate::engine::model::grads::Grads;
 use crate::engine::training::config::Optimizer;
-use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Var};
-use std::cell::RefCell;
+use candle_core::{CpuStorage, InplaceOp1, InplaceOp2, Layout, Result, Var};
+use rayon::prelude::*;
+use std::cell::{Cell, RefCell};
 
 pub struct Optim {
     kind: Optimizer,
@@ -59,7 +60,9 @@ impl Optim {
         (self.step > 0).then_some(self.previous.as_slice())
     }
 
-    pub fn step(&mut self, vars: &[Var], grads: &GradStore) -> Result<()> {
+    /// One update of every parameter that has a gradient and is not frozen. Returns the first parameter (by index)
+    /// whose new values are not all finite, found in the same pass: the caller's divergence check.
+    pub fn step(&mut self, vars: &[Var], grads: Grads) -> Result<Option<usize>> {
         self.step += 1;
         let rule = match self.kind {
             Optimizer::Sgd => Rule::Sgd { lr: self.lr as f32 },
@@ -71,33 +74,50 @@ impl Optim {
                 Rule::Adam { lr: (self.lr * c2 / c1) as f32, eps: (EPS * c2) as f32 }
             }
         };
+        let mut non_finite = None;
         for (i, var) in vars.iter().enumerate() {
-            let grad = if self.frozen[i] { None } else { grads.get(var.as_tensor()) };
-            let Some(g) = grad else {
+            if !var.device().is_cpu() || var.dtype() != candle_core::DType::F32 {
+                candle_core::bail!("optimizer: parameters must be f32 tensors on the CPU")
+            }
+            let stored = match grads {
+                Grads::Store(store) if !self.frozen[i] => {
+                    store.get(var.as_tensor()).map(|g| g.contiguous()).transpose()?
+                }
+                _ => None,
+            };
+            let parts = match grads {
+                Grads::Parts(parts) if !self.frozen[i] => parts.get(i).map(Vec::as_slice),
+                _ => None,
+            };
+            if stored.is_none() && parts.is_none() {
                 // Frozen, or no gradient: the parameter keeps its value.
                 self.previous[i] = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
                 continue;
-            };
-            if var.device().is_cpu() && var.dtype() == candle_core::DType::F32 {
-                let op = Update {
-                    rule,
-                    previous: RefCell::new(std::mem::take(&mut self.previous[i])),
-                    m: RefCell::new(self.m.get_mut(i).map(std::mem::take).unwrap_or_default()),
-                    v: RefCell::new(self.v.get_mut(i).map(std::mem::take).unwrap_or_default()),
-                };
-                var.as_tensor().inplace_op2(&g.contiguous()?, &op)?;
-                self.previous[i] = op.previous.into_inner();
-                if let Some(m) = self.m.get_mut(i) {
-                    *m = op.m.into_inner();
-                }
-                if let Some(v) = self.v.get_mut(i) {
-                    *v = op.v.into_inner();
-                }
-                continue;
             }
-            candle_core::bail!("optimizer: parameters must be f32 tensors on the CPU")
+            let op = Update {
+                rule,
+                parts,
+                finite: Cell::new(true),
+                previous: RefCell::new(std::mem::take(&mut self.previous[i])),
+                m: RefCell::new(self.m.get_mut(i).map(std::mem::take).unwrap_or_default()),
+                v: RefCell::new(self.v.get_mut(i).map(std::mem::take).unwrap_or_default()),
+            };
+            match &stored {
+                Some(g) => var.as_tensor().inplace_op2(g, &op)?,
+                None => var.as_tensor().inplace_op1(&op)?,
+            }
+            if !op.finite.get() && non_finite.is_none() {
+                non_finite = Some(i);
+            }
+            self.previous[i] = op.previous.into_inner();
+            if let Some(m) = self.m.get_mut(i) {
+                *m = op.m.into_inner();
+            }
+            if let Some(v) = self.v.get_mut(i) {
+                *v = op.v.into_inner();
+            }
         }
-        Ok(())
+        Ok(non_finite)
     }
 }
 
@@ -119,56 +139,165 @@ enum Rule {
 }
 
 /// In-place update of one parameter from its gradient in a single pass, storing the old values in `previous`
-/// and keeping the rule's state (`m`, `v`: as long as the parameter, or empty when the rule has none).
-struct Update {
+/// and keeping the rule's state (`m`, `v`: as long as the parameter, or empty when the rule has none). The gradient
+/// is the op's second operand (candle's store) or the sum of `parts` (the whole-step kernels' per-core parts,
+/// summed on the fly). `finite` tells whether every new value is finite.
+struct Update<'a> {
     rule: Rule,
+    parts: Option<&'a [&'a [f32]]>,
+    finite: Cell<bool>,
     previous: RefCell<Vec<f32>>,
     m: RefCell<Vec<f32>>,
     v: RefCell<Vec<f32>>,
 }
 
-impl InplaceOp2 for Update {
+impl InplaceOp2 for Update<'_> {
     fn name(&self) -> &'static str {
         "optimizer-step"
     }
 
     fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<()> {
-        let (CpuStorage::F32(w), CpuStorage::F32(g)) = (s1, s2) else {
-            candle_core::bail!("optimizer: parameters and gradients must be f32")
-        };
-        let Some((w0, w1)) = l1.contiguous_offsets() else { candle_core::bail!("optimizer: parameter not contiguous") };
+        let CpuStorage::F32(g) = s2 else { candle_core::bail!("optimizer: gradients must be f32") };
         let Some((g0, g1)) = l2.contiguous_offsets() else { candle_core::bail!("optimizer: gradient not contiguous") };
         if l1.shape() != l2.shape() {
             candle_core::bail!("optimizer: gradient shape {:?} for a parameter of shape {:?}", l2.dims(), l1.dims())
         }
-        let (w, g) = (&mut w[w0..w1], &g[g0..g1]);
+        self.apply(s1, l1, &[&g[g0..g1]])
+    }
+}
+
+impl InplaceOp1 for Update<'_> {
+    fn name(&self) -> &'static str {
+        "optimizer-step"
+    }
+
+    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> Result<()> {
+        let Some(parts) = self.parts else { candle_core::bail!("optimizer: no gradient given") };
+        let len = l.shape().elem_count();
+        if parts.is_empty() || parts.iter().any(|g| g.len() != len) {
+            candle_core::bail!(
+                "optimizer: gradient parts of {:?} values for a parameter of {len}",
+                parts.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            )
+        }
+        self.apply(s, l, parts)
+    }
+}
+
+/// Parameters at least this long are updated in slices over the cores.
+const PARALLEL_LEN: usize = 32 * 1024;
+
+impl Update<'_> {
+    /// Updates the parameter in `s` (laid out as `l`). When the storage holds exactly the parameter (a Var's own
+    /// storage), the new values are written into the `previous` buffer and the two buffers are swapped: the old
+    /// values become `previous` without being copied.
+    fn apply(&self, s: &mut CpuStorage, l: &Layout, parts: &[&[f32]]) -> Result<()> {
+        let CpuStorage::F32(storage) = s else { candle_core::bail!("optimizer: parameters must be f32") };
+        let Some((w0, w1)) = l.contiguous_offsets() else { candle_core::bail!("optimizer: parameter not contiguous") };
         let mut prev = self.previous.borrow_mut();
-        prev.clear();
-        prev.extend_from_slice(w);
+        prev.resize(w1 - w0, 0.0);
+        let own = w0 == 0 && w1 == storage.len();
+        let finite = if own {
+            let finite = self.update(storage, &mut prev, parts);
+            std::mem::swap(storage, &mut *prev);
+            finite
+        } else {
+            let w = &mut storage[w0..w1];
+            prev.copy_from_slice(w);
+            self.update(&prev, w, parts)
+        };
+        if !finite {
+            self.finite.set(false);
+        }
+        Ok(())
+    }
+
+    /// `new = rule(old, Σ parts)`, over the cores for long parameters; returns whether every new value is finite.
+    fn update(&self, old: &[f32], new: &mut [f32], parts: &[&[f32]]) -> bool {
         let (mut m, mut v) = (self.m.borrow_mut(), self.v.borrow_mut());
-        match self.rule {
+        let rule = self.rule;
+        if !matches!(rule, Rule::Sgd { .. }) {
+            m.resize(old.len(), 0.0);
+        }
+        if matches!(rule, Rule::Adam { .. }) {
+            v.resize(old.len(), 0.0);
+        }
+        let threads = rayon::current_num_threads();
+        if old.len() < PARALLEL_LEN || threads < 2 {
+            return update(rule, old, new, parts, &mut m, &mut v);
+        }
+        // One slice per core; the rule is element-wise, so the result is the same as in one pass.
+        let len = old.len().div_ceil(threads);
+        let count = old.len().div_ceil(len);
+        let (ms, vs) = (slices(&mut m, len, count), slices(&mut v, len, count));
+        let gs: Vec<Vec<&[f32]>> =
+            (0..count).map(|c| parts.iter().map(|g| &g[c * len..((c + 1) * len).min(g.len())]).collect()).collect();
+        old.par_chunks(len)
+            .zip(new.par_chunks_mut(len))
+            .zip(gs)
+            .zip(ms)
+            .zip(vs)
+            .map(|((((old, new), g), m), v)| update(rule, old, new, &g, m, v))
+            .reduce(|| true, |a, b| a && b)
+    }
+}
+
+/// `v` in `count` slices of `len` (`count` empty ones if `v` is empty: a rule without that state).
+fn slices(v: &mut [f32], len: usize, count: usize) -> Vec<&mut [f32]> {
+    if v.is_empty() {
+        (0..count).map(|_| &mut [][..]).collect()
+    } else {
+        v.chunks_mut(len).collect()
+    }
+}
+
+/// One rule over a slice of a parameter, from its `old` values into `new`, with the gradient `parts` (summed in
+/// order); `m` and `v` are the rule's state (empty when it has none). Returns whether every new value is finite.
+fn update(rule: Rule, old: &[f32], new: &mut [f32], parts: &[&[f32]], m: &mut [f32], v: &mut [f32]) -> bool {
+    // The gradient block by block: one part read in place, several summed on the stack.
+    const BLOCK: usize = 512;
+    let mut sum = [0f32; BLOCK];
+    // Any value whose exponent bits are all ones (an infinity or a NaN); integer ops, so the check vectorises.
+    let mut non_finite = 0u32;
+    for start in (0..old.len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(old.len());
+        let g: &[f32] = match parts {
+            [one] => &one[start..end],
+            [first, rest @ ..] => {
+                let s = &mut sum[..end - start];
+                s.copy_from_slice(&first[start..end]);
+                for part in rest {
+                    s.iter_mut().zip(&part[start..end]).for_each(|(s, &g)| *s += g);
+                }
+                s
+            }
+            [] => return false,
+        };
+        let (old, new) = (&old[start..end], &mut new[start..end]);
+        let pairs = new.iter_mut().zip(old).zip(g);
+        match rule {
             // `+ 0.0` keeps -0.0 updates equal to candle's `w - g * lr`.
-            Rule::Sgd { lr } => w.iter_mut().zip(g).for_each(|(w, &g)| *w -= g * lr + 0.0),
+            Rule::Sgd { lr } => pairs.for_each(|((n, &w), &g)| *n = w - (g * lr + 0.0)),
             Rule::Momentum { lr, mu } => {
-                m.resize(w.len(), 0.0);
-                for ((w, &g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
+                for (((n, &w), &g), m) in pairs.zip(&mut m[start..end]) {
                     *m = *m * mu + g;
-                    *w -= *m * lr;
+                    *n = w - *m * lr;
                 }
             }
             Rule::Adam { lr, eps } => {
                 let (b1, b2) = (BETA1 as f32, BETA2 as f32);
-                m.resize(w.len(), 0.0);
-                v.resize(w.len(), 0.0);
-                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                for ((((n, &w), &g), m), v) in pairs.zip(&mut m[start..end]).zip(&mut v[start..end]) {
                     *m = *m * b1 + g * (1.0 - b1);
                     *v = *v * b2 + g * g * (1.0 - b2);
-                    *w -= lr * *m / (v.sqrt() + eps);
+                    *n = w - lr * *m / (v.sqrt() + eps);
                 }
             }
         }
-        Ok(())
+        for &w in new.iter() {
+            non_finite |= u32::from(w.to_bits() & 0x7f80_0000 == 0x7f80_0000);
+        }
     }
+    non_finite == 0
 }
 
 #[cfg(test)]
@@ -215,7 +344,7 @@ mod tests {
                 // The gradient through a real backward pass: d(sum(w * g)) / dw = g.
                 let gt = Tensor::from_slice(g, (2, 3), &Device::Cpu).unwrap();
                 let store = (var.as_tensor() * &gt).unwrap().sum_all().unwrap().backward().unwrap();
-                optim.step(std::slice::from_ref(&var), &store).unwrap();
+                optim.step(std::slice::from_ref(&var), Grads::Store(&store)).unwrap();
                 assert_eq!(optim.previous().unwrap()[0], before, "{kind:?}: previous");
                 before = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
             }
@@ -236,7 +365,7 @@ mod tests {
         let var = Var::from_tensor(&Tensor::from_slice(&[1f32, 2.0], 2, &Device::Cpu).unwrap()).unwrap();
         let mut optim = Optim::new(Optimizer::Adam, 0.1, std::slice::from_ref(&var)).unwrap().freeze(vec![true]);
         let store = var.as_tensor().sum_all().unwrap().backward().unwrap();
-        optim.step(std::slice::from_ref(&var), &store).unwrap();
+        optim.step(std::slice::from_ref(&var), Grads::Store(&store)).unwrap();
         assert_eq!(var.as_tensor().to_vec1::<f32>().unwrap(), vec![1.0, 2.0]);
     }
 }

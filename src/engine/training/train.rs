@@ -5,6 +5,7 @@ use crate::engine::data::set::Dataset;
 use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::model::config::ModelConfig;
+use crate::engine::model::grads::Grads;
 use crate::engine::model::lenet::{images_tensor, loss_and_correct, LeNet};
 use crate::engine::model::memory::{available_bytes, check_training_memory};
 use crate::engine::model::ops;
@@ -17,6 +18,8 @@ use crate::engine::training::divergence;
 use crate::engine::training::events::{BatchMetrics, Divergence, EpochMetrics, StepResult, TrainEvent};
 use crate::engine::training::init_from;
 use crate::engine::training::optim::Optim;
+use crate::engine::training::step::TrainStep;
+use crate::kernels::net::StepLoss;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use std::sync::Arc;
@@ -120,6 +123,7 @@ fn run(
         .collect::<candle_core::Result<Vec<_>>>()?;
     let model = LeNet::new(cfg.model, vars.iter().map(|v| v.as_tensor().clone()).collect())?;
     let mut optim = Optim::new(cfg.optimizer, cfg.lr, &vars)?.freeze(init_from::frozen_params(cfg));
+    let mut step = TrainStep::new(cfg.model)?;
     let snapshot = |m: &LeNet| m.to_weights(&data.name, &data.class_names);
     let mut guard = divergence::Guard::new();
 
@@ -159,20 +163,16 @@ fn run(
                 );
                 optim.set_lr(lr);
                 let t0 = Instant::now();
-                let (pixels, labels) = train_set.batch(chunk);
-                let x = images_tensor(&pixels, chunk.len())?;
-                let y = Tensor::from_slice(&labels, chunk.len(), &Device::Cpu)?;
                 // A paused single step replays the same dropout masks for its "after" loss.
-                let masks = (turn == Turn::Step).then(|| rng.clone());
-                let logits = model.forward_train(&x, &mut rng)?;
-                let (loss, correct) = loss_and_correct(&logits, &y)?;
-                let loss_value = loss.to_scalar::<f32>()?;
+                let replay = (turn == Turn::Step).then(|| rng.clone());
+                let masks = step.masks(chunk.len(), &mut rng);
+                let StepLoss { loss: loss_value, correct } = step.run(&vars, &train_set, chunk, &masks)?;
                 if let Some(why) = guard.batch_loss(loss_value) {
                     break 'run Exit::Diverged { epoch, batch: b + 1, why, lr };
                 }
-                let grads = loss.backward()?;
-                optim.step(&vars, &grads)?;
-                if let Some(why) = divergence::non_finite_var(cfg.model, &vars)? {
+                let grads = step.grad_parts();
+                if let Some(param) = optim.step(&vars, Grads::Parts(&grads))? {
+                    let why = divergence::non_finite_update(cfg.model, param);
                     break 'run Exit::Diverged { epoch, batch: b + 1, why, lr };
                 }
                 let step_secs = t0.elapsed().as_secs_f64();
@@ -190,13 +190,18 @@ fn run(
                     elapsed_secs: live.elapsed_since(run_start),
                 }));
                 let at = (epoch, b + 1, batches_per_epoch);
-                if let Some(d) = monitor.after_step(step_secs, &model, &x, &grads, optim.previous(), at)? {
+                let previous = optim.previous();
+                if let Some(d) =
+                    monitor.after_step(step_secs, &model, (&train_set, chunk), Grads::Parts(&grads), previous, at)?
+                {
                     emit(TrainEvent::Diagnostics(d));
                 }
-                if turn == Turn::Step {
-                    // Paused single step: the same images through the updated weights.
-                    let mut masks = masks.unwrap_or_else(|| rng.clone());
-                    let (loss_after, _) = loss_and_correct(&model.forward_train(&x, &mut masks)?, &y)?;
+                if let Some(mut replay) = replay {
+                    // Paused single step: the same images (and dropout masks) through the updated weights.
+                    let (pixels, labels) = train_set.batch(chunk);
+                    let x = images_tensor(&pixels, chunk.len())?;
+                    let y = Tensor::from_slice(&labels, chunk.len(), &Device::Cpu)?;
+                    let (loss_after, _) = loss_and_correct(&model.forward_train(&x, &mut replay)?, &y)?;
                     let x_epochs = (epoch - 1) as f64 + (b + 1) as f64 / batches_per_epoch as f64;
                     let loss_after = loss_after.to_scalar::<f32>()?;
                     let r = StepResult { epoch, batch: b + 1, x_epochs, lr, loss_before: loss_value, loss_after };
