@@ -75,6 +75,14 @@ pub enum DrawingsCommand {
     Teach,
     /// Evaluate the current weights on every drawing of the set.
     HowWell,
+    /// Collect into another of the user's sets from now on.
+    Switch(String),
+    /// Rename a set (`from` to `to`).
+    Rename { from: String, to: String },
+    /// Delete a set with all its drawings (the collector has asked first).
+    Delete(String),
+    /// Open the current set's folder in the desktop's file manager.
+    OpenFolder,
 }
 
 /// What the Architecture editor asks for. Blocks and layers are counted from 0 in their list; bounds are checked

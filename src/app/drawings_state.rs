@@ -3,6 +3,7 @@
 
 use crate::engine::data::set::ImageSet;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::drawing_sets::SetInfo;
 use crate::engine::store::my_drawings::SetSummary;
 use crate::engine::training::fine_tune::BeforeAfter;
 
@@ -11,6 +12,8 @@ use crate::engine::training::fine_tune::BeforeAfter;
 pub struct Drawings {
     /// The set being collected into, as last read.
     pub summary: Option<SetSummary>,
+    /// The user's sets, as last listed (the chooser).
+    pub sets: Vec<SetInfo>,
     /// The first frame reads the newest set (or makes the default one on the first drawing).
     pub(crate) started: bool,
     /// The last answer: How well does it read me, or a teaching run's before/after.

@@ -8,6 +8,7 @@ use crate::app::experiments::OverlaySeries;
 use crate::engine::data::set::{Dataset, ImageSet};
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::drawing_sets::SetInfo;
 use crate::engine::store::my_drawings::SetSummary;
 use crate::engine::store::runs::{RunList, StoredRun};
 use crate::engine::training::fine_tune::BeforeAfter;
@@ -232,7 +233,16 @@ pub(crate) enum DrawingsMsg {
     Summary {
         result: Result<SetSummary>,
         saved: Option<String>,
+        /// The sets as listed with it (None: not listed).
+        sets: Option<Vec<SetInfo>>,
     },
+    /// The current set was deleted and no set is left.
+    NoSet {
+        sets: Vec<SetInfo>,
+        saved: String,
+    },
+    /// A sentence for the status line (opening the set's folder), or why it failed.
+    Said(Result<String>),
     /// The set loaded for a run (Train on it). `start`: for a run from the MNIST weights (conv stages frozen),
     /// those weights and a sentence saying which they are; `None` for fresh weights.
     ForTraining {

@@ -260,6 +260,7 @@ impl eframe::App for PlaygroundApp {
                 let d = &self.drawings;
                 let inputs = CollectorInputs {
                     summary: d.summary.as_ref(),
+                    sets: &d.sets,
                     answer: d.answer.as_deref(),
                     compared: d.compared.map(|r| (r, d.mix.as_deref().unwrap_or_default())),
                     predicted: self.canvas.predicted_class().and_then(|c| weights?.class_names.get(c).cloned()),

@@ -18,6 +18,7 @@ use crate::engine::data::set::{Dataset, MNIST_NAME};
 use crate::engine::insight::evaluate::evaluate_weights;
 use crate::engine::model::stages;
 use crate::engine::model::weights::ModelWeights;
+use crate::engine::store::drawing_sets;
 use crate::engine::store::my_drawings::{self, SetSummary};
 use crate::engine::store::runs::{RunStore, StoredRun};
 use crate::engine::training::config::TrainConfig;
@@ -54,10 +55,10 @@ impl PlaygroundApp {
                 self.spawn_helper(Job::ReadDrawings, move || {
                     let result = std::fs::read_dir(&dir)
                         .ok()
-                        .and_then(|_| my_drawings::current_or_default(&home).ok())
+                        .and_then(|_| drawing_sets::current_or_default(&home).ok())
                         .map(|d| my_drawings::summary(&d))
                         .unwrap_or_else(|| Err(Error::Config("no set yet".into())));
-                    msg(DrawingsMsg::Summary { result, saved: None })
+                    summary_msg(&home, result, None)
                 });
             }
         }
@@ -79,9 +80,7 @@ impl PlaygroundApp {
         match cmd {
             DrawingsCommand::Refresh => {
                 if let Some(dir) = set_dir {
-                    self.spawn_helper(Job::ReadDrawings, move || {
-                        msg(DrawingsMsg::Summary { result: my_drawings::summary(&dir), saved: None })
-                    });
+                    self.spawn_helper(Job::ReadDrawings, move || summary_msg(&home, my_drawings::summary(&dir), None));
                 }
             }
             DrawingsCommand::Add(class) => {
@@ -93,14 +92,15 @@ impl PlaygroundApp {
                 self.spawn_helper(Job::SaveDrawing, move || {
                     let saved = set_dir
                         .map(Ok)
-                        .unwrap_or_else(|| my_drawings::current_or_default(&home))
+                        .unwrap_or_else(|| drawing_sets::current_or_default(&home))
                         .and_then(|dir| save_and_summarise(&dir, &class, &img));
                     match saved {
-                        Ok((summary, path)) => msg(DrawingsMsg::Summary {
-                            result: Ok(summary),
-                            saved: Some(format!("Added to your set as '{class}': {}", path.display())),
-                        }),
-                        Err(e) => msg(DrawingsMsg::Summary { result: Err(e), saved: None }),
+                        Ok((summary, path)) => summary_msg(
+                            &home,
+                            Ok(summary),
+                            Some(format!("Added to your set as '{class}': {}", path.display())),
+                        ),
+                        Err(e) => summary_msg(&home, Err(e), None),
                     }
                 });
             }
@@ -109,17 +109,19 @@ impl PlaygroundApp {
                 self.spawn_helper(Job::SaveDrawing, move || {
                     let result = my_drawings::remove_drawing(&dir, &path).and_then(|()| my_drawings::summary(&dir));
                     let saved = result.is_ok().then(|| format!("Removed {}", path.display()));
-                    msg(DrawingsMsg::Summary { result, saved })
+                    summary_msg(&home, result, saved)
                 });
             }
             DrawingsCommand::NewSet { name, classes } => {
                 let name = name.trim().to_string();
                 self.spawn_helper(Job::SaveDrawing, move || {
+                    // A new set is the one collected into from now on.
                     let result = my_drawings::parse_classes(&classes)
                         .and_then(|c| my_drawings::create_set(&home, &name, &c))
+                        .and_then(|_| drawing_sets::choose_set(&home, &name))
                         .and_then(|dir| my_drawings::summary(&dir));
                     let saved = result.as_ref().ok().map(|s| format!("New set '{}' in {}", s.name, s.dir.display()));
-                    msg(DrawingsMsg::Summary { result, saved })
+                    summary_msg(&home, result, saved)
                 });
             }
             DrawingsCommand::Train { transfer } => {
@@ -151,6 +153,42 @@ impl PlaygroundApp {
                 let (Some(dir), Some(weights)) = (set_dir, self.session.weights.clone()) else { return };
                 self.spawn_helper(Job::ReadDrawings, move || msg(DrawingsMsg::Answer(how_well(&dir, &weights))));
             }
+            DrawingsCommand::Switch(name) => self.spawn_helper(Job::SaveDrawing, move || {
+                let result = drawing_sets::choose_set(&home, &name).and_then(|dir| my_drawings::summary(&dir));
+                let saved = result.as_ref().ok().map(|s| format!("Collecting into set '{}'", s.name));
+                summary_msg(&home, result, saved)
+            }),
+            DrawingsCommand::Rename { from, to } => {
+                let to = to.trim().to_string();
+                self.spawn_helper(Job::SaveDrawing, move || {
+                    let result = drawing_sets::rename_set(&home, &from, &to).and_then(|dir| my_drawings::summary(&dir));
+                    let saved = result.as_ref().ok().map(|s| format!("Renamed set '{from}' to '{}'", s.name));
+                    summary_msg(&home, result, saved)
+                });
+            }
+            DrawingsCommand::Delete(name) => {
+                if self.session.run_active() {
+                    self.session.status = "A run is going on: stop it first.".into();
+                    return;
+                }
+                self.spawn_helper(Job::SaveDrawing, move || match drawing_sets::delete_set(&home, &name) {
+                    Ok(next) => {
+                        let saved = format!("Deleted set '{name}' and its drawings");
+                        match next {
+                            Some(dir) => summary_msg(&home, my_drawings::summary(&dir), Some(saved)),
+                            None => msg(DrawingsMsg::NoSet {
+                                sets: drawing_sets::list_sets(&home).unwrap_or_default(),
+                                saved,
+                            }),
+                        }
+                    }
+                    Err(e) => summary_msg(&home, Err(e), None),
+                });
+            }
+            DrawingsCommand::OpenFolder => {
+                let Some(dir) = set_dir else { return };
+                self.spawn_helper(Job::ReadDrawings, move || msg(DrawingsMsg::Said(open_folder(&dir))));
+            }
         }
     }
 
@@ -168,18 +206,29 @@ impl PlaygroundApp {
 
     pub(crate) fn handle_drawings_msg(&mut self, m: DrawingsMsg) {
         match m {
-            DrawingsMsg::Summary { result: Ok(summary), saved } => {
-                self.drawings.summary = Some(summary);
-                if let Some(s) = saved {
-                    self.session.status = s;
+            DrawingsMsg::Summary { result, saved, sets } => {
+                if let Some(sets) = sets {
+                    self.drawings.sets = sets;
+                }
+                match result {
+                    Ok(summary) => {
+                        self.drawings.summary = Some(summary);
+                        if let Some(s) = saved {
+                            self.session.status = s;
+                        }
+                    }
+                    // The first listing finds no set yet: nothing to say until the user adds a drawing.
+                    Err(e) if self.drawings.summary.is_none() && matches!(e, Error::Config(_)) => {}
+                    Err(e) => self.session.show_error("Your set of drawings", &e),
                 }
             }
-            DrawingsMsg::Summary { result: Err(e), saved: _ } => {
-                // The first listing finds no set yet: nothing to say until the user adds a drawing.
-                if self.drawings.summary.is_some() || !matches!(e, Error::Config(_)) {
-                    self.session.show_error("Your set of drawings", &e);
-                }
+            DrawingsMsg::NoSet { sets, saved } => {
+                self.drawings.sets = sets;
+                self.drawings.summary = None;
+                self.session.status = saved;
             }
+            DrawingsMsg::Said(Ok(text)) => self.session.status = text,
+            DrawingsMsg::Said(Err(e)) => self.session.show_error("Cannot open the set's folder", &e),
             DrawingsMsg::ForTraining { start: Some(Err(e)), .. } => {
                 self.session.show_error("Cannot start from the MNIST weights", &e)
             }
@@ -283,6 +332,26 @@ fn mnist_weights(current: Option<ModelWeights>, store: Option<&RunStore>) -> Res
              MNIST first (Use shipped MNIST, then Train: one epoch is enough), or Load weights… trained on it"
                 .into(),
         )),
+    }
+}
+
+/// A set's summary with the sets as they are now (listed on the same helper thread).
+fn summary_msg(home: &std::path::Path, result: Result<SetSummary>, saved: Option<String>) -> AppMsg {
+    msg(DrawingsMsg::Summary { result, saved, sets: drawing_sets::list_sets(home).ok() })
+}
+
+/// Opens `dir` in the desktop's file manager (`xdg-open`); the error says where the folder is either way.
+fn open_folder(dir: &std::path::Path) -> Result<String> {
+    let opened = std::process::Command::new("xdg-open")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match opened {
+        Ok(status) if status.success() => Ok(format!("Opened {}", dir.display())),
+        Ok(status) => Err(Error::Config(format!("xdg-open failed ({status}); the set is in {}", dir.display()))),
+        Err(e) => Err(Error::Config(format!("cannot run xdg-open ({e}); the set is in {}", dir.display()))),
     }
 }
 

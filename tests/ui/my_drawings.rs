@@ -64,3 +64,64 @@ fn teach_it_my_handwriting_starts_a_run_and_shows_before_and_after() {
     assert!(h.query_by_label("MNIST test set").is_some());
     assert!(h.state().session.status.starts_with("Taught: "), "{}", h.state().session.status);
 }
+
+/// Issue 28, item 9: the sets are listed; the chooser switches to another set (the collector then fills it, also
+/// after a restart), renames one (its folder on disk) and deletes one only after asking, with what would be lost.
+#[test]
+fn the_set_chooser_lists_switches_renames_and_deletes_after_asking() {
+    use lenet_playground::engine::store::my_drawings::{add_drawing, create_set, parse_classes};
+    let home = tempfile::tempdir().unwrap();
+    let shapes = create_set(home.path(), "shapes", &parse_classes("circle,square").unwrap()).unwrap();
+    let img = lenet_playground::engine::data::digit::rasterize_strokes(&[vec![[0.3, 0.3], [0.7, 0.7]]], 112, 0.04);
+    add_drawing(&shapes, "circle", &img).unwrap();
+    let digits = create_set(home.path(), "my-handwriting", &(0..10).map(|d| d.to_string()).collect::<Vec<_>>());
+    let digits = digits.unwrap();
+    // The digits set changed last: the collector starts on it.
+    std::fs::write(digits.join("new-marker"), b"").unwrap();
+    let home_path = home.path().to_path_buf();
+    let mut h = harness_with([1280.0, 900.0], small_batches(1), Arc::new(small(500, 100)), move |app| {
+        app.set_data_home(&home_path)
+    });
+    let current = |h: &egui_kittest::Harness<'static, lenet_playground::app::PlaygroundApp>| {
+        h.state().drawings().summary.as_ref().map(|s| s.name.clone()).unwrap_or_default()
+    };
+    run_until(&mut h, "the sets are listed", |app| app.drawings().sets.len() == 2);
+    assert_eq!(current(&h), "my-handwriting");
+
+    // Switch: the combo lists both sets with their counts.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "set").click();
+    h.run();
+    h.get_by_label("shapes (1 drawings)").click();
+    run_until(&mut h, "the chooser switches to shapes", |app| {
+        app.drawings().summary.as_ref().is_some_and(|s| s.name == "shapes")
+    });
+    assert!(h.state().session.status.contains("Collecting into set 'shapes'"), "{}", h.state().session.status);
+
+    // Rename: the folder on disk follows.
+    click(&mut h, "Rename…");
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("figures");
+    h.run();
+    click(&mut h, "Rename");
+    run_until(&mut h, "the set is renamed", |app| app.drawings().summary.as_ref().is_some_and(|s| s.name == "figures"));
+    assert!(home.path().join("my-drawings").join("figures").join("circle").join("1.png").is_file());
+    assert!(!shapes.exists());
+
+    // Delete: asked first; "Keep it" keeps it, "Delete it" deletes it and the collector moves to the set left.
+    click(&mut h, "Delete…");
+    assert!(
+        h.query_by_label_contains("Delete set 'figures' and its 1 drawing(s)").is_some(),
+        "the question says what is lost"
+    );
+    click(&mut h, "Keep it");
+    assert!(home.path().join("my-drawings").join("figures").is_dir());
+    click(&mut h, "Delete…");
+    click(&mut h, "Delete it");
+    run_until(&mut h, "the set is deleted", |app| app.drawings().sets.len() == 1);
+    assert!(!home.path().join("my-drawings").join("figures").exists());
+    run_until(&mut h, "the collector moves to the set left", |app| {
+        app.drawings().summary.as_ref().is_some_and(|s| s.name == "my-handwriting")
+    });
+}

@@ -4,9 +4,11 @@
 //! current weights your handwriting, and ask how well they read you. It only draws and pushes commands.
 
 use crate::app::command::{DrawingsCommand, UiCommand};
+use crate::app::views::set_chooser::SetChooser;
 use crate::app::views::texture::upload;
 use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::set::IMAGE_SIDE;
+use crate::engine::store::drawing_sets::SetInfo;
 use crate::engine::store::my_drawings::{SetSummary, DEFAULT_SET, SETS_FOLDER};
 use crate::engine::training::fine_tune::{self, BeforeAfter};
 use crate::engine::training::fine_tune::{change_verdict, with_interval};
@@ -17,6 +19,8 @@ use std::path::PathBuf;
 pub struct CollectorInputs<'a> {
     /// The set being collected into, as last read.
     pub summary: Option<&'a SetSummary>,
+    /// The user's sets (the chooser's list).
+    pub sets: &'a [SetInfo],
     /// The last answer of "How well does it read me?".
     pub answer: Option<&'a str>,
     /// A teaching run's figures, and its mix in words.
@@ -37,6 +41,7 @@ pub struct CollectorView {
     new_classes: String,
     thumbs: Vec<TextureHandle>,
     thumbs_of: Vec<PathBuf>,
+    chooser: SetChooser,
 }
 
 const KEYS: [Key; 10] =
@@ -53,13 +58,18 @@ impl CollectorView {
             return;
         }
         // Wrapped: a row wider than the panel pushes the canvas panel's content under the plots in a narrow window.
-        ui.horizontal_wrapped(|ui| {
-            ui.strong("My drawings");
-            match summary {
-                Some(s) => ui.label(format!("set '{}', {} drawing(s)", s.name, s.total())),
-                None => ui.weak(format!("set '{DEFAULT_SET}' (made on the first drawing)")),
-            };
-        });
+        match summary {
+            Some(s) => {
+                ui.strong("My drawings");
+                self.chooser.ui(ui, s, inp.sets, inp.running, out);
+            }
+            None => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong("My drawings");
+                    ui.weak(format!("set '{DEFAULT_SET}' (made on the first drawing)"));
+                });
+            }
+        }
         if !inp.has_drawing {
             self.picked = None;
         }

@@ -20,6 +20,7 @@ pub mod plots;
 pub mod probabilities;
 pub mod runs;
 pub mod runs_scatter;
+pub mod set_chooser;
 pub mod stage_table;
 pub mod texture;
 pub mod train_start;

@@ -4,7 +4,6 @@
 //! can be copied to another machine or opened by other tools. Each drawing is saved as drawn (dark ink on paper, the
 //! canvas' raster), so it goes through the same preprocessing as every other image; files are written atomically.
 
-use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::classes::MAX_CLASSES;
 use crate::engine::data::digit::{preprocess, GrayImage};
 use crate::engine::data::set::IMAGE_PIXELS;
@@ -114,21 +113,6 @@ fn class_list(set_dir: &Path) -> Option<Vec<String>> {
     names.iter().all(|n| check_name("class", n).is_ok()).then_some(names).filter(|n| !n.is_empty())
 }
 
-/// The set to collect into: the newest one under the data home, or a new digits set.
-pub fn current_or_default(data_home: &Path) -> Result<PathBuf> {
-    let newest = std::fs::read_dir(sets_dir(data_home)).ok().and_then(|entries| {
-        entries
-            .flatten()
-            .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-            .map(|e| e.path())
-    });
-    match newest {
-        Some(d) => Ok(d),
-        None => create_set(data_home, DEFAULT_SET, &DIGIT_CLASSES.map(String::from)),
-    }
-}
-
 /// Saves a drawing (grey 0..1, dark ink on light paper) as the next `<n>.png` of class `class`; returns its path.
 pub fn add_drawing(set_dir: &Path, class: &str, img: &GrayImage) -> Result<PathBuf> {
     check_name("class", class)?;
@@ -165,7 +149,7 @@ pub fn remove_drawing(set_dir: &Path, file: &Path) -> Result<()> {
 }
 
 /// The `<n>.png` files of a class folder with their numbers.
-fn numbered(dir: &Path) -> Vec<(u64, PathBuf)> {
+pub(crate) fn numbered(dir: &Path) -> Vec<(u64, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries
         .flatten()
@@ -225,6 +209,7 @@ pub fn summary(set_dir: &Path) -> Result<SetSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::data::classes::DIGIT_CLASSES;
     use crate::engine::data::digit::rasterize_strokes;
 
     #[test]
@@ -248,7 +233,6 @@ mod tests {
         assert_eq!(summary(&set).unwrap().counts, vec![0, 1, 0]);
         assert!(remove_drawing(&set, &home.path().join("elsewhere.png")).is_err());
         assert!(parse_classes("a").is_err() && parse_classes("a,a").is_err() && parse_classes("a,../b").is_err());
-        assert_eq!(current_or_default(home.path()).unwrap(), set);
     }
 
     #[test]
