@@ -6,8 +6,10 @@
 //! passes. The input gradient and the weight gradient have the same cost (`n · o · k` multiply-adds each) and run
 //! side by side (`rayon::join`): one hand-off per step and layer on two cores.
 
-use super::conv::{f32_slice, n_tasks, sgemm};
+use super::conv_op::f32_slice;
 use super::fused::{act_grad, activate, Activation};
+use super::gemm::sgemm;
+use super::geom::n_tasks;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Storage, Tensor};
 use rayon::prelude::*;
 

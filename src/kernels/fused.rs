@@ -6,7 +6,10 @@
 //! feeds it to the shared convolution backward. An odd convolution output side is floored by the pooling (as in
 //! PyTorch): the last row / column is never read and its gradient is 0.
 
-use super::conv::{self, check_bias, im2col, n_tasks, packed, packed_grads, ConvKernel, Geom, Grads};
+use super::conv;
+use super::conv_op::{check_bias, packed, packed_grads, ConvKernel, Grads};
+use super::geom::{n_tasks, Geom};
+use super::im2col::im2col;
 use super::pool::argmax4;
 use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;

@@ -2,7 +2,7 @@
 //! `(softmax − one-hot) / n`, instead of candle's log-softmax (max, subtract, exp, sum, log, subtract) and
 //! gather, each with its own temporaries and gradient.
 
-use super::conv::f32_slice;
+use super::conv_op::f32_slice;
 use super::dense::with_f32;
 use candle_core::{bail, CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 

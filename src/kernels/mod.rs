@@ -19,8 +19,12 @@
 //! range are single-threaded, so there is no nested parallelism.
 
 mod conv;
+mod conv_op;
 mod dense;
 mod fused;
+mod gemm;
+mod geom;
+mod im2col;
 mod loss;
 pub mod net;
 mod pool;
@@ -59,7 +63,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize, input_grad: bo
     let (_, _, kh, kw) = check_conv(x, w, b, padding, "conv2d")?;
     let x = if input_grad { x.clone() } else { x.detach() };
     if kh == kw && fast_path(&[&x, w, b]) {
-        let op = conv::ConvOp { padding, kernel: conv::Conv2d { input_grad } };
+        let op = conv_op::ConvOp { padding, kernel: conv_op::Conv2d { input_grad } };
         x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, op)
     } else {
         generic_conv2d(&x, w, b, padding)
@@ -142,7 +146,7 @@ pub fn conv2d_act_pool(
         let (x, w, b) = (x.contiguous()?, w.contiguous()?, b.contiguous()?);
         let save = x.track_op() || w.track_op() || b.track_op();
         let kernel = fused::ConvActPool { act, pool, input_grad, save, saved: Default::default() };
-        let op = conv::ConvOp { padding, kernel };
+        let op = conv_op::ConvOp { padding, kernel };
         if save {
             x.apply_op3(&w, &b, op)
         } else {

@@ -2,7 +2,7 @@
 //! backward. Odd sides are floored as in PyTorch: the last row / column is dropped (its gradient is 0), so any
 //! map of at least 2×2 pools.
 
-use super::conv::f32_slice;
+use super::conv_op::f32_slice;
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 

@@ -4,7 +4,8 @@
 //! matrix and the predictions cost nothing noticeable on top of the accuracy.
 
 use crate::engine::data::set::ImageSet;
-use crate::engine::model::lenet::{argmax, images_tensor, LeNet};
+use crate::engine::model::lenet::{argmax, LeNet};
+use crate::engine::model::net_layers::{self, with_slices};
 use crate::engine::model::weights::ModelWeights;
 use crate::error::printable;
 use crate::{Error, Result};
@@ -79,6 +80,9 @@ pub(crate) fn evaluate_with_progress(
     let mut confusion = vec![vec![0u32; classes]; classes];
     let mut predicted = Vec::with_capacity(n);
     let mut confidence = Vec::with_capacity(n);
+    // The whole-step kernels' forward pass: each core gathers and computes its share of a batch.
+    let (mut net, _) = net_layers::net(model.config, false)?;
+    let mut values = Vec::new();
     let mut start = 0;
     while start < n {
         if control.is_some_and(|c| c.stop_requested()) {
@@ -86,11 +90,12 @@ pub(crate) fn evaluate_with_progress(
         }
         let end = (start + EVAL_BATCH).min(n);
         let idx: Vec<usize> = (start..end).collect();
-        let (pixels, labels) = data.batch(&idx);
-        let logits = model.forward(&images_tensor(&pixels, idx.len())?)?;
-        let classes = logits.dims2()?.1;
-        let values = logits.flatten_all()?.to_vec1::<f32>()?;
-        for (row, &label) in values.chunks_exact(classes).zip(&labels) {
+        let gather = |images: std::ops::Range<usize>, dst: &mut [f32]| data.pixels_into(&idx[images], dst);
+        with_slices(model.params(), |params| Ok(net.logits(params, &gather, idx.len(), &mut values)?))?;
+        if let Some(&bad) = data.labels[start..end].iter().find(|&&l| l as usize >= classes) {
+            return Err(Error::Config(format!("a test label {bad} is past the network's {classes} classes")));
+        }
+        for (row, &label) in values.chunks_exact(classes).zip(&data.labels[start..end]) {
             let scored = score_row(row, label as usize);
             loss_sum += scored.loss;
             confusion[label as usize][scored.best] += 1;

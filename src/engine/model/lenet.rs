@@ -68,6 +68,11 @@ impl LeNet {
         LeNet::new(w.config, params)
     }
 
+    /// The parameters in `stages::params()` order.
+    pub(crate) fn params(&self) -> &[Tensor] {
+        &self.params
+    }
+
     /// The stages this model computes, in order.
     pub fn stages(&self) -> &[Stage] {
         &self.stages

@@ -9,6 +9,7 @@ pub mod grads;
 pub mod inspect;
 pub mod lenet;
 pub mod memory;
+pub mod net_layers;
 pub mod onnx;
 pub mod ops;
 pub mod predict;

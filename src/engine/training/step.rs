@@ -3,13 +3,14 @@
 //! them in place from the plain gradients). candle's autograd stays the reference the tests compare it with.
 
 use crate::engine::data::set::ImageSet;
-use crate::engine::model::config::{Activation, ModelConfig, Pooling};
+use crate::engine::model::config::ModelConfig;
 use crate::engine::model::lenet::dropout_mask;
-use crate::engine::model::stages::{self, Output, Stage, StageKind};
+use crate::engine::model::net_layers::{self, with_slices};
+use crate::engine::model::stages;
 use crate::engine::rng::Rng;
-use crate::kernels::net::{self, Layer, Net, StepLoss};
+use crate::kernels::net::{Net, StepLoss};
 use crate::{Error, Result};
-use candle_core::{CpuStorage, Storage, Var};
+use candle_core::Var;
 use std::ops::Range;
 
 pub struct TrainStep {
@@ -21,9 +22,7 @@ pub struct TrainStep {
 impl TrainStep {
     /// The step of the configured network.
     pub fn new(cfg: ModelConfig) -> Result<Self> {
-        let stages = stages::try_stages(cfg).map_err(|e| Error::Config(format!("architecture {}: {e}", cfg.arch)))?;
-        let (layers, rates) = layers(&stages)?;
-        let net = Net::new(stages::INPUT.len(), layers)?;
+        let (net, rates) = net_layers::net(cfg, true)?;
         Ok(TrainStep { net, rates })
     }
 
@@ -60,97 +59,13 @@ impl TrainStep {
         labels: &[u32],
         masks: &[Vec<f32>],
     ) -> Result<StepLoss> {
-        let guards: Vec<_> = vars.iter().map(|v| v.as_tensor().storage_and_layout()).collect();
-        let params = guards
-            .iter()
-            .map(|(storage, layout)| match (&**storage, layout.contiguous_offsets()) {
-                (Storage::Cpu(CpuStorage::F32(v)), Some((a, b))) => Ok(&v[a..b]),
-                _ => Err(Error::Internal("training step: parameters must be contiguous f32 on the CPU".into())),
-            })
-            .collect::<Result<Vec<&[f32]>>>()?;
+        let tensors: Vec<_> = vars.iter().map(|v| v.as_tensor().clone()).collect();
         let masks: Vec<&[f32]> = masks.iter().map(Vec::as_slice).collect();
-        Ok(self.net.step_with(&params, input, labels, &masks)?)
+        with_slices(&tensors, |params| Ok(self.net.step_with(params, input, labels, &masks)?))
     }
 
     /// The last step's gradients in `stages::params()` order, each as the parts (one per core) whose sum it is.
     pub fn grad_parts(&self) -> Vec<Vec<&[f32]>> {
         self.net.grad_parts()
-    }
-}
-
-/// The kernels' layers for the stages (a convolution takes its activation and pooling along, a dense layer its
-/// activation; flattening is free), and each dropout layer's rate.
-fn layers(stages: &[Stage]) -> Result<(Vec<Layer>, Vec<f32>)> {
-    let (mut layers, mut rates) = (Vec::new(), Vec::new());
-    let mut i = 0;
-    while i < stages.len() {
-        let s = stages[i];
-        let act_at = |j: usize| match stages.get(j).map(|s| s.kind) {
-            Some(StageKind::Activation(a)) => Some(act(a)),
-            _ => None,
-        };
-        match s.kind {
-            StageKind::Conv { out_channels, kernel, padding, .. } => {
-                let Output::Maps { channels, height, width } = s.input else {
-                    return Err(Error::Internal(format!("stage {} convolves a vector", s.key)));
-                };
-                let a = act_at(i + 1);
-                let j = i + 1 + usize::from(a.is_some());
-                let p = match stages.get(j).map(|s| s.kind) {
-                    Some(StageKind::Pool(p)) => Some(pool(p)),
-                    _ => None,
-                };
-                layers.push(Layer::Conv {
-                    c: channels,
-                    h: height,
-                    w: width,
-                    o: out_channels,
-                    k: kernel,
-                    padding,
-                    act: a.unwrap_or(net::Activation::Identity),
-                    pool: p,
-                });
-                i = j + usize::from(p.is_some());
-            }
-            StageKind::Linear { inputs, outputs } => {
-                let a = act_at(i + 1);
-                layers.push(Layer::Dense { inputs, outputs, act: a.unwrap_or(net::Activation::Identity) });
-                i += 1 + usize::from(a.is_some());
-            }
-            StageKind::Activation(a) => {
-                layers.push(Layer::Act { act: act(a), len: s.input.len() });
-                i += 1;
-            }
-            StageKind::Pool(p) => {
-                let Output::Maps { channels, height, width } = s.input else {
-                    return Err(Error::Internal(format!("stage {} pools a vector", s.key)));
-                };
-                layers.push(Layer::Pool { pool: pool(p), c: channels, h: height, w: width });
-                i += 1;
-            }
-            StageKind::Dropout { pct } => {
-                if pct > 0 {
-                    layers.push(Layer::Dropout { len: s.input.len() });
-                    rates.push(pct as f32 / 100.0);
-                }
-                i += 1;
-            }
-            StageKind::Flatten => i += 1,
-        }
-    }
-    Ok((layers, rates))
-}
-
-fn act(a: Activation) -> net::Activation {
-    match a {
-        Activation::Sigmoid => net::Activation::Sigmoid,
-        Activation::Relu => net::Activation::Relu,
-    }
-}
-
-fn pool(p: Pooling) -> net::Pooling {
-    match p {
-        Pooling::Avg => net::Pooling::Avg,
-        Pooling::Max => net::Pooling::Max,
     }
 }

@@ -1,7 +1,7 @@
 //! The layers a whole training step runs, with the sizes of what each reads and writes.
 
-use crate::kernels::conv::Geom;
 use crate::kernels::fused::{Activation, Pooling};
+use crate::kernels::geom::Geom;
 
 /// One layer of the step, with the sizes of what it reads. Flattening is not a layer: images are stored
 /// row-major, so `[c, h, w]` already is the vector a dense layer reads.

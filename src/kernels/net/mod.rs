@@ -111,11 +111,7 @@ impl Net {
         if let Some(&l) = labels.iter().find(|&&l| l as usize >= self.classes) {
             bail!("training step: label {l} out of range for {} classes", self.classes)
         }
-        let want: Vec<usize> = self.layers.iter().filter_map(Layer::param_lens).flat_map(|(w, b)| [w, b]).collect();
-        if params.len() != want.len() || params.iter().zip(&want).any(|(p, &w)| p.len() != w) {
-            let got: Vec<usize> = params.iter().map(|p| p.len()).collect();
-            bail!("training step: parameters of lengths {got:?}, expected {want:?}")
-        }
+        self.check_params(params)?;
         let drops = self.dropout_lens();
         if masks.len() != drops.len() || masks.iter().zip(&drops).any(|(m, &len)| m.len() != n * len) {
             bail!("training step: {} dropout masks for {} dropout layers over {n} images", masks.len(), drops.len())
@@ -141,6 +137,54 @@ impl Net {
         let loss = used.iter().map(|w| w.loss).sum::<f64>();
         let correct = used.iter().map(|w| w.correct).sum::<usize>();
         Ok(StepLoss { loss: (loss / n as f64) as f32, correct })
+    }
+
+    /// The logits of `n` images (`[n, classes]`, into `out`) by the forward pass alone, the images written by
+    /// `input` as in [`Net::step_with`] and split over the cores the same way: the evaluation pass. A net with
+    /// dropout layers applies no mask here (build it without them for inference).
+    pub fn logits(
+        &mut self,
+        params: &[&[f32]],
+        input: &(dyn Fn(Range<usize>, &mut [f32]) + Sync),
+        n: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
+        self.check_params(params)?;
+        if !self.dropout_lens().is_empty() {
+            bail!("forward pass: a net with dropout layers is a training net")
+        }
+        let (layers, classes, input_len) = (&self.layers, self.classes, self.input_len());
+        out.resize(n * classes, 0.0);
+        if n == 0 {
+            return Ok(());
+        }
+        let work = n.saturating_mul(self.layers.iter().map(Layer::macs).sum::<usize>());
+        let tasks = if work < MIN_PARALLEL_WORK { 1 } else { self.workers.len().min(n) };
+        let per = n.div_ceil(tasks);
+        let job = |t: usize, w: &mut Worker, dst: &mut [f32]| {
+            let (i0, i1) = (t * per, (t * per + dst.len() / classes).min(n));
+            input(i0..i1, w.input(input_len * (i1 - i0)));
+            w.infer(layers, classes, params, i1 - i0, dst);
+        };
+        if tasks == 1 {
+            job(0, &mut self.workers[0], out);
+        } else {
+            self.workers[..tasks]
+                .par_iter_mut()
+                .zip(out.par_chunks_mut(per * classes))
+                .enumerate()
+                .for_each(|(t, (w, dst))| job(t, w, dst));
+        }
+        Ok(())
+    }
+
+    fn check_params(&self, params: &[&[f32]]) -> Result<()> {
+        let want: Vec<usize> = self.layers.iter().filter_map(Layer::param_lens).flat_map(|(w, b)| [w, b]).collect();
+        if params.len() != want.len() || params.iter().zip(&want).any(|(p, &w)| p.len() != w) {
+            let got: Vec<usize> = params.iter().map(|p| p.len()).collect();
+            bail!("training step: parameters of lengths {got:?}, expected {want:?}")
+        }
+        Ok(())
     }
 
     /// Values per image the first layer reads.

@@ -2,9 +2,12 @@
 //! from step to step (they only grow, so after the first step of a batch size nothing is allocated).
 
 use super::layer::Layer;
-use crate::kernels::conv::{backward_range, im2col, im2col_ld, sgemm, sized, BwdScratch, Geom};
+use crate::kernels::conv::{backward_range, per_image_dw, sized, BwdScratch};
 use crate::kernels::fused::Activation;
 use crate::kernels::fused::{act_grad, activate, conv_act_image, pool_image, pre_act_grad};
+use crate::kernels::gemm::sgemm;
+use crate::kernels::geom::Geom;
+use crate::kernels::im2col::{im2col, im2col_ld};
 use crate::kernels::loss::log_sum_exp;
 
 pub(super) struct Worker {
@@ -12,6 +15,8 @@ pub(super) struct Worker {
     outs: Vec<Vec<f32>>,
     /// Per layer: a pooled convolution's activations before pooling (unused by other layers).
     pre_pool: Vec<Vec<f32>>,
+    /// Per layer: a convolution's im2col of every image, where its backward pass reads it image by image.
+    saved_cols: Vec<Vec<f32>>,
     /// Per layer with parameters (empty for the others): `[weight gradient | bias gradient]`.
     dwb: Vec<Vec<f32>>,
     /// The gradient w.r.t. the current layer's output, and w.r.t. its input (swapped after each layer).
@@ -33,6 +38,7 @@ impl Worker {
         Worker {
             outs: vec![Vec::new(); layers.len()],
             pre_pool: vec![Vec::new(); layers.len()],
+            saved_cols: vec![Vec::new(); layers.len()],
             dwb: layers.iter().map(|l| vec![0.0; l.param_lens().map_or(0, |(w, b)| w + b)]).collect(),
             g_out: Vec::new(),
             g_in: Vec::new(),
@@ -81,12 +87,33 @@ impl Worker {
         let x = std::mem::take(&mut self.x);
         let input_len = layers.first().map_or(classes, Layer::input_len);
         let x_m = &x[..m * input_len];
-        self.forward(layers, params, x_m, masks, m, &param_at, &mask_at);
+        self.forward(layers, params, x_m, masks, m, (&param_at, &mask_at), true);
         self.loss_grad(layers, classes, x_m, labels, n_total);
         self.backward(layers, params, x_m, masks, m, &param_at, &mask_at);
         self.x = x;
     }
 
+    /// The forward pass alone for this worker's `m` images (in [`Worker::input`]), their logits into `logits`.
+    pub fn infer(&mut self, layers: &[Layer], classes: usize, params: &[&[f32]], m: usize, logits: &mut [f32]) {
+        let mut param_at = Vec::with_capacity(layers.len());
+        let mut p = 0;
+        for l in layers {
+            param_at.push(p);
+            p += if l.param_lens().is_some() { 2 } else { 0 };
+        }
+        let x = std::mem::take(&mut self.x);
+        let input_len = layers.first().map_or(classes, Layer::input_len);
+        let no_masks = vec![0; layers.len()];
+        self.forward(layers, params, &x[..m * input_len], &[], m, (&param_at, &no_masks), false);
+        match self.outs.last() {
+            Some(out) if !layers.is_empty() => logits.copy_from_slice(&out[..m * classes]),
+            _ => logits.copy_from_slice(&x[..m * classes]),
+        }
+        self.x = x;
+    }
+
+    /// The forward pass; `(param_at, mask_at)`: where each layer's weight stands in `params` and which mask a
+    /// dropout layer uses; `training`: keep what the backward pass reads again.
     #[allow(clippy::too_many_arguments)]
     fn forward(
         &mut self,
@@ -95,8 +122,8 @@ impl Worker {
         x: &[f32],
         masks: &[&[f32]],
         m: usize,
-        param_at: &[usize],
-        mask_at: &[usize],
+        (param_at, mask_at): (&[usize], &[usize]),
+        training: bool,
     ) {
         for (l, layer) in layers.iter().enumerate() {
             let (done, rest) = self.outs.split_at_mut(l);
@@ -112,11 +139,19 @@ impl Worker {
                         None => &mut out[..],
                     };
                     if g.o < 16 {
-                        // Few output channels: one image per gemm, the plane along its vector dimension.
-                        let cols = sized(&mut self.cols, g.ckk() * g.plane());
+                        // Few output channels: one image per gemm, the plane along its vector dimension. Where the
+                        // backward pass goes image by image too, it reads these columns again: they are kept.
+                        let cols_img = g.ckk() * g.plane();
+                        let keep = training && per_image_dw(&g);
+                        let cols = if keep {
+                            sized(&mut self.saved_cols[l], m * cols_img)
+                        } else {
+                            sized(&mut self.cols, cols_img)
+                        };
                         for (i, a) in pre.chunks_exact_mut(out_img).enumerate() {
-                            im2col(&g, &input[i * in_img..(i + 1) * in_img], cols);
-                            conv_act_image(&g, act, w, b, cols, a);
+                            let c = if keep { &mut cols[i * cols_img..(i + 1) * cols_img] } else { &mut cols[..] };
+                            im2col(&g, &input[i * in_img..(i + 1) * in_img], c);
+                            conv_act_image(&g, act, w, b, c, a);
                         }
                     } else {
                         conv_tiles(&g, act, w, b, input, pre, &mut self.cols, &mut self.tile);
@@ -191,7 +226,7 @@ impl Worker {
         param_at: &[usize],
         mask_at: &[usize],
     ) {
-        let Worker { outs, pre_pool, dwb, g_out, g_in, bwd, .. } = self;
+        let Worker { outs, pre_pool, saved_cols, dwb, g_out, g_in, bwd, .. } = self;
         for (l, layer) in layers.iter().enumerate().rev() {
             let (in_len, out_len) = (layer.input_len(), layer.output_len());
             let input: &[f32] = if l == 0 { x } else { &outs[l - 1][..m * in_len] };
@@ -221,7 +256,8 @@ impl Worker {
                             }
                         }
                     };
-                    backward_range(&g, input, w, 0..m, gi, &make_gy, &mut dwb[l], bwd);
+                    let saved = per_image_dw(&g).then(|| &saved_cols[l][..]);
+                    backward_range(&g, input, w, 0..m, gi, &make_gy, &mut dwb[l], bwd, saved);
                 }
                 Layer::Dense { inputs: k, outputs: o, act } => {
                     if act != Activation::Identity {
