@@ -44,7 +44,13 @@ impl PlaygroundApp {
                 }
             }
             UiCommand::ToggleTrainPause => match s.phase {
-                Phase::Idle => self.start_training(self.default_start()),
+                // As the Train button: a network that cannot be built does not start, and the status line gives
+                // the reason the disabled button's hover text gives (not an error banner).
+                Phase::Idle => match crate::engine::model::stages::try_stages(self.settings.train.model) {
+                    Err(e) => s.status = format!("Cannot train this network: {e}"),
+                    Ok(_) if s.data.is_none() => s.status = "Waiting for the data set".into(),
+                    Ok(_) => self.start_training(self.default_start()),
+                },
                 Phase::Training => self.execute(UiCommand::Pause),
                 Phase::Paused => self.execute(UiCommand::Resume),
                 _ => {}

@@ -5,7 +5,6 @@
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
-use lenet_playground::app::command::UiCommand;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
 
@@ -107,12 +106,14 @@ fn an_impossible_kernel_disables_train_and_says_why() {
     }
     assert!(h.query_all_by_label_contains(reason).count() > shown, "the tooltip says it too");
 
-    // Space (or any other way to start) tries anyway: an error, no run; the untrained model is gone.
-    h.state_mut().command(UiCommand::ToggleTrainPause);
+    // Space does what the disabled button does (issue 28, also seen): no run, no error banner, the status line
+    // gives the same reason; the untrained model is gone.
+    h.key_press(egui::Key::Space);
     h.step();
     h.step();
     assert_eq!(h.state().session.phase, Phase::Idle);
-    assert!(h.state().session.error.as_deref().is_some_and(|e| e.contains("does not fit")));
+    assert_eq!(h.state().session.error, None, "no error banner");
+    assert!(h.state().session.status.contains(reason), "{}", h.state().session.status);
     assert!(h.state().session.weights.is_none());
     click(&mut h, "Network inspector");
     assert!(h.query_all_by_label_contains("does not fit").count() >= 1, "the inspector marks it too");
@@ -227,4 +228,20 @@ fn the_runs_tab_plots_each_run_by_its_parameters() {
     h.step();
     h.step();
     assert!(h.query_by_label("1 of 2 runs").is_some(), "only the Fashion-MNIST run is plotted");
+}
+
+/// Issue 28, also seen: a smaller kernel under the same padding grows the map (k5 p2 → k3 p2 gives 30×30), and the
+/// editor says so beside the padding, with the "same" button one click away.
+#[test]
+fn padding_that_grows_the_map_is_named_beside_it() {
+    let mut h = app(Settings::default());
+    click(&mut h, "Architecture");
+    assert_eq!(h.query_all_by_label_contains("map grows").count(), 0, "LeNet-5's c1 is k5 p2: 'same'");
+    set(&mut h, "c1 kernel", 3.0);
+    let c1 = h.state().settings.train.model.arch.blocks()[0];
+    assert_eq!((c1.kernel, c1.padding), (3, 2));
+    assert_eq!(count(&h, "map grows by 2"), 1, "28 + 2·2 − 3 + 1 = 30: two more than the input");
+    click(&mut h, "c1 same padding");
+    assert_eq!(h.state().settings.train.model.arch.blocks()[0].padding, 1);
+    assert_eq!(h.query_all_by_label_contains("map grows").count(), 0);
 }

@@ -178,6 +178,12 @@ fn blocks_ui(ui: &mut Ui, config: ModelConfig, commands: &mut Vec<UiCommand>) {
             {
                 edit.padding = same;
             }
+            // More padding than 'same' grows the map: (W − K + 2P) + 1 > W.
+            let growth = (2 * edit.padding + 1).saturating_sub(edit.kernel);
+            if growth > 0 {
+                ui.colored_label(ui.visuals().warn_fg_color, format!("map grows by {growth}"))
+                    .on_hover_text("Padding above (K − 1)/2 adds a border of zeros wider than the filter can use");
+            }
             ui.checkbox(&mut edit.pool, "pool")
                 .accessible_name(format!("{key} pool"))
                 .on_hover_text("2×2 pooling after this block (the side panel's pooling): halves the map")

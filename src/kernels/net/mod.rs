@@ -29,6 +29,9 @@ pub struct StepLoss {
     pub correct: usize,
 }
 
+/// Images a core runs through the forward pass at a time in [`Net::logits`].
+const INFER_PIECE: usize = 100;
+
 /// Work per step (multiply-adds) below which a step stays on the calling thread.
 const MIN_PARALLEL_WORK: usize = 400_000;
 
@@ -161,10 +164,14 @@ impl Net {
         let work = n.saturating_mul(self.layers.iter().map(Layer::macs).sum::<usize>());
         let tasks = if work < MIN_PARALLEL_WORK { 1 } else { self.workers.len().min(n) };
         let per = n.div_ceil(tasks);
+        // Each core's share in pieces of at most a training batch, so the buffers stay a training step's size.
         let job = |t: usize, w: &mut Worker, dst: &mut [f32]| {
-            let (i0, i1) = (t * per, (t * per + dst.len() / classes).min(n));
-            input(i0..i1, w.input(input_len * (i1 - i0)));
-            w.infer(layers, classes, params, i1 - i0, dst);
+            for (k, piece) in dst.chunks_mut(INFER_PIECE * classes).enumerate() {
+                let i0 = t * per + k * INFER_PIECE;
+                let i1 = i0 + piece.len() / classes;
+                input(i0..i1, w.input(input_len * (i1 - i0)));
+                w.infer(layers, classes, params, i1 - i0, piece);
+            }
         };
         if tasks == 1 {
             job(0, &mut self.workers[0], out);
