@@ -5,8 +5,8 @@
 //! ```
 //! With no weights file the network has fresh (untrained) weights.
 
-use lenet_playground::app::views::canvas::CanvasView;
-use lenet_playground::app::views::inspector::InspectorView;
+use lenet_playground::app::architecture::inspector::InspectorView;
+use lenet_playground::app::canvas::view::CanvasView;
 use lenet_playground::engine::data::classes::DIGIT_CLASSES;
 use lenet_playground::engine::data::set::Dataset;
 use lenet_playground::engine::model::checkpoint;

@@ -44,7 +44,7 @@ pub enum UiCommand {
     Runs(RunsCommand),
     /// Live changes to the running trainer: learning rate, epochs, Step.
     Live(LiveCommand),
-    /// The coach banner's buttons (carried out in coach_actions.rs).
+    /// The coach banner's buttons (carried out in shell/coach.rs).
     Coach(CoachCommand),
     /// Evaluate the current weights on the test set (off the UI thread).
     Evaluate,
@@ -54,7 +54,7 @@ pub enum UiCommand {
     ExportConfusion(PlotFormat, Option<PathBuf>),
     /// An edit of the network in the Architecture tab (ignored while a run is active).
     Architecture(ArchCommand),
-    /// The collector on the canvas panel: the user's own set of drawings (carried out in my_drawings.rs).
+    /// The collector on the canvas panel: the user's own set of drawings (carried out in shell/drawings.rs).
     Drawings(DrawingsCommand),
 }
 
@@ -86,7 +86,7 @@ pub enum DrawingsCommand {
 }
 
 /// What the Architecture editor asks for. Blocks and layers are counted from 0 in their list; bounds are checked
-/// when the edit is applied (`arch_edit.rs`), so a command never builds an out-of-range description.
+/// when the edit is applied (`architecture/edit.rs`), so a command never builds an out-of-range description.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArchCommand {
     /// One of `architecture::PRESETS` by key.

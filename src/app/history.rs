@@ -22,9 +22,9 @@ pub struct History {
     pub accuracy: Vec<[f64; 2]>,
     /// [epoch, test accuracy in %] per completed epoch.
     pub test_accuracy: Vec<[f64; 2]>,
-    /// Gradient and activation measurements, each with its x on the plots (see views/gradients.rs).
+    /// Gradient and activation measurements, each with its x on the plots (see training/gradients.rs).
     pub diagnostics: Vec<(f64, Diagnostics)>,
-    /// The coach's hints of the runs shown, with their x on the plots (see coach_actions.rs).
+    /// The coach's hints of the runs shown, with their x on the plots (see shell/coach.rs).
     pub hints: Vec<HintEntry>,
     /// Added to the x of the current run's events.
     x_offset: f64,

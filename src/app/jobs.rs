@@ -4,7 +4,7 @@
 //! `LENET_PLAYGROUND_EXPORT_DIR` answer without one. Starting a helper and applying its message is `background.rs`.
 
 use crate::app::command::{DialogKind, UiCommand};
-use crate::app::experiments::OverlaySeries;
+use crate::app::runs::experiments::OverlaySeries;
 use crate::engine::data::set::{Dataset, ImageSet};
 use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::weights::ModelWeights;
@@ -191,14 +191,14 @@ pub(crate) enum AppMsg {
         path: PathBuf,
         result: Result<ModelWeights>,
     },
-    /// The run store's helpers (see `run_store.rs`).
+    /// The run store's helpers (see `shell/runs.rs`).
     Runs(Box<RunsMsg>),
     /// An on-demand evaluation (Evaluate) finished.
     Evaluated {
         weights_version: u64,
         result: Result<Evaluation>,
     },
-    /// The collector's helpers (see `my_drawings.rs`).
+    /// The collector's helpers (see `shell/drawings.rs`).
     Drawings(Box<DrawingsMsg>),
     Screenshot {
         path: PathBuf,

@@ -1,65 +1,57 @@
-//! The desktop window. `PlaygroundApp` (this file) owns the state, implements `eframe::App`, and is the only place
-//! side effects happen. The files are cut by role, and no file imports one that imports it back (tests/layering.rs
-//! checks the whole of `src/app`):
+//! The desktop window, in rooms by capability. This file is the shell: `PlaygroundApp` (the state every room
+//! reads), `eframe::App` (one frame: drain the helpers, lay out the panels, route the tabs, carry out the commands)
+//! and nothing else. No file or folder imports one that imports it back (tests/layering.rs checks every folder):
 //!
-//! * intents — `command.rs`: every `UiCommand` and the commands it carries; names nothing else of the app;
-//! * state — `state.rs` (what the user chose, `Settings`; what exists while the app runs, `Session`; Evaluate's
-//!   state), `drawings_state.rs` (the collector's), `history.rs` (the curves), `experiments.rs` (the run store's
-//!   list, live-lr markers);
-//! * plain workers and renderings — `arch_edit.rs` (the Architecture editor's edits, pure), `jobs.rs` (helper
-//!   messages, the path picker), `attribution_worker.rs` (the
-//!   canvas's occlusion thread), `events.rs` (the trainer's events applied to the session), `export.rs` (files
-//!   rendered off screen), `matrix_cells.rs` (how a confusion-matrix cell looks, on screen and in the export);
-//! * the app's jobs, each an `impl PlaygroundApp` that only this file's methods reach — `execute.rs` (carry out a
-//!   `UiCommand`), `background.rs` (start helper threads, apply what they send back), `run_store.rs` (the Runs
-//!   view's commands and the store's answers), `my_drawings.rs` (the collector's commands: the user's own set,
-//!   training and teaching on it), `coach_actions.rs` (the coach banner's buttons), `shutdown.rs`
-//!   (closing without losing a save or leaving the trainer running);
-//! * `views/`: the panels, which only draw and push `UiCommand`s.
+//! * shared by all — `command.rs` (every intent a view can ask for; names nothing else of the app), `state.rs`
+//!   (what the user chose, `Settings`; what exists while the app runs, `Session`), `history.rs` (the curves),
+//!   `jobs.rs` (typed helper jobs and messages, the path picker), `widgets/` (banners, legends, textures, text);
+//! * the rooms, each with its state, its views and its pure workers — `training/` (side panel, live plots,
+//!   gradient flow, coach banner, the trainer's events), `runs/`, `drawings/` (the collector, the set chooser),
+//!   `canvas/` (drawing, live prediction, attribution), `evaluation/`, `architecture/` (the editor and the
+//!   inspector), `inside/` (the Inside tab and its helper thread), `export/` (files rendered off screen);
+//! * `shell/` — the app's jobs on the whole of it (carry out a command, helper threads, the Runs and collector
+//!   commands, the coach's buttons, shutdown; the tab routing), each an `impl PlaygroundApp`.
 //!
-//! The UI thread never waits: no `recv()`, `join()`, file I/O or evaluation happens on it.
+//! A new tab is a room folder, a `Tab` variant and its arm in `shell/tabs.rs`. The UI thread never waits: no
+//! `recv()`, `join()`, file I/O or evaluation happens on it.
 
-mod arch_edit;
-mod attribution_worker;
-mod background;
-mod coach_actions;
+pub mod architecture;
+pub mod canvas;
 pub mod command;
-pub mod drawings_state;
-mod events;
-mod execute;
-pub mod experiments;
+pub mod drawings;
+pub mod evaluation;
 pub mod export;
 pub mod history;
-mod inside_worker;
+pub mod inside;
 mod jobs;
-mod matrix_cells;
-pub mod my_drawings;
-mod run_store;
-mod shutdown;
+pub mod runs;
+mod shell;
 pub mod state;
-pub mod views;
+pub mod training;
+pub mod widgets;
 
 pub use jobs::{fixed_dir_picker, PathPicker};
 
 use crate::engine::data::set::Dataset;
 use crate::engine::training::config::TrainConfig;
-use attribution_worker::AttributionWorker;
-use command::{LiveCommand, UiCommand};
-use jobs::{AppMsg, Background, Job};
-use state::{EvalState, Session, Settings};
+use architecture::inspector::InspectorView;
+use architecture::view::ArchitectureView;
+use canvas::attribution_worker::AttributionWorker;
+use canvas::view::CanvasView;
+use command::UiCommand;
+use drawings::collector::{CollectorInputs, CollectorView};
+use evaluation::state::EvalState;
+use evaluation::view::EvaluationView;
+use jobs::Background;
+use runs::view::RunsView;
+use state::{Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use views::architecture::ArchitectureView;
-use views::banner::{error_banner, frame_time_overlay, FrameTimes};
-use views::canvas::CanvasView;
-use views::coach::CoachBanner;
-use views::collector::{CollectorInputs, CollectorView};
-use views::evaluation::{EvaluationInputs, EvaluationView};
-use views::gradients::GradientsView;
-use views::inspector::InspectorView;
-use views::plots::{PlotExtras, PlotsView};
-use views::runs::RunsView;
+use training::coach::CoachBanner;
+use training::gradients::GradientsView;
+use training::plots::PlotsView;
+use widgets::banner::{frame_time_overlay, FrameTimes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -82,10 +74,10 @@ pub struct PlaygroundApp {
     plots: PlotsView,
     canvas: CanvasView,
     collector: CollectorView,
-    drawings: drawings_state::Drawings,
+    drawings: drawings::state::Drawings,
     inspector: InspectorView,
-    pub inside: views::inside::InsideView,
-    inside_worker: inside_worker::InsideWorker,
+    pub inside: inside::InsideView,
+    inside_worker: inside::worker::InsideWorker,
     architecture: ArchitectureView,
     runs: RunsView,
     gradients: GradientsView,
@@ -110,7 +102,7 @@ impl PlaygroundApp {
     /// `data`: a data set to use at once (tests); None loads the settings' folder or the shipped MNIST in the
     /// background.
     pub fn new(ctx: &egui::Context, settings: Settings, data: Option<Arc<Dataset>>) -> Self {
-        views::backdrop::install(ctx);
+        widgets::backdrop::install(ctx);
         let mut app = PlaygroundApp {
             settings,
             session: Session::new(),
@@ -155,78 +147,20 @@ impl PlaygroundApp {
     pub fn command(&mut self, cmd: UiCommand) {
         self.commands.push(cmd);
     }
-
-    /// The canvas panel (its input is also the inspector's).
-    pub fn canvas(&self) -> &CanvasView {
-        &self.canvas
-    }
-
-    /// Mean and max UI work (logic + ui) over recent frames, in ms.
-    pub fn frame_time_ms(&self) -> Option<(f32, f32)> {
-        self.frame_times.mean_max_ms()
-    }
-
-    /// The Inside tab's representation frames so far (one per epoch of the current run, and epoch 0).
-    pub fn inside_frames(&self) -> usize {
-        self.inside_worker.frames.len()
-    }
-
-    /// The Inside tab's unit ranking is there and is the one last asked for.
-    pub fn inside_ranking_ready(&self) -> bool {
-        self.inside_worker.rankings.is_some() && !self.inside_worker.ranking_pending()
-    }
-
-    /// Where each map digit was drawn in the Inside tab's last painted map (window points), for tests that click one.
-    pub fn inside_map_points(&self) -> &[egui::Pos2] {
-        &self.inside.map.drawn
-    }
-
-    /// Data sets or weights that arrived during the run and wait for it to end.
-    pub fn waiting_for_run_end(&self) -> usize {
-        self.background.deferred.len()
-    }
-
-    /// Captures the plots after a frame that drew them, for `ExportScreenPng`.
-    fn capture_pending_screenshot(&mut self, ctx: &egui::Context) {
-        if self.tab != Tab::Plots {
-            return;
-        }
-        if let (Some(path), Some(rect)) = (self.pending_screenshot.take(), self.plots.plots_rect) {
-            let tx = self.background.tx.clone();
-            let wake = ctx.clone();
-            let pixels_per_point = ctx.pixels_per_point();
-            // Not a thread: egui's callback sends it, counted like a helper's job until it arrives.
-            let _not_a_write = self.background.in_flight.start(Job::Capture);
-            ctx.request_screenshot(move |image| {
-                let _ = tx.send((Job::Capture, AppMsg::Screenshot { path, image, rect, pixels_per_point }));
-                wake.request_repaint();
-            });
-        }
-    }
 }
 
 impl eframe::App for PlaygroundApp {
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
-        views::backdrop::clear_color(visuals)
+        widgets::backdrop::clear_color(visuals)
     }
 
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.logic_started = Some(Instant::now());
         self.drain_helpers();
-        self.frame_times.events_last_frame = events::drain_training(&mut self.session, ctx);
+        self.frame_times.events_last_frame = training::events::drain_training(&mut self.session, ctx);
         self.apply_deferred();
         self.handle_close(ctx);
-        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space))
-        {
-            self.execute(UiCommand::ToggleTrainPause);
-        }
-        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
-            self.frame_times.visible = !self.frame_times.visible;
-        }
-        // N: one batch while paused (Step).
-        if !ctx.egui_wants_keyboard_input() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::N)) {
-            self.execute(UiCommand::Live(LiveCommand::Step));
-        }
+        self.shortcuts(ctx);
         self.experiments_tick();
         self.drawings_tick();
         self.session.refresh_available_memory();
@@ -247,7 +181,13 @@ impl eframe::App for PlaygroundApp {
         controls.max_size((width * 0.32).max(280.0)).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let helpers_busy = self.background.in_flight.jobs() > 0;
-                views::controls::controls_ui(ui, &mut self.settings, &self.session, helpers_busy, &mut self.commands);
+                training::controls::controls_ui(
+                    ui,
+                    &mut self.settings,
+                    &self.session,
+                    helpers_busy,
+                    &mut self.commands,
+                );
             });
         });
         let canvas = egui::Panel::right("canvas").resizable(true).default_size(360.0).min_size(220.0);
@@ -275,78 +215,9 @@ impl eframe::App for PlaygroundApp {
         let stages = self.session.predictor.as_ref().map_or(&[][..], |p| p.stages());
         let ranked = self.inside.shown_unit(stages).filter(|_| self.tab == Tab::Inside);
         let neighbours =
-            self.tab == Tab::Inside && self.inside.section == views::inside::Section::Map && !self.canvas.is_empty();
+            self.tab == Tab::Inside && self.inside.section == inside::Section::Map && !self.canvas.is_empty();
         self.inside_worker.sync(&ctx, &self.session, ranked, neighbours);
-        egui::CentralPanel::default_margins().show(ui, |ui| {
-            error_banner(ui, self.session.error.as_deref(), &mut self.commands);
-            let running = self.session.run_active();
-            self.coach_banner.ui(ui, &self.session.history, running, &mut self.commands);
-            // Wrapped: a row wider than the panel would widen the panel's content under the canvas.
-            ui.horizontal_wrapped(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Plots, "Live plots");
-                ui.selectable_value(&mut self.tab, Tab::Gradients, "Gradient flow");
-                ui.selectable_value(&mut self.tab, Tab::Evaluation, "Evaluation");
-                ui.selectable_value(&mut self.tab, Tab::Architecture, "Architecture");
-                ui.selectable_value(&mut self.tab, Tab::Inspector, "Network inspector");
-                ui.selectable_value(&mut self.tab, Tab::Inside, "Inside the network");
-                ui.selectable_value(&mut self.tab, Tab::Runs, "Runs");
-            });
-            ui.separator();
-            match self.tab {
-                Tab::Plots => {
-                    let ex = &self.session.experiments;
-                    let overlays = ex.overlays().into_iter().map(|(r, s)| (r.name().to_string(), r.color, s)).collect();
-                    let extras = PlotExtras { overlays, markers: ex.markers_for(self.session.history.generation()) };
-                    self.plots.ui_with(ui, &self.session.history, &mut self.settings, &extras)
-                }
-                Tab::Runs => {
-                    let active = self.session.run_active();
-                    let busy = self.background.in_flight.runs_view_busy();
-                    self.runs.ui(ui, &self.session.experiments, active, busy, &mut self.commands)
-                }
-                Tab::Gradients => {
-                    let model = self.session.run.as_ref().map_or(self.settings.train.model, |r| r.config.model);
-                    self.gradients.ui(ui, &self.session.history, model);
-                }
-                Tab::Inspector => {
-                    let latest = self.session.history.diagnostics.last();
-                    self.inspector.saturation = latest.map(|(_, d)| d.saturation.clone()).unwrap_or_default();
-                    let config = self.session.weights.as_ref().map_or(self.settings.train.model, |w| w.config);
-                    self.inspector.next_run_differs = config.arch != self.settings.train.model.arch;
-                    let input = self.canvas.network_input();
-                    self.inspector.ui(
-                        ui,
-                        config,
-                        self.session.predictor.as_ref(),
-                        input.as_ref(),
-                        self.session.fallback_image.as_deref(),
-                        self.session.weights_version,
-                    );
-                }
-                Tab::Inside => {
-                    let input = self.canvas.network_input();
-                    let inputs = views::inside::InsideInputs {
-                        predictor: self.session.predictor.as_ref(),
-                        weights_version: self.session.weights_version,
-                        drawing: input.as_ref(),
-                        fallback: self.session.fallback_image.as_deref(),
-                        test: self.session.data.as_ref().map(|d| &d.test),
-                        train: self.session.data.as_ref().map(|d| &d.train),
-                        worker: &self.inside_worker,
-                    };
-                    self.inside.ui(ui, &inputs, &mut self.commands);
-                }
-                Tab::Architecture => {
-                    let locked = self.session.run_active();
-                    let (model, batch) = (self.settings.train.model, self.settings.train.batch_size);
-                    self.architecture.ui(ui, model, batch, locked, &mut self.commands);
-                }
-                Tab::Evaluation => {
-                    let inputs = EvaluationInputs::from_state(&self.session, &self.evaluation);
-                    self.evaluation_view.ui(ui, &inputs, &mut self.commands);
-                }
-            }
-        });
+        egui::CentralPanel::default_margins().show(ui, |ui| self.central_ui(ui));
 
         self.capture_pending_screenshot(&ctx);
 

@@ -1,13 +1,12 @@
 //! Two kinds of state, kept apart on purpose: `Settings` is what the user chose and survives a restart (serde,
 //! stored through eframe's storage), `Session` is what exists only while the app runs (the trainer thread, the
-//! curves, the current weights, messages). Nothing in `Session` is persisted. Evaluate's state (`EvalState`) lives
-//! beside the session.
+//! curves, the current weights, messages). Nothing in `Session` is persisted. Evaluate's state is in
+//! `evaluation/state.rs`, beside the session.
 
-use crate::app::experiments::{Experiments, WeightsOrigin};
 use crate::app::history::History;
+use crate::app::runs::experiments::{Experiments, WeightsOrigin};
 use crate::engine::data::classes::DIGIT_CLASSES;
 use crate::engine::data::set::Dataset;
-use crate::engine::insight::evaluate::Evaluation;
 use crate::engine::model::config::{Init, ModelConfig};
 use crate::engine::model::predict::Predictor;
 use crate::engine::model::weights::ModelWeights;
@@ -17,7 +16,6 @@ use crate::engine::training::worker::TrainerHandle;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,33 +269,6 @@ impl Session {
 /// from the data set.
 fn same_net(a: ModelConfig, b: ModelConfig) -> bool {
     ModelConfig { classes: b.classes, ..a } == b
-}
-
-/// An evaluation of weights that were not trained in this session (or asked for with Evaluate).
-#[derive(Debug, Clone)]
-pub struct OnDemand {
-    /// `Session::weights_version` of the weights it was computed for.
-    pub weights_version: u64,
-    /// The data set it was computed on (name, test images): another data set makes it meaningless.
-    pub data: (String, usize),
-    pub eval: Arc<Evaluation>,
-}
-
-/// Evaluate's state: the last result and, while one runs, its progress.
-#[derive(Debug, Default)]
-pub struct EvalState {
-    pub result: Option<OnDemand>,
-    /// (test images done, total) while an evaluation runs.
-    pub running: Option<(Arc<AtomicUsize>, usize)>,
-    /// The data set of the evaluation running or last run.
-    pub(crate) data: (String, usize),
-}
-
-impl EvalState {
-    /// 0..1 while an evaluation runs.
-    pub fn progress(&self) -> Option<f32> {
-        self.running.as_ref().map(|(done, total)| done.load(Ordering::Relaxed) as f32 / (*total).max(1) as f32)
-    }
 }
 
 impl Default for Session {

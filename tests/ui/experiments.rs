@@ -6,7 +6,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lenet_playground::app::command::{PlotFormat, RunsCommand, UiCommand};
-use lenet_playground::app::experiments::Curves;
+use lenet_playground::app::runs::experiments::Curves;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
 use lenet_playground::engine::data::set::Dataset;
@@ -200,9 +200,9 @@ fn overlay_frame_time_with_five_30000_point_runs() {
 }
 
 fn overlay_frame_time(overlays: usize) {
-    use lenet_playground::app::experiments::{LrMarker, OverlaySeries, RUN_COLORS};
     use lenet_playground::app::history::History;
-    use lenet_playground::app::views::plots::{PlotExtras, PlotsView};
+    use lenet_playground::app::runs::experiments::{LrMarker, OverlaySeries, RUN_COLORS};
+    use lenet_playground::app::training::plots::{PlotExtras, PlotsView};
     use lenet_playground::engine::training::events::BatchMetrics;
     let n = 30_000usize;
     let per_epoch = 3_000;

@@ -10,7 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use lenet_playground::app::command::{LiveCommand, PlotFormat, RunsCommand, UiCommand};
-use lenet_playground::app::experiments::Curves;
+use lenet_playground::app::runs::experiments::Curves;
 use lenet_playground::app::state::{Phase, Settings};
 use lenet_playground::app::{PlaygroundApp, Tab};
 use lenet_playground::engine::data::set::Dataset;

@@ -7,8 +7,8 @@ use egui_kittest::{
     kittest::{NodeT, Queryable},
     Harness,
 };
-use lenet_playground::app::views::canvas::CanvasView;
-use lenet_playground::app::views::inspector::InspectorView;
+use lenet_playground::app::architecture::inspector::InspectorView;
+use lenet_playground::app::canvas::view::CanvasView;
 use lenet_playground::engine::data::digit::{centre_of_mass, preprocess, rasterize_strokes};
 use lenet_playground::engine::data::set::{ImageSet, IMAGE_PIXELS};
 use lenet_playground::engine::model::config::ModelConfig;

@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::{PlotFormat, UiCommand};
 use lenet_playground::app::history::History;
 use lenet_playground::app::state::{Phase, Settings};
-use lenet_playground::app::views::plots::PlotsView;
+use lenet_playground::app::training::plots::PlotsView;
 use lenet_playground::app::PlaygroundApp;
 use lenet_playground::engine::training::events::BatchMetrics;
 use std::path::PathBuf;
