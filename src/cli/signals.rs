@@ -6,8 +6,11 @@
 //! once, also after removing the temporary files being written; and a file-size limit (`ulimit -f`) is an error
 //! of the write that meets it (EFBIG), not a silent death by SIGXFSZ.
 //!
+//! Either way the process says so on stderr before it ends ("interrupted by Ctrl-C (SIGINT): temporary files
+//! removed, …").
+//!
 //! The handler only does async-signal-safe things: an atomic swap, `unlink` (through
-//! [`remove_temporaries_now`]) and `_exit`. A watcher thread turns the recorded signal into `Control`'s stop.
+//! [`remove_temporaries_now`]), `write` of a fixed text and `_exit`. A watcher thread turns the recorded signal into `Control`'s stop.
 
 use crate::engine::files::atomic_file::remove_temporaries_now;
 use crate::engine::training::control::Control;
@@ -35,13 +38,28 @@ extern "C" fn on_signal(signal: libc::c_int) {
     if RECEIVED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         // The second one: no more waiting.
         remove_temporaries_now();
+        say_interrupted(signal);
         // SAFETY: _exit is async-signal-safe; it ends the process without running anything else.
         unsafe { libc::_exit(exit_status(signal)) };
     }
 }
 
+/// Says on stderr why the process ends, from a signal handler: a fixed text and write(2) only.
+fn say_interrupted(signal: libc::c_int) {
+    let text: &[u8] = match signal {
+        libc::SIGINT => b"\ninterrupted by Ctrl-C (SIGINT): temporary files removed, nothing half-written is left\n",
+        libc::SIGTERM => b"\ninterrupted by SIGTERM: temporary files removed, nothing half-written is left\n",
+        _ => b"\ninterrupted by a signal: temporary files removed, nothing half-written is left\n",
+    };
+    // SAFETY: write(2) is async-signal-safe; the buffer is a static byte string.
+    unsafe {
+        libc::write(2, text.as_ptr().cast(), text.len());
+    }
+}
+
 extern "C" fn on_early_signal(signal: libc::c_int) {
     remove_temporaries_now();
+    say_interrupted(signal);
     // SAFETY: _exit is async-signal-safe; it ends the process without running anything else.
     unsafe { libc::_exit(exit_status(signal)) };
 }

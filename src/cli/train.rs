@@ -66,7 +66,11 @@ pub(super) fn run_train(args: &TrainArgs) -> Result<()> {
     let mut failed_weights = None;
     // A stopped run is saved like a finished one: where it stopped, for the message at the end.
     let mut stopped_at = None;
-    print_stderr(&format!("data: {}\n", data.describe()));
+    print_stderr(&format!(
+        "data: {}, {} in memory\n",
+        data.describe(),
+        crate::engine::model::memory::bytes_text(data.memory_bytes())
+    ));
     // The starting weights fitted to the data set's classes here, so the change is said before training starts.
     let initial = match (&initial, &args.init_from) {
         (Some(w), Some(path)) => {

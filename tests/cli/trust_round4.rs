@@ -282,3 +282,62 @@ fn a_run_that_cannot_fit_in_memory_is_refused_before_it_starts_with_the_figures(
     let err = refused(&out, "at batch 60000 needs about");
     assert!(err.contains("GB of memory") && err.contains("available") && err.contains("at most"), "{err}");
 }
+
+/// Class 9: a signal while the folder cache is being written leaves no temporary file in the user's folder, and the
+/// process says why it ended. The writer's test hook (`LENET_TEST_PAUSE_WRITE`) holds the write half done, its
+/// temporary on disk, until the signal comes: no timing luck.
+#[test]
+fn a_signal_while_the_folder_cache_is_written_leaves_no_temporary_and_says_so() {
+    use lenet_playground::engine::files::atomic_file::PAUSE_ENV;
+    for (sig, code, says) in [("-INT", 130, "interrupted by Ctrl-C (SIGINT)"), ("-TERM", 143, "interrupted by SIGTERM")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let set = dir.path().join("digits");
+        write_digits(&set, &mnist().test, 0, 3, Style::default());
+        let flag = dir.path().join("writing");
+        let mut child = crate::support::cli::bin()
+            .args(["train", "--data", s(&set), "--epochs", "1"])
+            .env(PAUSE_ENV, &flag)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The hook writes the temporary's path into the flag once half the cache is in it.
+        let start = std::time::Instant::now();
+        let tmp = loop {
+            let held = std::fs::read_to_string(&flag).unwrap_or_default();
+            if !held.is_empty() {
+                break std::path::PathBuf::from(held);
+            }
+            assert!(child.try_wait().unwrap().is_none(), "ended before writing the cache");
+            assert!(start.elapsed().as_secs() < 60, "the cache write never started");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!(tmp.parent(), Some(set.as_path()), "the temporary is in the user's folder");
+        assert!(tmp.exists() && tmp.to_string_lossy().ends_with(".tmp"), "mid-write: {tmp:?}");
+        assert!(std::process::Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(says) && err.contains("temporary files removed"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&set).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{left:?}");
+        assert!(!set.join(CACHE).exists(), "no half cache under the real name either");
+    }
+}
+
+/// Class 11: the data's memory is stated before the run.
+#[test]
+fn train_states_the_data_sets_memory_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("digits");
+    write_digits(&set, &mnist().test, 0, 3, Style::default());
+    let out = run_bounded(&["train", "--data", s(&set), "--epochs", "1"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // 30 images of 784 bytes with their labels: 23.0 KB.
+    let line = err.lines().find(|l| l.starts_with("data: digits")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.ends_with("KB in memory"), "{line}");
+    assert!(err.find(line).unwrap() < err.find("training LeNet-5").unwrap(), "before the run: {err}");
+}

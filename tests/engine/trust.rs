@@ -164,3 +164,22 @@ fn the_model_defaults_used_here_are_the_classic_ones() {
         ModelConfig { activation: Activation::Sigmoid, pooling: Pooling::Avg, ..ModelConfig::default() }
     );
 }
+
+/// Issue 29, class 11: an IDX set is held once, at its own size. 100,000 blank images (78 MB, a small gzip file)
+/// are past the 64 MB at which the old reader's buffer doubled to 128 MB; the pixels now fill a buffer of exactly
+/// their size, and training reads the set in place (no second copy).
+#[test]
+fn a_large_idx_set_is_read_into_a_buffer_of_its_own_size() {
+    use crate::support::idx::{gz, idx_images_with};
+    use lenet_playground::engine::data::idx::parse_images;
+    let n = 100_000;
+    let file = gz(&idx_images_with(n, 28, |_| 0));
+    let (count, pixels) = parse_images(Path::new("big.gz"), &file).unwrap();
+    assert_eq!((count, pixels.len()), (n, n * 784));
+    assert_eq!(pixels.capacity(), n * 784, "no slack: the pixels are held once, at their own size");
+    // A header that promises more than the stream holds is still refused, naming the file.
+    let mut short = idx_images_with(10, 28, |_| 0);
+    short[4..8].copy_from_slice(&1000u32.to_be_bytes());
+    let e = parse_images(Path::new("short.gz"), &gz(&short)).unwrap_err().to_string();
+    assert!(e.contains("short.gz") && e.contains("truncated"), "{e}");
+}

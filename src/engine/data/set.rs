@@ -78,6 +78,12 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The bytes the set takes in memory (pixels and labels, both halves): what a run holds for its data, since
+    /// training reads the set in place (issue 29); said before a run.
+    pub fn memory_bytes(&self) -> u64 {
+        [&self.train, &self.test].iter().map(|s| (s.images.len() + s.labels.len()) as u64).sum()
+    }
+
     /// "MNIST (shipped)" or "Fashion-MNIST (/usr/share/…)", with any control character of a folder name escaped
     /// (it is printed on terminals).
     pub fn describe(&self) -> String {

@@ -13,7 +13,8 @@
 //!   (`/dev/stdout`, `/dev/fd/1`, …), a FIFO or a character device (a terminal, `/dev/null`) is written in place,
 //!   as a stream; anything else (a socket, a block device) is refused;
 //! - the temporary files being written are known to [`remove_temporaries_now`], which a second Ctrl-C calls before
-//!   the process exits at once, so not even that leaves one behind.
+//!   the process exits at once, so not even that leaves one behind;
+//! - a test-only pause ([`PAUSE_ENV`], inert unless set) holds a write half done, so a test can signal it mid-write.
 
 use crate::engine::files::bounded_read::kind_of;
 use crate::{Error, Result};
@@ -147,7 +148,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let _pending = Pending::register(tmp.path());
     // On any error below, dropping `tmp` removes the temporary file.
     let result = (|| -> std::io::Result<()> {
-        tmp.write_all(bytes)?;
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        tmp.write_all(first)?;
+        pause_for_test(tmp.path());
+        tmp.write_all(rest)?;
         tmp.flush()?;
         if let Some(perm) = existing {
             tmp.as_file().set_permissions(perm)?;
@@ -159,6 +163,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::write(path, "").because(e.error))?;
     sync_folder(&dir);
     Ok(())
+}
+
+/// The test-only pause of a write, inert unless [`PAUSE_ENV`] is set: with `LENET_TEST_PAUSE_WRITE=FLAG`, a write
+/// that has put half its bytes in its temporary file creates FLAG (holding the temporary's path) and waits, up to
+/// a minute, while FLAG exists. A CLI test then knows a write is in flight, with its temporary on disk, when it
+/// sends a signal: no timing luck (tests/cli/trust_round4.rs).
+pub const PAUSE_ENV: &str = "LENET_TEST_PAUSE_WRITE";
+
+fn pause_for_test(tmp: &Path) {
+    let Some(flag) = std::env::var_os(PAUSE_ENV).filter(|f| !f.is_empty()) else { return };
+    let flag = PathBuf::from(flag);
+    if std::fs::write(&flag, tmp.as_os_str().as_encoded_bytes()).is_err() {
+        return;
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while flag.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Slots for the paths of temporary files being written (NUL-terminated, leaked while registered), read by

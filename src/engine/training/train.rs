@@ -1,7 +1,7 @@
 //! The training loop, as a plain function: config and data in, events out through a callback, stop/pause through a
 //! shared Control. No threads here — the CLI calls it directly, the app through `worker`.
 
-use crate::engine::data::set::Dataset;
+use crate::engine::data::set::{Dataset, ImageSet};
 use crate::engine::insight::diagnostics::Monitor;
 use crate::engine::insight::evaluate::evaluate;
 use crate::engine::model::config::ModelConfig;
@@ -98,10 +98,12 @@ fn run(
 ) -> Result<ModelWeights> {
     cfg.validate()?;
     ops::init_compute_thread();
-    let train_set = match cfg.limit {
-        Some(n) if n < data.train.len() => data.train.truncated(n),
-        _ => data.train.clone(),
+    // The set itself, not a copy: a second copy of a 300k-image set was another 235 MB (issue 29).
+    let limited: Option<ImageSet> = match cfg.limit {
+        Some(n) if n < data.train.len() => Some(data.train.truncated(n)),
+        _ => None,
     };
+    let train_set: &ImageSet = limited.as_ref().unwrap_or(&data.train);
     let test_set = &data.test;
     if train_set.is_empty() {
         return Err(Error::Config("the training set is empty".into()));
@@ -166,7 +168,7 @@ fn run(
                 // A paused single step replays the same dropout masks for its "after" loss.
                 let replay = (turn == Turn::Step).then(|| rng.clone());
                 let masks = step.masks(chunk.len(), &mut rng);
-                let StepLoss { loss: loss_value, correct } = step.run(&vars, &train_set, chunk, &masks)?;
+                let StepLoss { loss: loss_value, correct } = step.run(&vars, train_set, chunk, &masks)?;
                 if let Some(why) = guard.batch_loss(loss_value) {
                     break 'run Exit::Diverged { epoch, batch: b + 1, why, lr };
                 }
@@ -192,7 +194,7 @@ fn run(
                 let at = (epoch, b + 1, batches_per_epoch);
                 let previous = optim.previous();
                 if let Some(d) =
-                    monitor.after_step(step_secs, &model, (&train_set, chunk), Grads::Parts(&grads), previous, at)?
+                    monitor.after_step(step_secs, &model, (train_set, chunk), Grads::Parts(&grads), previous, at)?
                 {
                     emit(TrainEvent::Diagnostics(d));
                 }
