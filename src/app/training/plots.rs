@@ -8,8 +8,8 @@ use crate::app::state::Settings;
 use crate::app::training::epoch_axis::{epoch_axis, epoch_ticks};
 use crate::app::widgets::legend_row::{Entry, LegendRow, Swatch};
 use crate::engine::training::config::lr_text;
-use egui::{Align2, Color32, Id, Rect, Slider, Ui};
-use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui::{Color32, Id, Rect, Slider, Ui};
+use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
 use std::sync::Arc;
 
 pub(crate) const LOSS_COLOR: Color32 = Color32::from_rgb(220, 50, 47);
@@ -37,9 +37,13 @@ pub struct PlotExtras<'a> {
 
 /// Height of the learning-rate plot under the other two.
 const LR_PLOT_HEIGHT: f32 = 90.0;
-const MARKER_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
 
+mod marks;
 mod overlay_cache;
+use marks::{
+    axis_lr_text, draw_hints, draw_markers, hint_name, label_markers, overlay_buckets, overlay_line, visible,
+    MARKER_COLOR,
+};
 use overlay_cache::OverlayCache;
 
 #[derive(Default)]
@@ -354,54 +358,10 @@ fn lr_plot(
     drawn
 }
 
-/// Overlaid runs are smoothed, thin and faded: a third of the current run's resolution draws them alike, and keeps
-/// a frame with five 30k-batch runs cheap.
-fn overlay_buckets(buckets: usize) -> usize {
-    (buckets / 3).max(100)
-}
-
 pub(crate) const LR_COLOR: Color32 = Color32::from_rgb(240, 200, 0);
-
-/// A stored run's curve: thinner and faded, under the current run.
-fn overlay_line(name: &str, color: Color32, pts: &[[f64; 2]]) -> Line<'static> {
-    Line::new(name.to_string(), PlotPoints::from(pts.to_vec())).color(color.gamma_multiply(0.65)).width(1.0)
-}
-
-/// A dashed vertical line at each learning-rate change. Unnamed: not in the legend.
-fn draw_markers(p: &mut egui_plot::PlotUi<'_>, markers: &[LrMarker]) {
-    for m in markers {
-        p.vline(VLine::new("", m.x).color(MARKER_COLOR).width(1.0).style(egui_plot::LineStyle::dashed_loose()));
-    }
-}
-
-/// The small label (`lr 0.003 -> 0.03`) at the top of each marker, painted in screen space after the plot so it
-/// never widens the plot's bounds.
-fn label_markers(ui: &Ui, transform: &egui_plot::PlotTransform, markers: &[LrMarker]) {
-    let frame = *transform.frame();
-    let painter = ui.painter().with_clip_rect(frame);
-    for m in markers {
-        let x = transform.position_from_point_x(m.x);
-        if (frame.left()..=frame.right()).contains(&x) {
-            let pos = egui::pos2(x + 3.0, frame.top() + 2.0);
-            painter.text(pos, Align2::LEFT_TOP, &m.label, egui::FontId::proportional(11.0), MARKER_COLOR);
-        }
-    }
-}
-
-/// The coach's hints, as dotted markers where they fired (dots: no series and no lr marker is dotted).
-fn draw_hints(p: &mut egui_plot::PlotUi<'_>, hints: &[crate::app::history::HintEntry]) {
-    for h in hints {
-        let color = crate::app::training::gradients::HINT_COLOR;
-        p.vline(VLine::new(hint_name(h), h.x).color(color).width(2.0).style(egui_plot::LineStyle::dotted_dense()));
-    }
-}
 
 const TEST_ACCURACY: &str = "test accuracy (per epoch)";
 const LR_CHANGE: &str = "lr change";
-
-fn hint_name(h: &crate::app::history::HintEntry) -> String {
-    format!("hint: {}", crate::app::training::gradients::rule_title(h))
-}
 
 /// What the legend above the plots names: the current run's curves first, then what is drawn with them.
 fn legend_entries(history: &History, extras: &PlotExtras<'_>) -> Vec<Entry> {
@@ -423,25 +383,4 @@ fn legend_entries(history: &History, extras: &PlotExtras<'_>) -> Vec<Entry> {
         entries.push(Entry::new(name.clone(), *color, Swatch::Line));
     }
     entries
-}
-
-/// An lr axis label from its log10: plain down to 0.001, then as a power of ten, so the axis keeps the width of
-/// the plots above and the x axes line up.
-fn axis_lr_text(log10_lr: f64) -> String {
-    if log10_lr >= -3.0 {
-        lr_text(10f64.powf(log10_lr))
-    } else {
-        format!("1e{}", log10_lr.round() as i32)
-    }
-}
-
-/// The x range to draw and how many columns it spans. While the plot follows the data (auto bounds) that is all
-/// of it, so newly arrived points are never cut off; once the user zooms or pans, only what is visible.
-fn visible(p: &egui_plot::PlotUi<'_>, full: Option<(f64, f64)>) -> (f64, f64, usize) {
-    let columns = p.response().rect.width().max(1.0) as usize;
-    let bounds = p.plot_bounds();
-    match full {
-        Some((lo, hi)) if p.auto_bounds().x || !bounds.is_valid_x() => (lo, hi, columns),
-        _ => (bounds.min()[0], bounds.max()[0], columns),
-    }
 }
