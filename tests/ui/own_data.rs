@@ -9,6 +9,8 @@ use egui_kittest::Harness;
 use lenet_playground::app::command::{DrawingsCommand, UiCommand};
 use lenet_playground::app::state::Phase;
 use lenet_playground::app::PlaygroundApp;
+use lenet_playground::engine::model::config::{Init, ModelConfig};
+use lenet_playground::engine::model::weights::ModelWeights;
 use lenet_playground::engine::training::config::Optimizer;
 use lenet_playground::engine::training::events::{Hint, HintAction, HintRule};
 use std::sync::Arc;
@@ -134,11 +136,21 @@ fn from_the_mnist_weights_starts_from_mnist_weights_and_says_which() {
         a.session.phase == Phase::Idle && a.jobs_in_flight() == 0 && !a.experiments().runs.is_empty()
     });
     click(&mut h, "from scratch");
-    run_until(&mut h, "the run on the set starts", |a| a.session.run_active() || a.session.error.is_some());
+    // The status is read the first frame the run is under way (its end replaces it); the run's config comes with
+    // the trainer's first event, a frame or more later on a busy machine.
+    let first_status = std::cell::RefCell::new(None::<String>);
+    run_until(&mut h, "the run on the set starts and reports its config", |a| {
+        if a.session.run_active() && first_status.borrow().is_none() {
+            *first_status.borrow_mut() = Some(a.session.status.clone());
+        }
+        // The set's run (two classes), not the MNIST run before it, whose record stays until the new one starts.
+        a.session.run.as_ref().is_some_and(|r| r.config.model.classes == 2) || a.session.error.is_some()
+    });
+    assert!(h.state().session.error.is_none(), "{:?}", h.state().session.error);
     // A handful of drawings trains with the small-set recipe, not the side panel's batch of 100, and says so.
     let run_cfg = h.state().session.run.as_ref().map(|r| r.config.clone()).expect("a run");
     assert!(run_cfg.batch_size <= 4 && run_cfg.optimizer == Optimizer::Adam, "{run_cfg:?}");
-    let status = h.state().session.status.clone();
+    let status = first_status.into_inner().expect("the run was seen under way");
     assert!(status.contains("a small set (") && status.contains("instead of the side panel's"), "status: {status}");
     assert_eq!(h.state().settings.train.batch_size, 10, "the side panel keeps its settings");
     run_until(&mut h, "the run on the set ends", |a| a.session.phase == Phase::Idle && a.jobs_in_flight() == 0);
@@ -150,4 +162,37 @@ fn from_the_mnist_weights_starts_from_mnist_weights_and_says_which() {
     let status = h.state().session.status.clone();
     assert!(h.state().session.error.is_none(), "{:?}", h.state().session.error);
     assert!(status.contains("the MNIST weights of the stored run"), "status: {status}");
+}
+
+/// Item 4: a set of one's own may have long class names. At 1024 px the prediction's big name shrinks (then is cut
+/// with "…") and the bars' names are cut to their column, so names, bars and percentages stay inside the window,
+/// and the whole frame settles in the harness's usual number of steps (no layout that needs a later frame).
+#[test]
+fn long_class_names_in_the_prediction_stay_inside_the_canvas_panel_at_1024_px() {
+    let width = 1024.0;
+    let mut h = harness_with([width, 700.0], small_batches(1), Arc::new(small(500, 100)), |_| {});
+    h.run();
+    let long = "my grandmother's handwritten seven with a bar".to_string();
+    let names: Vec<String> =
+        (0..10).map(|i| if i == 7 { long.clone() } else { format!("long class name {i}") }).collect();
+    let w = ModelWeights::init(ModelConfig::default(), Init::Xavier, 7, "my set", &names);
+    h.state_mut().session.install_weights(w).unwrap();
+    draw_seven(&mut h);
+    h.run();
+    let bars: Vec<_> = h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("probability bar "))).collect();
+    assert_eq!(bars.len(), 10, "one bar per class");
+    let canvas = h.get_by_label_contains("Drawing canvas").rect();
+    let named: Vec<_> = h
+        .query_all_by(|n| {
+            let text = n.label().or(n.value()).unwrap_or_default();
+            text.contains("long class name") || text.contains("grandmother") || text.ends_with(" %")
+        })
+        .collect();
+    assert!(named.len() >= 20, "the names and percentages are in the window: {}", named.len());
+    for node in named.iter().chain(&bars) {
+        let r = node.rect();
+        let text = node.accesskit_node().label().or(node.accesskit_node().value()).unwrap_or_default();
+        assert!(r.right() <= width + 0.5, "{text:?} ends at {} beyond the {width} px window", r.right());
+        assert!(r.left() >= canvas.left() - 0.5, "{text:?} starts left of the canvas's column");
+    }
 }
