@@ -245,3 +245,23 @@ fn padding_that_grows_the_map_is_named_beside_it() {
     assert_eq!(h.state().settings.train.model.arch.blocks()[0].padding, 1);
     assert_eq!(h.query_all_by_label_contains("map grows").count(), 0);
 }
+
+/// Issue 28's walk at 1024 px: the stage table's FLOPs column is in view beside the canvas's panel, and what does
+/// not fit (the size arithmetic) is said to scroll sideways.
+#[test]
+fn the_flops_column_is_in_view_at_1024_px_and_the_table_says_it_scrolls() {
+    let mut h = harness([1024.0, 700.0], Settings::default(), mnist_arc());
+    h.run();
+    click(&mut h, "Architecture");
+    h.run();
+    let flops = h.get_by_label("FLOPs").rect();
+    let clear = h.get_by_role_and_label(Role::Button, "Clear").rect();
+    assert!(
+        flops.right() <= clear.left(),
+        "FLOPs ends at {}, the canvas's panel starts at {}",
+        flops.right(),
+        clear.left()
+    );
+    let says = h.query_all_by(|n| n.label().or(n.value()).is_some_and(|t| t.contains("scroll sideways"))).count();
+    assert_eq!(says, 1, "the line under the table says how to see the rest");
+}

@@ -101,8 +101,11 @@ pub(crate) fn table_ui(ui: &mut Ui, table: &StageTable, style: &TableStyle) -> O
     let mut clicked = None;
     let red = ui.visuals().error_fg_color;
     let columns = if style.saturation.is_some() { 7 } else { 6 };
-    egui::ScrollArea::horizontal().id_salt((style.id, "scroll")).show(ui, |ui| {
-        egui::Grid::new(style.id).striped(true).num_columns(columns).spacing([14.0, 3.0]).show(ui, |ui| {
+    // A narrow tab (1024 px windows) keeps FLOPs in view with tighter columns; what still does not fit scrolls, and
+    // the line under the table says so.
+    let gap = if ui.available_width() < 700.0 { 8.0 } else { 14.0 };
+    let scroll = egui::ScrollArea::horizontal().id_salt((style.id, "scroll")).show(ui, |ui| {
+        egui::Grid::new(style.id).striped(true).num_columns(columns).spacing([gap, 3.0]).show(ui, |ui| {
             for h in ["Stage", "Layer", "Output shape", "Parameters", "FLOPs", "Size arithmetic"] {
                 ui.label(RichText::new(h).strong());
             }
@@ -164,6 +167,9 @@ pub(crate) fn table_ui(ui: &mut Ui, table: &StageTable, style: &TableStyle) -> O
             ui.end_row();
         });
     });
+    if scroll.content_size.x > scroll.inner_rect.width() + 1.0 {
+        ui.weak("The table is wider than the tab: scroll sideways (Shift + wheel) for the size arithmetic.");
+    }
     if let (Some(e), true) = (&table.error, style.error_below) {
         ui.colored_label(red, format!("Cannot train this network: {e}"));
     }
