@@ -4,4 +4,6 @@
 pub mod attribution;
 pub mod attribution_worker;
 pub mod probabilities;
+pub mod sketch;
+pub mod surface;
 pub mod view;

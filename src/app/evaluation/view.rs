@@ -4,93 +4,16 @@
 //! (a `UiCommand`); Evaluate and Export are commands too.
 
 use crate::app::command::{PlotFormat, UiCommand};
-use crate::app::evaluation::state::{EvalState, OnDemand};
+use crate::app::evaluation::gallery::Gallery;
+use crate::app::evaluation::inputs::EvaluationInputs;
 use crate::app::export::matrix_cells::{cell_intensity, cell_rgb, cell_text};
 use crate::app::export::ConfusionExport;
-use crate::app::state::Session;
-use crate::engine::data::set::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
-use crate::engine::insight::evaluate::TestPredictions;
-use crate::engine::insight::evaluate::{cell_images, correct, most_confused, total};
-use egui::{Color32, ColorImage, RichText, Sense, TextureHandle, TextureOptions, Vec2};
-use std::collections::HashMap;
-
-/// One confusion matrix the slider can show: an epoch of the run, or an on-demand evaluation.
-pub struct Snapshot<'a> {
-    /// "epoch 3", "evaluated"…
-    pub label: String,
-    pub confusion: &'a [Vec<u32>],
-    /// Per-image predictions, if kept (needed for the gallery).
-    pub predictions: Option<&'a TestPredictions>,
-}
-
-/// What the tab is drawn from.
-pub struct EvaluationInputs<'a> {
-    pub(crate) snapshots: Vec<Snapshot<'a>>,
-    pub class_names: &'a [String],
-    pub dataset: &'a str,
-    pub test: Option<&'a ImageSet>,
-    /// Evaluate can run now (weights and data, no run, none running).
-    pub(crate) can_evaluate: bool,
-    /// 0..1 while an evaluation runs.
-    pub progress: Option<f32>,
-    /// A note under the buttons (e.g. the evaluation is for earlier weights).
-    pub(crate) note: Option<String>,
-}
-
-impl<'a> EvaluationInputs<'a> {
-    /// What the Evaluation tab is drawn from: every epoch of the run that has a matrix, then the on-demand result.
-    pub(crate) fn from_state(s: &'a Session, eval: &'a EvalState) -> Self {
-        let mut snapshots: Vec<Snapshot<'a>> = s
-            .history
-            .epochs
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| !e.confusion.is_empty())
-            .map(|(i, e)| Snapshot {
-                label: format!("epoch {}", i + 1),
-                confusion: &e.confusion,
-                predictions: e.predictions.as_deref(),
-            })
-            .collect();
-        let mut note = None;
-        let same_data = |r: &OnDemand| s.data.as_ref().is_some_and(|d| r.data == (d.name.clone(), d.test.len()));
-        if let Some(r) = eval.result.as_ref().filter(|r| same_data(r)) {
-            let current = r.weights_version == s.weights_version;
-            if !current {
-                note = Some(
-                    "The evaluated matrix is for earlier weights: press Evaluate again for the current ones.".into(),
-                );
-            }
-            snapshots.push(Snapshot {
-                label: if current { "evaluated".into() } else { "evaluated (earlier weights)".into() },
-                confusion: &r.eval.confusion,
-                predictions: Some(&r.eval.predictions),
-            });
-        }
-        let class_names: &[String] = match (&s.data, &s.weights) {
-            (Some(d), _) => &d.class_names,
-            (None, Some(w)) => &w.class_names,
-            _ => &[],
-        };
-        EvaluationInputs {
-            snapshots,
-            class_names,
-            dataset: s.data.as_ref().map_or("", |d| d.name.as_str()),
-            test: s.data.as_ref().map(|d| &d.test),
-            can_evaluate: s.weights.is_some() && s.data.is_some() && !s.run_active() && eval.running.is_none(),
-            progress: eval.progress(),
-            note,
-        }
-    }
-}
+use crate::engine::insight::evaluate::{correct, most_confused, total};
+use egui::{Color32, RichText, Sense, Vec2};
 
 /// Width of the column beside the matrix (most confused pairs, accuracy per class) and of its bars.
 const SIDE_COLUMN: f32 = 250.0;
 const CLASS_BAR: f32 = 110.0;
-
-/// Gallery thumbnails per row and their side in points.
-const GALLERY_COLUMNS: usize = 6;
-const THUMB: f32 = 56.0;
 
 #[derive(Default)]
 pub struct EvaluationView {
@@ -100,12 +23,8 @@ pub struct EvaluationView {
     pub snapshot: Option<usize>,
     /// The clicked cell (true, predicted).
     pub selected: Option<(usize, usize)>,
-    /// Test indices of the selected cell, most confident first, and what they were computed for.
-    gallery: Vec<usize>,
-    gallery_key: Option<(usize, usize, usize, usize)>,
-    thumbs: HashMap<usize, TextureHandle>,
-    /// Identifies the test set the thumbnails were made from.
-    thumbs_for: Option<(usize, usize)>,
+    /// The selected cell's test images.
+    gallery: Gallery,
     /// The matrix drawn last frame (for tests and the export), with its title.
     shown: Option<ConfusionExport>,
 }
@@ -118,7 +37,7 @@ impl EvaluationView {
 
     /// The test images of the selected cell, most confident first.
     pub fn gallery(&self) -> &[usize] {
-        &self.gallery
+        self.gallery.images()
     }
 
     /// What Export renders: the matrix as shown.
@@ -182,7 +101,7 @@ impl EvaluationView {
             });
         }
         ui.separator();
-        self.gallery_ui(ui, index, snap, inputs, commands);
+        self.gallery.ui(ui, self.selected, index, snap, inputs, commands);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, inputs: &EvaluationInputs, commands: &mut Vec<UiCommand>) {
@@ -318,94 +237,6 @@ impl EvaluationView {
             }
         }
     }
-
-    fn gallery_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        index: usize,
-        snap: &Snapshot,
-        inputs: &EvaluationInputs,
-        commands: &mut Vec<UiCommand>,
-    ) {
-        let Some((t, p)) = self.selected.filter(|&(t, p)| t < snap.confusion.len() && p < snap.confusion.len()) else {
-            self.gallery.clear();
-            self.gallery_key = None;
-            ui.weak("Click a cell to see its test images.");
-            return;
-        };
-        let (Some(preds), Some(test)) = (snap.predictions, inputs.test) else {
-            ui.weak("The images of this matrix were not kept (only the run's epochs and Evaluate keep them).");
-            return;
-        };
-        let key = (index, t, p, preds.predicted.len());
-        let set_id = (test.images.as_ptr() as usize, test.len());
-        if self.thumbs_for != Some(set_id) {
-            self.thumbs.clear();
-            self.thumbs_for = Some(set_id);
-        }
-        if self.gallery_key != Some(key) {
-            self.gallery = cell_images(&test.labels, preds, t, p);
-            self.gallery_key = Some(key);
-            if self.thumbs.len() > 600 {
-                self.thumbs.clear();
-            }
-        }
-        let names = inputs.class_names;
-        let (tn, pn) = (names.get(t).map_or("?", |s| s.as_str()), names.get(p).map_or("?", |s| s.as_str()));
-        ui.label(format!(
-            "true {tn}, predicted {pn}: {} image{}, most confident first. Click one to put it on the canvas.",
-            self.gallery.len(),
-            if self.gallery.len() == 1 { "" } else { "s" }
-        ));
-        let rows = self.gallery.len().div_ceil(GALLERY_COLUMNS);
-        let gallery = std::mem::take(&mut self.gallery);
-        egui::ScrollArea::vertical().id_salt("evaluation-gallery").auto_shrink([false, true]).show_rows(
-            ui,
-            THUMB + 22.0,
-            rows,
-            |ui, range| {
-                for r in range {
-                    ui.horizontal(|ui| {
-                        for &i in gallery.iter().skip(r * GALLERY_COLUMNS).take(GALLERY_COLUMNS) {
-                            let tex = self.thumbs.entry(i).or_insert_with(|| {
-                                ui.ctx().load_texture(
-                                    format!("eval-thumb-{i}"),
-                                    thumb_image(test, i),
-                                    TextureOptions::NEAREST,
-                                )
-                            });
-                            let conf = preds.confidence.get(i).copied().unwrap_or(0.0);
-                            let predicted = preds.predicted.get(i).map_or(0, |&c| c as usize);
-                            let pname = names.get(predicted).map_or("?", |s| s.as_str());
-                            let tname = names.get(test.labels[i] as usize).map_or("?", |s| s.as_str());
-                            ui.vertical(|ui| {
-                                ui.set_width(THUMB + 8.0);
-                                let button = egui::Button::image((tex.id(), Vec2::splat(THUMB)));
-                                let resp = ui.add(button).on_hover_text(format!(
-                                    "test image #{i}: true {tname}, predicted {pname} ({:.1} %)",
-                                    conf * 100.0
-                                ));
-                                resp.widget_info(|| {
-                                    egui::WidgetInfo::labeled(egui::Role::Button, true, format!("test image #{i}"))
-                                });
-                                if resp.clicked() {
-                                    commands.push(UiCommand::ShowTestImage(i));
-                                }
-                                ui.small(format!("{tname} as {pname} {:.0}%", conf * 100.0));
-                            });
-                        }
-                    });
-                }
-            },
-        );
-        self.gallery = gallery;
-    }
-}
-
-/// A test image as a thumbnail: dark ink on light paper.
-fn thumb_image(test: &ImageSet, i: usize) -> ColorImage {
-    let px = &test.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
-    ColorImage::from_gray_iter([IMAGE_SIDE, IMAGE_SIDE], px.iter().map(|&v| 255 - (v as f32 * 0.9) as u8))
 }
 
 /// Long class names (Fashion-MNIST) shortened for the axes; the full name is in the hover text.

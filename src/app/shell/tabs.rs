@@ -1,7 +1,7 @@
 //! The central panel: the banners, the tab row and each tab's room drawn from the state it needs. Adding a tab is
 //! a `Tab` variant, its button here and its arm in the match.
 
-use crate::app::evaluation::view::EvaluationInputs;
+use crate::app::evaluation::inputs::EvaluationInputs;
 use crate::app::training::plots::PlotExtras;
 use crate::app::widgets::banner::error_banner;
 use crate::app::{inside, PlaygroundApp, Tab};

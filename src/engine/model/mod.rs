@@ -13,5 +13,6 @@ pub mod net_layers;
 pub mod onnx;
 pub mod ops;
 pub mod predict;
+pub mod stage_types;
 pub mod stages;
 pub mod weights;
