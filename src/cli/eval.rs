@@ -10,10 +10,12 @@ use crate::engine::insight::evaluate::{
     confusion_table, evaluate_weights, in_weights_classes, most_confused, Evaluation,
 };
 use crate::engine::model::checkpoint;
+use crate::engine::model::memory::bytes_text;
 use crate::engine::model::weights::ModelWeights;
 use crate::error::printable;
 use crate::{Error, Result};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// How many confused pairs are listed.
@@ -37,8 +39,9 @@ pub(super) fn run_eval(
     };
     let w = checkpoint::load(weights)?;
     // Classes by name: the matrix, the per-class lines and the mistakes are in the weights' classes.
-    let (data, test) = test_in_weights_classes(&w, weights, data, "there is nothing to measure accuracy on")?;
-    let ev = evaluate_weights(&w, &test, None, &mut |_, _| {})?.unwrap_or_default();
+    let data = test_in_weights_classes(&w, weights, data, "there is nothing to measure accuracy on")?;
+    let test = &data.test;
+    let ev = evaluate_weights(&w, test, None, &mut |_, _| {})?.unwrap_or_default();
     if !ev.loss.is_finite() {
         return Err(Error::weights(
             weights,
@@ -50,7 +53,7 @@ pub(super) fn run_eval(
         ));
     }
     let written = match (mistakes, previous) {
-        (Some(dir), Some(previous)) => Some(write_mistakes(dir, &previous, &test, &ev)?),
+        (Some(dir), Some(previous)) => Some(write_mistakes(dir, &previous, test, &ev)?),
         _ => None,
     };
     let names = &w.class_names;
@@ -58,6 +61,7 @@ pub(super) fn run_eval(
     if json {
         let mut v = serde_json::json!({
             "test_loss": ev.loss,
+            "data_memory_bytes": data.memory_bytes(),
             "test_accuracy": ev.accuracy,
             "class_accuracy": ev.class_accuracy,
             "classes": names,
@@ -72,8 +76,12 @@ pub(super) fn run_eval(
         print_stdout(&format!("{v}\n"));
         return Ok(());
     }
-    let mut out =
-        format!("data: {}\ntest loss: {:.4}\ntest accuracy: {:.2}%\n", data.describe(), ev.loss, ev.accuracy * 100.0);
+    let mut out = format!(
+        "data: {}\ntest loss: {:.4}\ntest accuracy: {:.2}%\n",
+        memory_line(&data),
+        ev.loss,
+        ev.accuracy * 100.0
+    );
     for (name, a) in names.iter().zip(&ev.class_accuracy) {
         out.push_str(&format!("  {name:<12} {:.2}%\n", a * 100.0));
     }
@@ -105,28 +113,43 @@ pub(super) fn run_eval(
     Ok(())
 }
 
-/// The test set of `data` (its notes printed) in the classes of the weights `w` read from `weights`. An empty
-/// test set is an error ending with `empty` (why the command needs images).
+/// "MNIST (shipped, 10000 test images), 7.7 MB in memory: the test half (the training images are not read)".
+fn memory_line(data: &Dataset) -> String {
+    format!(
+        "{}, {} in memory: the test half (the training images are not read)",
+        data.describe_test_half(),
+        bytes_text(data.memory_bytes())
+    )
+}
+
+/// The test half of `data` (its notes printed) in the classes of the weights `w` read from `weights`; the
+/// training images are not read. An empty test set is an error ending with `empty` (why the command needs
+/// images).
 pub(super) fn test_in_weights_classes(
     w: &ModelWeights,
     weights: &Path,
     data: Option<&Path>,
     empty: &str,
-) -> Result<(Dataset, ImageSet)> {
-    let loaded = Dataset::load_noted(data)?;
+) -> Result<Dataset> {
+    let loaded = Dataset::load_test_half_noted(data)?;
     for note in &loaded.notes {
         print_stderr(&format!("data: {}\n", printable(note)));
     }
-    let data = loaded.data;
+    let mut data = loaded.data;
     if data.test.is_empty() {
         return Err(Error::Config(format!("the test set is empty: {empty}")));
     }
-    let test = in_weights_classes(&data.test, &data.class_names, &w.class_names).map_err(|e| match e {
-        Error::Config(m) => Error::weights(weights, m),
-        other => other,
-    })?;
-    let test = test.into_owned();
-    Ok((data, test))
+    // Renumbered only when the classes differ; otherwise the set is used in place (no copy).
+    let renumbered = match in_weights_classes(&data.test, &data.class_names, &w.class_names) {
+        Ok(Cow::Owned(test)) => Some(test),
+        Ok(Cow::Borrowed(_)) => None,
+        Err(Error::Config(m)) => return Err(Error::weights(weights, m)),
+        Err(other) => return Err(other),
+    };
+    if let Some(test) = renumbered {
+        data.test = test;
+    }
+    Ok(data)
 }
 
 /// The index `eval --mistakes` writes last, listing every image it wrote.

@@ -20,8 +20,9 @@ pub(super) fn run_inspect_unit(spec: &str, weights: &Path, data: Option<&Path>, 
     let w = checkpoint::load(weights)?;
     let predictor = Predictor::new(&w)?.with_source(weights);
     let (index, unit) = parse_unit(predictor.stages(), spec)?;
-    let (data, test) = test_in_weights_classes(&w, weights, data, "there are no images to rank")?;
-    let rankings = rank_units(&predictor, index, &test, SHOWN)?;
+    let data = test_in_weights_classes(&w, weights, data, "there are no images to rank")?;
+    let test = &data.test;
+    let rankings = rank_units(&predictor, index, test, SHOWN)?;
     let ranking = rankings.get(unit).ok_or_else(|| Error::Internal(format!("no ranking for unit {unit}")))?;
     let stage = predictor.stages()[index];
     let name = |r: &Response| w.class_names.get(test.labels[r.image] as usize).cloned().unwrap_or_default();
@@ -32,7 +33,7 @@ pub(super) fn run_inspect_unit(spec: &str, weights: &Path, data: Option<&Path>, 
         stage.key,
         stage.kind.layer_name(),
         test.len(),
-        data.describe()
+        data.describe_test_half()
     );
     let mut csv =
         String::from("rank,end,image,class,response,row,column,field_top,field_left,field_bottom,field_right,file\n");
@@ -68,7 +69,7 @@ pub(super) fn run_inspect_unit(spec: &str, weights: &Path, data: Option<&Path>, 
                 f.bottom,
                 f.right
             ));
-            files.push((file, crop(&test, r), f.width() as u32, f.height() as u32));
+            files.push((file, crop(test, r), f.width() as u32, f.height() as u32));
         }
     }
     if let Some(dir) = crops {

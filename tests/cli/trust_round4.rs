@@ -341,3 +341,28 @@ fn train_states_the_data_sets_memory_before_the_run() {
     assert!(line.ends_with("KB in memory"), "{line}");
     assert!(err.find(line).unwrap() < err.find("training LeNet-5").unwrap(), "before the run: {err}");
 }
+
+/// Class 11, eval's half: evaluating reads the test half only. The training images of an MNIST-format folder are
+/// not read at all (here they are not even an IDX file, so reading them would fail), and eval's data line (and its
+/// JSON) says what the test half holds in memory.
+#[test]
+fn eval_reads_only_the_test_half_and_states_its_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("idx");
+    crate::support::idx::write_set(&set, 40, 50);
+    std::fs::write(set.join(format!("{}.gz", lenet_playground::engine::data::idx::TRAIN_IMAGES)), b"not IDX").unwrap();
+    let train = run(&["train", "--data", s(&set), "--epochs", "1"]);
+    assert_eq!(train.status.code(), Some(2), "training needs the training images: {}", text(&train.stderr));
+    let names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let w = dir.path().join("w.safetensors");
+    checkpoint::save(&w, &ModelWeights::init(ModelConfig::default(), Init::Xavier, 3, "MNIST", &names)).unwrap();
+    let out = run(&["eval", "--weights", s(&w), "--data", s(&set)]);
+    let stdout = ok(&out);
+    // 50 images of 784 bytes with their labels: 38.3 KB.
+    let line = stdout.lines().find(|l| l.starts_with("data: ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("50 test images), 38.3 KB in memory"), "{line}");
+    assert!(line.contains("the training images are not read"), "{line}");
+    let json = ok(&run(&["eval", "--json", "--weights", s(&w), "--data", s(&set)]));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["data_memory_bytes"], 50 * 785, "{json}");
+}

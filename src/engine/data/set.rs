@@ -16,7 +16,7 @@ pub const MNIST_NAME: &str = "MNIST";
 
 /// Images as bytes (0 = background, 255 = full ink), row-major 28×28, with their labels. Kept as u8 to keep full
 /// MNIST at ~50 MB; batches are converted to f32 on the fly.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageSet {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
@@ -82,6 +82,15 @@ impl Dataset {
     /// training reads the set in place (issue 29); said before a run.
     pub fn memory_bytes(&self) -> u64 {
         [&self.train, &self.test].iter().map(|s| (s.images.len() + s.labels.len()) as u64).sum()
+    }
+
+    /// [`Dataset::describe`] for a set read for its test half ([`Dataset::load_test_half_noted`]): the training
+    /// half was not read, so it is not counted.
+    pub fn describe_test_half(&self) -> String {
+        printable(&match &self.source {
+            None => format!("{} (shipped, {} test images)", self.name, self.test.len()),
+            Some(p) => format!("{} ({}, {} test images)", self.name, p.display(), self.test.len()),
+        })
     }
 
     /// "MNIST (shipped)" or "Fashion-MNIST (/usr/share/…)", with any control character of a folder name escaped

@@ -5,7 +5,7 @@ use crate::engine::data::checksums::{check_digest, parse_sums, sha256_hex};
 use crate::engine::data::classes::{owned, DIGIT_CLASSES};
 use crate::engine::data::idx::{idx_from_bytes, Kind};
 use crate::engine::data::idx::{read_pair, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
-use crate::engine::data::set::{Dataset, MNIST_NAME};
+use crate::engine::data::set::{Dataset, ImageSet, MNIST_NAME};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,15 @@ const SHIPPED_SHA256SUMS: &str = include_str!("../../../assets/mnist/SHA256SUMS"
 impl Dataset {
     /// The MNIST files shipped inside the binary, checksums verified.
     pub fn shipped_mnist() -> Result<Dataset> {
+        Dataset::shipped_halves(true)
+    }
+
+    /// The shipped MNIST's test half only (the training half is empty and its images are not decoded).
+    pub fn shipped_mnist_test_half() -> Result<Dataset> {
+        Dataset::shipped_halves(false)
+    }
+
+    fn shipped_halves(with_train: bool) -> Result<Dataset> {
         let sums_path = Path::new("assets/mnist/SHA256SUMS");
         let sums = parse_sums(sums_path, SHIPPED_SHA256SUMS)?;
         let mut parts = Vec::new();
@@ -33,12 +42,16 @@ impl Dataset {
             check_digest(&path, &sha256_hex(bytes), expected)?;
             parts.push((path, bytes));
         }
-        let train = read_pair(
-            &parts[0].0,
-            idx_from_bytes(&parts[0].0, parts[0].1, Kind::Images)?,
-            &parts[1].0,
-            idx_from_bytes(&parts[1].0, parts[1].1, Kind::Labels)?,
-        )?;
+        let train = if with_train {
+            read_pair(
+                &parts[0].0,
+                idx_from_bytes(&parts[0].0, parts[0].1, Kind::Images)?,
+                &parts[1].0,
+                idx_from_bytes(&parts[1].0, parts[1].1, Kind::Labels)?,
+            )?
+        } else {
+            ImageSet::default()
+        };
         let test = read_pair(
             &parts[2].0,
             idx_from_bytes(&parts[2].0, parts[2].1, Kind::Images)?,
