@@ -366,3 +366,38 @@ fn eval_reads_only_the_test_half_and_states_its_memory() {
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     assert_eq!(v["data_memory_bytes"], 50 * 785, "{json}");
 }
+
+/// Class 11, training's half: a run holds its data set once. Two runs that differ only in the size of their set
+/// (raw IDX files of 10,000 and 110,000 training images): the second's peak memory grows by about the 75 MB more
+/// it reads, where a second copy of the set (a shuffled or converted one) would double that. Measured as a slope,
+/// so the binary's own footprint, which differs between builds, does not enter.
+#[test]
+fn a_training_run_holds_its_data_set_once() {
+    use crate::support::idx::{idx_images, idx_labels, write_files};
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |n: usize| {
+        let set = dir.path().join(format!("set{n}"));
+        write_files(&set, (idx_images(n), idx_labels(n)), (idx_images(100), idx_labels(100)), false);
+        let m = crate::support::peak_rss::measure(&[
+            "train",
+            "--data",
+            s(&set),
+            "--arch",
+            "tiny",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "1000",
+        ]);
+        assert!(m.out.status.success(), "{}", text(&m.out.stderr));
+        std::fs::remove_dir_all(&set).unwrap();
+        m.peak_rss_mb
+    };
+    let (small, large) = (peak(10_000), peak(110_000));
+    let more_data_mb = 100_000.0 * 785.0 / (1024.0 * 1024.0);
+    let grew = large - small;
+    assert!(
+        grew < 1.5 * more_data_mb,
+        "peak {small:.0} → {large:.0} MB: +{grew:.0} MB for {more_data_mb:.0} MB more data"
+    );
+}
