@@ -1,7 +1,7 @@
 //! The two plots (loss above accuracy) drawn off-screen with plotters, at any size, independent of the window;
 //! with the series they are drawn from, copied on the UI thread.
 
-use crate::app::export::encode::{check_size, encode_png, register_font};
+use crate::app::export::encode::{check_size, draw_title, encode_png, register_font};
 use crate::app::history::{decimate_min_max, moving_average};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,7 +13,9 @@ pub struct PlotSeries {
     pub accuracy: Vec<[f64; 2]>,
     pub test_accuracy: Vec<[f64; 2]>,
     pub smoothing: usize,
-    /// Shown under the title, e.g. the data set and settings.
+    /// The title's start: "LeNet-5 training", "MLP training", "Network training".
+    pub network: String,
+    /// Shown after it, e.g. the data set and settings.
     pub subtitle: String,
     /// Runs ticked for the overlay, drawn thinner and faded under the current run, with legend entries.
     pub overlays: Vec<OverlayExport>,
@@ -75,12 +77,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PlotSeries) -> Re
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot render the plots: {e}");
     root.fill(&WHITE).map_err(err)?;
     let (w, h) = root.dim_in_pixel();
-    let title = if s.subtitle.is_empty() {
-        "LeNet-5 training".to_string()
-    } else {
-        format!("LeNet-5 training — {}", s.subtitle)
-    };
-    let root = root.titled(&title, ("sans-serif", (h / 36).clamp(14, 40))).map_err(err)?;
+    let title = if s.subtitle.is_empty() { s.network.clone() } else { format!("{} — {}", s.network, s.subtitle) };
+    let root = draw_title(root, &title, (h / 36).clamp(14, 40))?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let overlay_x = s.overlays.iter().filter_map(|o| o.loss.last().map(|p| p[0])).fold(0.0f64, f64::max);
     let x_max =

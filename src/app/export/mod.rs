@@ -122,6 +122,7 @@ mod tests {
             accuracy: (0..n).map(|i| [i as f64 / 100.0, 100.0 - 90.0 / (1.0 + i as f64 / 50.0)]).collect(),
             test_accuracy: (1..=n / 100).map(|e| [e as f64, 95.0]).collect(),
             smoothing: 10,
+            network: "LeNet-5 training".into(),
             subtitle: "MNIST, test".into(),
             overlays: Vec::new(),
         }
@@ -137,6 +138,31 @@ mod tests {
         // Empty history still gives axes.
         assert!(render_svg(&PlotSeries::default(), 400, 300).unwrap().contains("<svg"));
         assert!(render_png(&series(10), 10, 10).unwrap_err().contains("between"));
+    }
+
+    /// Issue 28: a long network and data set name is a title of several lines, every word drawn, no ink at the
+    /// image's left or right edge (where a cut-off title would run out).
+    #[test]
+    fn a_long_title_is_broken_into_lines_inside_the_image() {
+        let mut s = series(300);
+        s.network = "Custom network training".into();
+        s.subtitle = "my-grandmothers-handwriting, c8k3psame-pool,c16k3psame-pool,c32k3psame-pool,f64: Sigmoid + \
+                      AvgPool2d, Xavier init, SGD lr 0.1, batch 100"
+            .into();
+        let svg = render_svg(&s, 500, 400).unwrap();
+        let lines = svg.matches("<text").count() - render_svg(&series(300), 500, 400).unwrap().matches("<text").count();
+        assert!(lines >= 1, "the long title takes two lines or more where the short one takes one: {lines} more");
+        assert!(svg.contains("batch 100") && svg.contains("my-grandmothers-handwriting"), "every word is drawn");
+        let img = image::load_from_memory(&render_png(&s, 500, 400).unwrap()).unwrap().to_rgb8();
+        if let Ok(path) = std::env::var("LENET_TITLE_PNG") {
+            img.save(path).unwrap();
+        }
+        let dark = |x: u32, y: u32| img.get_pixel(x, y).0.iter().all(|&c| c < 128);
+        for y in 0..60 {
+            for x in (0..4).chain(496..500) {
+                assert!(!dark(x, y), "ink at the edge ({x}, {y}): the title runs out of the image");
+            }
+        }
     }
 
     #[test]

@@ -372,6 +372,10 @@ impl PlaygroundApp {
             accuracy: h.accuracy.clone(),
             test_accuracy: h.test_accuracy.clone(),
             smoothing: self.settings.smoothing.max(1),
+            network: match crate::app::architecture::view::arch_name(&t.model.arch) {
+                "Custom" => "Custom network training".to_string(),
+                name => format!("{name} training"),
+            },
             subtitle: format!("{data}, {}", t.describe()),
             overlays: s.experiments.export_overlays(self.settings.smoothing.max(1)),
         }
