@@ -11,6 +11,7 @@ fn main() {
         accuracy: (0..n).map(|i| [i as f64 / 600.0, 100.0 - 90.0 / (1.0 + i as f64 / 50.0) - 5.0 * noise(i)]).collect(),
         test_accuracy: (1..=5).map(|e| [e as f64, 95.0 + e as f64 * 0.5]).collect(),
         smoothing: 20,
+        network: "LeNet-5 training".into(),
         subtitle: "synthetic curves".into(),
         overlays: Vec::new(),
     };
