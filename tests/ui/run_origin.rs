@@ -318,3 +318,40 @@ fn reset_clears_the_banner_the_step_line_and_the_last_accuracy_and_the_preset_sa
     assert!(preset_shown(&h, "Custom"), "the preset box says Custom");
     assert!(!preset_shown(&h, "Default"));
 }
+
+/// Issue 28, item 7: continuing a run leaves the side panel as it was (the preset box, the epochs the run trains),
+/// during the continued run and after it; it never falls back to the Default preset and its 5 epochs.
+#[test]
+fn continue_training_keeps_the_side_panels_preset_and_epochs() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = harness(settings(1), home.path());
+    h.step();
+    h.state_mut().command(UiCommand::ApplyPreset(Preset::Classic));
+    h.step();
+    h.state_mut().settings.train.epochs = 2;
+    h.state_mut().settings.train.limit = Some(200);
+    h.step();
+    h.step();
+    assert!(preset_shown(&h, "Custom"), "Classic with 2 epochs is no preset");
+    let before = h.state().settings.train.clone();
+    click(&mut h, "Train");
+    run_until(&mut h, "the first run recorded", |a| recorded(a) == 1 && a.session.phase == Phase::Idle);
+    h.get_by_role_and_label(Role::CheckBox, "Continue from current weights").click();
+    h.step();
+    h.step();
+    click(&mut h, "Continue training");
+    run_until(&mut h, "the continued run under way", |a| {
+        a.session.run_active() && a.session.run.as_ref().is_some_and(|r| r.continued_from.is_some())
+    });
+    let check = |h: &Harness<'static, PlaygroundApp>, when: &str| {
+        let s = &h.state().settings;
+        assert_eq!(s.train, before, "{when}: the side panel's settings");
+        assert_eq!(s.preset, Preset::Classic, "{when}: the preset last picked");
+        assert!(preset_shown(h, "Custom") && !preset_shown(h, "Default"), "{when}: the preset box");
+        assert_eq!(h.state().session.run.as_ref().unwrap().config.epochs, 2, "{when}: the run trains 2 epochs");
+    };
+    check(&h, "during the continued run");
+    run_until(&mut h, "the continued run recorded", |a| recorded(a) == 2 && a.session.phase == Phase::Idle);
+    h.step();
+    check(&h, "after it");
+}
