@@ -154,6 +154,11 @@ fn from_the_mnist_weights_starts_from_mnist_weights_and_says_which() {
     assert!(status.contains("a small set (") && status.contains("instead of the side panel's"), "status: {status}");
     assert_eq!(h.state().settings.train.batch_size, 10, "the side panel keeps its settings");
     run_until(&mut h, "the run on the set ends", |a| a.session.phase == Phase::Idle && a.jobs_in_flight() == 0);
+    // The recipe's epochs were the run's: the side panel's Epochs slider still says 1, not the epoch the run reached
+    // (it used to be pulled up with every epoch of the run, seen in a real window as 5 → 49).
+    let trained = h.state().session.run.as_ref().map(|r| r.epochs).unwrap();
+    assert!(trained >= 10, "the small-set recipe's epochs: {trained}");
+    assert_eq!(h.state().settings.train.epochs, 1, "the side panel keeps its epochs");
     let current = h.state().session.weights.clone().unwrap();
     let (status, error) = (&h.state().session.status, &h.state().session.error);
     assert_ne!(current.dataset, "MNIST", "the current weights are the set's: {status} / {error:?}");

@@ -47,12 +47,21 @@ fn live_settings_ui(ui: &mut Ui, settings: &mut Settings, session: &Session, com
             (Some(b), true) => b.epoch.max(EPOCHS_RANGE.0),
             _ => EPOCHS_RANGE.0,
         };
+        // While a run goes, the slider shows the run's epochs (a small set's or a teaching run's recipe has its
+        // own) and edits a copy: the panel's value changes only when the user moves the slider, never because the
+        // run has passed it.
+        let run_epochs = session.run.as_ref().filter(|_| live).map(|r| r.epochs);
+        let mut shown = run_epochs.unwrap_or(t.epochs);
         let ep = ui
-            .add(Slider::new(&mut t.epochs, min_epochs..=EPOCHS_RANGE.1.max(min_epochs)))
+            .add(Slider::new(&mut shown, min_epochs..=EPOCHS_RANGE.1.max(min_epochs)))
             .labelled_by(label.id)
             .on_hover_text(if live { LIVE } else { "Passes over the training images. Stays live during a run." });
-        if live && ep.changed() {
-            commands.push(UiCommand::Live(LiveCommand::Epochs(t.epochs)));
+        // (The run's epochs are never below the epoch in progress, so the slider never clamps them.)
+        if ep.changed() {
+            t.epochs = shown;
+            if live {
+                commands.push(UiCommand::Live(LiveCommand::Epochs(shown)));
+            }
         }
         ui.end_row();
     });
