@@ -19,7 +19,8 @@ pub(crate) fn class_name(predictor: Option<&Predictor>, class: usize) -> String 
 /// `explained` (the attribution overlay's class) is outlined. Returns the class whose bar was clicked.
 ///
 /// The columns are measured from this frame's text, not from an earlier frame's layout, so a long class name (a
-/// set of one's own) is cut with "…" to fit the column in a single pass, and its row shows the whole name on hover.
+/// set of one's own) goes above its bar, cut with "…" to the column if it must be, in a single pass; a cut name
+/// shows whole on hover.
 pub(crate) fn probability_bars(
     ui: &mut egui::Ui,
     predictor: &Predictor,
@@ -42,14 +43,17 @@ pub(crate) fn probability_bars(
     let widest = names.iter().map(|n| text_width(ui, n.clone())).fold(0.0, f32::max);
     let percent_width = text_width(ui, RichText::new("100.0 %"));
     let room = ui.available_width();
-    // The name column gives way first, down to a few letters; the bar keeps at least 50 points.
-    let name_width = widest.min((room - percent_width - 2.0 * GAP - 50.0).max(40.0)).ceil();
-    let bar_width = (room - name_width - percent_width - 2.0 * GAP).clamp(50.0, 160.0);
+    // Names beside their bars while the widest fits with a bar of 50 points; otherwise each name on a line of its
+    // own above its bar (a set of one's own in a narrow column), cut with "…" only if longer than the column.
+    let beside_width = room - percent_width - 2.0 * GAP - 50.0;
+    let stacked = widest > beside_width;
+    let name_width = if stacked { room.max(40.0) } else { widest.ceil() };
+    let bar_width = if stacked { room - percent_width - GAP } else { room - name_width - percent_width - 2.0 * GAP };
+    let bar_width = bar_width.clamp(50.0, 160.0);
     for (i, (&prob, name)) in p.probabilities.iter().zip(names).enumerate() {
-        ui.horizontal(|ui| {
-            ui.spacing_mut().item_spacing = Vec2::new(GAP, 2.0);
-            let full = name.text().to_string();
-            let cut = text_width(ui, name.clone()) > name_width;
+        let full = name.text().to_string();
+        let cut = text_width(ui, name.clone()) > name_width;
+        let mut name_ui = Some(|ui: &mut egui::Ui| {
             let label = ui
                 .allocate_ui_with_layout(Vec2::new(name_width, ROW), Layout::left_to_right(Align::Center), |ui| {
                     ui.set_min_width(name_width);
@@ -58,6 +62,17 @@ pub(crate) fn probability_bars(
                 .inner;
             if cut {
                 label.on_hover_text(full);
+            }
+        });
+        if stacked {
+            if let Some(name_ui) = name_ui.take() {
+                name_ui(ui);
+            }
+        }
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing = Vec2::new(GAP, 2.0);
+            if let Some(name_ui) = name_ui.take() {
+                name_ui(ui);
             }
             let (rect, resp) = ui.allocate_exact_size(Vec2::new(bar_width, ROW), Sense::click());
             resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("probability bar {i}")));
@@ -77,6 +92,31 @@ pub(crate) fn probability_bars(
         });
     }
     clicked
+}
+
+/// The predicted class in large type with "prediction" and the confidence beside it. A name too long to stand
+/// beside them at 24 points (a set of one's own) gets a line of its own, as large as the column allows down to 16
+/// points, wrapped rather than cut.
+pub(crate) fn prediction_header(ui: &mut egui::Ui, name: &str, confidence: f32) {
+    let confidence = format!("confidence {:.1} %", confidence * 100.0);
+    let caption = text_width(ui, RichText::new(&confidence));
+    let beside = ui.available_width() - caption - 2.0 * ui.spacing().item_spacing.x;
+    let at_44 = text_width(ui, RichText::new(name).size(44.0).strong()).max(1.0);
+    let size = (44.0 * beside / at_44).min(44.0).floor();
+    if size >= 24.0 {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(name).size(size).strong());
+            ui.vertical(|ui| {
+                ui.label("prediction");
+                ui.label(confidence);
+            });
+        });
+    } else {
+        let size = (44.0 * ui.available_width() / at_44).clamp(16.0, 44.0).floor();
+        ui.label("prediction");
+        ui.add(Label::new(RichText::new(name).size(size).strong()).wrap());
+        ui.label(confidence);
+    }
 }
 
 /// The width `text` takes on one line in the body font.

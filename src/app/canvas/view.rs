@@ -6,7 +6,7 @@
 //! (`weights_version`) change.
 
 use crate::app::canvas::attribution::AttributionOverlay;
-use crate::app::canvas::probabilities::{class_name, probability_bars, text_width};
+use crate::app::canvas::probabilities::{class_name, prediction_header, probability_bars};
 use crate::app::canvas::sketch::Sketch;
 use crate::app::canvas::surface::surface_ui;
 use crate::app::widgets::texture::KeyedTexture;
@@ -14,7 +14,7 @@ use crate::engine::data::digit::GrayImage;
 use crate::engine::data::set::{ImageSet, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::engine::model::predict::{Prediction, Predictor};
 use crate::engine::rng::Rng;
-use egui::{Color32, ColorImage, Label, RichText, TextureOptions, Vec2};
+use egui::{Color32, ColorImage, RichText, TextureOptions, Vec2};
 
 /// The cached prediction and the key it was computed for.
 struct CachedPrediction {
@@ -267,24 +267,7 @@ impl CanvasView {
             Ok(p) => {
                 let name = class_name(Some(predictor), p.class);
                 let conf = p.probabilities.get(p.class).copied().unwrap_or(0.0);
-                // The name is as large as fits beside its caption: a long class name shrinks, then is cut with "…".
-                let caption = text_width(ui, RichText::new(format!("confidence {:.1} %", conf * 100.0)));
-                let room = (ui.available_width() - caption - 2.0 * ui.spacing().item_spacing.x).max(40.0);
-                let at_44 = text_width(ui, RichText::new(&name).size(44.0).strong());
-                let size = (44.0 * room / at_44.max(1.0)).clamp(18.0, 44.0).floor();
-                ui.horizontal(|ui| {
-                    ui.scope(|ui| {
-                        ui.set_max_width(room);
-                        let label = ui.add(Label::new(RichText::new(&name).size(size).strong()).truncate());
-                        if size == 18.0 && at_44 * 18.0 / 44.0 > room {
-                            label.on_hover_text(&name);
-                        }
-                    });
-                    ui.vertical(|ui| {
-                        ui.label("prediction");
-                        ui.label(format!("confidence {:.1} %", conf * 100.0));
-                    });
-                });
+                prediction_header(ui, &name, conf);
                 if let Some(c) = probability_bars(ui, predictor, p, self.attribution.shown_class(p.class)) {
                     self.attribution.pick_class(c, p.class);
                 }
