@@ -6,6 +6,7 @@ use super::output::print_stdout;
 use crate::engine::model::config::ModelConfig;
 use crate::engine::model::inspect::stage_table;
 use crate::engine::model::stages;
+use crate::engine::numbers::thousands;
 use crate::Result;
 
 pub(super) fn run_inspect(cfg: ModelConfig, details: bool) -> Result<()> {
@@ -38,22 +39,13 @@ fn table(cfg: ModelConfig, details: bool) -> Result<String> {
     if details {
         let macs = stages::macs_per_image(&stages::stages(cfg));
         out.push_str(&format!("total parameters: {}\n", rows.iter().map(|r| r.params).sum::<usize>()));
-        out.push_str(&format!("FLOPs per image (forward): {} ({} multiply-adds)\n", group(2 * macs), group(macs)));
+        out.push_str(&format!(
+            "FLOPs per image (forward): {} ({} multiply-adds)\n",
+            thousands(2 * macs),
+            thousands(macs)
+        ));
     }
     Ok(out)
-}
-
-/// 1234567 → "1,234,567".
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -70,7 +62,7 @@ mod tests {
         let plain = table(mlp, false).unwrap();
         assert_eq!(plain.lines().next(), Some("Flatten out shape: [1, 784]"), "{plain}");
         assert_eq!(plain.lines().last(), Some("Linear out shape: [1, 10]"), "{plain}");
-        assert_eq!(group(0), "0");
-        assert_eq!(group(1000), "1,000");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1000), "1,000");
     }
 }

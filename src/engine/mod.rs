@@ -14,6 +14,7 @@ pub mod data;
 pub mod files;
 pub mod insight;
 pub mod model;
+pub mod numbers;
 pub mod rng;
 pub mod store;
 pub mod training;

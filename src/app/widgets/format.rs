@@ -2,18 +2,8 @@
 
 pub(crate) const LOCKED: &str = "Fixed for the current run: Stop it (or let it finish) to change this.";
 
-/// 61706 → "61,706".
-pub(crate) fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+/// 61706 → "61,706" (the engine's, so the CLI writes counts the same way).
+pub(crate) use crate::engine::numbers::thousands;
 
 /// Seconds as a clock: 75 → "1:15", 3725 → "1h02m".
 pub(crate) fn format_secs(secs: f64) -> String {
