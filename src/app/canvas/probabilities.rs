@@ -42,7 +42,9 @@ pub(crate) fn probability_bars(
         .collect();
     let widest = names.iter().map(|n| text_width(ui, n.clone())).fold(0.0, f32::max);
     let percent_width = text_width(ui, RichText::new("100.0 %"));
-    let room = ui.available_width();
+    // Less 30 points: the side panel's scroll bar and margins cover the last points of the column (the earlier
+    // fixed layout kept the same slack).
+    let room = ui.available_width() - 30.0;
     // Names beside their bars while the widest fits with a bar of 50 points; otherwise each name on a line of its
     // own above its bar (a set of one's own in a narrow column), cut with "…" only if longer than the column.
     let beside_width = room - percent_width - 2.0 * GAP - 50.0;
